@@ -1,0 +1,167 @@
+/**
+ * Fast ops: matrix products routed onto the wasm fast path, and the linear and attention helpers the model
+ * builds on.
+ *
+ * Measured on the 2-core reference machine (tfjs-backend-wasm 4.22, single-threaded in Node): a 2-D product
+ * without transpose flags runs on XNNPACK at 10-17 GFLOP/s; any transposed or batched product runs a naive
+ * kernel at 1-2 GFLOP/s; `tf.slice` costs ~2 ms per call. So on wasm every product here is either one 2-D
+ * product (shared weights: the batch folded into rows), or, for batched products with large enough groups, one
+ * 2-D product per group built from typed-array views (no slices). Transposes are explicit and gradients are
+ * custom, so the backward pass stays on the same path. Other backends use `tf.matMul` directly.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+/** Groups smaller than this many multiply-adds (M*K*N) stay on tf's batched kernel: its per-call cost wins there. */
+export const SPLIT_MIN_MACS = 32 * 1024;
+
+let routing: 'auto' | 'fast' | 'plain' = 'auto';
+
+/** Force routing ('plain' = tf.matMul everywhere, 'fast' = wasm routing everywhere); for benches and tests. */
+export function setMatmulRouting(mode: 'auto' | 'fast' | 'plain'): void {
+  routing = mode;
+}
+
+function useFastPath(): boolean {
+  if (routing !== 'auto') return routing === 'fast';
+  return tf.getBackend() === 'wasm';
+}
+
+/** Swap the last two axes. */
+export function transposeLast2(x: tf.Tensor): tf.Tensor {
+  const r = x.rank;
+  if (r < 2) throw new Error(`transposeLast2: rank ${r} < 2`);
+  if (r === 2) return tf.transpose(x);
+  const perm = [...Array(r).keys()];
+  perm[r - 2] = r - 1;
+  perm[r - 1] = r - 2;
+  return tf.transpose(x, perm);
+}
+
+/** A two-input op with a custom gradient: `backward(dy, a, b)` returns [da, db]. */
+function binaryOp<T extends tf.Tensor>(
+  forward: (a: tf.Tensor, b: tf.Tensor) => T,
+  backward: (dy: tf.Tensor, a: tf.Tensor, b: tf.Tensor) => [tf.Tensor, tf.Tensor],
+): (a: tf.Tensor, b: tf.Tensor) => T {
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [a, b, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+    save([a, b]);
+    return {
+      value: forward(a, b),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => backward(dy as tf.Tensor, saved[0], saved[1]),
+    };
+  });
+  return (a, b) => f(a, b) as T;
+}
+
+/** 2-D product a [M, K] x b [K, N] whose forward and backward are all flag-free 2-D products. */
+const mm2d = binaryOp(
+  (a, b) => tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D),
+  (dy, a, b) => [
+    tf.matMul(dy as tf.Tensor2D, tf.transpose(b as tf.Tensor2D)), // dA = dC B^T  [M, K]
+    tf.matMul(tf.transpose(a as tf.Tensor2D), dy as tf.Tensor2D), // dB = A^T dC  [K, N]
+  ],
+);
+
+/** Per-group 2-D products from typed-array views: a [G, M, K] x b [G, K, N] -> [G, M, N]. */
+function splitProduct(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
+  const [G, M, K] = a.shape;
+  const N = b.shape[2];
+  const ad = a.dataSync() as Float32Array;
+  const bd = b.dataSync() as Float32Array;
+  const out = new Float32Array(G * M * N);
+  for (let g = 0; g < G; g++) {
+    const ag = tf.tensor2d(ad.subarray(g * M * K, (g + 1) * M * K), [M, K]);
+    const bg = tf.tensor2d(bd.subarray(g * K * N, (g + 1) * K * N), [K, N]);
+    const cg = tf.matMul(ag, bg);
+    out.set(cg.dataSync() as Float32Array, g * M * N);
+    tf.dispose([ag, bg, cg]);
+  }
+  return tf.tensor3d(out, [G, M, N]);
+}
+
+/** Batched product with equal group counts, routed by group size; its gradient takes the same route. */
+const bmm = binaryOp(
+  (a, b) => bmmRaw(a as tf.Tensor3D, b as tf.Tensor3D),
+  (dy, a, b) => [
+    bmmRaw(dy as tf.Tensor3D, tf.transpose(b, [0, 2, 1]) as tf.Tensor3D), // [G, M, K]
+    bmmRaw(tf.transpose(a, [0, 2, 1]) as tf.Tensor3D, dy as tf.Tensor3D), // [G, K, N]
+  ],
+);
+
+function bmmRaw(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
+  const [, M, K] = a.shape;
+  const N = b.shape[2];
+  if (M * K * N >= SPLIT_MIN_MACS) return splitProduct(a, b);
+  return tf.matMul(a, b);
+}
+
+function checkInner(aShape: number[], bShape: number[], ta: boolean, tb: boolean): void {
+  const ka = ta ? aShape[aShape.length - 2] : aShape[aShape.length - 1];
+  const kb = tb ? bShape[bShape.length - 1] : bShape[bShape.length - 2];
+  if (ka !== kb) {
+    throw new Error(`matmul: inner dimensions differ: a ${JSON.stringify(aShape)}${ta ? '^T' : ''} and b ${JSON.stringify(bShape)}${tb ? '^T' : ''}`);
+  }
+}
+
+/**
+ * Matrix product with tf.matMul's semantics (rank >= 2, optional transposes of the last two axes). Batch axes
+ * must be equal, or one operand is 2-D and is shared across the other's batch.
+ */
+export function matmul(a: tf.Tensor, b: tf.Tensor, transposeA = false, transposeB = false): tf.Tensor {
+  if (a.rank < 2 || b.rank < 2) throw new Error(`matmul: operands need rank >= 2, got ${a.rank} and ${b.rank}`);
+  checkInner(a.shape, b.shape, transposeA, transposeB);
+  const aBatch = a.shape.slice(0, -2);
+  const bBatch = b.shape.slice(0, -2);
+  if (a.rank > 2 && b.rank > 2 && JSON.stringify(aBatch) !== JSON.stringify(bBatch)) {
+    throw new Error(`matmul: batch shapes differ: ${JSON.stringify(aBatch)} and ${JSON.stringify(bBatch)}`);
+  }
+  if (!useFastPath()) return tf.matMul(a, b, transposeA, transposeB);
+  return tf.tidy(() => {
+    const A = transposeA ? transposeLast2(a) : a; // [..., M, K]
+    const B = transposeB ? transposeLast2(b) : b; // [..., K, N]
+    const M = A.shape[A.rank - 2];
+    const K = A.shape[A.rank - 1];
+    const N = B.shape[B.rank - 1];
+    if (B.rank === 2) {
+      // Shared right operand: fold A's batch into rows.
+      const out = mm2d(tf.reshape(A, [-1, K]), B);
+      return tf.reshape(out, [...aBatch, M, N]);
+    }
+    const G = bBatch.reduce((p, d) => p * d, 1);
+    if (A.rank === 2) {
+      // Shared left operand: A [M, K] x B_g [K, N] for all g = A x [K, G*N].
+      const Bk = tf.reshape(tf.transpose(tf.reshape(B, [G, K, N]), [1, 0, 2]), [K, G * N]);
+      const out = tf.reshape(mm2d(A, Bk), [M, G, N]);
+      return tf.reshape(tf.transpose(out, [1, 0, 2]), [...bBatch, M, N]);
+    }
+    const out = bmm(tf.reshape(A, [G, M, K]), tf.reshape(B, [G, K, N]));
+    return tf.reshape(out, [...aBatch, M, N]);
+  });
+}
+
+/** Affine map on the last axis: x [..., I] w [I, O] (+ b [O]) -> [..., O]. */
+export function linear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor {
+  if (w.rank !== 2) throw new Error(`linear: weight must be 2-D, got shape ${JSON.stringify(w.shape)}`);
+  const I = x.shape[x.rank - 1];
+  if (w.shape[0] !== I) throw new Error(`linear: input has ${I} features, weight expects ${w.shape[0]}`);
+  return tf.tidy(() => {
+    const y = matmul(x, w);
+    return b ? tf.add(y, b) : y;
+  });
+}
+
+/**
+ * Scaled dot-product attention per group: q [G, Tq, d], k [G, Tk, d], v [G, Tk, dv] -> [G, Tq, dv].
+ * `bias` (broadcast to [G, Tq, Tk]) is added to the logits, e.g. a large negative value to mask keys.
+ */
+export function attention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, bias?: tf.Tensor): tf.Tensor3D {
+  if (q.shape[0] !== k.shape[0] || k.shape[0] !== v.shape[0] || q.shape[2] !== k.shape[2] || k.shape[1] !== v.shape[1]) {
+    throw new Error(`attention: shapes do not fit: q ${JSON.stringify(q.shape)}, k ${JSON.stringify(k.shape)}, v ${JSON.stringify(v.shape)}`);
+  }
+  return tf.tidy(() => {
+    const scale = 1 / Math.sqrt(q.shape[2]);
+    let logits = matmul(tf.mul(q, scale), k, false, true); // [G, Tq, Tk]
+    if (bias) logits = tf.add(logits, bias);
+    return matmul(tf.softmax(logits), v) as tf.Tensor3D; // [G, Tq, dv]
+  });
+}

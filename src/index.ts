@@ -1,0 +1,2 @@
+/** ipa-kit: the public API (DESIGN.md section 9). */
+export * from './gpu';

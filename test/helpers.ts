@@ -1,0 +1,26 @@
+/** Shared test helpers: backend setup and numeric comparison. */
+import * as assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../src/gpu';
+
+/** Use the wasm backend (the default backend of the kit) for a test file. */
+export async function useWasm(): Promise<void> {
+  await initBackend({ backend: 'wasm' });
+}
+
+/** Assert two arrays agree within absolute + relative tolerance, naming the first mismatch. */
+export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol = 1e-4, what = 'values'): void {
+  assert.equal(actual.length, expected.length, `${what}: length ${actual.length} != ${expected.length}`);
+  for (let i = 0; i < actual.length; i++) {
+    const a = actual[i];
+    const e = expected[i];
+    if (!(Math.abs(a - e) <= tol * (1 + Math.abs(e)))) {
+      assert.fail(`${what}[${i}]: ${a} != ${e} (tol ${tol})`);
+    }
+  }
+}
+
+/** Values of a tensor as a plain array. */
+export function values(t: tf.Tensor): Float32Array {
+  return t.dataSync() as Float32Array;
+}
