@@ -5,7 +5,9 @@
  * tensorflow (tfjs-node-gpu, then tfjs-node) > webgpu (Dawn through the `webgpu` package) > wasm > cpu.
  * A backend asked for by name that cannot load is an error saying why, never a silent fallback.
  */
+import * as fs from 'node:fs';
 import * as os from 'node:os';
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 
 export const BACKENDS = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
@@ -101,7 +103,24 @@ async function loadTensorflow(): Promise<Loaded> {
   throw new Error(errors.join('; '));
 }
 
+/** On Linux Dawn needs the Vulkan loader; find it before probing (the probe prints native warnings otherwise). */
+function vulkanLoaderMissing(): boolean {
+  if (process.platform !== 'linux') return false;
+  const dirs = [
+    ...(process.env.LD_LIBRARY_PATH ?? '').split(':').filter((d) => d),
+    '/usr/lib/x86_64-linux-gnu',
+    '/usr/lib/aarch64-linux-gnu',
+    '/lib/x86_64-linux-gnu',
+    '/lib/aarch64-linux-gnu',
+    '/usr/lib64',
+    '/usr/lib',
+    '/usr/local/lib',
+  ];
+  return !dirs.some((d) => fs.existsSync(path.join(d, 'libvulkan.so.1')));
+}
+
 async function loadWebgpu(): Promise<Loaded> {
+  if (vulkanLoaderMissing()) throw new Error('no Vulkan loader (libvulkan.so.1) on this machine, so Dawn has no GPU adapter');
   let gpuModule: { create: (flags: string[]) => unknown; globals: Record<string, unknown> };
   try {
     gpuModule = require('webgpu');

@@ -62,21 +62,26 @@ const mm2d = binaryOp(
   ],
 );
 
-/** Per-group 2-D products from typed-array views: a [G, M, K] x b [G, K, N] -> [G, M, N]. */
+/**
+ * Per-group 2-D products: a [G, M, K] x b [G, K, N] -> [G, M, N]. Operands come from one read of each input
+ * (typed-array views, no tf.slice, whose wasm kernel copies the whole input per call); the products stay on
+ * the backend and are joined by one concat.
+ */
 function splitProduct(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
   const [G, M, K] = a.shape;
   const N = b.shape[2];
   const ad = a.dataSync() as Float32Array;
   const bd = b.dataSync() as Float32Array;
-  const out = new Float32Array(G * M * N);
+  const parts: tf.Tensor[] = [];
   for (let g = 0; g < G; g++) {
     const ag = tf.tensor2d(ad.subarray(g * M * K, (g + 1) * M * K), [M, K]);
     const bg = tf.tensor2d(bd.subarray(g * K * N, (g + 1) * K * N), [K, N]);
-    const cg = tf.matMul(ag, bg);
-    out.set(cg.dataSync() as Float32Array, g * M * N);
-    tf.dispose([ag, bg, cg]);
+    parts.push(tf.matMul(ag, bg));
+    tf.dispose([ag, bg]);
   }
-  return tf.tensor3d(out, [G, M, N]);
+  const out = tf.reshape(tf.concat(parts, 0), [G, M, N]) as tf.Tensor3D;
+  tf.dispose(parts);
+  return out;
 }
 
 /** Batched product with equal group counts, routed by group size; its gradient takes the same route. */

@@ -1,0 +1,40 @@
+/**
+ * The `ipa-kit` command line. Each command lives beside its stage (`src/<stage>/command.ts`) and is registered in
+ * `src/commands.ts`. Bad input (unknown command, profile, backend, option; missing or malformed files) exits with
+ * code 2 and one line naming the problem; other failures exit 1 with the error message.
+ */
+import { BackendError } from './gpu';
+import { DataError, UsageError } from './repro/files';
+import { COMMANDS } from './commands';
+
+function usage(): string {
+  const w = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(w)}  ${c.summary}`);
+  return `usage: ipa-kit <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nRun 'ipa-kit <command> --help' for a command's options.`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(`${usage()}\n`);
+    return name ? 0 : 2;
+  }
+  const cmd = COMMANDS[name];
+  try {
+    if (!cmd) throw new UsageError(`unknown command '${name}' (commands: ${Object.keys(COMMANDS).join(', ')})`);
+    if (rest.includes('--help') || rest.includes('-h')) {
+      process.stdout.write(`${cmd.help}\n`);
+      return 0;
+    }
+    return await cmd.run(rest);
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof BackendError || err instanceof DataError) {
+      process.stderr.write(`ipa-kit ${name ?? ''}: ${err.message}\n`);
+      return 2;
+    }
+    const e = err as Error;
+    process.stderr.write(`ipa-kit ${name}: ${e?.message ?? String(err)}\n`);
+    if (process.env.IPA_DEBUG) process.stderr.write(`${e?.stack ?? ''}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,7 @@
+/** The registry of `ipa-kit` subcommands, in pipeline order. */
+import type { Command } from './repro/args';
+import { envCommand } from './gpu/command';
+
+export const COMMANDS: Record<string, Command> = {
+  env: envCommand,
+};

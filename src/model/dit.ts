@@ -1,0 +1,262 @@
+/**
+ * The pose-guided video flow model: a small DiT over pixel patches of every frame.
+ *
+ * Tokens: each frame is cut into `patch` x `patch` pixel patches; a token embeds the noisy patch together with
+ * its conditioning patch (frame 0: the clean reference image and its pose map; frames 1..F-1: the pose map).
+ * Blocks (DiT with adaLN-Zero on the timestep): spatial attention in which every frame's tokens also see the
+ * reference frame's tokens (appearance comes from there), temporal attention across frames at each patch
+ * position, and an MLP. The final layer is zero-initialised, so the untrained model predicts zero velocity.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { attention, linear } from '../gpu';
+import { rng } from '../repro/seeds';
+import { ModelConfig, tokensPerFrame, validateModelConfig } from './config';
+
+/** Named parameters of the model (and, with the same type, of LoRA adapters). */
+export type Params = Record<string, tf.Variable>;
+
+/** A LoRA adapter on one weight: W x + scale * B(A x). */
+export interface LoraPair {
+  a: tf.Variable; // [in, r]
+  b: tf.Variable; // [r, out], zero-initialised
+  scale: number; // alpha / r
+}
+export type LoraSet = Record<string, LoraPair>;
+
+/** Model inputs. `video` is the noisy video Z_t; `cond` the per-frame conditioning; `t` in [0, 1]. */
+export interface ModelInput {
+  video: tf.Tensor; // [B, F, H, W, C]
+  cond: tf.Tensor; // [B, F, H, W, condC]
+  t: tf.Tensor; // [B]
+}
+
+/** Names of the attention QKV projections (where LoRA goes). */
+export function qkvNames(c: ModelConfig): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < c.depth; i++) out.push(`blocks.${i}.attn.q.w`, `blocks.${i}.attn.k.w`, `blocks.${i}.attn.v.w`);
+  return out;
+}
+
+/** Shapes of all parameters, with their initialisation. */
+function paramSpecs(c: ModelConfig): [string, number[], 'xavier' | 'zeros' | 'normal'][] {
+  const D = c.dim;
+  const P = c.patch * c.patch;
+  const hidden = c.mlpRatio * D;
+  const specs: [string, number[], 'xavier' | 'zeros' | 'normal'][] = [
+    ['embed.x.w', [P * c.channels, D], 'xavier'],
+    ['embed.c.w', [P * c.condChannels, D], 'xavier'],
+    ['embed.b', [D], 'zeros'],
+    ['pos.frame', [c.frames, D], 'normal'],
+    ['temb.w1', [c.freqDim, D], 'normal'],
+    ['temb.b1', [D], 'zeros'],
+    ['temb.w2', [D, D], 'normal'],
+    ['temb.b2', [D], 'zeros'],
+  ];
+  for (let i = 0; i < c.depth; i++) {
+    const p = `blocks.${i}`;
+    for (const n of ['q', 'k', 'v', 'out']) specs.push([`${p}.attn.${n}.w`, [D, D], 'xavier'], [`${p}.attn.${n}.b`, [D], 'zeros']);
+    specs.push(
+      [`${p}.ada.w`, [D, 6 * D], 'zeros'],
+      [`${p}.ada.b`, [6 * D], 'zeros'],
+      [`${p}.mlp.fc1.w`, [D, hidden], 'xavier'],
+      [`${p}.mlp.fc1.b`, [hidden], 'zeros'],
+      [`${p}.mlp.fc2.w`, [hidden, D], 'xavier'],
+      [`${p}.mlp.fc2.b`, [D], 'zeros'],
+    );
+  }
+  specs.push(
+    ['final.ada.w', [D, 2 * D], 'zeros'],
+    ['final.ada.b', [2 * D], 'zeros'],
+    ['final.w', [D, P * c.channels], 'zeros'],
+    ['final.b', [P * c.channels], 'zeros'],
+  );
+  return specs;
+}
+
+/** Fresh parameters from a seed (xavier-uniform linears, N(0, 0.02) embeddings, zero-init where DiT has it). */
+export function initParams(c: ModelConfig, seed: number): Params {
+  validateModelConfig(c);
+  const out: Params = {};
+  for (const [name, shape, kind] of paramSpecs(c)) {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const r = rng(seed, 'init', name);
+    let data: Float32Array;
+    if (kind === 'zeros') data = new Float32Array(n);
+    else if (kind === 'normal') data = r.normals(n, 0.02);
+    else {
+      const lim = Math.sqrt(6 / (shape[0] + shape[1]));
+      data = r.uniforms(n, -lim, lim);
+    }
+    const init = tf.tensor(data, shape);
+    out[name] = tf.variable(init, true);
+    init.dispose();
+  }
+  return out;
+}
+
+/** Number of scalars in a parameter set. */
+export function countParams(p: Params | LoraSet): number {
+  let n = 0;
+  for (const v of Object.values(p)) {
+    if (v instanceof tf.Variable) n += v.size;
+    else n += (v as LoraPair).a.size + (v as LoraPair).b.size;
+  }
+  return n;
+}
+
+/** Fixed 2-D sine-cosine position embedding [T, D] (as in DiT / MAE). */
+export function spatialPosEmbed(c: ModelConfig): Float32Array {
+  const gh = c.height / c.patch;
+  const gw = c.width / c.patch;
+  const D = c.dim;
+  const half = D / 2;
+  const out = new Float32Array(gh * gw * D);
+  const embed1d = (pos: number, dim: number, o: number) => {
+    const quarter = dim / 2;
+    for (let i = 0; i < quarter; i++) {
+      const omega = 1 / Math.pow(10000, i / quarter);
+      out[o + i] = Math.sin(pos * omega);
+      out[o + quarter + i] = Math.cos(pos * omega);
+    }
+  };
+  for (let y = 0; y < gh; y++) {
+    for (let x = 0; x < gw; x++) {
+      const o = (y * gw + x) * D;
+      embed1d(y, half, o);
+      embed1d(x, D - half, o + half);
+    }
+  }
+  return out;
+}
+
+/** Sinusoidal timestep features of t * 1000: [B] -> [B, freqDim]. */
+export function timestepFeatures(t: tf.Tensor, freqDim: number): tf.Tensor2D {
+  return tf.tidy(() => {
+    const half = freqDim / 2;
+    const freqs = new Float32Array(half);
+    for (let i = 0; i < half; i++) freqs[i] = Math.exp((-Math.log(10000) * i) / half);
+    const args = tf.mul(tf.reshape(tf.mul(t, 1000), [-1, 1]), tf.tensor2d(freqs, [1, half])); // [B, half]
+    return tf.concat([tf.cos(args), tf.sin(args)], 1) as tf.Tensor2D;
+  });
+}
+
+/** [B, F, H, W, C] -> [B, F, T, p*p*C] (row-major patches, pixels row-major inside a patch; rank-4 transposes only). */
+export function patchify(x: tf.Tensor, p: number): tf.Tensor {
+  const [B, F, H, W, C] = x.shape;
+  return tf.tidy(() => {
+    const y = tf.reshape(x, [B * F * (H / p), p, W / p, p * C]); // [B*F*gh, py, gw, px*C]
+    return tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B, F, (H / p) * (W / p), p * p * C]);
+  });
+}
+
+/** Inverse of `patchify`: [B, F, T, p*p*C] -> [B, F, H, W, C]. */
+export function unpatchify(x: tf.Tensor, p: number, H: number, W: number, C: number): tf.Tensor {
+  const [B, F] = x.shape;
+  return tf.tidy(() => {
+    const y = tf.reshape(x, [B * F * (H / p), W / p, p, p * C]); // [B*F*gh, gw, py, px*C]
+    return tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B, F, H, W, C]);
+  });
+}
+
+function layerNorm(x: tf.Tensor, eps = 1e-6): tf.Tensor {
+  const { mean, variance } = tf.moments(x, -1, true);
+  return tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps)));
+}
+
+/** x * (1 + scale) + shift, with [B, D] modulation broadcast over frames and tokens of x [B, F, T, D]. */
+function modulate(x: tf.Tensor, shift: tf.Tensor, scale: tf.Tensor): tf.Tensor {
+  const [B, , , D] = x.shape;
+  return tf.add(tf.mul(x, tf.add(tf.reshape(scale, [B, 1, 1, D]), 1)), tf.reshape(shift, [B, 1, 1, D]));
+}
+
+function gate(x: tf.Tensor, g: tf.Tensor): tf.Tensor {
+  const [B, , , D] = x.shape;
+  return tf.mul(x, tf.reshape(g, [B, 1, 1, D]));
+}
+
+/** GELU, sigmoid form x * sigmoid(1.702 x) (tanh and erf are slow on wasm). */
+function gelu(x: tf.Tensor): tf.Tensor {
+  return tf.mul(x, tf.sigmoid(tf.mul(x, 1.702)));
+}
+
+/** Linear layer by parameter prefix, with a LoRA adapter on its weight when one is given. */
+function proj(params: Params, lora: LoraSet | undefined, prefix: string, x: tf.Tensor): tf.Tensor {
+  const y = linear(x, params[`${prefix}.w`], params[`${prefix}.b`]);
+  const ad = lora?.[`${prefix}.w`];
+  if (!ad) return y;
+  return tf.add(y, tf.mul(linear(linear(x, ad.a), ad.b), ad.scale));
+}
+
+/** Project to heads: [B, F, T, D] -> [B*h, F*T, dh] (rank-4 transposes only: higher ranks are slow on wasm). */
+function heads(params: Params, lora: LoraSet | undefined, name: string, x: tf.Tensor, h: number): tf.Tensor3D {
+  const [B, F, T, D] = x.shape;
+  const y = tf.transpose(tf.reshape(proj(params, lora, name, x), [B, F * T, h, D / h]), [0, 2, 1, 3]);
+  return tf.reshape(y, [B * h, F * T, D / h]) as tf.Tensor3D;
+}
+
+/**
+ * Full spatio-temporal self-attention over all tokens of the clip, reference frame included (as in Wan/VACE):
+ * one group of F*T tokens per (sample, head), so each product is a large 2-D product on the fast path.
+ */
+function selfAttention(params: Params, lora: LoraSet | undefined, p: string, x: tf.Tensor, h: number): tf.Tensor {
+  const [B, F, T, D] = x.shape;
+  const o = attention(heads(params, lora, `${p}.q`, x, h), heads(params, lora, `${p}.k`, x, h), heads(params, lora, `${p}.v`, x, h)); // [B*h, F*T, dh]
+  const merged = tf.reshape(tf.transpose(tf.reshape(o, [B, h, F * T, D / h]), [0, 2, 1, 3]), [B, F, T, D]);
+  return proj(params, lora, `${p}.out`, merged);
+}
+
+/** Cache of the constant position embedding per config. */
+const posCache = new Map<string, tf.Tensor>();
+function posEmbed(c: ModelConfig): tf.Tensor {
+  const key = `${c.height}x${c.width}/${c.patch}/${c.dim}`;
+  let t = posCache.get(key);
+  if (!t || t.isDisposed) {
+    t = tf.keep(tf.tensor2d(spatialPosEmbed(c), [tokensPerFrame(c), c.dim]));
+    posCache.set(key, t);
+  }
+  return t;
+}
+
+/** Check the input shapes against the config; throws naming the argument. */
+export function checkInput(c: ModelConfig, inp: ModelInput): void {
+  const want = [c.frames, c.height, c.width];
+  const [B] = inp.video.shape;
+  const show = (s: number[]) => JSON.stringify(s);
+  if (inp.video.rank !== 5 || show(inp.video.shape.slice(1, 4)) !== show(want) || inp.video.shape[4] !== c.channels) {
+    throw new Error(`model input 'video' must be [B, ${c.frames}, ${c.height}, ${c.width}, ${c.channels}], got ${show(inp.video.shape)}`);
+  }
+  if (inp.cond.rank !== 5 || inp.cond.shape[0] !== B || show(inp.cond.shape.slice(1, 4)) !== show(want) || inp.cond.shape[4] !== c.condChannels) {
+    throw new Error(`model input 'cond' must be [${B}, ${c.frames}, ${c.height}, ${c.width}, ${c.condChannels}], got ${show(inp.cond.shape)}`);
+  }
+  if (inp.t.rank !== 1 || inp.t.shape[0] !== B) throw new Error(`model input 't' must be [${B}], got ${show(inp.t.shape)}`);
+}
+
+/** Velocity prediction v(Z_t; t, I, P): [B, F, H, W, C]. Call inside tf.tidy or dispose the result. */
+export function forward(c: ModelConfig, params: Params, inp: ModelInput, lora?: LoraSet): tf.Tensor {
+  checkInput(c, inp);
+  return tf.tidy(() => {
+    const D = c.dim;
+    // Noisy patches and conditioning patches are embedded by two linears and summed (no channel concat).
+    let h = tf.add(linear(patchify(inp.video, c.patch), params['embed.x.w'], params['embed.b']), linear(patchify(inp.cond, c.patch), params['embed.c.w'])); // [B, F, T, D]
+    h = tf.add(h, posEmbed(c)); // spatial position
+    h = tf.add(h, tf.reshape(params['pos.frame'], [1, c.frames, 1, D])); // frame position
+    const temb = timestepFeatures(inp.t, c.freqDim); // [B, freqDim]
+    const c1 = linear(temb, params['temb.w1'], params['temb.b1']);
+    const cemb = linear(silu(c1), params['temb.w2'], params['temb.b2']); // [B, D]
+    const sc = silu(cemb);
+    for (let i = 0; i < c.depth; i++) {
+      const p = `blocks.${i}`;
+      const mod = tf.split(linear(sc, params[`${p}.ada.w`], params[`${p}.ada.b`]), 6, 1); // 6 x [B, D]
+      h = tf.add(h, gate(selfAttention(params, lora, `${p}.attn`, modulate(layerNorm(h), mod[0], mod[1]), c.heads), mod[2]));
+      const m = linear(gelu(linear(modulate(layerNorm(h), mod[3], mod[4]), params[`${p}.mlp.fc1.w`], params[`${p}.mlp.fc1.b`])), params[`${p}.mlp.fc2.w`], params[`${p}.mlp.fc2.b`]);
+      h = tf.add(h, gate(m, mod[5]));
+    }
+    const [shift, scale] = tf.split(linear(sc, params['final.ada.w'], params['final.ada.b']), 2, 1);
+    const out = linear(modulate(layerNorm(h), shift, scale), params['final.w'], params['final.b']); // [B, F, T, p*p*C]
+    return unpatchify(out, c.patch, c.height, c.width, c.channels);
+  });
+}
+
+function silu(x: tf.Tensor): tf.Tensor {
+  return tf.mul(x, tf.sigmoid(x));
+}
