@@ -92,3 +92,28 @@ describe('fast matmul on wasm', () => {
     assert.equal(tf.memory().numTensors, before);
   });
 });
+
+describe('fused attention (wasm per-group route)', () => {
+  before(async () => {
+    await useWasm();
+    setMatmulRouting('auto');
+  });
+
+  it('matches plain tf attention in value and in all three gradients', () => {
+    tf.tidy(() => {
+      // 96 x 80 x 40 = 307k multiply-adds per group: above FUSED_ATTENTION_MIN_MACS, so the fused route runs.
+      const q = rand([3, 96, 40], 11) as tf.Tensor3D;
+      const k = rand([3, 80, 40], 12) as tf.Tensor3D;
+      const v = rand([3, 80, 24], 13) as tf.Tensor3D;
+      const w = rand([3, 96, 24], 14);
+      const plain = (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) =>
+        tf.matMul(tf.softmax(tf.div(tf.matMul(a, b, false, true), Math.sqrt(40))), c);
+      const lossOf = (fn: (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.Tensor) => (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) =>
+        tf.sum(tf.mul(fn(a, b, c), w)) as tf.Scalar;
+      assertClose(values(attention(q, k, v)), values(plain(q, k, v)), 1e-4, 'value');
+      const gRef = tf.grads(lossOf(plain))([q, k, v]);
+      const gFast = tf.grads(lossOf((a, b, c) => attention(a as tf.Tensor3D, b as tf.Tensor3D, c as tf.Tensor3D)))([q, k, v]);
+      ['dq', 'dk', 'dv'].forEach((name, i) => assertClose(values(gFast[i]), values(gRef[i]), 2e-4, name));
+    });
+  });
+});

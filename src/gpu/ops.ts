@@ -155,17 +155,113 @@ export function linear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor {
   });
 }
 
+/** Typed-array view of group g of a [G, rows, cols] array as a 2-D tensor (no tf.slice). */
+function groupTensor(data: Float32Array, g: number, rows: number, cols: number): tf.Tensor2D {
+  return tf.tensor2d(data.subarray(g * rows * cols, (g + 1) * rows * cols), [rows, cols]);
+}
+
+/**
+ * Data of x transposed on its last two axes ([G, a, b] -> [G, b, a]). (Not via `tf.tidy(() => ...dataSync())`:
+ * tidy walks a returned typed array element by element looking for tensors, which costs more than the op.)
+ */
+function transposedData(x: tf.Tensor3D): Float32Array {
+  const t = tf.transpose(x, [0, 2, 1]);
+  const data = t.dataSync() as Float32Array;
+  t.dispose();
+  return data;
+}
+
+/** Concatenate per-group 2-D results into [G, rows, cols] and dispose them. */
+function stackGroups(parts: tf.Tensor[], rows: number, cols: number): tf.Tensor3D {
+  const out = tf.reshape(tf.concat(parts, 0), [parts.length, rows, cols]) as tf.Tensor3D;
+  tf.dispose(parts);
+  return out;
+}
+
+/**
+ * Attention with one 2-D product chain per group (wasm fast path): softmax(q k^T) v for q [G, Tq, d],
+ * k [G, Tk, d], v [G, Tk, dv] (q already scaled). The [G, Tq, Tk] logits are never materialised as one tensor
+ * (the wasm concat and read-back of such tensors cost more than the products). The probabilities are saved per
+ * group for the backward pass, which uses only flag-free 2-D products:
+ *   dP = dO V^T,  dS = P * (dP - rowsum(dP * P)),  dQ = dS K,  dK^T = Q^T dS,  dV^T = dO^T P.
+ */
+const fusedAttention = (() => {
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [q, k, v, save] = args as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.GradSaveFunc];
+    const [G, Tq, d] = q.shape;
+    const [, Tk, dv] = v.shape;
+    const qd = q.dataSync() as Float32Array;
+    const ktd = transposedData(k); // [G, d, Tk]
+    const vd = v.dataSync() as Float32Array;
+    const outs: tf.Tensor[] = [];
+    const probs: tf.Tensor[] = [];
+    for (let g = 0; g < G; g++) {
+      const [p, o] = tf.tidy(() => {
+        const pg = tf.softmax(tf.matMul(groupTensor(qd, g, Tq, d), groupTensor(ktd, g, d, Tk))); // [Tq, Tk]
+        return [pg, tf.matMul(pg, groupTensor(vd, g, Tk, dv))]; // [Tq, dv]
+      });
+      probs.push(p);
+      outs.push(o);
+    }
+    save([q, k, v, ...probs]); // kept (cloned) only while a gradient tape records
+    tf.dispose(probs);
+    return {
+      value: stackGroups(outs, Tq, dv),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [qs, ks, vs] = saved as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
+        const ps = saved.slice(3);
+        const dyd = (dy as tf.Tensor).dataSync() as Float32Array; // [G, Tq, dv]
+        const dyt = transposedData(dy as tf.Tensor3D); // [G, dv, Tq]
+        const qt = transposedData(qs); // [G, d, Tq]
+        const k2 = ks.dataSync() as Float32Array;
+        const vt = transposedData(vs); // [G, dv, Tk]
+        const dq: tf.Tensor[] = [];
+        const dkT: tf.Tensor[] = [];
+        const dvT: tf.Tensor[] = [];
+        for (let g = 0; g < G; g++) {
+          const [a, b, c] = tf.tidy(() => {
+            const p = ps[g]; // [Tq, Tk]
+            const dp = tf.matMul(groupTensor(dyd, g, Tq, dv), groupTensor(vt, g, dv, Tk)); // [Tq, Tk]
+            const ds = tf.mul(p, tf.sub(dp, tf.sum(tf.mul(dp, p), 1, true))); // [Tq, Tk]
+            return [
+              tf.matMul(ds, groupTensor(k2, g, Tk, d)), // dQ   [Tq, d]
+              tf.matMul(groupTensor(qt, g, d, Tq), ds), // dK^T [d, Tk]
+              tf.matMul(groupTensor(dyt, g, dv, Tq), p), // dV^T [dv, Tk]
+            ];
+          });
+          dq.push(a);
+          dkT.push(b);
+          dvT.push(c);
+        }
+        return tf.tidy(() => [
+          stackGroups(dq, Tq, d),
+          tf.transpose(stackGroups(dkT, d, Tk), [0, 2, 1]),
+          tf.transpose(stackGroups(dvT, dv, Tk), [0, 2, 1]),
+        ]);
+      },
+    };
+  });
+  return (q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D) => f(q, k, v) as tf.Tensor3D;
+})();
+
+/** Groups whose logits (Tq * Tk * d multiply-adds) are at least this large take the fused per-group path. */
+export const FUSED_ATTENTION_MIN_MACS = 256 * 1024;
+
 /**
  * Scaled dot-product attention per group: q [G, Tq, d], k [G, Tk, d], v [G, Tk, dv] -> [G, Tq, dv].
- * `bias` (broadcast to [G, Tq, Tk]) is added to the logits, e.g. a large negative value to mask keys.
+ * `bias` (broadcast to [G, Tq, Tk]) is added to the logits, e.g. a large negative value to mask keys; with a
+ * bias, or for small groups, the batched route is used; otherwise, on wasm, the fused per-group route.
  */
 export function attention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, bias?: tf.Tensor): tf.Tensor3D {
+  if (q.rank !== 3 || k.rank !== 3 || v.rank !== 3) throw new Error(`attention: q, k, v must be 3-D, got ranks ${q.rank}, ${k.rank}, ${v.rank}`);
   if (q.shape[0] !== k.shape[0] || k.shape[0] !== v.shape[0] || q.shape[2] !== k.shape[2] || k.shape[1] !== v.shape[1]) {
     throw new Error(`attention: shapes do not fit: q ${JSON.stringify(q.shape)}, k ${JSON.stringify(k.shape)}, v ${JSON.stringify(v.shape)}`);
   }
   return tf.tidy(() => {
     const scale = 1 / Math.sqrt(q.shape[2]);
-    let logits = matmul(tf.mul(q, scale), k, false, true); // [G, Tq, Tk]
+    const qs = tf.mul(q, scale) as tf.Tensor3D;
+    if (!bias && useFastPath() && q.shape[1] * k.shape[1] * q.shape[2] >= FUSED_ATTENTION_MIN_MACS) return fusedAttention(qs, k, v);
+    let logits = matmul(qs, k, false, true); // [G, Tq, Tk]
     if (bias) logits = tf.add(logits, bias);
     return matmul(tf.softmax(logits), v) as tf.Tensor3D; // [G, Tq, dv]
   });

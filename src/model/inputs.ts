@@ -1,0 +1,83 @@
+/**
+ * Model inputs from world clips. Pixels are scaled to [-1, 1]. A clip of F generated frames becomes a video of
+ * F + 1 frames: frame 0 is the reference-image slot (as in VACE), frames 1..F are the generated frames.
+ * Conditioning per frame (6 channels): frame 0 = [reference image, reference pose map]; frame f >= 1 =
+ * [zeros, pose map of frame f].
+ */
+import * as tf from '@tensorflow/tfjs';
+
+/** The parts of a clip the model reads (the world's Clip has these fields). */
+export interface ClipPixels {
+  ref: Uint8Array; // [S, S, 3]
+  refPose: Uint8Array; // [S, S, 3]
+  frames: Uint8Array; // [F, S, S, 3] ground truth (only needed for x0)
+  poses: Uint8Array; // [F, S, S, 3]
+}
+
+/** Pixel value v in 0..255 -> [-1, 1]. */
+export function toUnit(v: number): number {
+  return v / 127.5 - 1;
+}
+
+/** [-1, 1] -> 0..255 (rounded, clamped). */
+export function toByte(x: number): number {
+  const v = Math.round((x + 1) * 127.5);
+  return v < 0 ? 0 : v > 255 ? 255 : v;
+}
+
+/** Float video [-1, 1] -> uint8. */
+export function videoToBytes(x: Float32Array): Uint8Array {
+  const out = new Uint8Array(x.length);
+  for (let i = 0; i < x.length; i++) out[i] = toByte(x[i]);
+  return out;
+}
+
+/** Clean video x0 of one clip: [F+1, S, S, 3] in [-1, 1] (reference, then ground-truth frames). */
+export function cleanVideo(clip: Pick<ClipPixels, 'ref' | 'frames'>, out?: Float32Array, offset = 0): Float32Array {
+  const n = clip.ref.length + clip.frames.length;
+  const dst = out ?? new Float32Array(n);
+  for (let i = 0; i < clip.ref.length; i++) dst[offset + i] = toUnit(clip.ref[i]);
+  const o = offset + clip.ref.length;
+  for (let i = 0; i < clip.frames.length; i++) dst[o + i] = toUnit(clip.frames[i]);
+  return dst;
+}
+
+/** Conditioning of one clip: [F+1, S, S, 6] in [-1, 1] (see the module docstring). */
+export function conditioning(clip: Pick<ClipPixels, 'ref' | 'refPose' | 'poses'>, out?: Float32Array, offset = 0): Float32Array {
+  const px = clip.ref.length / 3;
+  const F = clip.poses.length / (px * 3);
+  const dst = out ?? new Float32Array((F + 1) * px * 6);
+  for (let p = 0; p < px; p++) {
+    const o = offset + p * 6;
+    for (let c = 0; c < 3; c++) {
+      dst[o + c] = toUnit(clip.ref[p * 3 + c]);
+      dst[o + 3 + c] = toUnit(clip.refPose[p * 3 + c]);
+    }
+  }
+  for (let f = 0; f < F; f++) {
+    for (let p = 0; p < px; p++) {
+      const o = offset + ((f + 1) * px + p) * 6;
+      for (let c = 0; c < 3; c++) {
+        dst[o + c] = 0;
+        dst[o + 3 + c] = toUnit(clip.poses[(f * px + p) * 3 + c]);
+      }
+    }
+  }
+  return dst;
+}
+
+/** Stack clips into tensors: x0 [B, F+1, S, S, 3] (when frames are given) and cond [B, F+1, S, S, 6]. */
+export function batchInputs(clips: ClipPixels[], size: number): { x0: tf.Tensor; cond: tf.Tensor } {
+  if (clips.length === 0) throw new Error('batchInputs: no clips');
+  const px = size * size;
+  const F = clips[0].poses.length / (px * 3);
+  if (!Number.isInteger(F) || clips[0].ref.length !== px * 3) throw new Error(`batchInputs: clip arrays do not fit size ${size}`);
+  const B = clips.length;
+  const x = new Float32Array(B * (F + 1) * px * 3);
+  const c = new Float32Array(B * (F + 1) * px * 6);
+  clips.forEach((clip, b) => {
+    cleanVideo(clip, x, b * (F + 1) * px * 3);
+    conditioning(clip, c, b * (F + 1) * px * 6);
+  });
+  return { x0: tf.tensor(x, [B, F + 1, size, size, 3]), cond: tf.tensor(c, [B, F + 1, size, size, 6]) };
+}
