@@ -266,3 +266,10 @@ export function attention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, bias?:
     return matmul(tf.softmax(logits), v) as tf.Tensor3D; // [G, Tq, dv]
   });
 }
+
+/** A variable holding `init`'s values; `init` itself is disposed (tf.variable(init) would keep it alive). */
+export function variableFrom(init: tf.Tensor, trainable = true): tf.Variable {
+  const v = tf.variable(init, trainable);
+  init.dispose();
+  return v;
+}

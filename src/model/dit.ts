@@ -8,7 +8,7 @@
  * position, and an MLP. The final layer is zero-initialised, so the untrained model predicts zero velocity.
  */
 import * as tf from '@tensorflow/tfjs';
-import { attention, linear } from '../gpu';
+import { attention, linear, variableFrom } from '../gpu';
 import { rng } from '../repro/seeds';
 import { ModelConfig, tokensPerFrame, validateModelConfig } from './config';
 
@@ -87,9 +87,7 @@ export function initParams(c: ModelConfig, seed: number): Params {
       const lim = Math.sqrt(6 / (shape[0] + shape[1]));
       data = r.uniforms(n, -lim, lim);
     }
-    const init = tf.tensor(data, shape);
-    out[name] = tf.variable(init, true);
-    init.dispose();
+    out[name] = variableFrom(tf.tensor(data, shape));
   }
   return out;
 }
