@@ -1,0 +1,69 @@
+/**
+ * Sampling: generate the frames of clips with the Euler sampler. Each clip's noise comes from its own stream
+ * `rng(seed, 'sample', key)`, so a clip's video does not depend on which other clips share its batch.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { eulerSample } from '../flow/sampler';
+import { gaussianNoise } from '../flow/rectified';
+import { Progress } from '../repro/progress';
+import { rng } from '../repro/seeds';
+import { ModelConfig } from './config';
+import { LoraSet, Params, forward } from './dit';
+import { ClipPixels, batchInputs, videoToBytes } from './inputs';
+
+export interface SampleJob {
+  /** Stream key of this sample's noise, e.g. `${clipId}#2` for the third candidate of a clip. */
+  key: string;
+  clip: Omit<ClipPixels, 'frames'> & { frames?: Uint8Array };
+}
+
+export interface SampleOptions {
+  steps: number;
+  seed: number;
+  batch: number;
+  lora?: LoraSet;
+  /** Progress label; no progress bar when absent. */
+  label?: string;
+}
+
+/** Noise for one job: [F+1, S, S, 3] from its own stream. */
+function jobNoise(seed: number, key: string, shape: number[]): Float32Array {
+  return rng(seed, 'sample', key).normals(shape.reduce((a, b) => a * b, 1));
+}
+
+/**
+ * Generate the F frames of each job: returns uint8 [N, F, S, S, 3] (the reference slot is not included).
+ * Frames of the ground truth are not needed (only reference, reference pose and pose maps).
+ */
+export function generate(c: ModelConfig, params: Params, jobs: SampleJob[], opts: SampleOptions): Uint8Array {
+  const S = c.height;
+  const F = c.frames - 1;
+  const per = F * S * S * 3;
+  const out = new Uint8Array(jobs.length * per);
+  const bar = opts.label ? new Progress({ total: jobs.length, label: opts.label, unit: 'clip' }) : null;
+  for (let i = 0; i < jobs.length; i += opts.batch) {
+    const part = jobs.slice(i, i + opts.batch);
+    const B = part.length;
+    const frames = tf.tidy(() => {
+      const clips: ClipPixels[] = part.map((j) => ({ ...j.clip, frames: j.clip.frames ?? new Uint8Array(per) }));
+      const { x0, cond } = batchInputs(clips, S);
+      const shape = [c.frames, S, S, c.channels];
+      const noiseData = new Float32Array(B * c.frames * S * S * c.channels);
+      part.forEach((j, b) => noiseData.set(jobNoise(opts.seed, j.key, shape), b * c.frames * S * S * c.channels));
+      const noise = tf.tensor(noiseData, [B, ...shape]);
+      const ref = tf.slice(x0, [0, 0, 0, 0, 0], [B, 1, S, S, c.channels]);
+      const z0 = eulerSample((z, t) => forward(c, params, { video: z, cond, t }, opts.lora), noise, ref, { steps: opts.steps });
+      return tf.slice(z0, [0, 1, 0, 0, 0], [B, F, S, S, c.channels]);
+    });
+    out.set(videoToBytes(frames.dataSync() as Float32Array), i * per);
+    frames.dispose();
+    bar?.tick(B);
+  }
+  bar?.finish();
+  return out;
+}
+
+/** Convenience for tests and notebooks: noise tensor of a job (for inspection). */
+export function noiseOf(c: ModelConfig, seed: number, key: string): tf.Tensor {
+  return gaussianNoise(rng(seed, 'sample', key), [c.frames, c.height, c.width, c.channels]);
+}
