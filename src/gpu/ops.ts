@@ -53,14 +53,48 @@ function binaryOp<T extends tf.Tensor>(
   return (a, b) => f(a, b) as T;
 }
 
-/** 2-D product a [M, K] x b [K, N] whose forward and backward are all flag-free 2-D products. */
-const mm2d = binaryOp(
-  (a, b) => tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D),
-  (dy, a, b) => [
-    tf.matMul(dy as tf.Tensor2D, tf.transpose(b as tf.Tensor2D)), // dA = dC B^T  [M, K]
-    tf.matMul(tf.transpose(a as tf.Tensor2D), dy as tf.Tensor2D), // dB = A^T dC  [K, N]
-  ],
-);
+/**
+ * The 2-D product a [M, K] x b [K, N] as a registered kernel (delegating to the backend's own BatchMatMul
+ * with no transpose flags) with a registered gradient. Unlike tf.customGrad, a registered gradient gives one
+ * lazy function per input, so a frozen weight's gradient (A^T dC) is never computed: LoRA training only pays
+ * for the activation gradients it needs. Both gradients are again flag-free 2-D products.
+ */
+const KIT_MATMUL = 'IpaKitMatMul2D';
+const kernelsFor = new Set<string>();
+
+function ensureKitMatmul(): void {
+  const backendName = tf.getBackend();
+  if (kernelsFor.has(backendName)) return;
+  const base = tf.getKernel('BatchMatMul', backendName);
+  if (!base) throw new Error(`matmul: backend '${backendName}' has no BatchMatMul kernel`);
+  if (!tf.getKernel(KIT_MATMUL, backendName)) {
+    tf.registerKernel({
+      kernelName: KIT_MATMUL,
+      backendName,
+      kernelFunc: ({ inputs, backend }) =>
+        base.kernelFunc({ inputs: { a: inputs.a, b: inputs.b }, backend, attrs: { transposeA: false, transposeB: false } }) as tf.TensorInfo,
+    });
+  }
+  if (kernelsFor.size === 0) {
+    tf.registerGradient({
+      kernelName: KIT_MATMUL,
+      inputsToSave: ['a', 'b'],
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [a, b] = saved as [tf.Tensor2D, tf.Tensor2D];
+        return {
+          a: () => mm2d(dy as tf.Tensor2D, tf.transpose(b)), // dA = dC B^T  [M, K]
+          b: () => mm2d(tf.transpose(a), dy as tf.Tensor2D), // dB = A^T dC  [K, N]
+        };
+      },
+    });
+  }
+  kernelsFor.add(backendName);
+}
+
+function mm2d(a: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
+  ensureKitMatmul();
+  return tf.engine().runKernel(KIT_MATMUL, { a, b }, {}) as tf.Tensor2D;
+}
 
 /**
  * Per-group 2-D products: a [G, M, K] x b [G, K, N] -> [G, M, N]. Operands come from one read of each input

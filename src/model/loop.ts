@@ -34,8 +34,13 @@ export interface LoopSpec {
   /** EMA decay of the trainable weights (0 = off). */
   emaDecay: number;
   trainable: Record<string, tf.Variable>;
+  /**
+   * Work for step `step` done outside the gradient tape (e.g. the frozen reference's forward pass): its
+   * tensors are passed to `stepLoss` and disposed after the step.
+   */
+  prepare?: (step: number) => Record<string, tf.Tensor>;
   /** Loss and scalar metrics of step `step` (0-based); must be deterministic in `step`. */
-  stepLoss: (step: number) => { loss: tf.Scalar; metrics: Record<string, tf.Scalar> };
+  stepLoss: (step: number, prepared: Record<string, tf.Tensor>) => { loss: tf.Scalar; metrics: Record<string, tf.Scalar> };
   /** Stop (with a checkpoint) once this many steps are done, e.g. to split a long run into sessions. */
   stopAfter?: number;
   /** Continue from `outDir/checkpoint` when it exists; without it an existing checkpoint is an error. */
@@ -123,14 +128,15 @@ export function runLoop(spec: LoopSpec): LoopResult {
     for (let step = start; step < end; step++) {
       const ts = Date.now();
       let metrics: Record<string, tf.Scalar> = {};
+      const prepared = spec.prepare ? spec.prepare(step) : {};
       const { value, grads } = tf.variableGrads(() => {
-        const r = spec.stepLoss(step);
+        const r = spec.stepLoss(step, prepared);
         metrics = Object.fromEntries(Object.entries(r.metrics).map(([k, m]) => [k, tf.keep(m)]));
         return r.loss;
       }, varList);
       const loss = value.dataSync()[0];
       const metricValues = Object.fromEntries(Object.entries(metrics).map(([k, m]) => [k, m.dataSync()[0]]));
-      tf.dispose([value, ...Object.values(metrics)]);
+      tf.dispose([value, ...Object.values(metrics), ...Object.values(prepared)]);
       if (!Number.isFinite(loss)) {
         tf.dispose(Object.values(grads));
         throw new DivergenceError(`${spec.label}: loss became ${loss} at step ${step + 1}; stopped. ${lastGood()} Lower the learning rate or check the inputs.`);

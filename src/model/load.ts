@@ -1,0 +1,65 @@
+/**
+ * Loading models for sampling: a base checkpoint, optionally with a post-training adapter (LoRA adapters, which
+ * are merged into the weights for speed, or fully fine-tuned weights). An adapter records the SHA-256 of the
+ * base weights it was trained on; loading it on another base is an error.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { variableFrom } from '../gpu';
+import { DataError } from '../repro/files';
+import { CheckpointMeta, TensorDict, assertSameConfig, assignInto, paramsFromDict, readCheckpointMeta, readTensorFile } from './checkpoint';
+import { ModelConfig } from './config';
+import { LoraSet, Params } from './dit';
+import { mergeLora } from './lora';
+
+export interface LoadedModel {
+  config: ModelConfig;
+  params: Params;
+  base: CheckpointMeta;
+  adapter: CheckpointMeta | null;
+  /** SHA-256 of the base weights file. */
+  baseWeightsSha256: string;
+}
+
+/** Adapters from a checkpoint's tensors named '<weight>.lora_a' / '<weight>.lora_b'. */
+export function loraFromDict(dict: TensorDict, scale: number): LoraSet {
+  const out: LoraSet = {};
+  for (const name of Object.keys(dict)) {
+    const m = /^(.*)\.lora_a$/.exec(name);
+    if (!m) continue;
+    const b = dict[`${m[1]}.lora_b`];
+    if (!b) throw new DataError(`adapter: '${name}' has no matching '.lora_b'`);
+    out[m[1]] = { a: variableFrom(tf.tensor(dict[name].data, dict[name].shape)), b: variableFrom(tf.tensor(b.data, b.shape)), scale };
+  }
+  return out;
+}
+
+/** Load a base checkpoint (and check its config when `expected` is given). */
+export function loadBase(dir: string, expected?: ModelConfig): { meta: CheckpointMeta; weights: TensorDict } {
+  const meta = readCheckpointMeta(dir);
+  if (meta.kind !== 'base') throw new DataError(`${dir} is a '${meta.kind}' checkpoint, not a base model`);
+  if (expected) assertSameConfig(meta, expected, dir);
+  return { meta, weights: readTensorFile(dir, meta, 'weights') };
+}
+
+/** Load a base and optionally an adapter on top (merged). The caller disposes `params`. */
+export function loadModel(baseDir: string, adapterDir?: string, expected?: ModelConfig): LoadedModel {
+  const { meta, weights } = loadBase(baseDir, expected);
+  const params = paramsFromDict(weights);
+  const baseWeightsSha256 = meta.files['weights.bin'].sha256;
+  if (!adapterDir) return { config: meta.model, params, base: meta, adapter: null, baseWeightsSha256 };
+  const ad = readCheckpointMeta(adapterDir);
+  if (ad.kind !== 'adapter') throw new DataError(`${adapterDir} is a '${ad.kind}' checkpoint, not an adapter`);
+  assertSameConfig(ad, meta.model, adapterDir);
+  if (ad.baseWeightsSha256 !== baseWeightsSha256) {
+    throw new DataError(`${adapterDir} was trained on another base (weights ${ad.baseWeightsSha256?.slice(0, 12)}..., this base is ${baseWeightsSha256.slice(0, 12)}...)`);
+  }
+  const dict = readTensorFile(adapterDir, ad, 'weights');
+  if (ad.lora) {
+    const lora = loraFromDict(dict, ad.lora.alpha / ad.lora.rank);
+    mergeLora(params, lora);
+    for (const p of Object.values(lora)) tf.dispose([p.a, p.b]);
+  } else {
+    assignInto(params, dict, adapterDir);
+  }
+  return { config: meta.model, params, base: meta, adapter: ad, baseWeightsSha256 };
+}
