@@ -166,7 +166,7 @@ export function alignTrain(a: AlignArgs): AlignResult {
           zL: l.z, condL: l.cond, targetL: l.target, maskL: l.mask, refL: refForward(l.z, l.cond, t),
         };
       },
-      stepLoss: (_step, p) => {
+      stepLoss: (_step, p): { loss: tf.Scalar; metrics: Record<string, tf.Scalar> } => {
         if (dpo) {
           const r = flowDpoLoss({
             modelWin: forward(mc, params, { video: p.zW, cond: p.condW, t: p.t }, lora), refWin: p.refW, targetWin: p.targetW,
