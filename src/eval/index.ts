@@ -1,0 +1,5 @@
+/** Metrics: SSIM, PSNR, hand and body region metrics, Frechet distances, keypoint accuracy, bootstrap intervals, win rates. */
+export type { PixelArray } from './check';
+export { type ImageArray, type ImageInput, type ClipDims, toImage } from './image';
+export { ssim, ssimMap, ssimFromMap, gaussianWindow, SSIM_WINDOW, SSIM_SIGMA, SSIM_K1, SSIM_K2, SSIM_DATA_RANGE, SSIM_RADIUS } from './ssim';
+export { psnr, mse, psnrFromMse, capPsnr, meanPsnr, PSNR_CAP_DB } from './psnr';
