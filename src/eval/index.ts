@@ -3,3 +3,15 @@ export type { PixelArray } from './check';
 export { type ImageArray, type ImageInput, type ClipDims, toImage } from './image';
 export { ssim, ssimMap, ssimFromMap, gaussianWindow, SSIM_WINDOW, SSIM_SIGMA, SSIM_K1, SSIM_K2, SSIM_DATA_RANGE, SSIM_RADIUS } from './ssim';
 export { psnr, mse, psnrFromMse, capPsnr, meanPsnr, PSNR_CAP_DB } from './psnr';
+export { type Box, checkBox, clipBox, boxArea, handBox, handVisible, LEFT_HAND, RIGHT_HAND, HANDS } from './boxes';
+export {
+  type SsimMap,
+  type RegionSeries,
+  type HandSeries,
+  type ClipHandMetrics,
+  ssimMapOf,
+  regionSsim,
+  regionPsnr,
+  bodyMask,
+  clipHandMetrics,
+} from './regions';
