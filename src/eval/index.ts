@@ -15,3 +15,15 @@ export {
   bodyMask,
   clipHandMetrics,
 } from './regions';
+export {
+  type BootstrapOptions,
+  type SeedBootstrapOptions,
+  type Interval,
+  bootstrapCI,
+  pairedBootstrapCI,
+  meanCI,
+  sampleMean,
+  quantileSorted,
+  MIN_RESAMPLES,
+} from './bootstrap';
+export { type WinRate, type WinRateOptions, winRate } from './winrate';
