@@ -26,4 +26,6 @@ export {
   quantileSorted,
   MIN_RESAMPLES,
 } from './bootstrap';
+export { type SymmetricEigen, symmetricEigen } from './eigen';
+export { type FeatureStats, type FrechetOptions, featureStats, frechetFromStats, frechetDistance } from './frechet';
 export { type WinRate, type WinRateOptions, winRate } from './winrate';
