@@ -28,4 +28,13 @@ export {
 } from './bootstrap';
 export { type SymmetricEigen, symmetricEigen } from './eigen';
 export { type FeatureStats, type FrechetOptions, featureStats, frechetFromStats, frechetDistance } from './frechet';
+export {
+  type HandKeypointMetrics,
+  type BodyKeypointMetrics,
+  handKeypointMetrics,
+  bodyKeypointMetrics,
+  KEYPOINT_COUNT,
+  BODY_KEYPOINTS,
+  HAND_KEYPOINTS,
+} from './keypoints';
 export { type WinRate, type WinRateOptions, winRate } from './winrate';
