@@ -2,3 +2,4 @@
 export * from './judge';
 export * from './selection';
 export * from './override';
+export * from './cases';
