@@ -59,6 +59,9 @@ describe('handKeypointMetrics', () => {
     assert.throws(() => handKeypointMetrics(gt.subarray(3), gt, boxes, [1, 1, 1, 1], 2), /pred has 357 values, expected \[2, 60, 3\]/);
     assert.throws(() => handKeypointMetrics(gt, gt, boxes.slice(0, 8), [1, 1, 1, 1], 2), /boxes has 8 entries, expected 16/);
     assert.throws(() => handKeypointMetrics(gt, gt, boxes, [1, 1, 1, 1], 2, { pckFactor: 0 }), /opts\.pckFactor/);
+    const empty = boxes.slice();
+    empty[2] = 5;
+    assert.throws(() => handKeypointMetrics(gt, gt, empty, [1, 1, 1, 1], 2), /boxes\[0\]\[0\] = \[5, 5, 5, 10\] must satisfy 0 <= x0 < x1 and 0 <= y0 < y1 \(/);
   });
 });
 

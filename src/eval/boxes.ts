@@ -16,7 +16,7 @@ export const RIGHT_HAND = 1;
 /** Hands per frame. */
 export const HANDS = 2;
 
-/** Check that `box` is a valid half-open integer box inside a height x width frame. */
+/** Check that `box` is a valid half-open integer box inside a height x width frame (Infinity: no upper bound). */
 export function checkBox(name: string, box: ArrayLike<number>, height: number, width: number): Box {
   if (box === null || typeof box !== 'object' || box.length !== 4) throw new Error(`${name} must be [x0, y0, x1, y1]`);
   const [x0, y0, x1, y1] = [box[0], box[1], box[2], box[3]];
@@ -24,8 +24,9 @@ export function checkBox(name: string, box: ArrayLike<number>, height: number, w
     if (!Number.isInteger(v)) throw new Error(`${name} = [${x0}, ${y0}, ${x1}, ${y1}] must hold integer pixel bounds (see clipBox)`);
   }
   if (!(x0 >= 0 && x0 < x1 && x1 <= width && y0 >= 0 && y0 < y1 && y1 <= height)) {
+    const bound = (v: number) => (Number.isFinite(v) ? ` <= ${v}` : '');
     throw new Error(
-      `${name} = [${x0}, ${y0}, ${x1}, ${y1}] must satisfy 0 <= x0 < x1 <= ${width} and 0 <= y0 < y1 <= ${height} (half-open pixel bounds)`,
+      `${name} = [${x0}, ${y0}, ${x1}, ${y1}] must satisfy 0 <= x0 < x1${bound(width)} and 0 <= y0 < y1${bound(height)} (half-open pixel bounds)`,
     );
   }
   return [x0, y0, x1, y1];
