@@ -1,2 +1,4 @@
 /** ipa-kit: the public API (DESIGN.md section 9). */
 export * from './gpu';
+export * from './eval';
+export * from './select';

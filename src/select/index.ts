@@ -1,0 +1,5 @@
+/** Selection: frame-level hand judgments, implicit positives with human overrides, and the Case 1-4 analysis. */
+export * from './judge';
+export * from './selection';
+export * from './override';
+export * from './cases';

@@ -1,0 +1,194 @@
+/**
+ * Frame-level hand judgments from ground truth, and the video verdicts built on them.
+ *
+ * A generated frame with at least one visible hand is judged: it is good when every visible hand passes every
+ * threshold set in `JudgeThresholds` (SSIM-Hand >= minSsimHand, PSNR-Hand >= minPsnrHand, mean keypoint error
+ * <= maxKeypointErrorPx, PCK >= minPck), bad otherwise. Frames without a visible hand are 'unjudged'. A
+ * keypoint threshold is skipped for a visible hand with no visible ground-truth keypoint (no error to test).
+ * A video is good when it has at least one judged frame and every judged frame is good; bad when it has a
+ * bad frame; 'unjudged' when no frame is judged. Its score, used to rank good videos, is the mean SSIM-Hand
+ * over its visible (frame, hand) instances (the clip SSIM-Hand of regions.ts).
+ */
+import { checkRange } from '../eval/check';
+import type { HandKeypointMetrics } from '../eval/keypoints';
+import type { ClipHandMetrics } from '../eval/regions';
+import { rng } from '../repro/seeds';
+
+/** Thresholds of the hand judge (plain data; the profile holds them). At least one must be set. */
+export interface JudgeThresholds {
+  /** A visible hand passes when its SSIM-Hand >= this. */
+  minSsimHand?: number;
+  /** ... when its PSNR-Hand (dB) >= this. */
+  minPsnrHand?: number;
+  /** ... when its mean keypoint error (px) <= this. */
+  maxKeypointErrorPx?: number;
+  /** ... when its keypoint PCK (share in [0, 1]) >= this. */
+  minPck?: number;
+}
+
+export type FrameMark = 'good' | 'bad' | 'unjudged';
+export type Verdict = 'good' | 'bad' | 'unjudged';
+
+/** Scores of one visible hand in one frame. */
+export interface HandScores {
+  ssim: number;
+  psnr: number;
+  /** Mean keypoint error in px; null when the hand has no visible keypoint; absent when not measured. */
+  keypointError?: number | null;
+  /** PCK share; null / absent likewise. */
+  pck?: number | null;
+}
+
+/** What the judge sees of one generated video. */
+export interface HandEvidence {
+  id: string;
+  /** The input (reference + pose sequence) the video was generated from; candidates of one input share it. */
+  inputId: string;
+  /** `[frame][hand]` scores of the visible hands, null where a hand is not visible. */
+  hands: (HandScores | null)[][];
+}
+
+/** The judge's result for one video. */
+export interface VideoJudgment {
+  id: string;
+  inputId: string;
+  marks: FrameMark[];
+  verdict: Verdict;
+  judgedFrames: number;
+  goodFrames: number;
+  /** Mean SSIM-Hand over visible (frame, hand) instances; null when no hand is visible. Ranks good videos. */
+  score: number | null;
+}
+
+/** Check thresholds: finite, in range, at least one set; an Error names the bad field. */
+export function checkThresholds(t: JudgeThresholds): void {
+  if (t === null || typeof t !== 'object') throw new Error('thresholds must be an object');
+  const known = ['minSsimHand', 'minPsnrHand', 'maxKeypointErrorPx', 'minPck'];
+  for (const k of Object.keys(t)) if (!known.includes(k)) throw new Error(`thresholds.${k} is not a threshold (known: ${known.join(', ')})`);
+  if (t.minSsimHand !== undefined) checkRange('thresholds.minSsimHand', t.minSsimHand, -1, 1);
+  if (t.minPsnrHand !== undefined) checkRange('thresholds.minPsnrHand', t.minPsnrHand, 0, 1000);
+  if (t.maxKeypointErrorPx !== undefined) checkRange('thresholds.maxKeypointErrorPx', t.maxKeypointErrorPx, 0, Number.MAX_VALUE);
+  if (t.minPck !== undefined) checkRange('thresholds.minPck', t.minPck, 0, 1);
+  if (known.every((k) => t[k as keyof JudgeThresholds] === undefined)) throw new Error('thresholds must set at least one threshold');
+}
+
+/** Build the judge's evidence from clip metrics (regions.ts) and, optionally, hand keypoint metrics of the same clip. */
+export function handEvidence(id: string, inputId: string, metrics: ClipHandMetrics, keypoints?: HandKeypointMetrics): HandEvidence {
+  if (typeof id !== 'string' || id === '') throw new Error('id must be a non-empty string');
+  if (typeof inputId !== 'string' || inputId === '') throw new Error('inputId must be a non-empty string');
+  if (keypoints && keypoints.handError.length !== metrics.frames) {
+    throw new Error(`keypoints cover ${keypoints.handError.length} frames but metrics cover ${metrics.frames}`);
+  }
+  const hands = metrics.hands.ssim.map((row, f) =>
+    row.map((s, h): HandScores | null => {
+      if (s === null) return null;
+      const scores: HandScores = { ssim: s, psnr: metrics.hands.psnr[f][h] as number };
+      if (keypoints) {
+        scores.keypointError = keypoints.handError[f][h];
+        scores.pck = keypoints.handPck[f][h];
+      }
+      return scores;
+    }),
+  );
+  return { id, inputId, hands };
+}
+
+function handPasses(s: HandScores, t: JudgeThresholds, where: string): boolean {
+  if (t.minSsimHand !== undefined && !(s.ssim >= t.minSsimHand)) return false;
+  if (t.minPsnrHand !== undefined && !(s.psnr >= t.minPsnrHand)) return false;
+  if (t.maxKeypointErrorPx !== undefined) {
+    if (s.keypointError === undefined) throw new Error(`${where}.keypointError is missing but thresholds.maxKeypointErrorPx is set`);
+    if (s.keypointError !== null && !(s.keypointError <= t.maxKeypointErrorPx)) return false;
+  }
+  if (t.minPck !== undefined) {
+    if (s.pck === undefined) throw new Error(`${where}.pck is missing but thresholds.minPck is set`);
+    if (s.pck !== null && !(s.pck >= t.minPck)) return false;
+  }
+  return true;
+}
+
+/** The video verdict of frame marks: good when judged at least once and never bad; unjudged when never judged. */
+export function verdictOf(marks: readonly FrameMark[]): Verdict {
+  let judged = 0;
+  for (const m of marks) {
+    if (m === 'bad') return 'bad';
+    if (m === 'good') judged++;
+  }
+  return judged ? 'good' : 'unjudged';
+}
+
+function summarise(id: string, inputId: string, marks: FrameMark[], score: number | null): VideoJudgment {
+  const judgedFrames = marks.filter((m) => m !== 'unjudged').length;
+  const goodFrames = marks.filter((m) => m === 'good').length;
+  return { id, inputId, marks, verdict: verdictOf(marks), judgedFrames, goodFrames, score };
+}
+
+/** Judge every frame of one video and give its verdict and score. */
+export function judgeVideo(evidence: HandEvidence, thresholds: JudgeThresholds): VideoJudgment {
+  checkThresholds(thresholds);
+  if (evidence === null || typeof evidence !== 'object' || !Array.isArray(evidence.hands)) throw new Error('evidence must be { id, inputId, hands }');
+  if (typeof evidence.id !== 'string' || evidence.id === '') throw new Error('evidence.id must be a non-empty string');
+  if (typeof evidence.inputId !== 'string' || evidence.inputId === '') throw new Error('evidence.inputId must be a non-empty string');
+  const marks: FrameMark[] = [];
+  let ssimSum = 0;
+  let visibleCount = 0;
+  evidence.hands.forEach((row, f) => {
+    if (!Array.isArray(row)) throw new Error(`evidence.hands[${f}] must be an array of hands`);
+    let visible = 0;
+    let good = true;
+    row.forEach((s, h) => {
+      if (s === null) return;
+      const where = `evidence.hands[${f}][${h}]`;
+      if (typeof s !== 'object' || !Number.isFinite(s.ssim) || Number.isNaN(s.psnr) || typeof s.psnr !== 'number') {
+        throw new Error(`${where} must be null or { ssim, psnr, ... } with numbers`);
+      }
+      visible++;
+      ssimSum += s.ssim;
+      if (!handPasses(s, thresholds, where)) good = false;
+    });
+    visibleCount += visible;
+    marks.push(visible === 0 ? 'unjudged' : good ? 'good' : 'bad');
+  });
+  return summarise(evidence.id, evidence.inputId, marks, visibleCount ? ssimSum / visibleCount : null);
+}
+
+/** Judge many videos; ids must be unique. */
+export function judgeVideos(evidence: readonly HandEvidence[], thresholds: JudgeThresholds): VideoJudgment[] {
+  if (!Array.isArray(evidence)) throw new Error('evidence must be an array');
+  const seen = new Set<string>();
+  return evidence.map((e, i) => {
+    const j = judgeVideo(e, thresholds);
+    if (seen.has(j.id)) throw new Error(`evidence[${i}].id '${j.id}' is not unique`);
+    seen.add(j.id);
+    return j;
+  });
+}
+
+/**
+ * Annotation noise: flip round(share x judged frames) judged frame marks (good <-> bad), chosen uniformly
+ * without replacement over all videos from `rng(seed, 'select', 'flip-judgments')`; verdicts are recomputed,
+ * scores kept. Unjudged frames are never touched. Returns new judgments.
+ */
+export function flipJudgments(judgments: readonly VideoJudgment[], share: number, seed: number): VideoJudgment[] {
+  if (!Array.isArray(judgments)) throw new Error('judgments must be an array');
+  checkRange('share', share, 0, 1);
+  if (!Number.isInteger(seed)) throw new Error(`seed must be an integer, got ${seed}`);
+  const slots: [number, number][] = [];
+  judgments.forEach((j: VideoJudgment, v: number) => {
+    j.marks.forEach((m: FrameMark, f: number) => {
+      if (m !== 'unjudged') slots.push([v, f]);
+    });
+  });
+  const k = Math.round(share * slots.length);
+  const r = rng(seed, 'select', 'flip-judgments');
+  for (let i = 0; i < k; i++) {
+    const j = i + r.int(slots.length - i);
+    [slots[i], slots[j]] = [slots[j], slots[i]];
+  }
+  const marks = judgments.map((j) => j.marks.slice());
+  for (let i = 0; i < k; i++) {
+    const [v, f] = slots[i];
+    marks[v][f] = marks[v][f] === 'good' ? 'bad' : 'good';
+  }
+  return judgments.map((j, v) => summarise(j.id, j.inputId, marks[v], j.score));
+}
