@@ -2,6 +2,7 @@
 import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/gpu';
+import { ModelConfig } from '../src/model/config';
 
 /** Use the wasm backend (the default backend of the kit) for a test file. */
 export async function useWasm(): Promise<void> {
@@ -24,3 +25,6 @@ export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
 export function values(t: tf.Tensor): Float32Array {
   return t.dataSync() as Float32Array;
 }
+
+/** A tiny model for fast tests. */
+export const TINY: ModelConfig = { height: 16, width: 16, channels: 3, frames: 3, condChannels: 6, patch: 4, dim: 16, depth: 2, heads: 2, mlpRatio: 2, freqDim: 8 };

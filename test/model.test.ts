@@ -10,10 +10,8 @@ import { createLora, loraVariables, mergeLora, unmergeLora } from '../src/model/
 import { assertSameConfig, paramsFromDict, readCheckpointMeta, readTensorFile, saveCheckpoint, snapshot } from '../src/model/checkpoint';
 import { eulerSample } from '../src/flow/sampler';
 import { rng } from '../src/repro/seeds';
-import { assertClose, useWasm, values } from './helpers';
+import { TINY, assertClose, useWasm, values } from './helpers';
 
-/** A tiny model for fast tests. */
-export const TINY: ModelConfig = { height: 16, width: 16, channels: 3, frames: 3, condChannels: 6, patch: 4, dim: 16, depth: 2, heads: 2, mlpRatio: 2, freqDim: 8 };
 
 function inputs(c: ModelConfig, B: number, seed: number) {
   const r = rng(seed, 'inputs');

@@ -105,12 +105,14 @@ function epochIndex(seed: number, n: number, i: number, cache: Map<number, numbe
 
 /** Batch tensors of samples: z, cond, t, target (v = eps - x0) and the HALO mask [B, F, S, S, 1]. */
 function batchTensors(c: ModelConfig, samples: AlignSample[], eps: tf.Tensor, t: tf.Tensor) {
-  const S = c.height;
-  const { x0, cond } = batchInputs(samples.map((s) => s.clip), S);
-  const F = c.frames - 1;
-  const m = new Float32Array(samples.length * F * S * S);
-  samples.forEach((s, b) => m.set(s.handMask, b * F * S * S));
-  return { z: noisy(x0, eps, t), cond, target: velocityTarget(x0, eps), mask: tf.tensor(m, [samples.length, F, S, S, 1]) };
+  return tf.tidy(() => {
+    const S = c.height;
+    const { x0, cond } = batchInputs(samples.map((s) => s.clip), S);
+    const F = c.frames - 1;
+    const m = new Float32Array(samples.length * F * S * S);
+    samples.forEach((s, b) => m.set(s.handMask, b * F * S * S));
+    return { z: noisy(x0, eps, t), cond, target: velocityTarget(x0, eps), mask: tf.tensor(m, [samples.length, F, S, S, 1]) };
+  });
 }
 
 /** Train one method from the base; writes `<outDir>/adapter` (LoRA or fully fine-tuned weights) at the end. */

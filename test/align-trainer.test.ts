@@ -1,0 +1,100 @@
+import { before, describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { AlignConfig, AlignSample, alignTrain } from '../src/align/trainer';
+import { handMaskOnGrid } from '../src/align/masks';
+import { initParams } from '../src/model/dit';
+import { saveCheckpoint, snapshot } from '../src/model/checkpoint';
+import { loadModel } from '../src/model/load';
+import { readStepLog } from '../src/model/loop';
+import { rng } from '../src/repro/seeds';
+import { TINY, useWasm } from './helpers';
+
+function randomBytes(n: number, seed: number): Uint8Array {
+  const r = rng(seed, 'bytes');
+  return Uint8Array.from({ length: n }, () => r.int(256));
+}
+
+/** Toy positives for the tiny model: random clips with a hand mask in one corner of every frame. */
+function toyPositives(n: number): AlignSample[] {
+  const S = TINY.height;
+  const F = TINY.frames - 1;
+  return Array.from({ length: n }, (_, i) => {
+    const masks = new Uint8Array(F * S * S * 2);
+    for (let f = 0; f < F; f++) for (let y = 0; y < 4; y++) for (let x = 0; x < 4; x++) masks[((f * S + y) * S + x) * 2] = 255;
+    return {
+      key: `toy-${i}`,
+      clip: { ref: randomBytes(S * S * 3, i), refPose: randomBytes(S * S * 3, 100 + i), frames: randomBytes(F * S * S * 3, 200 + i), poses: randomBytes(F * S * S * 3, 300 + i) },
+      handMask: handMaskOnGrid(masks, S, { kind: 'patch', size: TINY.patch }),
+    };
+  });
+}
+
+function baseDict() {
+  const params = initParams(TINY, 1);
+  // Non-zero gates and output so the base predicts something and LoRA gradients flow.
+  for (const [n, v] of Object.entries(params)) if (/ada|final/.test(n)) v.assign(tf.tensor(rng(2, n).normals(v.size, 0.05), v.shape));
+  const d = snapshot(params);
+  tf.dispose(Object.values(params));
+  return d;
+}
+
+const CONFIG: AlignConfig = {
+  method: 'ipa', steps: 6, batch: 2, lr: 5e-3, warmupSteps: 0, minLrFraction: 1, weightDecay: 0, clipNorm: 1,
+  beta: 50, handWeight: 10, lora: { rank: 2, alpha: 2 }, maskGrid: { kind: 'patch', size: 4 }, checkpointEvery: 3, timesteps: { kind: 'uniform' },
+};
+
+describe('alignment trainer', () => {
+  before(useWasm);
+
+  it('IPA raises the gap against the frozen reference; only the LoRA adapters change; the adapter reloads onto its base', () => {
+    const weights = baseDict();
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'ipa-align-'));
+    const baseDir = path.join(out, 'base');
+    saveCheckpoint(baseDir, { kind: 'base', model: TINY, step: 0, seed: 1, worldHash: 'toy', files: { weights } });
+    const base = loadModel(baseDir);
+    const sha = base.baseWeightsSha256;
+    tf.dispose(Object.values(base.params));
+    const positives = toyPositives(4);
+    const res = alignTrain({ config: { ...CONFIG, steps: 12 }, seed: 3, base: { model: TINY, weights, weightsSha256: sha, worldHash: 'toy' }, positives, pairs: [], outDir: path.join(out, 'ipa'), resume: false });
+    assert.ok(res.adapterDir);
+    const log = readStepLog(path.join(out, 'ipa'));
+    assert.equal(log[0].gap, 0, 'at step 1 the model equals the reference: gap 0');
+    assert.ok(Math.abs(log[0].loss - Math.LN2) < 1e-6, `step-1 loss is log 2, got ${log[0].loss}`);
+    const late = log.slice(-4).reduce((s, r) => s + r.gap, 0) / 4;
+    assert.ok(late > 0, `the gap grows positive on the positives: late mean ${late}`);
+    // Loading base + adapter changes the base weights only where LoRA acts (QKV), through the merge.
+    const merged = loadModel(baseDir, res.adapterDir);
+    const q = merged.params['blocks.0.attn.q.w'].dataSync();
+    const fc = merged.params['blocks.0.mlp.fc1.w'].dataSync();
+    assert.ok(q.some((v, i) => v !== weights['blocks.0.attn.q.w'].data[i]), 'QKV weights change through the adapter');
+    assert.deepEqual(Array.from(fc), Array.from(weights['blocks.0.mlp.fc1.w'].data), 'other weights are untouched');
+    tf.dispose(Object.values(merged.params));
+    // An adapter on another base is refused.
+    const other = baseDict();
+    other['embed.b'].data[0] += 1;
+    const otherDir = path.join(out, 'other');
+    saveCheckpoint(otherDir, { kind: 'base', model: TINY, step: 0, seed: 1, worldHash: 'toy', files: { weights: other } });
+    assert.throws(() => loadModel(otherDir, res.adapterDir as string), /trained on another base/);
+  });
+
+  it('runs every method, logs the per-step record, and rejects a method without data', () => {
+    const weights = baseDict();
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'ipa-align-all-'));
+    const positives = toyPositives(3);
+    const pairs = [{ win: positives[0], lose: positives[1] }];
+    for (const method of ['sft', 'sft-halo', 'ipa-halo', 'flow-dpo'] as const) {
+      const before = tf.memory().numTensors;
+      const res = alignTrain({ config: { ...CONFIG, method, steps: 2 }, seed: 3, base: { model: TINY, weights, weightsSha256: 'x', worldHash: 'toy' }, positives, pairs, outDir: path.join(out, method), resume: false });
+      assert.equal(tf.memory().numTensors, before, `${method} leaks no tensors`);
+      const rec = readStepLog(path.join(out, method))[1];
+      assert.ok(Number.isFinite(rec.loss) && Number.isFinite(rec.modelError), `${method} logs loss and model error`);
+      if (method !== 'sft' && method !== 'sft-halo') for (const k of ['gap', 'referenceError', 'implicitAccuracy']) assert.ok(k in rec, `${method} logs ${k}`);
+      assert.ok(res.adapterDir);
+    }
+    assert.throws(() => alignTrain({ config: { ...CONFIG, method: 'flow-dpo' }, seed: 3, base: { model: TINY, weights, weightsSha256: 'x', worldHash: 'toy' }, positives, pairs: [], outDir: path.join(out, 'none'), resume: false }), /no strict pairs/);
+  });
+});
