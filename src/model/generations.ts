@@ -1,0 +1,95 @@
+/**
+ * Stored generations: the videos a model produced for the clips of a split (candidates for selection, or test
+ * generations for evaluation). A folder holds `generations.json` (which model, which world and split, sampler
+ * settings, one entry per video, file hashes) and `frames.u8` (uint8 [N, F, S, S, 3], generated frames only).
+ * Written atomically; loading verifies the hash.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DataError, readJson, sha256, writeDirAtomic, writeFileAtomic } from '../repro/files';
+
+export const GENERATIONS_FORMAT = 'ipa-kit-generations/1';
+
+/** One generated video: candidate `candidate` of the split's clip at `row`. */
+export interface GenerationEntry {
+  id: string; // `${clipId}#${candidate}`
+  clipId: string;
+  row: number;
+  candidate: number;
+}
+
+export interface GenerationsManifest {
+  format: string;
+  split: string;
+  worldDir: string;
+  worldHash: string;
+  /** SHA-256 of the base weights, and of the adapter weights when one was applied. */
+  baseWeightsSha256: string;
+  adapterWeightsSha256: string | null;
+  seed: number;
+  steps: number;
+  frames: number;
+  size: number;
+  count: number;
+  entries: GenerationEntry[];
+  seconds: number;
+  files: Record<string, { sha256: string; bytes: number }>;
+}
+
+export interface Generations {
+  manifest: GenerationsManifest;
+  /** uint8 [N, F, S, S, 3] */
+  frames: Uint8Array;
+}
+
+/** The stream key (and id) of candidate k of a clip: the same key gives the same noise for every model. */
+export function generationKey(clipId: string, candidate: number): string {
+  return `${clipId}#${candidate}`;
+}
+
+/** Write a generations folder atomically. */
+export function saveGenerations(dir: string, manifest: Omit<GenerationsManifest, 'format' | 'files' | 'count'>, frames: Uint8Array): GenerationsManifest {
+  const per = manifest.frames * manifest.size * manifest.size * 3;
+  if (frames.length !== manifest.entries.length * per) throw new Error(`saveGenerations: ${frames.length} bytes do not fit ${manifest.entries.length} videos`);
+  const full: GenerationsManifest = {
+    format: GENERATIONS_FORMAT,
+    ...manifest,
+    count: manifest.entries.length,
+    files: { 'frames.u8': { sha256: sha256(frames), bytes: frames.byteLength } },
+  };
+  writeDirAtomic(dir, (tmp) => {
+    fs.writeFileSync(path.join(tmp, 'frames.u8'), frames);
+    writeFileAtomic(path.join(tmp, 'generations.json'), `${JSON.stringify(full, null, 2)}\n`);
+  });
+  return full;
+}
+
+/** The manifest of a generations folder, or null when there is none. */
+export function readGenerationsManifest(dir: string): GenerationsManifest | null {
+  const file = path.join(dir, 'generations.json');
+  if (!fs.existsSync(file)) return null;
+  const m = readJson<GenerationsManifest>(file);
+  if (m.format !== GENERATIONS_FORMAT) throw new DataError(`${file}: unknown format '${m.format}'`);
+  return m;
+}
+
+/** Load and verify a generations folder. */
+export function loadGenerations(dir: string): Generations {
+  const manifest = readGenerationsManifest(dir);
+  if (!manifest) throw new DataError(`no generations in ${dir} (generations.json is missing)`);
+  const file = path.join(dir, 'frames.u8');
+  if (!fs.existsSync(file)) throw new DataError(`generations file missing: ${file}`);
+  const buf = fs.readFileSync(file);
+  const rec = manifest.files['frames.u8'];
+  if (buf.byteLength !== rec.bytes) throw new DataError(`${file} has ${buf.byteLength} bytes, expected ${rec.bytes}: truncated or replaced`);
+  if (sha256(buf) !== rec.sha256) throw new DataError(`${file} does not match its SHA-256 in generations.json: altered or corrupted`);
+  const frames = new Uint8Array(buf.byteLength);
+  frames.set(buf);
+  return { manifest, frames };
+}
+
+/** The frames of entry i: uint8 [F, S, S, 3] (a view). */
+export function videoAt(g: Generations, i: number): Uint8Array {
+  const per = g.manifest.frames * g.manifest.size * g.manifest.size * 3;
+  return g.frames.subarray(i * per, (i + 1) * per);
+}
