@@ -1,2 +1,3 @@
 /** ipa-kit: the public API (DESIGN.md section 9). */
 export * from './gpu';
+export * from './world';
