@@ -48,11 +48,14 @@ function makeOsc(r: Rng, amp: [number, number], freq: [number, number]): Osc {
   return { amp: r.range(amp[0], amp[1]), freq: r.range(freq[0], freq[1]), phase: r.range(0, 2 * Math.PI) };
 }
 
-type ArmStyle = 'raised' | 'front' | 'low';
+/** Where the wrist sits and where the hand points: raised and front point up, low points down, cross follows the forearm. */
+type ArmStyle = 'raised' | 'front' | 'low' | 'cross';
 
 /** One arm's wrist target (offsets from the shoulder, outwards / downwards) and hand direction. */
 interface ArmParams {
   style: ArmStyle;
+  /** Which way the elbow points: +1 out and down (forearm swings up), -1 the other way (forearm across the body). */
+  bend: 1 | -1;
   out: number;
   down: number;
   outOsc: Osc;
@@ -101,16 +104,17 @@ export interface Motion {
   armDepth: [number, number];
 }
 
-function armParams(r: Rng, style: ArmStyle, hard: boolean): ArmParams {
+function armParams(r: Rng, style: Exclude<ArmStyle, 'cross'>, hard: boolean): ArmParams {
   const speed = hard ? 1.3 : 1;
   const f: [number, number] = [0.25 * speed, 0.7 * speed];
   const base = {
-    raised: { out: [0.06, 0.16], down: [-0.02, 0.07], tilt: [0, 0.4] },
-    front: { out: [-0.1, 0.0], down: [0.06, 0.15], tilt: [-0.3, 0] },
+    raised: { out: [0.1, 0.17], down: [-0.02, 0.07], tilt: [0, 0.4] },
+    front: { out: [-0.1, 0.0], down: [0.1, 0.18], tilt: [-0.9, -0.4] },
     low: { out: [0.05, 0.12], down: [0.19, 0.24], tilt: [0.1, 0.5] },
   }[style];
   return {
     style,
+    bend: style === 'front' ? -1 : 1,
     out: r.range(base.out[0], base.out[1]),
     down: r.range(base.down[0], base.down[1]),
     outOsc: makeOsc(r, [0.015, 0.05], f),
@@ -144,15 +148,16 @@ function handParams(r: Rng, family: HandFamily, hard: boolean): HandParams {
     rate: hard ? r.range(6, 9) : r.range(1.6, 2.8),
     start: r.range(0, 10),
     spread: makeOsc(r, [0.3, 0.5], hard ? [1.0, 1.8] : [0.3, 0.7]),
+    // Wrist swings: at most ~0.5 rad per frame at 8 fps (amp * 2 pi f / FPS), so fingertips stay trackable.
     wristOsc: family === 'wave'
-      ? makeOsc(r, [0.45, 0.75], hard ? [1.6, 2.2] : [0.8, 1.2])
+      ? hard ? makeOsc(r, [0.4, 0.55], [1.0, 1.2]) : makeOsc(r, [0.45, 0.7], [0.5, 0.8])
       : family === 'wrist-turn'
-        ? makeOsc(r, [0.6, 0.95], hard ? [1.2, 1.9] : [0.4, 0.8])
+        ? hard ? makeOsc(r, [0.5, 0.7], [0.8, 1.0]) : makeOsc(r, [0.5, 0.8], [0.3, 0.5])
         : makeOsc(r, [0.05, 0.15], [0.3, 0.8]),
   };
 }
 
-function armStyleFor(r: Rng, family: HandFamily): ArmStyle {
+function armStyleFor(r: Rng, family: HandFamily): Exclude<ArmStyle, 'cross'> {
   if (family === 'wave') return 'raised';
   if (family === 'counting' || family === 'pinch') return r.uniform() < 0.6 ? 'raised' : 'front';
   const u = r.uniform();
@@ -171,16 +176,17 @@ export function makeMotion(worldSeed: number, id: number, difficulty: Difficulty
   const arms: [ArmParams, ArmParams] = [armParams(r, armStyleFor(r, left), hard), armParams(r, armStyleFor(r, right), hard)];
   const armDepth: [number, number] = r.uniform() < 0.5 ? [1, 2] : [2, 1];
   if (body === 'crossing') {
-    // Both wrists sweep from outside the body to past the midline, together, so the hands cross in front.
-    const sweep = makeOsc(r, [1, 1], [0.35, 0.6]);
+    // Both wrists sweep from outside the body to past the midline, together, so the hands cross in front; they stay
+    // well below the shoulder, where the arm's inverse kinematics is smooth.
+    const sweep = makeOsc(r, [1, 1], [0.25, 0.45]);
     for (const side of [LEFT, RIGHT] as const) {
-      arms[side] = { ...arms[side], style: 'raised', out: r.range(0.06, 0.12), down: r.range(0.04, 0.14), tilt: r.range(-0.2, 0.2), sweepTo: r.range(-0.24, -0.18), sweep };
+      arms[side] = { ...arms[side], style: 'cross', bend: -1, out: r.range(0.06, 0.12), down: r.range(0.13, 0.18), tilt: r.range(-0.2, 0.2), sweepTo: r.range(-0.24, -0.18), sweep };
     }
   } else if (body === 'behind') {
     // One arm is behind the torso; its wrist sweeps from beside the body to behind it and back.
     const side: HandSide = r.uniform() < 0.5 ? LEFT : RIGHT;
     armDepth[side] = -1;
-    arms[side] = { ...arms[side], style: 'low', out: r.range(0.08, 0.13), down: r.range(0.12, 0.2), tilt: r.range(0, 0.3), sweepTo: r.range(-0.17, -0.12), sweep: makeOsc(r, [1, 1], [0.3, 0.55]) };
+    arms[side] = { ...arms[side], style: 'low', bend: 1, out: r.range(0.08, 0.13), down: r.range(0.12, 0.2), tilt: r.range(0, 0.3), sweepTo: r.range(-0.17, -0.12), sweep: makeOsc(r, [1, 1], [0.3, 0.55]) };
   }
   const span = 7 / FPS;
   const start = r.range(0, 30);
@@ -345,15 +351,18 @@ export function poseAt(motion: Motion, identity: Identity, t: number): Pose {
     }
     const tx = sx - m * out;
     const ty = sy + arm.down + osc(arm.downOsc, t);
-    const ik = twoBoneIk(sx, sy, tx, ty, p.upperArm, p.forearm, m, L.elbow[1]);
+    const ik = twoBoneIk(sx, sy, tx, ty, p.upperArm, p.forearm, m * arm.bend, L.elbow[1]);
     pose.shoulder[side] = clampTo(m * wrapAngle(ik.first - down), L.shoulder);
-    pose.elbow[side] = clampTo(ik.flex, L.elbow);
+    pose.elbow[side] = clampTo(arm.bend * ik.flex, L.elbow);
     // Hand direction: up (raised, front) or down (low), tilted outwards (raised, low) or inwards (front).
     const aFore = down + m * (pose.shoulder[side] + pose.elbow[side]);
     const tilt = arm.tilt + osc(arm.tiltOsc, t);
     const want = arm.style === 'low' ? Math.PI / 2 + m * tilt : -Math.PI / 2 - m * tilt;
     const wristOsc = osc(motion.hands[side].wristOsc, t);
-    pose.hands[side].wrist = clampTo(m * wrapAngle(want - aFore) + wristOsc, L.wrist);
+    // sin() keeps the wrist continuous even when the forearm points away from the wanted direction; crossing
+    // hands follow the forearm.
+    const wrist = arm.style === 'cross' ? tilt : 1.25 * Math.sin(m * (want - aFore));
+    pose.hands[side].wrist = clampTo(wrist + wristOsc, L.wrist);
   }
   return pose;
 }

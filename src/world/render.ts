@@ -50,8 +50,8 @@ const OWN_GROUPS = Array.from({ length: NUM_KEYPOINTS }, (_, k) => ownGroups(k))
 
 /** Options for a character frame. */
 export interface FrameOptions {
-  /** Paint every hand shape in this colour (tests use it to check the masks against the composited pixels). */
-  handColour?: RGB;
+  /** Paint every shape of the left and right hand in these colours (to check the masks against the final pixels). */
+  handColours?: readonly [RGB, RGB];
 }
 
 /** A rendered character frame: colours, hand masks and keypoints (pixels) with visibility. */
@@ -318,11 +318,11 @@ export function renderFrame(canvas: Canvas, id: Identity, pose: Pose, opts: Fram
   const sides: HandSide[] = [LEFT, RIGHT];
   const behind = sides.filter((s) => pose.armDepth[s] < 0);
   const front = sides.filter((s) => pose.armDepth[s] >= 0).sort((a, b) => pose.armDepth[a] - pose.armDepth[b]);
-  for (const s of behind) drawArm(pt, sk, S, s, id, opts.handColour);
+  for (const s of behind) drawArm(pt, sk, S, s, id, opts.handColours?.[s]);
   drawLeg(pt, sk, S, RIGHT, app);
   drawLeg(pt, sk, S, LEFT, app);
   drawTorsoHead(pt, sk, S, id);
-  for (const s of front) drawArm(pt, sk, S, s, id, opts.handColour);
+  for (const s of front) drawArm(pt, sk, S, s, id, opts.handColours?.[s]);
   const keypoints = new Float32Array(NUM_KEYPOINTS * KEYPOINT_DIMS);
   for (let k = 0; k < NUM_KEYPOINTS; k++) {
     const [x, y] = at(sk, S, k);

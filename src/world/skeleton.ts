@@ -55,7 +55,10 @@ export interface Pose {
   /** Spine lean from vertical (positive turns the top towards +x) and head tilt relative to the spine. */
   lean: number;
   headTilt: number;
-  /** Shoulder abduction (outwards positive), elbow flexion (>= 0), hip abduction and knee flexion (>= 0). */
+  /**
+   * Shoulder abduction (outwards positive), elbow angle, hip abduction and knee flexion (>= 0). The elbow seen from
+   * the front bends either way (the upper arm can roll), so its angle is signed; the knee bends one way only.
+   */
   shoulder: [number, number];
   elbow: [number, number];
   hip: [number, number];
@@ -73,7 +76,7 @@ export const JOINT_LIMITS = {
   lean: [-0.3, 0.3] as Limit,
   headTilt: [-0.4, 0.4] as Limit,
   shoulder: [-1.6, 3.0] as Limit,
-  elbow: [0, 2.7] as Limit,
+  elbow: [-2.7, 2.7] as Limit,
   hip: [-0.35, 0.9] as Limit,
   knee: [0, 2.0] as Limit,
   wrist: [-1.1, 1.1] as Limit,
