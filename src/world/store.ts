@@ -155,19 +155,19 @@ function fullConfig(w: WorldProfile): Required<WorldProfile> {
   return { size: w.size, frames: w.frames, splits: { ...w.splits }, hardShare: hardShare(w) };
 }
 
-/** Stack N clips of a split into SplitData. */
-function stack(split: SplitName, clips: Clip[], w: WorldProfile): SplitData {
-  const shapes = fieldShapes(clips.length, w);
-  const data: SplitData = {
+/** Empty SplitData for N clips (metadata filled by putClip). */
+function emptySplit(split: SplitName, n: number, w: WorldProfile): SplitData {
+  const shapes = fieldShapes(n, w);
+  return {
     split,
-    count: clips.length,
+    count: n,
     size: w.size,
     numFrames: w.frames,
-    ids: clips.map((c) => c.id),
-    identity: Int32Array.from(clips.map((c) => c.identity)),
-    motion: Int32Array.from(clips.map((c) => c.motion)),
-    difficulty: clips.map((c) => c.difficulty),
-    motionFamily: clips.map((c) => c.motionFamily),
+    ids: [],
+    identity: new Int32Array(n),
+    motion: new Int32Array(n),
+    difficulty: [],
+    motionFamily: [],
     ref: new Uint8Array(count(shapes.ref)),
     refPose: new Uint8Array(count(shapes.refPose)),
     refKeypoints: new Float32Array(count(shapes.refKeypoints)),
@@ -178,13 +178,24 @@ function stack(split: SplitName, clips: Clip[], w: WorldProfile): SplitData {
     handVisible: new Uint8Array(count(shapes.handVisible)),
     keypoints: new Float32Array(count(shapes.keypoints)),
   };
-  clips.forEach((c, i) => {
-    for (const f of ['ref', 'refPose', 'refKeypoints', 'frames', 'poses', 'handMasks', 'handBoxes', 'handVisible', 'keypoints'] as const) {
-      const src = c[f];
-      (data[f] as Uint8Array | Float32Array).set(src as Uint8Array & Float32Array, i * src.length);
-    }
-  });
-  return data;
+}
+
+/** Copy clip c into slot i of a split. */
+function putClip(data: SplitData, i: number, c: Clip): void {
+  data.ids[i] = c.id;
+  data.identity[i] = c.identity;
+  data.motion[i] = c.motion;
+  data.difficulty[i] = c.difficulty;
+  data.motionFamily[i] = c.motionFamily;
+  data.ref.set(c.ref, i * c.ref.length);
+  data.refPose.set(c.refPose, i * c.refPose.length);
+  data.refKeypoints.set(c.refKeypoints, i * c.refKeypoints.length);
+  data.frames.set(c.frames, i * c.frames.length);
+  data.poses.set(c.poses, i * c.poses.length);
+  data.handMasks.set(c.handMasks, i * c.handMasks.length);
+  data.handBoxes.set(c.handBoxes, i * c.handBoxes.length);
+  data.handVisible.set(c.handVisible, i * c.handVisible.length);
+  data.keypoints.set(c.keypoints, i * c.keypoints.length);
 }
 
 /** Clip i of a stored split as a Clip (views into the split's arrays, no copies). */
@@ -261,14 +272,14 @@ export function buildWorld(opts: BuildWorldOptions): BuildWorldResult {
   const manifest: WorldManifest = { ...head, files, clips };
   writeDirAtomic(dir, (tmp) => {
     for (const split of SPLITS) {
-      const made: Clip[] = [];
-      for (let i = 0; i < w.splits[split]; i++) {
-        made.push(makeClip(seed, split, i, w));
+      const n = w.splits[split];
+      const data = emptySplit(split, n, w);
+      for (let i = 0; i < n; i++) {
+        putClip(data, i, makeClip(seed, split, i, w));
         opts.onProgress?.(++done, total);
       }
-      clips[split] = made.map((c) => ({ id: c.id, identity: c.identity, motion: c.motion, difficulty: c.difficulty, motionFamily: c.motionFamily }));
-      const data = stack(split, made, w);
-      const shapes = fieldShapes(made.length, w);
+      clips[split] = data.ids.map((id, i) => ({ id, identity: data.identity[i], motion: data.motion[i], difficulty: data.difficulty[i], motionFamily: data.motionFamily[i] }));
+      const shapes = fieldShapes(n, w);
       for (const field of Object.keys(SPLIT_FIELDS) as SplitField[]) {
         const bytes = bytesOf(data[field]);
         const name = worldFileName(split, field);
