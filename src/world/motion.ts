@@ -104,21 +104,32 @@ export interface Motion {
   armDepth: [number, number];
 }
 
+/** Smallest distance (frame units) from the shoulder to a wrist target. */
+const MIN_REACH = 0.09;
+
 function armParams(r: Rng, style: Exclude<ArmStyle, 'cross'>, hard: boolean): ArmParams {
   const speed = hard ? 1.3 : 1;
-  const f: [number, number] = [0.25 * speed, 0.7 * speed];
+  const f: [number, number] = [0.3 * speed, 0.8 * speed];
   const base = {
-    raised: { out: [0.1, 0.17], down: [-0.02, 0.07], tilt: [0, 0.4] },
-    front: { out: [-0.1, 0.0], down: [0.1, 0.18], tilt: [-0.9, -0.4] },
+    raised: { out: [0.12, 0.18], down: [-0.05, 0.05], tilt: [0, 0.4] },
+    front: { out: [-0.1, 0.0], down: [0.12, 0.18], tilt: [-0.9, -0.4] },
     low: { out: [0.05, 0.12], down: [0.19, 0.24], tilt: [0.1, 0.5] },
   }[style];
+  const out = r.range(base.out[0], base.out[1]);
+  const down = r.range(base.down[0], base.down[1]);
+  // The wrist target keeps at least MIN_REACH from the shoulder: close to it the arm would swing round fast.
+  const room = Math.max(0, Math.hypot(out, down) - MIN_REACH) / 2;
+  const outOsc = makeOsc(r, [0.02, 0.06], f);
+  const downOsc = makeOsc(r, [0.02, 0.06], f);
+  outOsc.amp = Math.min(outOsc.amp, room);
+  downOsc.amp = Math.min(downOsc.amp, room);
   return {
     style,
     bend: style === 'front' ? -1 : 1,
-    out: r.range(base.out[0], base.out[1]),
-    down: r.range(base.down[0], base.down[1]),
-    outOsc: makeOsc(r, [0.025, 0.07], f),
-    downOsc: makeOsc(r, [0.025, 0.07], f),
+    out,
+    down,
+    outOsc,
+    downOsc,
     tilt: r.range(base.tilt[0], base.tilt[1]),
     tiltOsc: makeOsc(r, [0.05, 0.25], f),
     sweepTo: 0,
@@ -198,12 +209,12 @@ export function makeMotion(worldSeed: number, id: number, difficulty: Difficulty
     start,
     refTime: r.uniform() < 0.5 ? start - gap : start + span + gap,
     pelvisX: r.range(0.47, 0.53),
-    sway: [makeOsc(r, [0.02, 0.05], [0.25, 0.6]), makeOsc(r, [0.005, 0.015], [0.6, 1.1])],
-    bounce: makeOsc(r, [0.004, 0.015], [0.5, 1.2]),
-    lean: makeOsc(r, [0.03, 0.12], [0.2, 0.6]),
-    headTilt: makeOsc(r, [0.05, 0.2], [0.2, 0.7]),
+    sway: [makeOsc(r, [0.02, 0.05], [0.3, 0.8]), makeOsc(r, [0.005, 0.015], [0.6, 1.2])],
+    bounce: makeOsc(r, [0.008, 0.025], [0.5, 1.2]),
+    lean: makeOsc(r, [0.05, 0.15], [0.25, 0.7]),
+    headTilt: makeOsc(r, [0.08, 0.25], [0.25, 0.8]),
     stance: r.range(0.05, 0.09),
-    steps: [makeOsc(r, [0, 0.03], [0.3, 0.8]), makeOsc(r, [0, 0.03], [0.3, 0.8])],
+    steps: [makeOsc(r, [0, 0.04], [0.4, 1.0]), makeOsc(r, [0, 0.04], [0.4, 1.0])],
     arms,
     hands: [handParams(r, left, hard), handParams(r, right, hard)],
     armDepth,

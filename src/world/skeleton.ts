@@ -253,10 +253,13 @@ function handKinematics(pts: Float64Array, side: HandSide, wx: number, wy: numbe
 export function twoBoneIk(rootX: number, rootY: number, tx: number, ty: number, l1: number, l2: number, sign: number, maxFlex: number): { first: number; flex: number } {
   const dx = tx - rootX;
   const dy = ty - rootY;
-  // Reachable distances: from the most-flexed configuration to almost straight.
+  // Reachable distances: from the most-flexed configuration to 95% of full extension, approached smoothly
+  // (tanh) from 85%: near a straight limb the joint angle moves infinitely fast with the target.
   const dMin = Math.sqrt(l1 * l1 + l2 * l2 + 2 * l1 * l2 * Math.cos(maxFlex)) + 1e-6;
-  const dMax = (l1 + l2) * 0.999;
-  const d = Math.min(dMax, Math.max(dMin, Math.hypot(dx, dy)));
+  const soft = 0.85 * (l1 + l2);
+  const dMax = 0.95 * (l1 + l2);
+  const raw = Math.hypot(dx, dy);
+  const d = Math.max(dMin, raw <= soft ? raw : soft + (dMax - soft) * Math.tanh((raw - soft) / (dMax - soft)));
   const theta = Math.atan2(dy, dx);
   const cosInterior = (l1 * l1 + l2 * l2 - d * d) / (2 * l1 * l2);
   const interior = Math.acos(Math.max(-1, Math.min(1, cosInterior)));
