@@ -350,7 +350,7 @@ export function poseAt(motion: Motion, identity: Identity, t: number): Pose {
     const leg = twoBoneIk(rest.points[2 * hip], rest.points[2 * hip + 1], ax, ay, p.thigh, p.shin, -m, L.knee[1]);
     pose.hip[side] = clampTo(m * wrapAngle(leg.first - down), L.hip);
     pose.knee[side] = clampTo(leg.flex, L.knee);
-    // Arms: the wrist follows its target; the elbow bends outwards.
+    // Arms: the wrist follows its target; the elbow points the way the style bends it.
     const arm = motion.arms[side];
     const sh = side === RIGHT ? 2 : 5;
     const sx = rest.points[2 * sh];

@@ -170,7 +170,7 @@ function at(sk: Skeleton, S: number, k: number): [number, number] {
   return [sk.points[2 * k] * S, sk.points[2 * k + 1] * S];
 }
 
-/** Draws one hand (palm, fingers, thumb) in a paint, owned by mask layer = side. */
+/** Draws one hand (palm, fingers with a darker rim, thumb) in skin or the override colour, owned by mask layer = side. */
 function drawHand(pt: Painter, sk: Skeleton, S: number, side: HandSide, L: number, skin: RGB, override: RGB | undefined): void {
   const b = handStart(side);
   const g = HAND[side];
