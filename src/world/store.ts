@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DataError, UsageError, ArrayDType, bytesOf, readJson, readTypedArray, sha256, writeDirAtomic, writeFileAtomic } from '../repro/files';
+import { DataError, UsageError, ArrayDType, bytesOf, readJson, readTypedArray, sha256, writeDirAtomic } from '../repro/files';
 import { SPLITS, SplitName, WorldProfile, getProfile } from '../repro/profiles';
 import { Clip, hardShare, makeClip, validateWorld } from './clip';
 import { KEYPOINT_DIMS, NUM_KEYPOINTS } from './layout';
@@ -270,6 +270,7 @@ export function buildWorld(opts: BuildWorldOptions): BuildWorldResult {
   const files: Record<string, WorldFile> = {};
   const clips = {} as Record<SplitName, ClipMeta[]>;
   const manifest: WorldManifest = { ...head, files, clips };
+  // Plain writes inside the temporary folder: renaming the whole folder into place is the atomic step.
   writeDirAtomic(dir, (tmp) => {
     for (const split of SPLITS) {
       const n = w.splits[split];
@@ -287,7 +288,7 @@ export function buildWorld(opts: BuildWorldOptions): BuildWorldResult {
         files[name] = { split, field, dtype: SPLIT_FIELDS[field], shape: shapes[field], bytes: bytes.byteLength, sha256: sha256(bytes) };
       }
     }
-    writeFileAtomic(path.join(tmp, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    fs.writeFileSync(path.join(tmp, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   });
   return { dir, built: true, manifest };
 }

@@ -2,6 +2,7 @@
  * Clip strips: one RGB image laying out a clip for viewing: the reference then the frames (row 1), their pose maps
  * (row 2), and the frames with the hand masks overlaid and the hand boxes outlined (row 3).
  */
+import { upscaleNearest } from '../report/media';
 import { Clip } from './clip';
 
 /** A raw RGB image. */
@@ -59,15 +60,7 @@ export function clipStrip(clip: Clip, opts: StripOptions = {}): RgbImage {
       for (let f = 0; f < F; f++) tile(r, f + 1, overlayHands(clip, f), 0);
     }
   });
-  if (scale === 1) return { data: base, width: w, height: h };
-  const out = new Uint8Array(w * scale * h * scale * 3);
-  for (let y = 0; y < h * scale; y++) {
-    for (let x = 0; x < w * scale; x++) {
-      const s = (Math.floor(y / scale) * w + Math.floor(x / scale)) * 3;
-      out.set(base.subarray(s, s + 3), (y * w * scale + x) * 3);
-    }
-  }
-  return { data: out, width: w * scale, height: h * scale };
+  return { data: scale === 1 ? base : upscaleNearest(base, w, h, scale), width: w * scale, height: h * scale };
 }
 
 /** Frame f with each hand's mask blended in its tint and its box outlined. */
