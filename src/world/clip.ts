@@ -50,6 +50,10 @@ export interface Clip {
   keypoints: Float32Array;
 }
 
+/** The per-clip arrays (a stored split holds each stacked over its clips, with a leading N axis). */
+export const CLIP_ARRAYS = ['ref', 'refPose', 'refKeypoints', 'frames', 'poses', 'handMasks', 'handBoxes', 'handVisible', 'keypoints'] as const;
+export type ClipArray = (typeof CLIP_ARRAYS)[number];
+
 const SPLIT_BLOCK: Record<ClipSplit, number> = { train: 1, val: 2, 'test-general': 3, 'test-hands': 4, pretrain: 100 };
 /** Largest index + 1 of a stored split and of the pretraining stream. */
 export const MAX_SPLIT_CLIPS = 1_000_000;

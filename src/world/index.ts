@@ -5,7 +5,7 @@ export { Identity, Appearance, Background, BackgroundKind, HairStyle, ShirtPatte
 export { Difficulty, HandFamily, BodyFamily, MotionFamily, Motion, HAND_FAMILIES, BODY_FAMILIES, FPS, makeMotion, poseAt } from './motion';
 export { RGB, Paint, Shader, Shape, Capsule, Ellipse, Polygon, Canvas } from './raster';
 export { FrameOptions, RenderedFrame, renderFrame, renderPoseMap } from './render';
-export { Clip, ClipSplit, MIN_SIZE, MAX_SIZE, makeClip, clipDifficulty, identityId, motionId, validateWorld } from './clip';
+export { Clip, ClipSplit, ClipArray, CLIP_ARRAYS, MIN_SIZE, MAX_SIZE, makeClip, clipDifficulty, identityId, motionId, validateWorld } from './clip';
 export {
   World, WorldManifest, WorldFile, ClipMeta, SplitData, SplitField, BuildWorldOptions, BuildWorldResult, SPLIT_FIELDS, WORLD_FORMAT_VERSION,
   buildWorld, loadWorld, getClip, defaultWorldDir, worldFileName,

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DataError, UsageError, ArrayDType, bytesOf, readJson, readTypedArray, sha256, writeDirAtomic } from '../repro/files';
 import { SPLITS, SplitName, WorldProfile, getProfile } from '../repro/profiles';
-import { Clip, hardShare, makeClip, validateWorld } from './clip';
+import { CLIP_ARRAYS, Clip, ClipArray, hardShare, makeClip, validateWorld } from './clip';
 import { KEYPOINT_DIMS, NUM_KEYPOINTS } from './layout';
 import { Difficulty, FPS, MotionFamily } from './motion';
 
@@ -65,8 +65,11 @@ export interface WorldManifest {
   clips: Record<SplitName, ClipMeta[]>;
 }
 
-/** A stored split: the clip fields stacked over its N clips. */
-export interface SplitData {
+/**
+ * A stored split: each clip array stacked over its N clips with a leading N axis (ref [N, S, S, 3], frames
+ * [N, F, S, S, 3], keypoints [N, F, K, 3], ...), plus the clips' metadata.
+ */
+export interface SplitData extends Pick<Clip, ClipArray> {
   split: SplitName;
   count: number;
   size: number;
@@ -76,22 +79,6 @@ export interface SplitData {
   motion: Int32Array;
   difficulty: Difficulty[];
   motionFamily: MotionFamily[];
-  /** [N, S, S, 3] */
-  ref: Uint8Array;
-  refPose: Uint8Array;
-  /** [N, K, 3] */
-  refKeypoints: Float32Array;
-  /** [N, F, S, S, 3] */
-  frames: Uint8Array;
-  poses: Uint8Array;
-  /** [N, F, S, S, 2] */
-  handMasks: Uint8Array;
-  /** [N, F, 2, 4] */
-  handBoxes: Float32Array;
-  /** [N, F, 2] */
-  handVisible: Uint8Array;
-  /** [N, F, K, 3] */
-  keypoints: Float32Array;
 }
 
 /** A loaded, verified world. */
@@ -155,29 +142,12 @@ function fullConfig(w: WorldProfile): Required<WorldProfile> {
   return { size: w.size, frames: w.frames, splits: { ...w.splits }, hardShare: hardShare(w) };
 }
 
-/** Empty SplitData for N clips (metadata filled by putClip). */
+/** Empty SplitData for N clips (filled by putClip). */
 function emptySplit(split: SplitName, n: number, w: WorldProfile): SplitData {
   const shapes = fieldShapes(n, w);
-  return {
-    split,
-    count: n,
-    size: w.size,
-    numFrames: w.frames,
-    ids: [],
-    identity: new Int32Array(n),
-    motion: new Int32Array(n),
-    difficulty: [],
-    motionFamily: [],
-    ref: new Uint8Array(count(shapes.ref)),
-    refPose: new Uint8Array(count(shapes.refPose)),
-    refKeypoints: new Float32Array(count(shapes.refKeypoints)),
-    frames: new Uint8Array(count(shapes.frames)),
-    poses: new Uint8Array(count(shapes.poses)),
-    handMasks: new Uint8Array(count(shapes.handMasks)),
-    handBoxes: new Float32Array(count(shapes.handBoxes)),
-    handVisible: new Uint8Array(count(shapes.handVisible)),
-    keypoints: new Float32Array(count(shapes.keypoints)),
-  };
+  const array = (f: ClipArray): Uint8Array | Float32Array => (SPLIT_FIELDS[f] === 'float32' ? new Float32Array(count(shapes[f])) : new Uint8Array(count(shapes[f])));
+  const arrays = Object.fromEntries(CLIP_ARRAYS.map((f) => [f, array(f)])) as Pick<Clip, ClipArray>;
+  return { split, count: n, size: w.size, numFrames: w.frames, ids: [], identity: new Int32Array(n), motion: new Int32Array(n), difficulty: [], motionFamily: [], ...arrays };
 }
 
 /** Copy clip c into slot i of a split. */
@@ -187,25 +157,17 @@ function putClip(data: SplitData, i: number, c: Clip): void {
   data.motion[i] = c.motion;
   data.difficulty[i] = c.difficulty;
   data.motionFamily[i] = c.motionFamily;
-  data.ref.set(c.ref, i * c.ref.length);
-  data.refPose.set(c.refPose, i * c.refPose.length);
-  data.refKeypoints.set(c.refKeypoints, i * c.refKeypoints.length);
-  data.frames.set(c.frames, i * c.frames.length);
-  data.poses.set(c.poses, i * c.poses.length);
-  data.handMasks.set(c.handMasks, i * c.handMasks.length);
-  data.handBoxes.set(c.handBoxes, i * c.handBoxes.length);
-  data.handVisible.set(c.handVisible, i * c.handVisible.length);
-  data.keypoints.set(c.keypoints, i * c.keypoints.length);
+  for (const f of CLIP_ARRAYS) data[f].set(c[f], i * c[f].length);
 }
 
 /** Clip i of a stored split as a Clip (views into the split's arrays, no copies). */
 export function getClip(data: SplitData, i: number): Clip {
   if (!Number.isInteger(i) || i < 0 || i >= data.count) throw new UsageError(`clip index must be in 0..${data.count - 1} for split '${data.split}', got ${i}`);
-  const S = data.size;
-  const F = data.numFrames;
-  const K3 = NUM_KEYPOINTS * KEYPOINT_DIMS;
-  const img = S * S * 3;
-  const view = <T extends Uint8Array | Float32Array>(a: T, per: number): T => a.subarray(i * per, (i + 1) * per) as T;
+  const view = (f: ClipArray): Uint8Array | Float32Array => {
+    const per = data[f].length / data.count;
+    return data[f].subarray(i * per, (i + 1) * per);
+  };
+  const arrays = Object.fromEntries(CLIP_ARRAYS.map((f) => [f, view(f)])) as Pick<Clip, ClipArray>;
   return {
     id: data.ids[i],
     split: data.split,
@@ -214,17 +176,9 @@ export function getClip(data: SplitData, i: number): Clip {
     motion: data.motion[i],
     difficulty: data.difficulty[i],
     motionFamily: data.motionFamily[i],
-    size: S,
-    numFrames: F,
-    ref: view(data.ref, img),
-    refPose: view(data.refPose, img),
-    refKeypoints: view(data.refKeypoints, K3),
-    frames: view(data.frames, F * img),
-    poses: view(data.poses, F * img),
-    handMasks: view(data.handMasks, F * S * S * 2),
-    handBoxes: view(data.handBoxes, F * 8),
-    handVisible: view(data.handVisible, F * 2),
-    keypoints: view(data.keypoints, F * K3),
+    size: data.size,
+    numFrames: data.numFrames,
+    ...arrays,
   };
 }
 
@@ -334,15 +288,7 @@ export function loadWorld(dir: string): World {
       motion: arrays.motion as Int32Array,
       difficulty: metas.map((c) => c.difficulty),
       motionFamily: metas.map((c) => c.motionFamily),
-      ref: arrays.ref as Uint8Array,
-      refPose: arrays.refPose as Uint8Array,
-      refKeypoints: arrays.refKeypoints as Float32Array,
-      frames: arrays.frames as Uint8Array,
-      poses: arrays.poses as Uint8Array,
-      handMasks: arrays.handMasks as Uint8Array,
-      handBoxes: arrays.handBoxes as Float32Array,
-      handVisible: arrays.handVisible as Uint8Array,
-      keypoints: arrays.keypoints as Float32Array,
+      ...(Object.fromEntries(CLIP_ARRAYS.map((f) => [f, arrays[f]])) as Pick<Clip, ClipArray>),
     };
   }
   return { manifest: m, dir, splits };
