@@ -15,7 +15,15 @@ export interface WorldProfile {
   frames: number;
   /** Clips per stored split. The base model pretrains on its own streamed split ('pretrain'), not on these. */
   splits: Record<SplitName, number>;
+  /**
+   * Share of hard-hand clips (fast, independent finger articulation) in `train`, `val`, `test-general` and the
+   * streamed `pretrain` split; `test-hands` is all hard. Defaults to DEFAULT_HARD_SHARE (0.25) when left out.
+   */
+  hardShare?: number;
 }
+
+/** The share of hard-hand clips outside `test-hands` when a world profile does not set one. */
+export const DEFAULT_HARD_SHARE = 0.25;
 
 export interface Profile {
   name: string;
@@ -30,13 +38,13 @@ export const PROFILES: Record<string, Profile> = {
     name: 'smoke',
     description: 'the whole pipeline at toy size, for CI (minutes)',
     seed: 1,
-    world: { size: 64, frames: 8, splits: { train: 8, val: 4, 'test-general': 4, 'test-hands': 4 } },
+    world: { size: 64, frames: 8, splits: { train: 8, val: 4, 'test-general': 4, 'test-hands': 4 }, hardShare: 0.25 },
   },
   paper: {
     name: 'paper',
     description: 'the documented reproduction: 256 train inputs (1,024 candidates), 100 hard-hand test clips',
     seed: 1,
-    world: { size: 64, frames: 8, splits: { train: 256, val: 48, 'test-general': 64, 'test-hands': 100 } },
+    world: { size: 64, frames: 8, splits: { train: 256, val: 48, 'test-general': 64, 'test-hands': 100 }, hardShare: 0.25 },
   },
 };
 

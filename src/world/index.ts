@@ -1,0 +1,18 @@
+/** The procedural animation world: skeleton and hands, motions, characters, rasteriser, clips and the stored world. */
+export * from './layout';
+export { Proportions, HandPose, Pose, Limit, JOINT_LIMITS, HAND_GEOMETRY, Skeleton, forwardKinematics, twoBoneIk, skeletonBones, mirror, wrapAngle } from './skeleton';
+export { Identity, Appearance, Background, BackgroundKind, HairStyle, ShirtPattern, makeIdentity } from './character';
+export { Difficulty, HandFamily, BodyFamily, MotionFamily, Motion, HAND_FAMILIES, BODY_FAMILIES, FPS, makeMotion, poseAt } from './motion';
+export { RGB, Paint, Shader, Shape, Capsule, Ellipse, Polygon, Canvas } from './raster';
+export { FrameOptions, RenderedFrame, renderFrame, renderPoseMap } from './render';
+export { Clip, ClipSplit, ClipArray, CLIP_ARRAYS, MIN_SIZE, MAX_SIZE, makeClip, clipDifficulty, identityId, motionId, validateWorld } from './clip';
+export {
+  World, WorldManifest, WorldFile, ClipMeta, SplitData, SplitField, BuildWorldOptions, BuildWorldResult, SPLIT_FIELDS, WORLD_FORMAT_VERSION,
+  buildWorld, loadWorld, getClip, defaultWorldDir, worldFileName,
+} from './store';
+export { HandBoxRow, MotionSpeedRow, handBoxStats, motionSpeedStats } from './stats';
+export { RgbImage, StripOptions, clipStrip, overlayHands } from './strip';
+export { benchWorldBuild } from './bench';
+export { worldCommand } from './command';
+// Media helpers (src/report/media.ts) travel with the world's public API so notebooks can write PNGs and GIFs of clips.
+export { Channels, encodePng, writePng, upscaleNearest, encodeGif, writeGif } from '../report/media';

@@ -1,0 +1,295 @@
+/**
+ * The stored world: `data/worlds/<profile>-<seed>/` holds a manifest.json (config, seed, counts, shapes, clip
+ * metadata and a size and SHA-256 per file) and one raw little-endian array per split and field. buildWorld writes
+ * it atomically and skips a matching complete world; loadWorld checks every file's size and hash and throws a
+ * DataError naming the file that is missing, truncated or altered.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DataError, UsageError, ArrayDType, bytesOf, readJson, readTypedArray, sha256, writeDirAtomic } from '../repro/files';
+import { SPLITS, SplitName, WorldProfile, getProfile } from '../repro/profiles';
+import { CLIP_ARRAYS, Clip, ClipArray, hardShare, makeClip, validateWorld } from './clip';
+import { KEYPOINT_DIMS, NUM_KEYPOINTS } from './layout';
+import { Difficulty, FPS, MotionFamily } from './motion';
+
+/** Bumped whenever the generator's output changes, so an old world on disk is rebuilt rather than reused. */
+export const WORLD_FORMAT_VERSION = 1;
+const FORMAT = 'ipa-kit-world';
+
+/** Per-split arrays stored as files, with their element type. */
+export const SPLIT_FIELDS = {
+  ref: 'uint8',
+  refPose: 'uint8',
+  refKeypoints: 'float32',
+  frames: 'uint8',
+  poses: 'uint8',
+  handMasks: 'uint8',
+  handBoxes: 'float32',
+  handVisible: 'uint8',
+  keypoints: 'float32',
+  identity: 'int32',
+  motion: 'int32',
+} as const satisfies Record<string, ArrayDType>;
+export type SplitField = keyof typeof SPLIT_FIELDS;
+
+/** One stored file: where it belongs, its element type and shape, size and SHA-256. */
+export interface WorldFile {
+  split: SplitName;
+  field: SplitField;
+  dtype: ArrayDType;
+  shape: number[];
+  bytes: number;
+  sha256: string;
+}
+
+/** Metadata of one stored clip. */
+export interface ClipMeta {
+  id: string;
+  identity: number;
+  motion: number;
+  difficulty: Difficulty;
+  motionFamily: MotionFamily;
+}
+
+/** The manifest of a stored world (deterministic: no times or absolute paths). */
+export interface WorldManifest {
+  format: typeof FORMAT;
+  version: number;
+  profile: string;
+  seed: number;
+  config: Required<WorldProfile>;
+  fps: number;
+  keypoints: { count: number; dims: number; layout: string };
+  counts: Record<SplitName, number>;
+  files: Record<string, WorldFile>;
+  clips: Record<SplitName, ClipMeta[]>;
+}
+
+/**
+ * A stored split: each clip array stacked over its N clips with a leading N axis (ref [N, S, S, 3], frames
+ * [N, F, S, S, 3], keypoints [N, F, K, 3], ...), plus the clips' metadata.
+ */
+export interface SplitData extends Pick<Clip, ClipArray> {
+  split: SplitName;
+  count: number;
+  size: number;
+  numFrames: number;
+  ids: string[];
+  identity: Int32Array;
+  motion: Int32Array;
+  difficulty: Difficulty[];
+  motionFamily: MotionFamily[];
+}
+
+/** A loaded, verified world. */
+export interface World {
+  manifest: WorldManifest;
+  dir: string;
+  splits: Record<SplitName, SplitData>;
+}
+
+/** Options of buildWorld. */
+export interface BuildWorldOptions {
+  profile: string;
+  /** World seed (default: the profile's). */
+  seed?: number;
+  /** Output folder (default data/worlds/<profile>-<seed>). */
+  out?: string;
+  /** Called after every clip with (clips done, clips in total). */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** Result of buildWorld: the folder, whether it was (re)built, and its manifest. */
+export interface BuildWorldResult {
+  dir: string;
+  built: boolean;
+  manifest: WorldManifest;
+}
+
+/** The default folder of a world. */
+export function defaultWorldDir(profile: string, seed: number): string {
+  return path.join('data', 'worlds', `${profile}-${seed}`);
+}
+
+/** File name of a split's field. */
+export function worldFileName(split: SplitName, field: SplitField): string {
+  const ext = { uint8: 'u8', float32: 'f32', int32: 'i32', uint16: 'u16' }[SPLIT_FIELDS[field]];
+  return `${split}.${field}.${ext}`;
+}
+
+/** Shapes of a split's fields for N clips. */
+function fieldShapes(n: number, w: WorldProfile): Record<SplitField, number[]> {
+  const { size: S, frames: F } = w;
+  const K = NUM_KEYPOINTS;
+  return {
+    ref: [n, S, S, 3],
+    refPose: [n, S, S, 3],
+    refKeypoints: [n, K, KEYPOINT_DIMS],
+    frames: [n, F, S, S, 3],
+    poses: [n, F, S, S, 3],
+    handMasks: [n, F, S, S, 2],
+    handBoxes: [n, F, 2, 4],
+    handVisible: [n, F, 2],
+    keypoints: [n, F, K, KEYPOINT_DIMS],
+    identity: [n],
+    motion: [n],
+  };
+}
+
+const count = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
+
+function fullConfig(w: WorldProfile): Required<WorldProfile> {
+  return { size: w.size, frames: w.frames, splits: { ...w.splits }, hardShare: hardShare(w) };
+}
+
+/** Empty SplitData for N clips (filled by putClip). */
+function emptySplit(split: SplitName, n: number, w: WorldProfile): SplitData {
+  const shapes = fieldShapes(n, w);
+  const array = (f: ClipArray): Uint8Array | Float32Array => (SPLIT_FIELDS[f] === 'float32' ? new Float32Array(count(shapes[f])) : new Uint8Array(count(shapes[f])));
+  const arrays = Object.fromEntries(CLIP_ARRAYS.map((f) => [f, array(f)])) as Pick<Clip, ClipArray>;
+  return { split, count: n, size: w.size, numFrames: w.frames, ids: [], identity: new Int32Array(n), motion: new Int32Array(n), difficulty: [], motionFamily: [], ...arrays };
+}
+
+/** Copy clip c into slot i of a split. */
+function putClip(data: SplitData, i: number, c: Clip): void {
+  data.ids[i] = c.id;
+  data.identity[i] = c.identity;
+  data.motion[i] = c.motion;
+  data.difficulty[i] = c.difficulty;
+  data.motionFamily[i] = c.motionFamily;
+  for (const f of CLIP_ARRAYS) data[f].set(c[f], i * c[f].length);
+}
+
+/** Clip i of a stored split as a Clip (views into the split's arrays, no copies). */
+export function getClip(data: SplitData, i: number): Clip {
+  if (!Number.isInteger(i) || i < 0 || i >= data.count) throw new UsageError(`clip index must be in 0..${data.count - 1} for split '${data.split}', got ${i}`);
+  const view = (f: ClipArray): Uint8Array | Float32Array => {
+    const per = data[f].length / data.count;
+    return data[f].subarray(i * per, (i + 1) * per);
+  };
+  const arrays = Object.fromEntries(CLIP_ARRAYS.map((f) => [f, view(f)])) as Pick<Clip, ClipArray>;
+  return {
+    id: data.ids[i],
+    split: data.split,
+    index: i,
+    identity: data.identity[i],
+    motion: data.motion[i],
+    difficulty: data.difficulty[i],
+    motionFamily: data.motionFamily[i],
+    size: data.size,
+    numFrames: data.numFrames,
+    ...arrays,
+  };
+}
+
+/** Whether `dir` holds a complete, unaltered world built from exactly this config and seed. */
+function matchingWorld(dir: string, expected: Omit<WorldManifest, 'files' | 'clips'>): WorldManifest | null {
+  if (!fs.existsSync(path.join(dir, 'manifest.json'))) return null;
+  try {
+    const world = loadWorld(dir);
+    const m = world.manifest;
+    const same = m.version === expected.version && m.profile === expected.profile && m.seed === expected.seed && JSON.stringify(m.config) === JSON.stringify(expected.config);
+    return same ? m : null;
+  } catch (err) {
+    if (err instanceof DataError) return null;
+    throw err;
+  }
+}
+
+/** Build the world of a profile (or find it already built) and return its folder and manifest. */
+export function buildWorld(opts: BuildWorldOptions): BuildWorldResult {
+  const profile = getProfile(opts.profile);
+  const seed = opts.seed ?? profile.seed;
+  if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`seed must be a non-negative integer, got ${seed}`);
+  const w = profile.world;
+  validateWorld(w);
+  const dir = opts.out ?? defaultWorldDir(profile.name, seed);
+  const head = {
+    format: FORMAT,
+    version: WORLD_FORMAT_VERSION,
+    profile: profile.name,
+    seed,
+    config: fullConfig(w),
+    fps: FPS,
+    keypoints: { count: NUM_KEYPOINTS, dims: KEYPOINT_DIMS, layout: 'body 0-17 (OpenPose/COCO-18), left hand 18-38, right hand 39-59 (OpenPose hand order); x, y pixels, visible 0/1' },
+    counts: { ...w.splits },
+  } as const;
+  const existing = matchingWorld(dir, head);
+  if (existing) return { dir, built: false, manifest: existing };
+  if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0 && !fs.existsSync(path.join(dir, 'manifest.json'))) {
+    throw new UsageError(`${dir} exists and is not a world folder (no manifest.json): choose another --out`);
+  }
+  const total = SPLITS.reduce((a, s) => a + w.splits[s], 0);
+  let done = 0;
+  const files: Record<string, WorldFile> = {};
+  const clips = {} as Record<SplitName, ClipMeta[]>;
+  const manifest: WorldManifest = { ...head, files, clips };
+  // Plain writes inside the temporary folder: renaming the whole folder into place is the atomic step.
+  writeDirAtomic(dir, (tmp) => {
+    for (const split of SPLITS) {
+      const n = w.splits[split];
+      const data = emptySplit(split, n, w);
+      for (let i = 0; i < n; i++) {
+        putClip(data, i, makeClip(seed, split, i, w));
+        opts.onProgress?.(++done, total);
+      }
+      clips[split] = data.ids.map((id, i) => ({ id, identity: data.identity[i], motion: data.motion[i], difficulty: data.difficulty[i], motionFamily: data.motionFamily[i] }));
+      const shapes = fieldShapes(n, w);
+      for (const field of Object.keys(SPLIT_FIELDS) as SplitField[]) {
+        const bytes = bytesOf(data[field]);
+        const name = worldFileName(split, field);
+        fs.writeFileSync(path.join(tmp, name), bytes);
+        files[name] = { split, field, dtype: SPLIT_FIELDS[field], shape: shapes[field], bytes: bytes.byteLength, sha256: sha256(bytes) };
+      }
+    }
+    fs.writeFileSync(path.join(tmp, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  });
+  return { dir, built: true, manifest };
+}
+
+/** Load a stored world, verifying every file's size and SHA-256 against the manifest. */
+export function loadWorld(dir: string): World {
+  const manifestFile = path.join(dir, 'manifest.json');
+  const m = readJson<WorldManifest>(manifestFile);
+  if (m.format !== FORMAT) throw new DataError(`${manifestFile} is not a world manifest (format '${String(m.format)}')`);
+  if (m.version !== WORLD_FORMAT_VERSION) throw new DataError(`${manifestFile} has world format version ${m.version}; this kit reads version ${WORLD_FORMAT_VERSION}: rebuild it with 'ipa-kit world'`);
+  const w = m.config;
+  try {
+    validateWorld(w);
+  } catch (err) {
+    throw new DataError(`${manifestFile}: bad config (${(err as Error).message})`);
+  }
+  const splits = {} as Record<SplitName, SplitData>;
+  for (const split of SPLITS) {
+    const n = m.counts?.[split];
+    const metas = m.clips?.[split];
+    if (!Number.isInteger(n) || !Array.isArray(metas) || metas.length !== n) throw new DataError(`${manifestFile}: counts and clips of split '${split}' disagree`);
+    const shapes = fieldShapes(n, w);
+    const arrays = {} as Record<SplitField, ReturnType<typeof readTypedArray>>;
+    for (const field of Object.keys(SPLIT_FIELDS) as SplitField[]) {
+      const name = worldFileName(split, field);
+      const entry = m.files?.[name];
+      const file = path.join(dir, name);
+      if (!entry) throw new DataError(`${manifestFile} lists no file ${name}`);
+      if (JSON.stringify(entry.shape) !== JSON.stringify(shapes[field]) || entry.dtype !== SPLIT_FIELDS[field]) {
+        throw new DataError(`${file}: manifest shape ${JSON.stringify(entry.shape)} ${entry.dtype} does not match the config (${JSON.stringify(shapes[field])} ${SPLIT_FIELDS[field]})`);
+      }
+      const arr = readTypedArray(file, SPLIT_FIELDS[field], count(shapes[field]));
+      if (sha256(bytesOf(arr)) !== entry.sha256) throw new DataError(`${file} is altered: its SHA-256 does not match the manifest`);
+      arrays[field] = arr;
+    }
+    splits[split] = {
+      split,
+      count: n,
+      size: w.size,
+      numFrames: w.frames,
+      ids: metas.map((c) => c.id),
+      identity: arrays.identity as Int32Array,
+      motion: arrays.motion as Int32Array,
+      difficulty: metas.map((c) => c.difficulty),
+      motionFamily: metas.map((c) => c.motionFamily),
+      ...(Object.fromEntries(CLIP_ARRAYS.map((f) => [f, arrays[f]])) as Pick<Clip, ClipArray>),
+    };
+  }
+  return { manifest: m, dir, splits };
+}
