@@ -34,7 +34,5 @@ export {
   handKeypointMetrics,
   bodyKeypointMetrics,
   KEYPOINT_COUNT,
-  BODY_KEYPOINTS,
-  HAND_KEYPOINTS,
 } from './keypoints';
 export { type WinRate, type WinRateOptions, winRate } from './winrate';

@@ -14,14 +14,12 @@
  */
 import { checkInt, checkRange } from './check';
 import { checkHandBoxes, handBox, handVisible, HANDS } from './boxes';
+import { BODY_RANGE, LEFT_HAND_RANGE, NUM_KEYPOINTS, RIGHT_HAND_RANGE } from '../world/layout';
 
-export const KEYPOINT_COUNT = 60;
-/** Keypoint index ranges [start, end) of the body and of each hand (left = 0, right = 1). */
-export const BODY_KEYPOINTS: readonly [number, number] = [0, 18];
-export const HAND_KEYPOINTS: readonly (readonly [number, number])[] = [
-  [18, 39],
-  [39, 60],
-];
+/** Keypoints per frame (the world's layout: 18 body, 21 left hand, 21 right hand). */
+export const KEYPOINT_COUNT = NUM_KEYPOINTS;
+/** Keypoint index ranges [start, end) of each hand (left = 0, right = 1), from the world's layout. */
+const HAND_RANGES = [LEFT_HAND_RANGE, RIGHT_HAND_RANGE] as const;
 
 /** Per-hand and clip-level hand keypoint accuracy. */
 export interface HandKeypointMetrics {
@@ -93,7 +91,7 @@ export function handKeypointMetrics(
       let n = 0;
       let e = 0;
       let h = 0;
-      for (let k = HAND_KEYPOINTS[hand][0]; k < HAND_KEYPOINTS[hand][1]; k++) {
+      for (let k = HAND_RANGES[hand].start; k < HAND_RANGES[hand].end; k++) {
         const o = (f * KEYPOINT_COUNT + k) * 3;
         if (!(gt[o + 2] > 0)) continue;
         checkPoint('gt', gt, o);
@@ -132,7 +130,7 @@ export function bodyKeypointMetrics(pred: ArrayLike<number>, gt: ArrayLike<numbe
     let xmax = -Infinity;
     let ymax = -Infinity;
     let visibleCount = 0;
-    for (let k = BODY_KEYPOINTS[0]; k < BODY_KEYPOINTS[1]; k++) {
+    for (let k = BODY_RANGE.start; k < BODY_RANGE.end; k++) {
       const o = (f * KEYPOINT_COUNT + k) * 3;
       if (!(gt[o + 2] > 0)) continue;
       checkPoint('gt', gt, o);
@@ -149,7 +147,7 @@ export function bodyKeypointMetrics(pred: ArrayLike<number>, gt: ArrayLike<numbe
       continue;
     }
     let h = 0;
-    for (let k = BODY_KEYPOINTS[0]; k < BODY_KEYPOINTS[1]; k++) {
+    for (let k = BODY_RANGE.start; k < BODY_RANGE.end; k++) {
       const o = (f * KEYPOINT_COUNT + k) * 3;
       if (!(gt[o + 2] > 0)) continue;
       const d = Math.hypot(pred[o] - gt[o], pred[o + 1] - gt[o + 1]);
