@@ -81,6 +81,20 @@ describe('fast matmul on wasm', () => {
     });
   });
 
+  it('linear is differentiable in its weight on the plain route too (tf.matMul fails for broadcast weights)', () => {
+    setMatmulRouting('plain');
+    try {
+      tf.tidy(() => {
+        const x = rand([2, 3, 4], 1);
+        const w = rand([4, 5], 2);
+        const g = tf.grad((ww: tf.Tensor) => tf.sum(linear(x, ww)) as tf.Scalar)(w);
+        assertClose(values(g), values(tf.sum(tf.reshape(x, [6, 4]), 0).reshape([4, 1]).tile([1, 5])), 1e-4, 'dW');
+      });
+    } finally {
+      setMatmulRouting('auto');
+    }
+  });
+
   it('leaks no tensors through forward and backward', () => {
     const a = rand([3, 48, 40], 1);
     const b = rand([3, 40, 36], 2);

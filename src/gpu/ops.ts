@@ -154,7 +154,14 @@ export function matmul(a: tf.Tensor, b: tf.Tensor, transposeA = false, transpose
   if (a.rank > 2 && b.rank > 2 && JSON.stringify(aBatch) !== JSON.stringify(bBatch)) {
     throw new Error(`matmul: batch shapes differ: ${JSON.stringify(aBatch)} and ${JSON.stringify(bBatch)}`);
   }
-  if (!useFastPath()) return tf.matMul(a, b, transposeA, transposeB);
+  if (!useFastPath()) {
+    // tf.matMul's gradient fails for a broadcast 2-D operand (tfjs 4.22): fold the batch into rows instead.
+    if (b.rank === 2 && a.rank > 2 && !transposeA) {
+      const out = tf.matMul(tf.reshape(a, [-1, a.shape[a.rank - 1]]), b, false, transposeB);
+      return tf.reshape(out, [...aBatch, a.shape[a.rank - 2], out.shape[1]]);
+    }
+    return tf.matMul(a, b, transposeA, transposeB);
+  }
   return tf.tidy(() => {
     const A = transposeA ? transposeLast2(a) : a; // [..., M, K]
     const B = transposeB ? transposeLast2(b) : b; // [..., K, N]
