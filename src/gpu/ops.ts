@@ -158,7 +158,7 @@ export function matmul(a: tf.Tensor, b: tf.Tensor, transposeA = false, transpose
     // tf.matMul's gradient fails for a broadcast 2-D operand (tfjs 4.22): fold the batch into rows instead.
     if (b.rank === 2 && a.rank > 2 && !transposeA) {
       const out = tf.matMul(tf.reshape(a, [-1, a.shape[a.rank - 1]]), b, false, transposeB);
-      return tf.reshape(out, [...aBatch, a.shape[a.rank - 2], out.shape[1]]);
+      return tf.reshape(out, [...aBatch, a.shape[a.rank - 2], out.shape[1] as number]);
     }
     return tf.matMul(a, b, transposeA, transposeB);
   }
