@@ -24,9 +24,20 @@ export interface KernelSpec {
   metadata: { ipa_kit: { root: string; version: string } };
 }
 
-/** The kit's package root (the folder holding package.json). */
+let root: string | null = null;
+
+/** The kit's package root: the nearest folder above this module whose package.json is named ipa-kit. */
 export function kitRoot(): string {
-  return path.resolve(__dirname, '..', '..');
+  if (root) return root;
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    try {
+      const meta = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string };
+      if (meta.name === KERNEL_NAME) return (root = dir);
+    } catch {
+      // no package.json here
+    }
+    if (path.dirname(dir) === dir) return (root = path.resolve(__dirname, '..', '..'));
+  }
 }
 
 /** The kit's version from package.json. */
