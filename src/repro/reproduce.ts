@@ -72,6 +72,12 @@ export interface ReproduceResult {
   error: NotebookRunError | null;
 }
 
+/** A path relative to the checkout when it lies inside it, else absolute. */
+function rootRelative(root: string, p: string): string {
+  const rel = path.relative(root, p);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : p;
+}
+
 function selectFrom(notebooks: string[], from: string | undefined): string[] {
   if (!from) return notebooks;
   const key = path.basename(from, '.ipynb');
@@ -120,7 +126,7 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
       });
       Object.assign(rec, {
         status: 'ok',
-        output: path.relative(root, run.output),
+        output: rootRelative(root, run.output),
         outputSha256: sha256File(run.output),
         seconds: Math.round(run.seconds * 10) / 10,
         cells: run.timings,
@@ -128,7 +134,7 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
     } catch (err) {
       if (!(err instanceof NotebookRunError)) throw err;
       error = err;
-      Object.assign(rec, { status: 'failed', error: err.message, output: err.partialOutput ? path.relative(root, err.partialOutput) : null });
+      Object.assign(rec, { status: 'failed', error: err.message, output: err.partialOutput ? rootRelative(root, err.partialOutput) : null });
       break;
     }
   }
