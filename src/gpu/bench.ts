@@ -10,6 +10,11 @@ import { attention, linear, matmul, setMatmulRouting } from './ops';
 
 const VARIANTS = ['plain', 'fast'] as const;
 
+/** Where 'fast' is not a different route: the kit's automatic routing uses tf.matMul off wasm. */
+function sameRouteNote(): string | undefined {
+  return tf.getBackend() === 'wasm' ? undefined : `fast = plain route on ${tf.getBackend()}`;
+}
+
 function gflops(flops: number, seconds: number[]): number[] {
   return seconds.map((s) => flops / s / 1e9);
 }
@@ -33,7 +38,7 @@ async function productRows(ctx: BenchContext, name: string, aShape: number[], bS
     for (const variant of VARIANTS) {
       const fn = variant === 'plain' ? () => tf.matMul(a, b, ta, tb) : () => matmul(a, b, ta, tb);
       const seconds = await ctx.time(fn);
-      out.push({ case: name, variant, unit: 'GFLOP/s', samples: gflops(flops, seconds), higherIsBetter: true });
+      out.push({ case: name, variant, unit: 'GFLOP/s', samples: gflops(flops, seconds), higherIsBetter: true, note: variant === 'fast' ? sameRouteNote() : undefined });
     }
   } finally {
     tf.dispose([a, b]);
@@ -131,7 +136,14 @@ async function blockRows(ctx: BenchContext): Promise<BenchMeasurement[]> {
         const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(block(x, params), cot)) as tf.Scalar, vars);
         return [value, ...Object.values(grads)];
       });
-      out.push({ case: `block fwd+bwd ${shape([batch, tokens, dim])}, ${BLOCK.heads} heads`, variant, unit: 'GFLOP/s', samples: gflops(flops, seconds), higherIsBetter: true });
+      out.push({
+        case: `block fwd+bwd ${shape([batch, tokens, dim])}, ${BLOCK.heads} heads`,
+        variant,
+        unit: 'GFLOP/s',
+        samples: gflops(flops, seconds),
+        higherIsBetter: true,
+        note: variant === 'fast' ? sameRouteNote() : undefined,
+      });
     }
   } finally {
     setMatmulRouting('auto');

@@ -27,6 +27,8 @@ export interface BenchMeasurement {
   unit: string;
   samples: number[];
   higherIsBetter: boolean;
+  /** A short remark printed with the row (e.g. that two variants take the same route on this backend). */
+  note?: string;
 }
 
 /** A registered bench. */
@@ -55,6 +57,7 @@ export interface BenchRow {
   higherIsBetter: boolean;
   /** Median over the median of the first variant of the same case (null for that first variant). */
   ratio: number | null;
+  note: string | null;
 }
 
 /** A whole bench run. */
@@ -109,6 +112,7 @@ export function summarize(backend: BackendName, def: BenchDefinition, ms: readon
       repeats: m.samples.length,
       higherIsBetter: m.higherIsBetter,
       ratio: base === undefined ? null : base === 0 ? null : med / base,
+      note: m.note ?? null,
     };
   });
 }
@@ -206,10 +210,22 @@ function fmt(v: number): string {
 
 /** The report as an aligned text table. */
 export function formatBenchTable(r: BenchReport): string {
-  const header = ['backend', 'group', 'case', 'variant', 'unit', 'min', 'median', 'max', 'vs first'];
-  const body = r.rows.map((x) => [x.backend, x.group, x.case, x.variant, x.unit, fmt(x.min), fmt(x.median), fmt(x.max), x.ratio === null ? '' : `x${x.ratio.toFixed(2)}`]);
+  const notes = r.rows.some((x) => x.note);
+  const header = ['backend', 'group', 'case', 'variant', 'unit', 'min', 'median', 'max', 'vs first', ...(notes ? ['note'] : [])];
+  const body = r.rows.map((x) => [
+    x.backend,
+    x.group,
+    x.case,
+    x.variant,
+    x.unit,
+    fmt(x.min),
+    fmt(x.median),
+    fmt(x.max),
+    x.ratio === null ? '' : `x${x.ratio.toFixed(2)}`,
+    ...(notes ? [x.note ?? ''] : []),
+  ]);
   const widths = header.map((h, j) => Math.max(h.length, ...body.map((b) => b[j].length)));
-  const numericCol = (j: number) => j >= 5;
+  const numericCol = (j: number) => j >= 5 && j <= 8;
   const line = (cells: string[]) => cells.map((c, j) => (numericCol(j) ? c.padStart(widths[j]) : c.padEnd(widths[j]))).join('  ').trimEnd();
   const out = [
     `ipa-kit bench: min / median / max over ${r.repeats} repeats after ${r.warmup} warm-up run(s); ${r.device.cpuModel} x ${r.device.cpuCores} cores, node ${r.device.node}`,
