@@ -69,6 +69,16 @@ describe('ipa-kit run', () => {
     assert.deepEqual(await waitNoMarker(marker), [], 'the hung kernel was killed');
   });
 
+  it('reports a kernel that dies, with the cell and the exit status', async () => {
+    const out = tmpDir('dies');
+    const marker = newMarker();
+    const r = await cli(['run', fixture('dies.ipynb'), '--out', out], { IPA_TEST_MARKER: marker });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /ipa-kit run: the kernel died in cell 2 of 2 \(exit code 3\)/);
+    assert.deepEqual(notebookOutputs(readNb(path.join(out, 'dies.failed.ipynb')))[0], [{ type: 'stream', name: 'stdout', text: 'alive\n' }]);
+    assert.deepEqual(await waitNoMarker(marker), []);
+  });
+
   it('cleans up the kernel when the runner is interrupted (SIGINT)', async () => {
     const out = tmpDir('sigint');
     const marker = newMarker();
@@ -137,6 +147,7 @@ describe('ipa-kit reproduce', () => {
     [['reproduce', '--profile', 'huge'], /unknown profile 'huge'/],
     [['reproduce', '--from', '09_nothing'], /--from '09_nothing' is not a notebook of this profile/],
     [['reproduce', '--world-seed', '-3'], /--world-seed must be an integer/],
+    [['reproduce', '--backend', 'tpu'], /unknown backend 'tpu'/],
   ] as const) {
     it(`rejects '${args.join(' ')}' with exit code 2 and one line`, async () => {
       const r = await cli([...args]);
