@@ -82,6 +82,7 @@ export async function showFigure(spec: VegaLiteSpec, opts: RenderOptions & { for
 /** A plotly trace or layout as plain JSON (https://plotly.com/javascript/reference/). */
 export type PlotlyJson = Record<string, unknown>;
 
+/** Options of an interactive plotly chart. */
 export interface PlotlyOptions {
   /** Include the plotly.js bundle in this output (default: only in the first chart of a kernel session). */
   includeBundle?: boolean;

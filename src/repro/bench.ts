@@ -141,6 +141,7 @@ function makeContext(backend: BackendName, repeats: number, warmup: number, log:
   };
 }
 
+/** Which benches to run, where, and how often. */
 export interface RunBenchOptions {
   /** Only benches of this group. */
   only?: string;

@@ -22,6 +22,7 @@ function reportFailure(command: string, err: NotebookRunError): number {
   return 1;
 }
 
+/** `ipa-kit kernel install`. */
 export const kernelCommand: Command = {
   summary: `install the Jupyter kernelspec '${KERNEL_NAME}' (starts this checkout's tslab; no Python needed)`,
   help: [
@@ -46,6 +47,7 @@ export const kernelCommand: Command = {
   },
 };
 
+/** `ipa-kit run NOTEBOOK`. */
 export const runCommand: Command = {
   summary: 'run a notebook headless with the ipa-kit kernel and write it with its outputs',
   help: [
@@ -79,6 +81,7 @@ export const runCommand: Command = {
   },
 };
 
+/** `ipa-kit reproduce`: the main job. */
 export const reproduceCommand: Command = {
   summary: "the main job: run the profile's notebooks in order, write the run manifest and the environment",
   help: [
@@ -110,6 +113,7 @@ export const reproduceCommand: Command = {
   },
 };
 
+/** `ipa-kit bench`. */
 export const benchCommand: Command = {
   summary: 'time the compute paths on every backend that loads here (plain tf.matMul vs the kit matmul, ...)',
   help: [

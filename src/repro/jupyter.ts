@@ -20,6 +20,7 @@ export interface ConnectionInfo {
   kernel_name: string;
 }
 
+/** The header of a protocol message. */
 export interface MessageHeader {
   msg_id: string;
   session: string;
@@ -38,6 +39,7 @@ export interface JupyterMessage {
 }
 
 const DELIMITER = '<IDS|MSG>';
+/** The messaging protocol version the kit speaks (tslab's). */
 export const PROTOCOL_VERSION = '5.3';
 
 /** HMAC-SHA256 hex signature of the four JSON frames (empty string when the key is empty). */

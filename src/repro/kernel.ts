@@ -9,7 +9,9 @@ import * as path from 'node:path';
 import { writeFileAtomic, writeJsonAtomic, writeDirAtomic } from './files';
 import { ConnectionInfo, KernelClient, newConnectionInfo } from './jupyter';
 
+/** The kernelspec name notebooks declare. */
 export const KERNEL_NAME = 'ipa-kit';
+/** The name Jupyter shows for the kernel. */
 export const KERNEL_DISPLAY_NAME = 'ipa-kit (TypeScript)';
 
 /** The kernelspec reference that notebooks carry in their metadata. */

@@ -9,30 +9,36 @@ export type MultilineString = string | string[];
 /** Data by MIME type (`text/plain`, `image/png` as base64, `text/html`, JSON types as objects). */
 export type MimeBundle = Record<string, unknown>;
 
+/** Text a cell wrote to stdout or stderr. */
 export interface StreamOutput {
   output_type: 'stream';
   name: 'stdout' | 'stderr';
   text: MultilineString;
 }
+/** Rich output shown by the cell (images, HTML, Markdown, ...). */
 export interface DisplayDataOutput {
   output_type: 'display_data';
   data: MimeBundle;
   metadata: Record<string, unknown>;
 }
+/** The value of the cell's last expression (kernels that send it; tslab prints it to stdout instead). */
 export interface ExecuteResultOutput {
   output_type: 'execute_result';
   execution_count: number | null;
   data: MimeBundle;
   metadata: Record<string, unknown>;
 }
+/** An error the kernel reported as such (tslab writes errors to stderr instead). */
 export interface ErrorOutput {
   output_type: 'error';
   ename: string;
   evalue: string;
   traceback: string[];
 }
+/** One output of a code cell. */
 export type CellOutput = StreamOutput | DisplayDataOutput | ExecuteResultOutput | ErrorOutput;
 
+/** A code cell with its outputs. */
 export interface CodeCell {
   cell_type: 'code';
   id?: string;
@@ -41,6 +47,7 @@ export interface CodeCell {
   outputs: CellOutput[];
   execution_count: number | null;
 }
+/** A Markdown or raw cell. */
 export interface TextCell {
   cell_type: 'markdown' | 'raw';
   id?: string;
@@ -48,14 +55,17 @@ export interface TextCell {
   metadata: Record<string, unknown>;
   attachments?: Record<string, MimeBundle>;
 }
+/** Any cell. */
 export type Cell = CodeCell | TextCell;
 
+/** The kernel a notebook declares in its metadata. */
 export interface KernelSpecRef {
   name: string;
   display_name: string;
   language?: string;
 }
 
+/** A notebook in nbformat 4. */
 export interface Notebook {
   nbformat: 4;
   nbformat_minor: number;

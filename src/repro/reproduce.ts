@@ -28,6 +28,7 @@ export function pipelineFor(profile: string, steps: readonly PipelineStep[] = PI
   return steps.filter((s) => !s.profiles || s.profiles.includes(profile)).map((s) => s.notebook);
 }
 
+/** Options of the main job. */
 export interface ReproduceOptions {
   profile: string;
   pretrain?: boolean;

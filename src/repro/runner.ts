@@ -48,6 +48,7 @@ export interface NotebookRun {
   timings: CellTiming[];
 }
 
+/** Why a run stopped. */
 export type RunFailureKind = 'cell-error' | 'timeout' | 'kernel-died' | 'kernel-start';
 
 /** A run that stopped: which cell, why, the error text, and where the partial notebook was written. */
