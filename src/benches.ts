@@ -1,0 +1,14 @@
+/** The registry of benches run by `ipa-kit bench`: each stage adds its rows here, in pipeline order. */
+import { MATMUL_BENCHES } from './gpu/bench';
+import { registerBench, registeredBenches } from './repro/bench';
+
+let registered = false;
+
+/** Register every stage's benches once. */
+export function registerAllBenches(): void {
+  if (registered) return;
+  registered = true;
+  for (const b of MATMUL_BENCHES) registerBench(b);
+}
+
+export { registeredBenches };

@@ -1,0 +1,117 @@
+import { describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { decodeMessage, encodeMessage, makeMessage, signFrames } from '../src/repro/jupyter';
+import {
+  KERNEL_DISPLAY_NAME,
+  KERNEL_NAME,
+  ensureSelfReference,
+  installKernelSpec,
+  jupyterUserDataDir,
+  kernelLauncherPath,
+  kernelSpec,
+  kernelSpecDir,
+  kernelSpecState,
+} from '../src/repro/kernel';
+import { ROOT, cli, tmpDir } from './kernel-helpers';
+
+describe('kernelspec', () => {
+  it("starts this checkout's kernel entry point with the running node, and needs no Python", () => {
+    const spec = kernelSpec();
+    assert.equal(spec.display_name, 'ipa-kit (TypeScript)');
+    assert.equal(spec.language, 'typescript');
+    assert.deepEqual(spec.argv, [process.execPath, path.join(ROOT, 'dist', 'repro', 'kernel-main.js'), '{connection_file}']);
+    assert.ok(!spec.argv.some((a) => /python/i.test(a)));
+    assert.equal(kernelLauncherPath(), spec.argv[1]);
+  });
+
+  it('installs under PREFIX/share/jupyter/kernels/ipa-kit, is idempotent, and refreshes a stale spec', () => {
+    const prefix = tmpDir('prefix');
+    const first = installKernelSpec({ prefix });
+    assert.equal(first.dir, path.join(prefix, 'share', 'jupyter', 'kernels', KERNEL_NAME));
+    assert.equal(first.action, 'installed');
+    const written = JSON.parse(fs.readFileSync(path.join(first.dir, 'kernel.json'), 'utf8'));
+    assert.deepEqual(written, JSON.parse(JSON.stringify(kernelSpec())));
+    assert.equal(installKernelSpec({ prefix }).action, 'unchanged');
+    fs.writeFileSync(path.join(first.dir, 'kernel.json'), JSON.stringify({ ...kernelSpec(), argv: ['/elsewhere/node', 'x', '{connection_file}'] }));
+    assert.equal(kernelSpecState(first.dir), 'stale');
+    assert.equal(installKernelSpec({ prefix }).action, 'updated');
+    assert.equal(kernelSpecState(first.dir), 'current');
+    assert.deepEqual(fs.readdirSync(path.dirname(first.dir)), [KERNEL_NAME], 'no temporary folders left beside it');
+  });
+
+  it('puts the user install in $JUPYTER_DATA_DIR when set', () => {
+    const saved = process.env.JUPYTER_DATA_DIR;
+    try {
+      process.env.JUPYTER_DATA_DIR = '/tmp/some-jupyter-data';
+      assert.equal(jupyterUserDataDir(), '/tmp/some-jupyter-data');
+      assert.equal(kernelSpecDir({ user: true }), '/tmp/some-jupyter-data/kernels/ipa-kit');
+    } finally {
+      if (saved === undefined) delete process.env.JUPYTER_DATA_DIR;
+      else process.env.JUPYTER_DATA_DIR = saved;
+    }
+  });
+
+  it("lets tslab's type checker resolve 'ipa-kit' through a node_modules stub pointing at dist/", () => {
+    const root = tmpDir('selfref');
+    ensureSelfReference(root);
+    const stub = JSON.parse(fs.readFileSync(path.join(root, 'node_modules', 'ipa-kit', 'package.json'), 'utf8'));
+    assert.equal(stub.name, 'ipa-kit');
+    assert.equal(path.resolve(root, 'node_modules', 'ipa-kit', stub.types), path.join(root, 'dist', 'index.d.ts'));
+    assert.equal(path.resolve(root, 'node_modules', 'ipa-kit', stub.main), path.join(root, 'dist', 'index.js'));
+    ensureSelfReference(root); // idempotent
+  });
+});
+
+describe('ipa-kit kernel install (CLI)', () => {
+  it('installs with --prefix and reports the folder', async () => {
+    const prefix = tmpDir('cli-prefix');
+    const r = await cli(['kernel', 'install', '--prefix', prefix]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`kernelspec 'ipa-kit' installed: .*${prefix.replace(/[/\\]/g, '.')}`));
+    assert.equal(JSON.parse(fs.readFileSync(path.join(prefix, 'share/jupyter/kernels/ipa-kit/kernel.json'), 'utf8')).display_name, KERNEL_DISPLAY_NAME);
+  });
+
+  it('installs for the user into $JUPYTER_DATA_DIR', async () => {
+    const data = tmpDir('cli-user');
+    const r = await cli(['kernel', 'install', '--user'], { JUPYTER_DATA_DIR: data });
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(fs.existsSync(path.join(data, 'kernels', 'ipa-kit', 'kernel.json')));
+  });
+
+  for (const [args, pattern] of [
+    [['kernel'], /missing subcommand/],
+    [['kernel', 'remove'], /unknown kernel subcommand 'remove'/],
+    [['kernel', 'install', '--user', '--prefix', '/tmp/x'], /either --user or --prefix/],
+    [['kernel', 'install', '--system'], /unknown option --system/],
+  ] as const) {
+    it(`rejects '${args.join(' ')}' with exit code 2 and one line`, async () => {
+      const r = await cli([...args]);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, pattern);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    });
+  }
+});
+
+describe('Jupyter wire protocol', () => {
+  it('signs the four JSON frames with HMAC-SHA256 and round-trips a message', () => {
+    const key = 'secret';
+    const msg = makeMessage('execute_request', { code: '1 + 1' }, 'session-1');
+    const frames = encodeMessage(key, msg, [Buffer.from('id-1')]);
+    assert.equal(frames[0].toString(), 'id-1');
+    assert.equal(frames[1].toString(), '<IDS|MSG>');
+    assert.equal(frames[2].toString(), signFrames(key, frames.slice(3, 7)));
+    const back = decodeMessage(key, frames);
+    assert.deepEqual(back.content, { code: '1 + 1' });
+    assert.equal(back.header.msg_type, 'execute_request');
+    assert.equal(back.header.version, '5.3');
+  });
+
+  it('rejects a message with a wrong signature or without the delimiter', () => {
+    const frames = encodeMessage('secret', makeMessage('status', {}, 's'));
+    assert.throws(() => decodeMessage('other key', frames), /wrong signature/);
+    assert.throws(() => decodeMessage('secret', frames.slice(1)), /malformed/);
+  });
+});

@@ -1,0 +1,159 @@
+import { describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ENVIRONMENT_BEGIN, ENVIRONMENT_END } from '../src/repro/environment';
+import { FIXTURES, cli, newMarker, notebookOutputs, readNb, tmpDir, waitNoMarker } from './kernel-helpers';
+
+const fixture = (name: string) => path.join(FIXTURES, name);
+
+describe('ipa-kit run', () => {
+  it('executes the cells in order with progress and writes the executed notebook', async () => {
+    const out = tmpDir('run');
+    const marker = newMarker();
+    const r = await cli(['run', fixture('outputs.ipynb'), '--profile', 'smoke', '--out', out], { IPA_TEST_MARKER: marker, IPA_WORLD_SEED: '5' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /\[outputs\.ipynb\] cell 2 of 6 running \(elapsed \d+:\d\d\)/);
+    assert.match(r.stderr, /cell 6 of 6 done in [\d.]+ s/);
+    assert.deepEqual(fs.readdirSync(out), ['outputs.ipynb'], 'only the executed notebook, no temporary files');
+    const nb = readNb(path.join(out, 'outputs.ipynb'));
+    assert.equal(nb.metadata.kernelspec?.name, 'ipa-kit');
+    assert.deepEqual(nb.metadata.ipa_kit && (nb.metadata.ipa_kit as { status: string }).status, 'ok');
+    const outs = notebookOutputs(nb);
+    assert.equal(outs[0], null, 'markdown cell');
+    assert.deepEqual(outs[1], [
+      { type: 'stream', name: 'stdout', text: 'hello from the kernel\n' },
+      { type: 'stream', name: 'stderr', text: 'a line on stderr\n' },
+      { type: 'stream', name: 'stdout', text: '1 4 9\n' },
+    ]);
+    assert.deepEqual(outs[2], [{ type: 'stream', name: 'stdout', text: 'profile=smoke seed=5\n' }], 'the profile reaches the notebook');
+    assert.deepEqual(outs[3], [{ type: 'stream', name: 'stdout', text: '42\n' }]);
+    const display = outs[4] as { type: string; data: Record<string, string> }[];
+    assert.equal(display[0].type, 'display_data');
+    assert.equal(display[0].data['text/markdown'], '**bold** markdown');
+    assert.match(display[1].data['text/html'], /<td style="text-align:right">0\.8412<\/td>/);
+    assert.deepEqual(outs[5], [
+      { type: 'display_data', data: { 'image/png': 'iVBORw0KGgo=' } },
+      { type: 'display_data', data: { 'text/html': '<i>html</i>' } },
+    ]);
+    assert.deepEqual(
+      nb.cells.filter((c) => c.cell_type === 'code').map((c) => (c.cell_type === 'code' ? c.execution_count : -1)),
+      [1, 2, 3, 4, 5],
+    );
+    assert.deepEqual(await waitNoMarker(marker), [], 'no kernel process left');
+  });
+
+  it('stops at the first failing cell: exit 1, the cell number and its error, the partial notebook', async () => {
+    const out = tmpDir('fail');
+    const marker = newMarker();
+    const r = await cli(['run', fixture('fails.ipynb'), '--out', out], { IPA_TEST_MARKER: marker });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /ipa-kit run: cell 3 of 4 failed: Error: boom in cell 3/);
+    assert.match(r.stderr, /at explode/);
+    assert.doesNotMatch(r.stderr, /node_modules\/tslab/, 'stack lines of the kernel machinery are left out');
+    assert.ok(!fs.existsSync(path.join(out, 'fails.ipynb')), 'no executed notebook for a failed run');
+    const partial = readNb(path.join(out, 'fails.failed.ipynb'));
+    const outs = notebookOutputs(partial);
+    assert.deepEqual(outs[0], [{ type: 'stream', name: 'stdout', text: 'before the failure\n' }]);
+    assert.match(JSON.stringify(outs[2]), /boom in cell 3/);
+    assert.deepEqual(outs[3], [], 'cells after the failure do not run');
+    assert.deepEqual(await waitNoMarker(marker), []);
+  });
+
+  it('reports a cell that runs past --timeout, kills the kernel and leaves no process behind', async () => {
+    const out = tmpDir('hang');
+    const marker = newMarker();
+    const r = await cli(['run', fixture('hangs.ipynb'), '--out', out, '--timeout', '2'], { IPA_TEST_MARKER: marker });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /ipa-kit run: cell 2 of 2 did not finish within 2 s: the kernel was stopped/);
+    assert.deepEqual(await waitNoMarker(marker), [], 'the hung kernel was killed');
+  });
+
+  it('reports a kernel that dies, with the cell and the exit status', async () => {
+    const out = tmpDir('dies');
+    const marker = newMarker();
+    const r = await cli(['run', fixture('dies.ipynb'), '--out', out], { IPA_TEST_MARKER: marker });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /ipa-kit run: the kernel died in cell 2 of 2 \(exit code 3\)/);
+    assert.deepEqual(notebookOutputs(readNb(path.join(out, 'dies.failed.ipynb')))[0], [{ type: 'stream', name: 'stdout', text: 'alive\n' }]);
+    assert.deepEqual(await waitNoMarker(marker), []);
+  });
+
+  it('cleans up the kernel when the runner is interrupted (SIGINT)', async () => {
+    const out = tmpDir('sigint');
+    const marker = newMarker();
+    let sent = false;
+    const r = await cli(['run', fixture('hangs.ipynb'), '--out', out], { IPA_TEST_MARKER: marker }, (text, child) => {
+      if (!sent && /cell 2 of 2 running/.test(text)) {
+        sent = true;
+        child.kill('SIGINT');
+      }
+    });
+    assert.ok(sent, r.stderr);
+    assert.equal(r.code, 130, r.stderr);
+    assert.match(r.stderr, /SIGINT: stopped the kernel/);
+    assert.deepEqual(await waitNoMarker(marker), []);
+  });
+
+  const bad: [string, string[], Record<string, string>, RegExp][] = [
+    ['a notebook that is not valid JSON', ['run', fixture('broken.ipynb')], {}, /^ipa-kit run: notebook is not valid JSON: .*broken\.ipynb/],
+    ['a missing notebook', ['run', fixture('missing.ipynb')], {}, /^ipa-kit run: notebook not found: .*missing\.ipynb$/],
+    ['an unknown profile', ['run', fixture('outputs.ipynb'), '--profile', 'huge'], {}, /^ipa-kit run: unknown profile 'huge': valid profiles are smoke, paper$/],
+    ['an unknown profile from IPA_PROFILE', ['run', fixture('outputs.ipynb')], { IPA_PROFILE: 'huge' }, /unknown profile 'huge'/],
+    ['an unknown backend', ['run', fixture('outputs.ipynb'), '--backend', 'tpu'], {}, /^ipa-kit run: unknown backend 'tpu'/],
+    ['a notebook of another kernel', ['run', fixture('python.ipynb')], {}, /declares the kernel 'python3'/],
+    ['a bad timeout', ['run', fixture('outputs.ipynb'), '--timeout', 'soon'], {}, /--timeout must be a number, got 'soon'/],
+    ['no notebook', ['run'], {}, /missing NOTEBOOK/],
+  ];
+  for (const [what, args, env, pattern] of bad) {
+    it(`rejects ${what}: exit code 2, one line, no stack trace, no kernel started`, async () => {
+      const r = await cli(args, env);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr.trim(), pattern);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.doesNotMatch(r.stderr, /starting the ipa-kit kernel|\n\s+at /);
+    });
+  }
+});
+
+describe('ipa-kit reproduce', () => {
+  it('installs the kernelspec, runs the profile notebooks, writes the manifest and the environment section', async () => {
+    const results = tmpDir('results');
+    const jupyterData = tmpDir('jupyter-data');
+    const marker = newMarker();
+    const r = await cli(['reproduce', '--profile', 'smoke', '--world-seed', '9', '--results', results], { JUPYTER_DATA_DIR: jupyterData, IPA_TEST_MARKER: marker });
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(fs.existsSync(path.join(jupyterData, 'kernels', 'ipa-kit', 'kernel.json')), 'kernelspec installed');
+    const executed = readNb(path.join(results, 'notebooks', '00_world.ipynb'));
+    assert.match(JSON.stringify(notebookOutputs(executed)), /profile smoke: .*world seed 9/);
+    const runs = fs.readdirSync(path.join(results, 'runs'));
+    assert.equal(runs.length, 1);
+    assert.match(runs[0], /-reproduce-smoke\.json$/);
+    const manifest = JSON.parse(fs.readFileSync(path.join(results, 'runs', runs[0]), 'utf8'));
+    assert.equal(manifest.status, 'ok');
+    assert.equal(manifest.worldSeed, 9);
+    assert.equal(manifest.config.name, 'smoke');
+    assert.equal(manifest.environment.device.backend, 'wasm');
+    assert.match(manifest.environment.commit.hash ?? '', /^[0-9a-f]{40}$/);
+    assert.equal(manifest.notebooks[0].status, 'ok');
+    assert.match(manifest.notebooks[0].outputSha256, /^[0-9a-f]{64}$/);
+    const env = fs.readFileSync(path.join(results, 'environment.md'), 'utf8');
+    assert.ok(env.includes(ENVIRONMENT_BEGIN) && env.includes(ENVIRONMENT_END));
+    assert.match(env, /- backend: wasm/);
+    assert.deepEqual(await waitNoMarker(marker), []);
+  });
+
+  for (const [args, pattern] of [
+    [['reproduce', '--profile', 'huge'], /unknown profile 'huge'/],
+    [['reproduce', '--from', '09_nothing'], /--from '09_nothing' is not a notebook of this profile/],
+    [['reproduce', '--world-seed', '-3'], /--world-seed must be an integer/],
+    [['reproduce', '--backend', 'tpu'], /unknown backend 'tpu'/],
+  ] as const) {
+    it(`rejects '${args.join(' ')}' with exit code 2 and one line`, async () => {
+      const r = await cli([...args]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, pattern);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    });
+  }
+});
