@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { ModelConfig } from '../src/model/config';
-import { forward, initParams, patchify, qkvNames, unpatchify } from '../src/model/dit';
+import { X_PRED_T_MIN, forward, initParams, patchify, qkvNames, unpatchify } from '../src/model/dit';
 import { createLora, loraVariables, mergeLora, unmergeLora } from '../src/model/lora';
 import { assertSameConfig, paramsFromDict, readCheckpointMeta, readTensorFile, saveCheckpoint, snapshot } from '../src/model/checkpoint';
 import { eulerSample } from '../src/flow/sampler';
@@ -42,11 +42,16 @@ describe('DiT model', () => {
     assert.equal(values(p)[48], (0 * 16 + 4) * 3);
   });
 
-  it('the untrained model predicts exactly zero velocity (zero-initialised final layer and gates)', () => {
+  it('the untrained model predicts x0_hat = 0 on generated frames and the reference on frame 0 (zero-init)', () => {
     const params = initParams(TINY, 1);
-    const out = forward(TINY, params, inputs(TINY, 2, 2));
+    const inp = inputs(TINY, 2, 2);
+    const out = forward(TINY, params, inp);
     assert.deepEqual(out.shape, [2, 3, 16, 16, 3]);
-    assert.ok(values(out).every((v) => v === 0));
+    // v_hat = (z - x0_hat) / max(t, 0.05), with x0_hat = [reference, 0, 0]
+    const ref = tf.slice(inp.cond, [0, 0, 0, 0, 0], [2, 1, 16, 16, 3]);
+    const x0Hat = tf.concat([ref, tf.zeros([2, 2, 16, 16, 3])], 1);
+    const expected = tf.div(tf.sub(inp.video, x0Hat), tf.reshape(tf.maximum(inp.t, X_PRED_T_MIN), [2, 1, 1, 1, 1]));
+    assertClose(values(out), values(expected), 1e-5, 'velocity');
   });
 
   it('is deterministic from the seed; another seed gives other weights', () => {

@@ -5,12 +5,22 @@
  * its conditioning patch (frame 0: the clean reference image and its pose map; frames 1..F-1: the pose map).
  * Blocks (DiT with adaLN-Zero on the timestep): spatial attention in which every frame's tokens also see the
  * reference frame's tokens (appearance comes from there), temporal attention across frames at each patch
- * position, and an MLP. The final layer is zero-initialised, so the untrained model predicts zero velocity.
+ * position, and an MLP. The final layer is zero-initialised.
+ *
+ * Parametrisation ("x-prediction, v-loss", as in JiT, Li & He 2025): the network outputs the clean video x0_hat
+ * and the model returns the velocity v_hat = (Z_t - x0_hat) / max(t, X_PRED_T_MIN), so every loss stays in
+ * v-space as DESIGN.md defines it. Predicting v = eps - x0 directly would ask each token (D numbers) to carry
+ * its patch's noise (p*p*C numbers) to the output; at D = 96 < 192 it cannot, and the sampler never removes
+ * the noise (measured: velocity MSE at t = 0.05 barely below the zero predictor, samples stay noise). The
+ * reference slot's clean frame is known, so frame 0 of x0_hat is the reference itself.
  */
 import * as tf from '@tensorflow/tfjs';
 import { attention, linear, variableFrom } from '../gpu';
 import { rng } from '../repro/seeds';
 import { ModelConfig, tokensPerFrame, validateModelConfig } from './config';
+
+/** Lower clamp of t in the x0 -> velocity conversion (JiT's 0.05). */
+export const X_PRED_T_MIN = 0.05;
 
 /** Named parameters of the model (and, with the same type, of LoRA adapters). */
 export type Params = Record<string, tf.Variable>;
@@ -229,7 +239,7 @@ export function checkInput(c: ModelConfig, inp: ModelInput): void {
   if (inp.t.rank !== 1 || inp.t.shape[0] !== B) throw new Error(`model input 't' must be [${B}], got ${show(inp.t.shape)}`);
 }
 
-/** Velocity prediction v(Z_t; t, I, P): [B, F, H, W, C]. Call inside tf.tidy or dispose the result. */
+/** Velocity prediction v(Z_t; t, I, P): [B, F, H, W, C] (through x0_hat, see above). Call inside tf.tidy or dispose the result. */
 export function forward(c: ModelConfig, params: Params, inp: ModelInput, lora?: LoraSet): tf.Tensor {
   checkInput(c, inp);
   return tf.tidy(() => {
@@ -251,7 +261,13 @@ export function forward(c: ModelConfig, params: Params, inp: ModelInput, lora?: 
     }
     const [shift, scale] = tf.split(linear(sc, params['final.ada.w'], params['final.ada.b']), 2, 1);
     const out = linear(modulate(layerNorm(h), shift, scale), params['final.w'], params['final.b']); // [B, F, T, p*p*C]
-    return unpatchify(out, c.patch, c.height, c.width, c.channels);
+    const x0Gen = unpatchify(out, c.patch, c.height, c.width, c.channels); // [B, F, H, W, C]
+    // Frame 0 of x0_hat is the known reference (the first C conditioning channels of frame 0).
+    const B = inp.video.shape[0];
+    const ref = tf.slice(inp.cond, [0, 0, 0, 0, 0], [B, 1, c.height, c.width, c.channels]);
+    const x0Hat = tf.concat([ref, tf.slice(x0Gen, [0, 1, 0, 0, 0], [B, c.frames - 1, c.height, c.width, c.channels])], 1);
+    const tDen = tf.reshape(tf.maximum(inp.t, X_PRED_T_MIN), [B, 1, 1, 1, 1]);
+    return tf.div(tf.sub(inp.video, x0Hat), tDen); // v_hat = (Z_t - x0_hat) / max(t, t_min)
   });
 }
 

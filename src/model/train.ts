@@ -41,6 +41,8 @@ export interface PretrainArgs {
   resume: boolean;
   stopAfter?: number;
   info?: Record<string, unknown>;
+  /** Called after each step with the number of steps done and the current (raw) weights. */
+  onStep?: (step: number, params: Params) => void;
 }
 
 export interface PretrainResult {
@@ -98,6 +100,7 @@ export function pretrain(a: PretrainArgs): PretrainResult {
       trainable: params,
       resume: a.resume,
       label: 'pretrain',
+      onStep: a.onStep ? (r) => a.onStep?.(r.step, params) : undefined,
       meta: { kind: 'base', model: c.model, seed: a.seed, worldHash: a.worldHash, info: { ...a.info, pretrain: c } },
       stepLoss: (step) => {
         const clips = Array.from({ length: c.batch }, (_, i) => a.source(step * c.batch + i));

@@ -2,6 +2,10 @@
  * Profiles: the sizes and settings of a whole study, as plain data. `smoke` runs the pipeline at toy size (CI);
  * `paper` is the documented reproduction (the default of `npm run reproduce`).
  */
+import type { AlignConfig, AlignMethod } from '../align/trainer';
+import type { ModelConfig } from '../model/config';
+import type { PretrainConfig } from '../model/train';
+import type { JudgeThresholds } from '../select/judge';
 import { UsageError } from './files';
 
 export const SPLITS = ['train', 'val', 'test-general', 'test-hands'] as const;
@@ -25,13 +29,87 @@ export interface WorldProfile {
 /** The share of hard-hand clips outside `test-hands` when a world profile does not set one. */
 export const DEFAULT_HARD_SHARE = 0.25;
 
+/** Sampling (generation) settings. */
+export interface SamplerProfile {
+  /** Euler steps from noise to data. */
+  steps: number;
+  /** Clips per forward pass. */
+  batch: number;
+}
+
+/** Candidate generation, frame judgments and the selection of implicit positives (DESIGN.md section 7). */
+export interface SelectionProfile {
+  /** Candidates generated per `train` input (the paper: 4). */
+  candidatesPerInput: number;
+  /** Frame-level hand judgment thresholds (a frame is good when every visible hand passes all of them). */
+  judge: JudgeThresholds;
+  /** Cap on the implicit positives (the paper kept 93 of 6,000). */
+  maxPositives: number;
+}
+
+/** Post-training: shared settings of every method, the methods of the main table and their training seeds. */
+export interface AlignProfile {
+  defaults: Omit<AlignConfig, 'method'>;
+  methods: AlignMethod[];
+  seeds: number[];
+}
+
+/** Evaluation: splits of the main table, bootstrap settings. */
+export interface EvalProfile {
+  splits: SplitName[];
+  resamples: number;
+  seed: number;
+}
+
+/** Ablations (DESIGN.md section 7.6), each run with IPA+HALO and one training seed unless stated. */
+export interface AblationProfile {
+  betas: number[];
+  handWeights: number[];
+  /** Numbers of positives (taken best first from the selection). */
+  positives: number[];
+  /** Shares of frame judgments flipped before selection. */
+  annotationNoise: number[];
+  /** Splits the sweeps are evaluated on. */
+  splits: SplitName[];
+}
+
 export interface Profile {
   name: string;
   description: string;
   /** Default world seed. */
   seed: number;
   world: WorldProfile;
+  /** The base model and its pretraining. */
+  pretrain: PretrainConfig;
+  /** Seed of the base model's pretraining. */
+  pretrainSeed: number;
+  sampler: SamplerProfile;
+  selection: SelectionProfile;
+  align: AlignProfile;
+  eval: EvalProfile;
+  ablations: AblationProfile;
+  /** Worker processes for independent jobs (generation shards, training runs). */
+  jobs: number;
 }
+
+const PAPER_MODEL: ModelConfig = { height: 64, width: 64, channels: 3, frames: 9, condChannels: 6, patch: 8, dim: 96, depth: 4, heads: 2, mlpRatio: 3, freqDim: 64 };
+const SMOKE_MODEL: ModelConfig = { ...PAPER_MODEL, dim: 32, depth: 1, heads: 1, mlpRatio: 2, freqDim: 16 };
+
+const ALIGN_DEFAULTS: Omit<AlignConfig, 'method'> = {
+  steps: 40,
+  batch: 8,
+  lr: 1e-3,
+  warmupSteps: 4,
+  minLrFraction: 0.1,
+  weightDecay: 0,
+  clipNorm: 1,
+  beta: 600,
+  handWeight: 10,
+  lora: { rank: 8, alpha: 8 },
+  maskGrid: { kind: 'patch', size: 8 },
+  checkpointEvery: 10,
+  timesteps: { kind: 'uniform' },
+};
 
 export const PROFILES: Record<string, Profile> = {
   smoke: {
@@ -39,12 +117,34 @@ export const PROFILES: Record<string, Profile> = {
     description: 'the whole pipeline at toy size, for CI (minutes)',
     seed: 1,
     world: { size: 64, frames: 8, splits: { train: 8, val: 4, 'test-general': 4, 'test-hands': 4 }, hardShare: 0.25 },
+    pretrain: {
+      model: SMOKE_MODEL, steps: 30, batch: 4, lr: 2e-3, warmupSteps: 5, minLrFraction: 0.1, weightDecay: 0.01, clipNorm: 1,
+      emaDecay: 0.9, checkpointEvery: 10, timesteps: { kind: 'logit-normal', mean: 0, std: 1 },
+    },
+    pretrainSeed: 1,
+    sampler: { steps: 4, batch: 8 },
+    selection: { candidatesPerInput: 4, judge: { minSsimHand: 0.1 }, maxPositives: 8 },
+    align: { defaults: { ...ALIGN_DEFAULTS, steps: 3, batch: 2, checkpointEvery: 3 }, methods: ['sft', 'sft-halo', 'ipa', 'ipa-halo', 'flow-dpo'], seeds: [1, 2] },
+    eval: { splits: ['test-general', 'test-hands'], resamples: 1000, seed: 1 },
+    ablations: { betas: [200, 1000], handWeights: [0.1, 100], positives: [2], annotationNoise: [0.2], splits: ['test-hands'] },
+    jobs: 2,
   },
   paper: {
     name: 'paper',
     description: 'the documented reproduction: 256 train inputs (1,024 candidates), 100 hard-hand test clips',
     seed: 1,
     world: { size: 64, frames: 8, splits: { train: 256, val: 48, 'test-general': 64, 'test-hands': 100 }, hardShare: 0.25 },
+    pretrain: {
+      model: PAPER_MODEL, steps: 1100, batch: 8, lr: 5e-4, warmupSteps: 50, minLrFraction: 0.1, weightDecay: 0.01, clipNorm: 1,
+      emaDecay: 0.995, checkpointEvery: 50, timesteps: { kind: 'logit-normal', mean: 0, std: 1 },
+    },
+    pretrainSeed: 1,
+    sampler: { steps: 8, batch: 8 },
+    selection: { candidatesPerInput: 4, judge: { minSsimHand: 0.5 }, maxPositives: 96 },
+    align: { defaults: ALIGN_DEFAULTS, methods: ['sft', 'sft-halo', 'ipa', 'ipa-halo', 'flow-dpo'], seeds: [1, 2, 3] },
+    eval: { splits: ['test-general', 'test-hands'], resamples: 1000, seed: 1 },
+    ablations: { betas: [200, 1000], handWeights: [0.1, 100], positives: [24, 48], annotationNoise: [0.2], splits: ['test-hands'] },
+    jobs: 2,
   },
 };
 

@@ -293,3 +293,9 @@ export function loadWorld(dir: string): World {
   }
   return { manifest: m, dir, splits };
 }
+
+/** One hash for a whole stored world: the SHA-256 of its files' names and hashes (the content, not the paths). */
+export function worldHash(m: WorldManifest): string {
+  const files = Object.keys(m.files).sort().map((f) => [f, m.files[f].sha256]);
+  return sha256(JSON.stringify({ profile: m.profile, seed: m.seed, files }));
+}

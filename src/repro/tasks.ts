@@ -1,0 +1,74 @@
+/**
+ * Tasks that `parallelMap` can run on worker threads: plain functions of plain-data inputs (structured-clone
+ * safe), deterministic in their input. Every worker loads this registry.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { loadModel } from '../model/load';
+import { generate } from '../model/sample';
+import { generationKey } from '../model/generations';
+import { World, getClip, loadWorld } from '../world/store';
+
+export interface TaskContext {
+  /** Report units of work done (e.g. clips), for the parent's progress bar. */
+  progress: (units: number) => void;
+}
+
+export type Task = (input: unknown, ctx: TaskContext) => unknown | Promise<unknown>;
+
+const worlds = new Map<string, World>();
+
+/** A world loaded (and hash-checked) once per thread. */
+export function cachedWorld(dir: string): World {
+  let w = worlds.get(dir);
+  if (!w) {
+    w = loadWorld(dir);
+    worlds.set(dir, w);
+  }
+  return w;
+}
+
+/** Input of the 'generate' task: videos for (row, candidate) pairs of one split. */
+export interface GenerateInput {
+  baseDir: string;
+  adapterDir: string | null;
+  worldDir: string;
+  split: string;
+  items: { row: number; candidate: number }[];
+  steps: number;
+  seed: number;
+  batch: number;
+}
+
+/** Generate the videos of `items` (uint8 [n, F, S, S, 3]); each video's noise depends only on its clip and candidate. */
+export function generateTask(input: GenerateInput, ctx: TaskContext): Uint8Array {
+  const world = cachedWorld(input.worldDir);
+  const split = world.splits[input.split as keyof World['splits']];
+  if (!split) throw new Error(`generate: world has no split '${input.split}'`);
+  const model = loadModel(input.baseDir, input.adapterDir ?? undefined);
+  try {
+    const out: Uint8Array[] = [];
+    for (let i = 0; i < input.items.length; i += input.batch) {
+      const part = input.items.slice(i, i + input.batch);
+      const jobs = part.map(({ row, candidate }) => {
+        const clip = getClip(split, row);
+        return { key: generationKey(clip.id, candidate), clip };
+      });
+      out.push(generate(model.config, model.params, jobs, { steps: input.steps, seed: input.seed, batch: input.batch }));
+      ctx.progress(part.length);
+    }
+    const total = out.reduce((s, a) => s + a.length, 0);
+    const frames = new Uint8Array(total);
+    let o = 0;
+    for (const a of out) {
+      frames.set(a, o);
+      o += a.length;
+    }
+    return frames;
+  } finally {
+    tf.dispose(Object.values(model.params));
+  }
+}
+
+export const TASKS: Record<string, Task> = {
+  generate: (input, ctx) => generateTask(input as GenerateInput, ctx),
+};
