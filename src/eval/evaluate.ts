@@ -6,7 +6,7 @@
  * of every generated frame are kept for the Frechet distances.
  */
 import { ClipHandMetrics, clipHandMetrics } from './regions';
-import { handKeypointMetrics } from './keypoints';
+import { HandKeypointMetrics, handKeypointMetrics } from './keypoints';
 
 /** A frame-level keypoint detector and feature extractor (the kit's perception network). */
 export interface FrameDetector {
@@ -58,12 +58,20 @@ export function handWorseShare(m: ClipHandMetrics): number | null {
 }
 
 /** Score one generated clip; `detected` are the detector's keypoints of its frames (optional). */
-export function scoreClip(id: string, clipId: string, gen: Uint8Array, truth: ClipTruth, size: number, detected?: Float32Array): { scores: ClipScores; metrics: ClipHandMetrics } {
+export function scoreClip(
+  id: string,
+  clipId: string,
+  gen: Uint8Array,
+  truth: ClipTruth,
+  size: number,
+  detected?: Float32Array,
+): { scores: ClipScores; metrics: ClipHandMetrics; keypoints: HandKeypointMetrics | null } {
   const F = truth.handVisible.length / 2;
   const m = clipHandMetrics(gen, truth.frames, truth.handBoxes, truth.handVisible, { frames: F, height: size, width: size, channels: 3 });
   const kp = detected ? handKeypointMetrics(detected, truth.keypoints, truth.handBoxes, truth.handVisible, F) : null;
   return {
     metrics: m,
+    keypoints: kp,
     scores: {
       id,
       clipId,

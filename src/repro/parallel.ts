@@ -9,7 +9,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { Progress } from './progress';
-import { TASKS, TaskContext } from './tasks';
+import { TaskContext } from './task';
+import { TASKS } from './tasks';
 
 export interface ParallelOptions {
   /** Worker threads (default: the number of cores, at most the number of tasks; IPA_WORKERS overrides). */

@@ -35,6 +35,8 @@ export interface SamplerProfile {
   steps: number;
   /** Clips per forward pass. */
   batch: number;
+  /** Seed of the sampling noise (each clip's noise is also keyed by its id and candidate number). */
+  seed: number;
 }
 
 /** Candidate generation, frame judgments and the selection of implicit positives (DESIGN.md section 7). */
@@ -122,8 +124,8 @@ export const PROFILES: Record<string, Profile> = {
       emaDecay: 0.9, checkpointEvery: 10, timesteps: { kind: 'logit-normal', mean: 0, std: 1 },
     },
     pretrainSeed: 1,
-    sampler: { steps: 4, batch: 8 },
-    selection: { candidatesPerInput: 4, judge: { minSsimHand: 0.1 }, maxPositives: 8 },
+    sampler: { steps: 4, batch: 8, seed: 1 },
+    selection: { candidatesPerInput: 4, judge: { minSsimHand: 0.05 }, maxPositives: 8 },
     align: { defaults: { ...ALIGN_DEFAULTS, steps: 3, batch: 2, checkpointEvery: 3 }, methods: ['sft', 'sft-halo', 'ipa', 'ipa-halo', 'flow-dpo'], seeds: [1, 2] },
     eval: { splits: ['test-general', 'test-hands'], resamples: 1000, seed: 1 },
     ablations: { betas: [200, 1000], handWeights: [0.1, 100], positives: [2], annotationNoise: [0.2], splits: ['test-hands'] },
@@ -139,7 +141,7 @@ export const PROFILES: Record<string, Profile> = {
       emaDecay: 0.995, checkpointEvery: 50, timesteps: { kind: 'logit-normal', mean: 0, std: 1 },
     },
     pretrainSeed: 1,
-    sampler: { steps: 8, batch: 8 },
+    sampler: { steps: 8, batch: 8, seed: 1 },
     selection: { candidatesPerInput: 4, judge: { minSsimHand: 0.5 }, maxPositives: 96 },
     align: { defaults: ALIGN_DEFAULTS, methods: ['sft', 'sft-halo', 'ipa', 'ipa-halo', 'flow-dpo'], seeds: [1, 2, 3] },
     eval: { splits: ['test-general', 'test-hands'], resamples: 1000, seed: 1 },

@@ -6,26 +6,12 @@ import * as tf from '@tensorflow/tfjs';
 import { loadModel } from '../model/load';
 import { generate } from '../model/sample';
 import { generationKey } from '../model/generations';
-import { World, getClip, loadWorld } from '../world/store';
+import { World, getClip, loadWorldCached } from '../world/store';
+import { Task, TaskContext } from './task';
+import type { AlignJob } from '../align/jobs';
+import { JobPaths, runJob } from '../align/stage';
 
-export interface TaskContext {
-  /** Report units of work done (e.g. clips), for the parent's progress bar. */
-  progress: (units: number) => void;
-}
-
-export type Task = (input: unknown, ctx: TaskContext) => unknown | Promise<unknown>;
-
-const worlds = new Map<string, World>();
-
-/** A world loaded (and hash-checked) once per thread. */
-export function cachedWorld(dir: string): World {
-  let w = worlds.get(dir);
-  if (!w) {
-    w = loadWorld(dir);
-    worlds.set(dir, w);
-  }
-  return w;
-}
+export type { Task, TaskContext } from './task';
 
 /** Input of the 'generate' task: videos for (row, candidate) pairs of one split. */
 export interface GenerateInput {
@@ -41,7 +27,7 @@ export interface GenerateInput {
 
 /** Generate the videos of `items` (uint8 [n, F, S, S, 3]); each video's noise depends only on its clip and candidate. */
 export function generateTask(input: GenerateInput, ctx: TaskContext): Uint8Array {
-  const world = cachedWorld(input.worldDir);
+  const world = loadWorldCached(input.worldDir);
   const split = world.splits[input.split as keyof World['splits']];
   if (!split) throw new Error(`generate: world has no split '${input.split}'`);
   const model = loadModel(input.baseDir, input.adapterDir ?? undefined);
@@ -71,4 +57,8 @@ export function generateTask(input: GenerateInput, ctx: TaskContext): Uint8Array
 
 export const TASKS: Record<string, Task> = {
   generate: (input, ctx) => generateTask(input as GenerateInput, ctx),
+  'align-job': (input, ctx) => {
+    const { job, paths } = input as { job: AlignJob; paths: JobPaths };
+    return runJob(job, paths, ctx);
+  },
 };

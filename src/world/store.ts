@@ -299,3 +299,16 @@ export function worldHash(m: WorldManifest): string {
   const files = Object.keys(m.files).sort().map((f) => [f, m.files[f].sha256]);
   return sha256(JSON.stringify({ profile: m.profile, seed: m.seed, files }));
 }
+
+const loaded = new Map<string, World>();
+
+/** `loadWorld`, once per thread and folder (worker threads and long notebook sessions reuse it). */
+export function loadWorldCached(dir: string): World {
+  const key = path.resolve(dir);
+  let w = loaded.get(key);
+  if (!w) {
+    w = loadWorld(key);
+    loaded.set(key, w);
+  }
+  return w;
+}

@@ -1,0 +1,148 @@
+/**
+ * The stages of a study, as the notebooks and `ipa-kit` call them. Each stage reads what the one before wrote
+ * and skips work whose inputs are unchanged, so a run interrupted anywhere continues where it stopped.
+ *
+ * Folders under `<work>` (= data/runs/<profile>-<seed>/):
+ *   candidates/                 the base model's candidates for every `train` input
+ *   selection/                  evidence.json (what the judge saw), positives.json, cases
+ *   models/base/<split>/        the base model's test generations (gen/) and scores (scores/)
+ *   jobs/<name>/                one post-training run: train/ (log, adapter), eval/<split>/{gen,scores}
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { AlignJob, shardJobs, studyJobs } from '../align/jobs';
+import { JobPaths, JobResult } from '../align/stage';
+import { FrameDetector } from '../eval/evaluate';
+import { ScoredSplit, scoreGenerations } from '../eval/stage';
+import { generateSplit } from '../model/generate';
+import { Generations } from '../model/generations';
+import { BaseInfo, ensureBase } from '../model/stage';
+import { HandEvidence } from '../select/judge';
+import { SelectionOverride } from '../select/override';
+import { PositivesFile, candidateEvidence, readPositives, selectFromEvidence, writePositives } from '../select/stage';
+import { World, buildWorld, loadWorldCached } from '../world/store';
+import { readJson, sha256, writeJsonAtomic } from './files';
+import { parallelMap } from './parallel';
+import { SplitName } from './profiles';
+import { Study } from './study';
+
+/** Stage 0: the world (built when missing; every file's hash checked on load). */
+export function worldStage(study: Study): { world: World; dir: string; built: boolean } {
+  const r = buildWorld({ profile: study.profileName, seed: study.worldSeed, out: study.paths.world });
+  return { world: loadWorldCached(study.paths.world), dir: study.paths.world, built: r.built };
+}
+
+/** Stage 1: the base model (shipped, or pretrained with --pretrain / for another world seed). */
+export function baseStage(study: Study, opts: { stopAfter?: number } = {}): Promise<BaseInfo> {
+  return ensureBase(study, opts);
+}
+
+export const workPath = (study: Study, ...parts: string[]) => path.join(study.paths.work, ...parts);
+
+/** Stage 2a: candidates of the base model for every `train` input. */
+export function candidatesStage(study: Study, base: BaseInfo, opts: { workers?: number } = {}): Promise<Generations> {
+  const { world } = worldStage(study);
+  const s = study.profile.sampler;
+  return generateSplit({
+    world,
+    worldDir: study.paths.world,
+    split: 'train',
+    baseDir: base.dir,
+    candidates: study.profile.selection.candidatesPerInput,
+    steps: s.steps,
+    seed: s.seed,
+    batch: s.batch,
+    outDir: workPath(study, 'candidates'),
+    label: 'candidates',
+    workers: opts.workers ?? study.profile.jobs,
+  });
+}
+
+/** Stage 2b: a model's test generations and scores (base: no adapter). */
+export async function evaluateStage(
+  study: Study,
+  model: { label: string; baseDir: string; adapterDir?: string | null },
+  splits: SplitName[],
+  detector: { detector: FrameDetector; sha256: string } | null,
+  opts: { workers?: number } = {},
+): Promise<Record<string, ScoredSplit>> {
+  const { world } = worldStage(study);
+  const s = study.profile.sampler;
+  const out: Record<string, ScoredSplit> = {};
+  for (const split of splits) {
+    const dir = workPath(study, 'models', model.label, split);
+    const gens = await generateSplit({
+      world,
+      worldDir: study.paths.world,
+      split,
+      baseDir: model.baseDir,
+      adapterDir: model.adapterDir ?? null,
+      candidates: 1,
+      steps: s.steps,
+      seed: s.seed,
+      batch: s.batch,
+      outDir: path.join(dir, 'gen'),
+      label: `${model.label} ${split}`,
+      workers: opts.workers ?? study.profile.jobs,
+    });
+    out[split] = scoreGenerations({ gens, split: world.splits[split], outDir: path.join(dir, 'scores'), detector: detector?.detector, detectorSha256: detector?.sha256 });
+  }
+  return out;
+}
+
+/** Stage 3: judge every candidate, select the implicit positives, analyse Cases 1-4; writes positives.json. */
+export function selectionStage(
+  study: Study,
+  gens: Generations,
+  detector: { detector: FrameDetector; sha256: string } | null,
+  opts: { override?: SelectionOverride | null } = {},
+): PositivesFile & { candidatesDir: string } {
+  const { world } = worldStage(study);
+  const dir = workPath(study, 'selection');
+  const evidenceFile = path.join(dir, 'evidence.json');
+  const key = sha256(JSON.stringify({ gens: gens.manifest.files['frames.u8'].sha256, detector: detector?.sha256 ?? '' }));
+  const keyFile = path.join(dir, 'evidence.key');
+  let evidence: HandEvidence[];
+  if (fs.existsSync(evidenceFile) && fs.existsSync(keyFile) && fs.readFileSync(keyFile, 'utf8') === key) {
+    evidence = readJson<HandEvidence[]>(evidenceFile);
+  } else {
+    evidence = candidateEvidence(gens, world.splits.train, detector?.detector);
+    writeJsonAtomic(evidenceFile, evidence);
+    fs.writeFileSync(keyFile, key);
+  }
+  const sel = study.profile.selection;
+  const args = { evidence, thresholds: sel.judge, maxPositives: sel.maxPositives, override: opts.override ?? null };
+  const file = path.join(dir, 'positives.json');
+  writePositives(file, workPath(study, 'candidates'), gens, args, selectFromEvidence(args));
+  return readPositives(file);
+}
+
+/** The study's post-training jobs (optionally one group, one shard). */
+export function jobsOf(study: Study, opts: { group?: 'main' | 'sweeps'; shard?: string } = {}): AlignJob[] {
+  const all = studyJobs(study.profile.align, study.profile.ablations, study.profile.eval);
+  const picked = opts.group === 'main' ? all.filter((j) => j.group === 'main') : opts.group === 'sweeps' ? all.filter((j) => j.group !== 'main') : all;
+  return shardJobs(picked, opts.shard);
+}
+
+/** Stage 4/5: train and evaluate jobs, in parallel worker threads (finished jobs are skipped). */
+export async function alignStage(
+  study: Study,
+  base: BaseInfo,
+  jobs: AlignJob[],
+  detectorDir: string | null,
+  opts: { workers?: number } = {},
+): Promise<JobResult[]> {
+  const paths: JobPaths = {
+    worldDir: study.paths.world,
+    baseDir: base.dir,
+    positivesFile: workPath(study, 'selection', 'positives.json'),
+    jobsDir: workPath(study, 'jobs'),
+    sampler: study.profile.sampler,
+    detector: detectorDir ? { dir: detectorDir } : null,
+  };
+  return parallelMap<{ job: AlignJob; paths: JobPaths }, JobResult>(
+    'align-job',
+    jobs.map((job) => ({ job, paths })),
+    { workers: opts.workers ?? study.profile.jobs, label: 'post-training jobs', unit: 'job' },
+  );
+}
