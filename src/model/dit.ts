@@ -177,6 +177,15 @@ function modulate(x: tf.Tensor, shift: tf.Tensor, scale: tf.Tensor): tf.Tensor {
   return tf.add(tf.mul(x, tf.add(tf.reshape(scale, [B, 1, 1, D]), 1)), tf.reshape(shift, [B, 1, 1, D]));
 }
 
+/**
+ * Split [B, n*D] into n tensors [B, D]. Done as [n, B, D] chunks, because splitting the last axis is a strided
+ * slice, which the wasm backend runs element by element in JavaScript.
+ */
+function chunks(x: tf.Tensor, n: number): tf.Tensor[] {
+  const [B, nD] = x.shape;
+  return tf.unstack(tf.transpose(tf.reshape(x, [B, n, nD / n]), [1, 0, 2]));
+}
+
 function gate(x: tf.Tensor, g: tf.Tensor): tf.Tensor {
   const [B, , , D] = x.shape;
   return tf.mul(x, tf.reshape(g, [B, 1, 1, D]));
@@ -213,16 +222,38 @@ function selfAttention(params: Params, lora: LoraSet | undefined, p: string, x: 
   return proj(params, lora, `${p}.out`, merged);
 }
 
-/** Cache of the constant position embedding per config. */
-const posCache = new Map<string, tf.Tensor>();
-function posEmbed(c: ModelConfig): tf.Tensor {
-  const key = `${c.height}x${c.width}/${c.patch}/${c.dim}`;
-  let t = posCache.get(key);
+/** Constant [condC, C] matrix selecting the image channels of the conditioning. */
+function imageChannels(c: ModelConfig): tf.Tensor {
+  return constant(`img/${c.condChannels}/${c.channels}`, () => {
+    const m = new Float32Array(c.condChannels * c.channels);
+    for (let i = 0; i < c.channels; i++) m[i * c.channels + i] = 1;
+    return tf.tensor2d(m, [c.condChannels, c.channels]);
+  });
+}
+
+/** Constant frame mask [1, F, 1, 1, 1]: 0 on the reference slot, 1 on generated frames. */
+function generatedFrames(c: ModelConfig): tf.Tensor {
+  return constant(`gen/${c.frames}`, () => {
+    const m = new Float32Array(c.frames).fill(1);
+    m[0] = 0;
+    return tf.tensor(m, [1, c.frames, 1, 1, 1]);
+  });
+}
+
+const constants = new Map<string, tf.Tensor>();
+/** A kept constant tensor, made once per key (and remade if someone disposed it). */
+function constant(key: string, make: () => tf.Tensor): tf.Tensor {
+  let t = constants.get(key);
   if (!t || t.isDisposed) {
-    t = tf.keep(tf.tensor2d(spatialPosEmbed(c), [tokensPerFrame(c), c.dim]));
-    posCache.set(key, t);
+    t = tf.keep(tf.tidy(make));
+    constants.set(key, t);
   }
   return t;
+}
+
+/** The constant sine-cosine position embedding of a config. */
+function posEmbed(c: ModelConfig): tf.Tensor {
+  return constant(`pos/${c.height}x${c.width}/${c.patch}/${c.dim}`, () => tf.tensor2d(spatialPosEmbed(c), [tokensPerFrame(c), c.dim]));
 }
 
 /** Check the input shapes against the config; throws naming the argument. */
@@ -254,18 +285,20 @@ export function forward(c: ModelConfig, params: Params, inp: ModelInput, lora?: 
     const sc = silu(cemb);
     for (let i = 0; i < c.depth; i++) {
       const p = `blocks.${i}`;
-      const mod = tf.split(linear(sc, params[`${p}.ada.w`], params[`${p}.ada.b`]), 6, 1); // 6 x [B, D]
+      const mod = chunks(linear(sc, params[`${p}.ada.w`], params[`${p}.ada.b`]), 6); // 6 x [B, D]
       h = tf.add(h, gate(selfAttention(params, lora, `${p}.attn`, modulate(layerNorm(h), mod[0], mod[1]), c.heads), mod[2]));
       const m = linear(gelu(linear(modulate(layerNorm(h), mod[3], mod[4]), params[`${p}.mlp.fc1.w`], params[`${p}.mlp.fc1.b`])), params[`${p}.mlp.fc2.w`], params[`${p}.mlp.fc2.b`]);
       h = tf.add(h, gate(m, mod[5]));
     }
-    const [shift, scale] = tf.split(linear(sc, params['final.ada.w'], params['final.ada.b']), 2, 1);
+    const [shift, scale] = chunks(linear(sc, params['final.ada.w'], params['final.ada.b']), 2);
     const out = linear(modulate(layerNorm(h), shift, scale), params['final.w'], params['final.b']); // [B, F, T, p*p*C]
     const x0Gen = unpatchify(out, c.patch, c.height, c.width, c.channels); // [B, F, H, W, C]
-    // Frame 0 of x0_hat is the known reference (the first C conditioning channels of frame 0).
+    // Frame 0 of x0_hat is the known reference: the image channels of `cond` on frame 0, taken with a channel
+    // projection and a frame mask (no strided slices: the wasm backend runs those element by element in JS).
     const B = inp.video.shape[0];
-    const ref = tf.slice(inp.cond, [0, 0, 0, 0, 0], [B, 1, c.height, c.width, c.channels]);
-    const x0Hat = tf.concat([ref, tf.slice(x0Gen, [0, 1, 0, 0, 0], [B, c.frames - 1, c.height, c.width, c.channels])], 1);
+    const gen = generatedFrames(c); // [1, F, 1, 1, 1]: 0 on the reference slot
+    const refSlot = tf.mul(linear(inp.cond, imageChannels(c)), tf.sub(1, gen)); // [B, F, H, W, C]
+    const x0Hat = tf.add(tf.mul(x0Gen, gen), refSlot);
     const tDen = tf.reshape(tf.maximum(inp.t, X_PRED_T_MIN), [B, 1, 1, 1, 1]);
     return tf.div(tf.sub(inp.video, x0Hat), tDen); // v_hat = (Z_t - x0_hat) / max(t, t_min)
   });

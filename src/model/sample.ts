@@ -9,7 +9,7 @@ import { Progress } from '../repro/progress';
 import { rng } from '../repro/seeds';
 import { ModelConfig } from './config';
 import { LoraSet, Params, forward } from './dit';
-import { ClipPixels, batchInputs, videoToBytes } from './inputs';
+import { ClipPixels, batchInputs, toUnit, videoToBytes } from './inputs';
 
 export interface SampleJob {
   /** Stream key of this sample's noise, e.g. `${clipId}#2` for the third candidate of a clip. */
@@ -44,19 +44,23 @@ export function generate(c: ModelConfig, params: Params, jobs: SampleJob[], opts
   for (let i = 0; i < jobs.length; i += opts.batch) {
     const part = jobs.slice(i, i + opts.batch);
     const B = part.length;
-    const frames = tf.tidy(() => {
+    const z0 = tf.tidy(() => {
       const clips: ClipPixels[] = part.map((j) => ({ ...j.clip, frames: j.clip.frames ?? new Uint8Array(per) }));
-      const { x0, cond } = batchInputs(clips, S);
+      const { cond } = batchInputs(clips, S);
       const shape = [c.frames, S, S, c.channels];
       const noiseData = new Float32Array(B * c.frames * S * S * c.channels);
       part.forEach((j, b) => noiseData.set(jobNoise(opts.seed, j.key, shape), b * c.frames * S * S * c.channels));
       const noise = tf.tensor(noiseData, [B, ...shape]);
-      const ref = tf.slice(x0, [0, 0, 0, 0, 0], [B, 1, S, S, c.channels]);
-      const z0 = eulerSample((z, t) => forward(c, params, { video: z, cond, t }, opts.lora), noise, ref, { steps: opts.steps });
-      return tf.slice(z0, [0, 1, 0, 0, 0], [B, F, S, S, c.channels]);
+      const refData = new Float32Array(B * S * S * c.channels);
+      part.forEach((j, b) => j.clip.ref.forEach((v, k) => (refData[b * S * S * c.channels + k] = toUnit(v))));
+      const ref = tf.tensor(refData, [B, 1, S, S, c.channels]);
+      return eulerSample((z, t) => forward(c, params, { video: z, cond, t }, opts.lora), noise, ref, { steps: opts.steps });
     });
-    out.set(videoToBytes(frames.dataSync() as Float32Array), i * per);
-    frames.dispose();
+    // Frames 1..F of each sample (typed-array copies: a strided tf.slice is slow on wasm).
+    const all = z0.dataSync() as Float32Array;
+    z0.dispose();
+    const slot = S * S * c.channels;
+    for (let b = 0; b < B; b++) out.set(videoToBytes(all.subarray((b * c.frames + 1) * slot, (b + 1) * c.frames * slot)), (i + b) * per);
     bar?.tick(B);
   }
   bar?.finish();
