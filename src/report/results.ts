@@ -1,0 +1,239 @@
+/**
+ * Results of a study: the main table (base and every method on each evaluation split), the paper's ablation
+ * table, the sweeps, and training curves, from what the stages stored. Every number here is computed from
+ * stored per-clip scores and features; nothing is typed in.
+ *
+ * Intervals (95%, percentile bootstrap, >= 1,000 resamples, seeded):
+ * - per-clip metrics: mean over (training seed, clip) with a two-way bootstrap (clips shared across seeds, and
+ *   the seeds resampled), `meanCI`; a single run is a clip bootstrap;
+ * - FD-frame / FD-clip: the FD of the resampled clips' features against the ground truth's features of the
+ *   split, averaged over the drawn seeds (`frechetCI`);
+ * - win rate against the base: per clip 1 if the method's SSIM-Hand beats the base's on the same clip (same
+ *   input, same noise), 0.5 on a tie, 0 otherwise; averaged like a per-clip metric.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { AlignJob, mainJobName, studyJobs, sweepPoints } from '../align/jobs';
+import { JobResult } from '../align/stage';
+import { Interval, meanCI } from '../eval/bootstrap';
+import { ClipScores } from '../eval/evaluate';
+import { frechetCI } from '../eval/fdboot';
+import { FeatureStats } from '../eval/frechet';
+import { ScoredSplit, SplitScores } from '../eval/stage';
+import { StepRecord, readStepLog } from '../model/loop';
+import { DataError, readJson, sha256 } from '../repro/files';
+import { Study } from '../repro/study';
+
+/** One row of the long-form main table (results/tables/main.csv). */
+export interface MetricRow {
+  method: string;
+  split: string;
+  metric: string;
+  mean: number | null;
+  ci_low: number | null;
+  ci_high: number | null;
+  n_seeds: number;
+}
+
+/** The metrics of the main table, in column order; `lower` marks metrics where lower is better. */
+export const METRICS: { key: string; label: string; lower?: boolean; kind: 'clip' | 'fd-frame' | 'fd-clip' | 'win' }[] = [
+  { key: 'ssim', label: 'SSIM', kind: 'clip' },
+  { key: 'psnr', label: 'PSNR', kind: 'clip' },
+  { key: 'ssimHand', label: 'SSIM-Hand', kind: 'clip' },
+  { key: 'psnrHand', label: 'PSNR-Hand', kind: 'clip' },
+  { key: 'handKeypointError', label: 'Hand kp error (px)', lower: true, kind: 'clip' },
+  { key: 'handPck', label: 'Hand PCK@0.2', kind: 'clip' },
+  { key: 'fdFrame', label: 'FD-frame (FID-VID stand-in)', lower: true, kind: 'fd-frame' },
+  { key: 'fdClip', label: 'FD-clip (FVD stand-in)', lower: true, kind: 'fd-clip' },
+  { key: 'winRate', label: 'Win rate vs base (hands)', kind: 'win' },
+];
+
+/** Reference (ground-truth) feature statistics of a split, for the FDs. */
+export interface ReferenceFeatures {
+  frame: FeatureStats;
+  clip: FeatureStats;
+}
+
+/** Turns frame features [clips * F, D] into clip features [clips, Dc] (the perception module provides it). */
+export type ClipFeatureFn = (frameFeatures: Float32Array, clips: number, framesPerClip: number) => { features: Float32Array; dim: number };
+
+export interface ResultInputs {
+  study: Study;
+  /** Scores of the base model per split. */
+  base: Record<string, ScoredSplit>;
+  /** Finished jobs by name (skipped jobs included, with their reason). */
+  jobs: Record<string, JobResult>;
+  /** Reference features per split (absent: no FD columns). */
+  reference?: Record<string, ReferenceFeatures>;
+  clipFeatures?: ClipFeatureFn;
+}
+
+/** Load a job's stored scores for a split. */
+export function jobScores(study: Study, job: JobResult, split: string): ScoredSplit | null {
+  const rel = job.scores[split];
+  if (!rel) return null;
+  const dir = path.join(study.paths.work, 'jobs', rel);
+  const scores = readJson<SplitScores>(path.join(dir, 'scores.json'));
+  let features: Float32Array | null = null;
+  const rec = scores.files['features.f32'];
+  if (rec) {
+    const buf = fs.readFileSync(path.join(dir, 'features.f32'));
+    if (sha256(buf) !== rec.sha256) throw new DataError(`${path.join(dir, 'features.f32')} does not match its SHA-256`);
+    const copy = new Uint8Array(buf.byteLength);
+    copy.set(buf);
+    features = new Float32Array(copy.buffer);
+  }
+  return { scores, features };
+}
+
+/** The finished jobs of a study by name (reads each done.json). */
+export function readJobs(study: Study): Record<string, JobResult> {
+  const out: Record<string, JobResult> = {};
+  for (const job of studyJobs(study.profile.align, study.profile.ablations, study.profile.eval)) {
+    const file = path.join(study.paths.work, 'jobs', job.name, 'done.json');
+    if (fs.existsSync(file)) out[job.name] = readJson<JobResult>(file);
+  }
+  return out;
+}
+
+/** Per-clip values of a metric, keyed by clip id (nulls dropped). */
+function clipValues(s: SplitScores, key: string): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const c of s.clips) {
+    const v = (c as unknown as Record<string, number | null>)[key];
+    if (v !== null && v !== undefined && Number.isFinite(v)) m.set(c.clipId, v);
+  }
+  return m;
+}
+
+/** values[seed][clip] on the clips every run has (sorted ids, so seeds align). */
+function aligned(runs: SplitScores[], key: string): number[][] {
+  const maps = runs.map((r) => clipValues(r, key));
+  const ids = [...maps[0].keys()].filter((id) => maps.every((m) => m.has(id))).sort();
+  return maps.map((m) => ids.map((id) => m.get(id) as number));
+}
+
+function rowOf(method: string, split: string, metric: string, ci: Interval | null, seeds: number): MetricRow {
+  return { method, split, metric, mean: ci ? ci.mean : null, ci_low: ci ? ci.low : null, ci_high: ci ? ci.high : null, n_seeds: seeds };
+}
+
+/** The metric rows of one method (one or several seeds) on one split. */
+export function methodRows(inp: ResultInputs, method: string, split: string, runs: ScoredSplit[]): MetricRow[] {
+  const ev = inp.study.profile.eval;
+  const opts = { seed: ev.seed, resamples: ev.resamples };
+  const rows: MetricRow[] = [];
+  const base = inp.base[split]?.scores;
+  for (const m of METRICS) {
+    let ci: Interval | null = null;
+    if (m.kind === 'clip') {
+      const v = aligned(runs.map((r) => r.scores), m.key);
+      ci = v[0].length ? meanCI(v, opts) : null;
+    } else if (m.kind === 'win') {
+      if (!base || method === 'base') ci = null;
+      else {
+        const b = clipValues(base, 'ssimHand');
+        const ids = [...b.keys()].sort();
+        const wins = runs.map((r) => {
+          const mv = clipValues(r.scores, 'ssimHand');
+          return ids.map((id) => {
+            const a = mv.get(id);
+            const bb = b.get(id) as number;
+            return a === undefined ? 0.5 : a > bb ? 1 : a === bb ? 0.5 : 0;
+          });
+        });
+        ci = ids.length ? meanCI(wins, opts) : null;
+      }
+    } else {
+      const ref = inp.reference?.[split];
+      const feats = runs.map((r) => r.features);
+      if (ref && feats.every((f): f is Float32Array => f !== null)) {
+        const s0 = runs[0].scores;
+        const clips = s0.clips.length;
+        if (m.kind === 'fd-frame') ci = frechetCI(feats, clips, s0.framesPerClip, s0.featureDim, ref.frame, opts);
+        else if (inp.clipFeatures) {
+          const cf = feats.map((f) => inp.clipFeatures?.(f, clips, s0.framesPerClip) as { features: Float32Array; dim: number });
+          ci = frechetCI(cf.map((c) => c.features), clips, 1, cf[0].dim, ref.clip, opts);
+        }
+      }
+    }
+    rows.push(rowOf(method, split, m.key, ci, runs.length));
+  }
+  return rows;
+}
+
+/** Runs of a main-table method: the base, or the finished (not skipped) jobs of that method over seeds. */
+function methodRuns(inp: ResultInputs, method: string, split: string): ScoredSplit[] {
+  if (method === 'base') return inp.base[split] ? [inp.base[split]] : [];
+  const out: ScoredSplit[] = [];
+  for (const seed of inp.study.profile.align.seeds) {
+    const job = inp.jobs[mainJobName(method as AlignJob['method'], seed)];
+    if (!job || job.skipped) continue;
+    const s = jobScores(inp.study, job, split);
+    if (s) out.push(s);
+  }
+  return out;
+}
+
+/** The long-form main table: base and every method, every split, every metric. */
+export function mainTable(inp: ResultInputs): MetricRow[] {
+  const rows: MetricRow[] = [];
+  for (const method of ['base', ...inp.study.profile.align.methods]) {
+    for (const split of inp.study.profile.eval.splits) {
+      const runs = methodRuns(inp, method, split);
+      if (runs.length) rows.push(...methodRows(inp, method, split, runs));
+      else for (const m of METRICS) rows.push(rowOf(method, split, m.key, null, 0));
+    }
+  }
+  return rows;
+}
+
+/** One point of a sweep: its value and metric rows (on the ablation splits). */
+export interface SweepRow extends MetricRow {
+  sweep: string;
+  value: number;
+}
+
+/** The ablation sweeps (beta, hand weight, positives, annotation noise), single training seed. */
+export function sweepTable(inp: ResultInputs): SweepRow[] {
+  const p = inp.study.profile;
+  const rows: SweepRow[] = [];
+  for (const pt of sweepPoints(p.align, p.ablations, p.selection.maxPositives)) {
+    const job = inp.jobs[pt.job];
+    for (const split of p.ablations.splits) {
+      const s = job && !job.skipped ? jobScores(inp.study, job, split) : null;
+      const r = s ? methodRows(inp, pt.job, split, [s]) : METRICS.map((m) => rowOf(pt.job, split, m.key, null, 0));
+      for (const row of r) rows.push({ ...row, sweep: pt.group, value: pt.value });
+    }
+  }
+  return rows;
+}
+
+/** Training logs of the main jobs (method, seed, records), for the curves. */
+export function trainingCurves(study: Study): { method: string; seed: number; records: StepRecord[] }[] {
+  const out: { method: string; seed: number; records: StepRecord[] }[] = [];
+  for (const seed of study.profile.align.seeds) {
+    for (const method of study.profile.align.methods) {
+      const dir = path.join(study.paths.work, 'jobs', mainJobName(method, seed), 'train');
+      if (fs.existsSync(path.join(dir, 'log.jsonl'))) out.push({ method, seed, records: readStepLog(dir) });
+    }
+  }
+  return out;
+}
+
+/** Main-table rows as a wide table: one row per (method, split), 'mean [low, high]' cells. */
+export function wideTable(rows: MetricRow[], digits = 3): Record<string, string>[] {
+  const key = (r: MetricRow) => `${r.method}|${r.split}`;
+  const out = new Map<string, Record<string, string>>();
+  for (const r of rows) {
+    const k = key(r);
+    if (!out.has(k)) out.set(k, { method: r.method, split: r.split, seeds: String(r.n_seeds) });
+    const label = METRICS.find((m) => m.key === r.metric)?.label ?? r.metric;
+    (out.get(k) as Record<string, string>)[label] = r.mean === null ? '—' : `${r.mean.toFixed(digits)} [${(r.ci_low as number).toFixed(digits)}, ${(r.ci_high as number).toFixed(digits)}]`;
+  }
+  return [...out.values()];
+}
+
+/** Scores of clips as plain objects (for notebook tables). */
+export function clipTable(s: SplitScores): ClipScores[] {
+  return s.clips;
+}
