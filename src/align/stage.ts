@@ -12,7 +12,7 @@ import { generateSplit } from '../model/generate';
 import { loadGenerations, videoAt } from '../model/generations';
 import { readCheckpointMeta } from '../model/checkpoint';
 import { loadBase } from '../model/load';
-import { readJson, sha256, writeJsonAtomic } from '../repro/files';
+import { DataError, readJson, sha256, writeJsonAtomic } from '../repro/files';
 import { TaskContext } from '../repro/task';
 import { HandEvidence } from '../select/judge';
 import { PositivesFile, readPositives, selectFromEvidence, writePositives } from '../select/stage';
@@ -62,6 +62,26 @@ function sampleOf(key: string, clip: ReturnType<typeof getClip>, video: Uint8Arr
   };
 }
 
+/**
+ * Training data of a positives file: each positive (or strict pair) is its candidate video with the input's
+ * conditioning and HALO mask. The world is the one the candidates were generated on.
+ */
+export function loadTrainingData(pos: PositivesFile & { candidatesDir: string }, worldDir: string, grid: AlignJob['config']['maskGrid']): { positives: AlignSample[]; pairs: AlignPair[] } {
+  const world = loadWorldCached(worldDir);
+  const gens = loadGenerations(pos.candidatesDir);
+  if (gens.manifest.files['frames.u8'].sha256 !== pos.candidates.sha256) {
+    throw new DataError(`the candidates in ${pos.candidatesDir} changed since the positives were selected: run the selection again`);
+  }
+  const train = world.splits.train as SplitData;
+  const byId = new Map(gens.manifest.entries.map((e, i) => [e.id, i]));
+  const sample = (id: string): AlignSample => {
+    const i = byId.get(id);
+    if (i === undefined) throw new DataError(`candidate '${id}' is not in ${pos.candidatesDir}`);
+    return sampleOf(id, getClip(train, gens.manifest.entries[i].row), videoAt(gens, i), grid);
+  };
+  return { positives: pos.positives.map(sample), pairs: pos.strictPairs.map((sp) => ({ win: sample(sp.winner), lose: sample(sp.loser) })) };
+}
+
 /** The positives file of a job's selection variant (the main one, or one made from the stored evidence). */
 function jobPositives(job: AlignJob, p: JobPaths, dir: string): PositivesFile & { candidatesDir: string } {
   const main = readPositives(p.positivesFile);
@@ -95,17 +115,7 @@ export async function runJob(job: AlignJob, p: JobPaths, ctx?: TaskContext): Pro
     if (done.dependsOn === dependsOn) return done;
   }
 
-  // Training data: positives (or strict pairs) from the stored candidates, with the world's conditioning and masks.
-  const gens = loadGenerations(pos.candidatesDir);
-  const train = world.splits.train as SplitData;
-  const byId = new Map(gens.manifest.entries.map((e, i) => [e.id, i]));
-  const sample = (id: string): AlignSample => {
-    const i = byId.get(id);
-    if (i === undefined) throw new Error(`job ${job.name}: candidate '${id}' is not in ${pos.candidatesDir}`);
-    return sampleOf(id, getClip(train, gens.manifest.entries[i].row), videoAt(gens, i), job.config.maskGrid);
-  };
-  const positives = pos.positives.map(sample);
-  const pairs: AlignPair[] = pos.strictPairs.map((sp) => ({ win: sample(sp.winner), lose: sample(sp.loser) }));
+  const { positives, pairs } = loadTrainingData(pos, p.worldDir, job.config.maskGrid);
   const empty = job.method === 'flow-dpo' ? (pairs.length ? null : 'no strict (Case 4) pairs among the candidates') : positives.length ? null : 'no implicit positives were selected';
   if (empty) {
     const skipped: JobResult = { name: job.name, dir: path.relative(p.jobsDir, dir), adapterDir: '', positives: positives.length, pairs: pairs.length, trainSeconds: 0, secondsPerStep: 0, scores: {}, dependsOn, skipped: empty };

@@ -146,3 +146,9 @@ export async function alignStage(
     { workers: opts.workers ?? study.profile.jobs, label: 'post-training jobs', unit: 'job' },
   );
 }
+
+/** The perception network of the study (shipped or trained), as a frame detector; null when none is available. */
+export async function detectorStage(study: Study): Promise<{ dir: string; detector: FrameDetector; sha256: string } | null> {
+  void study;
+  return null;
+}

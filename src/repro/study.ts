@@ -11,6 +11,7 @@
  * - `results/` for the paper profile on its default seed (committed), else `results/<profile>-seed<seed>/`
  */
 import * as path from 'node:path';
+import { ParsedArgs, num, str } from './args';
 import { NotebookContext, notebookContext } from './context';
 import { kitRoot } from './kernel';
 import { Profile, getProfile } from './profiles';
@@ -58,4 +59,18 @@ export function openStudy(opts: { profile?: string; worldSeed?: number; pretrain
 /** The study a notebook runs (profile, world seed and --pretrain from the environment). */
 export function notebookStudy(ctx: NotebookContext = notebookContext()): Study {
   return openStudy({ profile: ctx.profileName, worldSeed: ctx.worldSeed, pretrain: ctx.pretrain, root: ctx.root });
+}
+
+/** Options every study command takes. */
+export const STUDY_OPTIONS = ['profile', 'world-seed', 'backend', 'workers'] as const;
+
+/** The study named by `--profile` and `--world-seed` (and `--pretrain` when `pretrain` is true). */
+export function studyFromArgs(args: ParsedArgs, pretrain = false): Study {
+  const profile = getProfile(str(args, 'profile', 'paper'));
+  return openStudy({ profile: profile.name, worldSeed: num(args, 'world-seed', profile.seed, { integer: true, min: 0 }), pretrain });
+}
+
+/** `--workers N` (default: the profile's). */
+export function workersFromArgs(args: ParsedArgs, study: Study): number {
+  return num(args, 'workers', study.profile.jobs, { integer: true, min: 1, max: 64 });
 }

@@ -1,0 +1,133 @@
+/**
+ * Vega-lite specifications of the study's figures (pure functions of stored results; rendered by figures.ts).
+ * Each returns a self-contained spec with its data inlined.
+ */
+import type { VegaLiteSpec } from './figures';
+import type { MetricRow, SweepRow } from './results';
+
+const FONT = { config: { font: 'Helvetica, Arial, sans-serif', view: { stroke: null }, axis: { labelFontSize: 11, titleFontSize: 12 } } };
+
+/** Distribution of hand box sizes per split (boxplots of max(width, height) in pixels). */
+export function handBoxChart(rows: readonly { split: string; width: number; height: number; visible: boolean | number }[]): VegaLiteSpec {
+  const data = rows.filter((r) => r.visible).map((r) => ({ split: r.split, size: Math.max(r.width, r.height) }));
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: 'Hand box size per split (visible hands)',
+    width: 360,
+    height: 180,
+    data: { values: data },
+    mark: { type: 'boxplot', extent: 'min-max' },
+    encoding: {
+      y: { field: 'split', type: 'nominal', title: null },
+      x: { field: 'size', type: 'quantitative', title: 'max(box width, height) in pixels (64x64 frames)' },
+      color: { field: 'split', type: 'nominal', legend: null },
+    },
+    ...FONT,
+  };
+}
+
+/** Body and hand keypoint speed per split (mean px/frame per clip). */
+export function motionSpeedChart(rows: readonly { split: string; bodySpeed: number; handSpeed: number }[]): VegaLiteSpec {
+  const data = rows.flatMap((r) => [
+    { split: r.split, part: 'body', speed: r.bodySpeed },
+    { split: r.split, part: 'hands', speed: r.handSpeed },
+  ]);
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: 'Motion speed per clip',
+    data: { values: data },
+    facet: { column: { field: 'part', type: 'nominal', title: null } },
+    spec: {
+      width: 220,
+      height: 160,
+      mark: { type: 'boxplot', extent: 'min-max' },
+      encoding: {
+        x: { field: 'split', type: 'nominal', title: null, axis: { labelAngle: -30 } },
+        y: { field: 'speed', type: 'quantitative', title: 'keypoint speed (px / frame)' },
+        color: { field: 'split', type: 'nominal', legend: null },
+      },
+    },
+    ...FONT,
+  };
+}
+
+/** Training curves: one line per series, x = step, y = value (optionally log scale), smoothed by a rolling mean. */
+export function curveChart(
+  points: readonly { series: string; step: number; value: number }[],
+  opts: { title: string; y: string; log?: boolean; window?: number; facet?: boolean } ,
+): VegaLiteSpec {
+  const w = opts.window ?? 1;
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: opts.title,
+    width: 420,
+    height: 220,
+    data: { values: points },
+    transform: w > 1 ? [{ window: [{ op: 'mean', field: 'value', as: 'smooth' }], frame: [-(w - 1), 0], groupby: ['series'], sort: [{ field: 'step' }] }] : [{ calculate: 'datum.value', as: 'smooth' }],
+    mark: { type: 'line', interpolate: 'monotone' },
+    encoding: {
+      x: { field: 'step', type: 'quantitative', title: 'step' },
+      y: { field: 'smooth', type: 'quantitative', title: opts.y, scale: opts.log ? { type: 'log' } : { zero: false } },
+      color: { field: 'series', type: 'nominal', title: null },
+    },
+    ...FONT,
+  };
+}
+
+/** Shares of Cases 1-4 over candidate pairs (bars with counts). */
+export function casesChart(counts: { case1: number; case2: number; case3: number; case4: number }, title = 'Candidate pairs of the same input'): VegaLiteSpec {
+  const total = counts.case1 + counts.case2 + counts.case3 + counts.case4;
+  const names = ['Case 1: both good', 'Case 2: both bad', 'Case 3: mixed frame by frame', 'Case 4: strict pair'];
+  const values = [counts.case1, counts.case2, counts.case3, counts.case4].map((n, i) => ({ case: names[i], count: n, share: total ? n / total : 0 }));
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title,
+    width: 360,
+    height: 140,
+    data: { values },
+    layer: [
+      { mark: 'bar', encoding: { y: { field: 'case', type: 'nominal', sort: names, title: null }, x: { field: 'share', type: 'quantitative', axis: { format: '%' }, title: `share of ${total} judged pairs` }, color: { field: 'case', type: 'nominal', legend: null } } },
+      { mark: { type: 'text', align: 'left', dx: 4 }, encoding: { y: { field: 'case', type: 'nominal', sort: names }, x: { field: 'share', type: 'quantitative' }, text: { field: 'count', type: 'quantitative' } } },
+    ],
+    ...FONT,
+  };
+}
+
+/** A metric of the main table per method, with 95% intervals, one panel per split. */
+export function metricChart(rows: readonly MetricRow[], metric: string, label: string): VegaLiteSpec {
+  const values = rows.filter((r) => r.metric === metric && r.mean !== null);
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: `${label} (mean and 95% bootstrap interval)`,
+    data: { values },
+    facet: { column: { field: 'split', type: 'nominal', title: null } },
+    spec: {
+      width: 200,
+      height: 160,
+      layer: [
+        { mark: { type: 'rule' }, encoding: { x: { field: 'method', type: 'nominal', title: null, sort: null, axis: { labelAngle: -30 } }, y: { field: 'ci_low', type: 'quantitative', scale: { zero: false }, title: label }, y2: { field: 'ci_high' } } },
+        { mark: { type: 'point', filled: true, size: 60 }, encoding: { x: { field: 'method', type: 'nominal', sort: null }, y: { field: 'mean', type: 'quantitative' }, color: { field: 'method', type: 'nominal', legend: null } } },
+      ],
+    },
+    resolve: { scale: { y: 'independent' } },
+    ...FONT,
+  };
+}
+
+/** A sweep: metric against the swept value, with 95% intervals (log x for beta and hand weight). */
+export function sweepChart(rows: readonly SweepRow[], sweep: string, metric: string, label: string, xTitle: string, logX = false): VegaLiteSpec {
+  const values = rows.filter((r) => r.sweep === sweep && r.metric === metric && r.mean !== null);
+  const x = { field: 'value', type: 'quantitative', title: xTitle, scale: logX ? { type: 'log' } : { zero: false } };
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: `${label} vs ${xTitle}`,
+    width: 280,
+    height: 180,
+    data: { values },
+    layer: [
+      { mark: { type: 'errorband', opacity: 0.2 }, encoding: { x, y: { field: 'ci_low', type: 'quantitative', title: label, scale: { zero: false } }, y2: { field: 'ci_high' }, color: { field: 'split', type: 'nominal' } } },
+      { mark: { type: 'line', point: true }, encoding: { x, y: { field: 'mean', type: 'quantitative' }, color: { field: 'split', type: 'nominal', title: null } } },
+    ],
+    ...FONT,
+  };
+}
