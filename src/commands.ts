@@ -3,6 +3,9 @@ import type { Command } from './repro/args';
 import { envCommand } from './gpu/command';
 import { worldCommand } from './world/command';
 import { benchCommand, kernelCommand, reproduceCommand, runCommand } from './repro/command';
+import { pretrainCommand, sampleCommand } from './model/command';
+import { generateCommand, selectCommand } from './select/command';
+import { alignCommand, sweepCommand } from './align/command';
 
 export const COMMANDS: Record<string, Command> = {
   env: envCommand,
@@ -10,5 +13,11 @@ export const COMMANDS: Record<string, Command> = {
   run: runCommand,
   reproduce: reproduceCommand,
   world: worldCommand,
+  pretrain: pretrainCommand,
+  sample: sampleCommand,
+  generate: generateCommand,
+  select: selectCommand,
+  align: alignCommand,
+  sweep: sweepCommand,
   bench: benchCommand,
 };

@@ -275,8 +275,13 @@ export function forward(c: ModelConfig, params: Params, inp: ModelInput, lora?: 
   checkInput(c, inp);
   return tf.tidy(() => {
     const D = c.dim;
-    // Noisy patches and conditioning patches are embedded by two linears and summed (no channel concat).
-    let h = tf.add(linear(patchify(inp.video, c.patch), params['embed.x.w'], params['embed.b']), linear(patchify(inp.cond, c.patch), params['embed.c.w'])); // [B, F, T, D]
+    // Noisy patches and conditioning patches are embedded by two linears and summed (no channel concat). The
+    // noisy patch's embedding is scaled by (1 - t), the share of signal in Z_t: at t = 1 (pure noise) the model
+    // starts from its conditioning alone instead of having to learn to ignore the noise first (measured: without
+    // it, after 300 steps the t = 1 estimate of x0 still copied the noise's patch pattern).
+    const signal = tf.reshape(tf.sub(1, inp.t), [-1, 1, 1, 1]);
+    const xEmb = tf.mul(linear(patchify(inp.video, c.patch), params['embed.x.w']), signal);
+    let h = tf.add(tf.add(xEmb, linear(patchify(inp.cond, c.patch), params['embed.c.w'])), params['embed.b']); // [B, F, T, D]
     h = tf.add(h, posEmbed(c)); // spatial position
     h = tf.add(h, tf.reshape(params['pos.frame'], [1, c.frames, 1, D])); // frame position
     const temb = timestepFeatures(inp.t, c.freqDim); // [B, freqDim]

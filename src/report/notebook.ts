@@ -9,6 +9,8 @@ import { TableFormat, TableInput, tableToHtml, tableToMarkdown } from './tables'
 /** Content to show; several fields make one display with several MIME types (the frontend picks the richest). */
 export interface ShowContent {
   png?: Uint8Array;
+  /** An (animated) GIF. */
+  gif?: Uint8Array;
   svg?: string;
   html?: string;
   markdown?: string;
@@ -24,10 +26,11 @@ export type DisplayBundle = Record<string, string | Record<string, unknown>>;
 export function displayBundle(c: ShowContent): DisplayBundle {
   const b: DisplayBundle = {};
   if (c.png) b['image/png'] = Buffer.from(c.png).toString('base64');
+  if (c.gif) b['image/gif'] = Buffer.from(c.gif).toString('base64');
   if (c.svg) b['image/svg+xml'] = c.svg;
   if (c.html) b['text/html'] = c.html;
   if (c.markdown) b['text/markdown'] = c.markdown;
-  b['text/plain'] = c.text ?? c.path ?? c.markdown ?? (c.png || c.svg ? '<figure>' : c.html ? '<html>' : '');
+  b['text/plain'] = c.text ?? c.path ?? c.markdown ?? (c.png || c.gif || c.svg ? '<figure>' : c.html ? '<html>' : '');
   return b;
 }
 
@@ -58,14 +61,15 @@ export function show(c: ShowContent | string): void {
   else if (content.path) process.stdout.write(`${content.path}\n`);
 }
 
-/** Show an image file (PNG or SVG) by path. */
+/** Show a file by path: PNG, GIF, SVG, Markdown or HTML. */
 export function showFile(file: string): void {
   if (!fs.existsSync(file)) throw new Error(`showFile: no such file: ${file}`);
   if (/\.svg$/i.test(file)) return show({ svg: fs.readFileSync(file, 'utf8'), path: file });
   if (/\.png$/i.test(file)) return show({ png: fs.readFileSync(file), path: file });
+  if (/\.gif$/i.test(file)) return show({ gif: fs.readFileSync(file), path: file });
   if (/\.(md|markdown)$/i.test(file)) return show({ markdown: fs.readFileSync(file, 'utf8'), path: file });
   if (/\.html?$/i.test(file)) return show({ html: fs.readFileSync(file, 'utf8'), path: file });
-  throw new Error(`showFile: cannot show ${file} (expected .png, .svg, .md or .html)`);
+  throw new Error(`showFile: cannot show ${file} (expected .png, .gif, .svg, .md or .html)`);
 }
 
 /** Show a table as HTML (with a Markdown text fallback). */

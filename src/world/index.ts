@@ -14,5 +14,3 @@ export { HandBoxRow, MotionSpeedRow, handBoxStats, motionSpeedStats } from './st
 export { RgbImage, StripOptions, clipStrip, overlayHands } from './strip';
 export { benchWorldBuild } from './bench';
 export { worldCommand } from './command';
-// Media helpers (src/report/media.ts) travel with the world's public API so notebooks can write PNGs and GIFs of clips.
-export { Channels, encodePng, writePng, upscaleNearest, encodeGif, writeGif } from '../report/media';
