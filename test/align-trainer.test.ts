@@ -50,7 +50,7 @@ const CONFIG: AlignConfig = {
 describe('alignment trainer', () => {
   before(useWasm);
 
-  it('IPA raises the gap against the frozen reference; only the LoRA adapters change; the adapter reloads onto its base', () => {
+  it('IPA raises the gap against the frozen reference; only the LoRA adapters change; the adapter reloads onto its base', async () => {
     const weights = baseDict();
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'ipa-align-'));
     const baseDir = path.join(out, 'base');
@@ -59,7 +59,7 @@ describe('alignment trainer', () => {
     const sha = base.baseWeightsSha256;
     tf.dispose(Object.values(base.params));
     const positives = toyPositives(4);
-    const res = alignTrain({ config: { ...CONFIG, steps: 12 }, seed: 3, base: { model: TINY, weights, weightsSha256: sha, worldHash: 'toy' }, positives, pairs: [], outDir: path.join(out, 'ipa'), resume: false });
+    const res = await alignTrain({ config: { ...CONFIG, steps: 12 }, seed: 3, base: { model: TINY, weights, weightsSha256: sha, worldHash: 'toy' }, positives, pairs: [], outDir: path.join(out, 'ipa'), resume: false });
     assert.ok(res.adapterDir);
     const log = readStepLog(path.join(out, 'ipa'));
     assert.equal(log[0].gap, 0, 'at step 1 the model equals the reference: gap 0');
@@ -81,20 +81,20 @@ describe('alignment trainer', () => {
     assert.throws(() => loadModel(otherDir, res.adapterDir as string), /trained on another base/);
   });
 
-  it('runs every method, logs the per-step record, and rejects a method without data', () => {
+  it('runs every method, logs the per-step record, and rejects a method without data', async () => {
     const weights = baseDict();
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'ipa-align-all-'));
     const positives = toyPositives(3);
     const pairs = [{ win: positives[0], lose: positives[1] }];
     for (const method of ['sft', 'sft-halo', 'ipa-halo', 'flow-dpo'] as const) {
       const before = tf.memory().numTensors;
-      const res = alignTrain({ config: { ...CONFIG, method, steps: 2 }, seed: 3, base: { model: TINY, weights, weightsSha256: 'x', worldHash: 'toy' }, positives, pairs, outDir: path.join(out, method), resume: false });
+      const res = await alignTrain({ config: { ...CONFIG, method, steps: 2 }, seed: 3, base: { model: TINY, weights, weightsSha256: 'x', worldHash: 'toy' }, positives, pairs, outDir: path.join(out, method), resume: false });
       assert.equal(tf.memory().numTensors, before, `${method} leaks no tensors`);
       const rec = readStepLog(path.join(out, method))[1];
       assert.ok(Number.isFinite(rec.loss) && Number.isFinite(rec.modelError), `${method} logs loss and model error`);
       if (method !== 'sft' && method !== 'sft-halo') for (const k of ['gap', 'referenceError', 'implicitAccuracy']) assert.ok(k in rec, `${method} logs ${k}`);
       assert.ok(res.adapterDir);
     }
-    assert.throws(() => alignTrain({ config: { ...CONFIG, method: 'flow-dpo' }, seed: 3, base: { model: TINY, weights, weightsSha256: 'x', worldHash: 'toy' }, positives, pairs: [], outDir: path.join(out, 'none'), resume: false }), /no strict pairs/);
+    await assert.rejects(() => alignTrain({ config: { ...CONFIG, method: 'flow-dpo' }, seed: 3, base: { model: TINY, weights, weightsSha256: 'x', worldHash: 'toy' }, positives, pairs: [], outDir: path.join(out, 'none'), resume: false }), /no strict pairs/);
   });
 });

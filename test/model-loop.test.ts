@@ -45,15 +45,15 @@ function tmp(name: string): string {
 describe('training loop', () => {
   before(useWasm);
 
-  it('a run stopped and resumed reaches the same weights, optimizer state and EMA as an uninterrupted run', () => {
+  it('a run stopped and resumed reaches the same weights, optimizer state and EMA as an uninterrupted run', async () => {
     const a = freshVars();
     const dirA = tmp('straight');
-    runLoop(toySpec(dirA, a, 7, false));
+    await runLoop(toySpec(dirA, a, 7, false));
     const b = freshVars();
     const dirB = tmp('resumed');
-    runLoop(toySpec(dirB, b, 7, false, -1, 3)); // stopped after step 3 (its last checkpoint; 2 is the regular one)
+    await runLoop(toySpec(dirB, b, 7, false, -1, 3)); // stopped after step 3 (its last checkpoint; 2 is the regular one)
     const b2 = freshVars(); // a new process: fresh variables, everything from the checkpoint
-    const res = runLoop(toySpec(dirB, b2, 7, true));
+    const res = await runLoop(toySpec(dirB, b2, 7, true));
     assert.equal(res.resumedFrom, 3);
     assert.deepEqual(Array.from(b2.w.dataSync()), Array.from(a.w.dataSync()));
     assert.deepEqual(Array.from(b2.b.dataSync()), Array.from(a.b.dataSync()));
@@ -66,25 +66,25 @@ describe('training loop', () => {
     assert.deepEqual(readStepLog(dirB).map((r) => r.loss), readStepLog(dirA).map((r) => r.loss));
   });
 
-  it('an existing checkpoint without resume is an error; the loss falls on the toy problem', () => {
+  it('an existing checkpoint without resume is an error; the loss falls on the toy problem', async () => {
     const dir = tmp('exists');
-    runLoop(toySpec(dir, freshVars(), 12, false));
+    await runLoop(toySpec(dir, freshVars(), 12, false));
     const log = readStepLog(dir);
     assert.ok(log[log.length - 1].loss < log[0].loss / 2, `loss should fall: ${log[0].loss} -> ${log[log.length - 1].loss}`);
-    assert.throws(() => runLoop(toySpec(dir, freshVars(), 12, false)), /already holds a checkpoint/);
+    await assert.rejects(() => runLoop(toySpec(dir, freshVars(), 12, false)), /already holds a checkpoint/);
   });
 
-  it('a NaN loss stops the run with a clear message and keeps the last good checkpoint', () => {
+  it('a NaN loss stops the run with a clear message and keeps the last good checkpoint', async () => {
     const dir = tmp('nan');
     const vars = freshVars();
-    assert.throws(() => runLoop(toySpec(dir, vars, 8, false, 5)), /loss became NaN at step 6.*last good checkpoint \(step 4\)/);
+    await assert.rejects(() => runLoop(toySpec(dir, vars, 8, false, 5)), /loss became NaN at step 6.*last good checkpoint \(step 4\)/);
     assert.equal(readCheckpointMeta(path.join(dir, 'checkpoint')).step, 4);
   });
 
-  it('leaks no tensors over many steps', () => {
+  it('leaks no tensors over many steps', async () => {
     const vars = freshVars();
     const before = tf.memory().numTensors;
-    runLoop(toySpec(tmp('leak'), vars, 20, false));
+    await runLoop(toySpec(tmp('leak'), vars, 20, false));
     assert.equal(tf.memory().numTensors, before);
   });
 });

@@ -62,7 +62,7 @@ export const alignCommand: Command = {
     }
     const { positives, pairs } = loadTrainingData(pos, worldDir, config.maskGrid);
     const { weights } = loadBase(baseDir);
-    const res = alignTrain({
+    const res = await alignTrain({
       config,
       seed,
       base: { model: baseMeta.model, weights, weightsSha256: baseMeta.files['weights.bin'].sha256, worldHash: worldHash(loadWorldCached(worldDir).manifest) },

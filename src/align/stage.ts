@@ -124,7 +124,7 @@ export async function runJob(job: AlignJob, p: JobPaths, ctx?: TaskContext): Pro
   }
   const { weights } = loadBase(p.baseDir);
   const t0 = Date.now();
-  const res = alignTrain({
+  const res = await alignTrain({
     config: job.config,
     seed: job.seed,
     base: { model: baseMeta.model, weights, weightsSha256: baseSha, worldHash: worldHash(world.manifest) },

@@ -9,7 +9,7 @@
  */
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { TimestepDensity, gaussianNoise, noisy, sampleTimesteps, velocityTarget } from '../flow/rectified';
+import { TimestepDensity, batchNoise, batchTimesteps, noisy, velocityTarget } from '../flow/rectified';
 import { CheckpointMeta, TensorDict, paramsFromDict, saveCheckpoint, snapshot } from '../model/checkpoint';
 import { ModelConfig } from '../model/config';
 import { LoraSet, Params, forward } from '../model/dit';
@@ -116,7 +116,7 @@ function batchTensors(c: ModelConfig, samples: AlignSample[], eps: tf.Tensor, t:
 }
 
 /** Train one method from the base; writes `<outDir>/adapter` (LoRA or fully fine-tuned weights) at the end. */
-export function alignTrain(a: AlignArgs): AlignResult {
+export async function alignTrain(a: AlignArgs): Promise<AlignResult> {
   const c = a.config;
   validateAlignConfig(c);
   const mc = a.base.model;
@@ -137,7 +137,7 @@ export function alignTrain(a: AlignArgs): AlignResult {
   const pick = (step: number) => Array.from({ length: c.batch }, (_, j) => epochIndex(a.seed, data.length, step * c.batch + j, perm));
 
   try {
-    const loop = runLoop({
+    const loop = await runLoop({
       outDir: a.outDir,
       totalSteps: c.steps,
       checkpointEvery: c.checkpointEvery,
@@ -150,9 +150,9 @@ export function alignTrain(a: AlignArgs): AlignResult {
       meta: { kind: 'adapter', model: mc, ...(c.lora ? { lora: c.lora } : {}), baseWeightsSha256: a.base.weightsSha256, seed: a.seed, worldHash: a.base.worldHash, info: { ...a.info, align: c } },
       prepare: (step) => {
         const idx = pick(step);
-        const shape = [c.batch, mc.frames, mc.height, mc.width, mc.channels];
-        const eps = gaussianNoise(rng(a.seed, 'align-noise', step), shape);
-        const t = tf.tensor1d(sampleTimesteps(rng(a.seed, 'align-t', step), c.batch, c.timesteps));
+        const slots = idx.map((_, i) => i);
+        const eps = batchNoise(a.seed, 'align-noise', step, slots, [mc.frames, mc.height, mc.width, mc.channels]);
+        const t = batchTimesteps(a.seed, 'align-t', step, slots, c.timesteps);
         if (!dpo) {
           const b = batchTensors(mc, idx.map((i) => a.positives[i]), eps, t);
           const out: Record<string, tf.Tensor> = { ...b, t };

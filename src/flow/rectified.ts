@@ -3,7 +3,7 @@
  *   Z_t = (1 - t) x0 + t eps,   target velocity v = eps - x0,   dZ/dt = v.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '../repro/seeds';
+import { Rng, rng } from '../repro/seeds';
 
 /** How training timesteps are drawn: uniform on (0, 1) (the paper), or logit-normal (SD3's density). */
 export type TimestepDensity = { kind: 'uniform' } | { kind: 'logit-normal'; mean: number; std: number };
@@ -38,6 +38,22 @@ export function sampleTimesteps(r: Rng, B: number, density: TimestepDensity = { 
     out[i] = Math.min(Math.max(t, 1e-5), 1 - 1e-5);
   }
   return out;
+}
+
+/**
+ * Noise of a batch with one stream per sample, `rng(seed, label, step, index)`: a sample's noise does not depend
+ * on how the batch is split (e.g. across data-parallel workers). `indices` are the samples' places in the step.
+ */
+export function batchNoise(seed: number, label: string, step: number, indices: readonly number[], sampleShape: number[]): tf.Tensor {
+  const per = sampleShape.reduce((a, b) => a * b, 1);
+  const data = new Float32Array(indices.length * per);
+  indices.forEach((i, b) => data.set(rng(seed, label, step, i).normals(per), b * per));
+  return tf.tensor(data, [indices.length, ...sampleShape]);
+}
+
+/** Timesteps of a batch, one stream per sample (like `batchNoise`). */
+export function batchTimesteps(seed: number, label: string, step: number, indices: readonly number[], density: TimestepDensity): tf.Tensor1D {
+  return tf.tensor1d(indices.map((i) => sampleTimesteps(rng(seed, label, step, i), 1, density)[0]));
 }
 
 /** Standard normal noise of a shape, from a seeded stream (backend-independent). */

@@ -41,6 +41,11 @@ export interface LoopSpec {
   prepare?: (step: number) => Record<string, tf.Tensor>;
   /** Loss and scalar metrics of step `step` (0-based); must be deterministic in `step`. */
   stepLoss: (step: number, prepared: Record<string, tf.Tensor>) => { loss: tf.Scalar; metrics: Record<string, tf.Scalar> };
+  /**
+   * Instead of `stepLoss` here: gradients computed elsewhere (data-parallel workers) from the current weights,
+   * as plain arrays by trainable-variable name. Deterministic for a fixed number of workers.
+   */
+  computeGrads?: (step: number) => Promise<{ loss: number; metrics: Record<string, number>; grads: Record<string, Float32Array> }>;
   /** Stop (with a checkpoint) once this many steps are done, e.g. to split a long run into sessions. */
   stopAfter?: number;
   /** Continue from `outDir/checkpoint` when it exists; without it an existing checkpoint is an error. */
@@ -81,8 +86,8 @@ function readLog(file: string, upTo: number): string[] {
   return out;
 }
 
-/** Run (or resume) a training loop; returns when `totalSteps` are done. */
-export function runLoop(spec: LoopSpec): LoopResult {
+/** Run (or resume) a training loop; returns when `totalSteps` (or `stopAfter`) steps are done. */
+export async function runLoop(spec: LoopSpec): Promise<LoopResult> {
   const ckptDir = path.join(spec.outDir, 'checkpoint');
   const logFile = path.join(spec.outDir, 'log.jsonl');
   fs.mkdirSync(spec.outDir, { recursive: true });
@@ -127,24 +132,36 @@ export function runLoop(spec: LoopSpec): LoopResult {
     const end = Math.min(spec.totalSteps, spec.stopAfter ?? spec.totalSteps);
     for (let step = start; step < end; step++) {
       const ts = Date.now();
-      let metrics: Record<string, tf.Scalar> = {};
-      const prepared = spec.prepare ? spec.prepare(step) : {};
-      const { value, grads } = tf.variableGrads(() => {
-        const r = spec.stepLoss(step, prepared);
-        metrics = Object.fromEntries(Object.entries(r.metrics).map(([k, m]) => [k, tf.keep(m)]));
-        return r.loss;
-      }, varList);
-      const loss = value.dataSync()[0];
-      const metricValues = Object.fromEntries(Object.entries(metrics).map(([k, m]) => [k, m.dataSync()[0]]));
-      tf.dispose([value, ...Object.values(metrics), ...Object.values(prepared)]);
+      let loss: number;
+      let metricValues: Record<string, number>;
+      const byName: Record<string, tf.Tensor> = {};
+      if (spec.computeGrads) {
+        const r = await spec.computeGrads(step);
+        loss = r.loss;
+        metricValues = r.metrics;
+        for (const n of varNames) {
+          if (!r.grads[n]) throw new Error(`${spec.label}: no gradient for '${n}' from the workers`);
+          byName[n] = tf.tensor(r.grads[n], spec.trainable[n].shape);
+        }
+      } else {
+        let metrics: Record<string, tf.Scalar> = {};
+        const prepared = spec.prepare ? spec.prepare(step) : {};
+        const { value, grads } = tf.variableGrads(() => {
+          const r = spec.stepLoss(step, prepared);
+          metrics = Object.fromEntries(Object.entries(r.metrics).map(([k, m]) => [k, tf.keep(m)]));
+          return r.loss;
+        }, varList);
+        loss = value.dataSync()[0];
+        metricValues = Object.fromEntries(Object.entries(metrics).map(([k, m]) => [k, m.dataSync()[0]]));
+        tf.dispose([value, ...Object.values(metrics), ...Object.values(prepared)]);
+        varList.forEach((v, i) => (byName[varNames[i]] = grads[v.name]));
+      }
       if (!Number.isFinite(loss)) {
-        tf.dispose(Object.values(grads));
+        tf.dispose(Object.values(byName));
         throw new DivergenceError(`${spec.label}: loss became ${loss} at step ${step + 1}; stopped. ${lastGood()} Lower the learning rate or check the inputs.`);
       }
-      const byName: Record<string, tf.Tensor> = {};
-      varList.forEach((v, i) => (byName[varNames[i]] = grads[v.name]));
       const { gradNorm, lr } = opt.apply(byName);
-      tf.dispose(Object.values(grads));
+      tf.dispose(Object.values(byName));
       if (!Number.isFinite(gradNorm)) {
         throw new DivergenceError(`${spec.label}: gradient norm became ${gradNorm} at step ${step + 1}; stopped before updating. ${lastGood()}`);
       }

@@ -71,7 +71,7 @@ function sampleNow(study: Study, params: Params, step: number, dir: string): Pen
 }
 
 /** The base model of the study: shipped, or pretrained (resuming an interrupted run). */
-export async function ensureBase(study: Study, opts: { stopAfter?: number; sampleEvery?: number } = {}): Promise<BaseInfo> {
+export async function ensureBase(study: Study, opts: { stopAfter?: number; sampleEvery?: number; workers?: number } = {}): Promise<BaseInfo> {
   const shippedBase = path.join(study.paths.shipped, 'base');
   if (!study.pretrain) {
     const meta = matches(shippedBase, study);
@@ -84,7 +84,7 @@ export async function ensureBase(study: Study, opts: { stopAfter?: number; sampl
   const samplesDir = path.join(runDir, 'samples');
   const every = opts.sampleEvery ?? Math.max(1, Math.round(study.profile.pretrain.steps / 10));
   const pending: PendingSample[] = [];
-  const res = pretrain({
+  const res = await pretrain({
     config: study.profile.pretrain,
     seed: study.profile.pretrainSeed,
     source: (i) => makeClip(study.worldSeed, 'pretrain', i, study.profile.world),
@@ -92,6 +92,8 @@ export async function ensureBase(study: Study, opts: { stopAfter?: number; sampl
     outDir: runDir,
     resume: true,
     stopAfter: opts.stopAfter,
+    workers: opts.workers ?? study.profile.jobs,
+    stream: { worldSeed: study.worldSeed, world: study.profile.world },
     info: { profile: study.profileName, worldSeed: study.worldSeed },
     onStep: (step, params) => {
       if (step % every === 0 || step === study.profile.pretrain.steps) pending.push(sampleNow(study, params, step, samplesDir));

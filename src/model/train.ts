@@ -6,13 +6,15 @@
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { flowMatchingLoss } from '../align/losses';
-import { TimestepDensity, gaussianNoise, noisy, sampleTimesteps, velocityTarget } from '../flow/rectified';
-import { rng } from '../repro/seeds';
+import { TimestepDensity, batchNoise, batchTimesteps, noisy, velocityTarget } from '../flow/rectified';
 import { CheckpointMeta, TensorDict, saveCheckpoint, snapshot } from './checkpoint';
 import { ModelConfig, validateModelConfig } from './config';
 import { Params, countParams, forward, initParams } from './dit';
 import { ClipPixels, batchInputs } from './inputs';
 import { LoopResult, runLoop } from './loop';
+import { WorkerPool } from '../repro/parallel';
+import { WorldProfile } from '../repro/profiles';
+import { makeClip } from '../world/clip';
 
 /** Pretraining settings (plain data; the profiles hold one per profile). */
 export interface PretrainConfig {
@@ -43,6 +45,14 @@ export interface PretrainArgs {
   info?: Record<string, unknown>;
   /** Called after each step with the number of steps done and the current (raw) weights. */
   onStep?: (step: number, params: Params) => void;
+  /**
+   * Data-parallel workers (default 1: this thread). With W > 1 each step's batch is split into W equal shards
+   * whose gradients are computed on W worker threads and averaged in a fixed order; results are deterministic
+   * for a given W (and equal, up to the float summation order, to the single-thread run: every sample's noise
+   * and timestep come from its own stream). Needs `stream`, the pretraining data as plain data.
+   */
+  workers?: number;
+  stream?: { worldSeed: number; world: WorldProfile };
 }
 
 export interface PretrainResult {
@@ -63,24 +73,58 @@ export function validatePretrainConfig(c: PretrainConfig): void {
   if (!(c.emaDecay >= 0 && c.emaDecay < 1)) throw new Error(`pretrain config: 'emaDecay' must be in [0, 1), got ${c.emaDecay}`);
 }
 
-/** The flow-matching loss of one training step (batch and noise drawn from step-keyed streams). */
-export function flowStepLoss(c: ModelConfig, params: Params, clips: ClipPixels[], seed: number, step: number, density: TimestepDensity): tf.Scalar {
-  const B = clips.length;
+/**
+ * The flow-matching loss of one training step: clips `offset..offset+n-1` of the step's batch, with per-sample
+ * noise and timestep streams (so a batch split across workers computes the same samples).
+ */
+export function flowStepLoss(c: ModelConfig, params: Params, clips: ClipPixels[], seed: number, step: number, density: TimestepDensity, offset = 0): tf.Scalar {
+  const idx = clips.map((_, i) => offset + i);
   const { x0, cond } = batchInputs(clips, c.height);
-  const eps = gaussianNoise(rng(seed, 'train-noise', step), x0.shape);
-  const t = tf.tensor1d(sampleTimesteps(rng(seed, 'train-t', step), B, density));
+  const eps = batchNoise(seed, 'train-noise', step, idx, x0.shape.slice(1));
+  const t = batchTimesteps(seed, 'train-t', step, idx, density);
   const pred = forward(c, params, { video: noisy(x0, eps, t), cond, t });
   return flowMatchingLoss(pred, velocityTarget(x0, eps)).loss;
 }
 
 /** Pretrain (or resume) and write the base checkpoint to `<outDir>/base`. */
-export function pretrain(a: PretrainArgs): PretrainResult {
+export async function pretrain(a: PretrainArgs): Promise<PretrainResult> {
   const c = a.config;
   validatePretrainConfig(c);
   const params = initParams(c.model, a.seed);
   const paramCount = countParams(params);
+  const W = a.workers ?? 1;
+  if (W > 1 && (!a.stream || c.batch % W !== 0)) throw new Error(`pretrain: ${W} data-parallel workers need the stream description and a batch divisible by ${W} (batch ${c.batch})`);
+  const pool = W > 1 ? new WorkerPool(W) : null;
+  const computeGrads = pool
+    ? async (step: number) => {
+        const weights = Object.fromEntries(Object.entries(params).map(([n, v]) => [n, v.dataSync() as Float32Array]));
+        const per = c.batch / W;
+        const parts = await Promise.all(
+          Array.from({ length: W }, (_, k) =>
+            pool.run<GradShardOutput>(k, 'pretrain-grads', {
+              model: c.model,
+              seed: a.seed,
+              step,
+              offset: k * per,
+              indices: Array.from({ length: per }, (_, i) => step * c.batch + k * per + i),
+              stream: a.stream,
+              density: c.timesteps,
+              weights,
+            } satisfies GradShardInput),
+          ),
+        );
+        const grads: Record<string, Float32Array> = {};
+        for (const n of Object.keys(params)) {
+          const g = new Float32Array(params[n].size);
+          for (const p of parts) for (let i = 0; i < g.length; i++) g[i] += p.grads[n][i] / W;
+          grads[n] = g;
+        }
+        return { loss: parts.reduce((s, p) => s + p.loss, 0) / W, metrics: {}, grads };
+      }
+    : undefined;
   try {
-    const loop = runLoop({
+    const loop = await runLoop({
+      computeGrads,
       outDir: a.outDir,
       totalSteps: c.steps,
       checkpointEvery: c.checkpointEvery,
@@ -123,5 +167,48 @@ export function pretrain(a: PretrainArgs): PretrainResult {
     return { loop, baseDir, meta, paramCount };
   } finally {
     tf.dispose(Object.values(params));
+    await pool?.close();
   }
+}
+
+/** Input of the 'pretrain-grads' task: one data-parallel shard of a pretraining step. */
+export interface GradShardInput {
+  model: ModelConfig;
+  seed: number;
+  step: number;
+  /** This shard's first place in the step's batch (for the per-sample noise streams). */
+  offset: number;
+  /** Indices of this shard's clips in the pretraining stream. */
+  indices: number[];
+  stream: { worldSeed: number; world: WorldProfile } | undefined;
+  density: TimestepDensity;
+  weights: Record<string, Float32Array>;
+}
+
+export interface GradShardOutput {
+  loss: number;
+  grads: Record<string, Float32Array>;
+}
+
+const shardParams = new Map<string, Params>();
+
+/** One shard's loss and gradients at the given weights (runs on a worker; its model variables persist). */
+export function gradShard(inp: GradShardInput): GradShardOutput {
+  if (!inp.stream) throw new Error('pretrain-grads: no stream');
+  const key = JSON.stringify(inp.model);
+  let params = shardParams.get(key);
+  if (!params) {
+    params = initParams(inp.model, 0);
+    shardParams.set(key, params);
+  }
+  for (const [n, v] of Object.entries(params)) tf.tidy(() => v.assign(tf.tensor(inp.weights[n], v.shape)));
+  const { stream } = inp;
+  const clips = inp.indices.map((i) => makeClip(stream.worldSeed, 'pretrain', i, stream.world));
+  const names = Object.keys(params);
+  const p = params;
+  const { value, grads } = tf.variableGrads(() => flowStepLoss(inp.model, p, clips, inp.seed, inp.step, inp.density, inp.offset), names.map((n) => p[n]));
+  const out: GradShardOutput = { loss: value.dataSync()[0], grads: {} };
+  names.forEach((n) => (out.grads[n] = grads[p[n].name].dataSync() as Float32Array));
+  tf.dispose([value, ...Object.values(grads)]);
+  return out;
 }

@@ -10,6 +10,7 @@ import { World, getClip, loadWorldCached } from '../world/store';
 import { Task, TaskContext } from './task';
 import type { AlignJob } from '../align/jobs';
 import { JobPaths, runJob } from '../align/stage';
+import { GradShardInput, gradShard } from '../model/train';
 
 export type { Task, TaskContext } from './task';
 
@@ -57,6 +58,7 @@ export function generateTask(input: GenerateInput, ctx: TaskContext): Uint8Array
 
 export const TASKS: Record<string, Task> = {
   generate: (input, ctx) => generateTask(input as GenerateInput, ctx),
+  'pretrain-grads': (input) => gradShard(input as GradShardInput),
   'align-job': (input, ctx) => {
     const { job, paths } = input as { job: AlignJob; paths: JobPaths };
     return runJob(job, paths, ctx);
