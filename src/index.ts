@@ -49,3 +49,4 @@ export * from './report/results';
 export * from './report/charts';
 export * from './report/world';
 export * from './report/media';
+export * from './report/grids';
