@@ -50,3 +50,7 @@ export * from './report/charts';
 export * from './report/world';
 export * from './report/media';
 export * from './report/grids';
+export { readPretrainSamples } from './model/stage';
+export * from './report/claims';
+export { writeFileAtomic, readJson } from './repro/files';
+export { readOverrideFile, parseOverride } from './select/override';

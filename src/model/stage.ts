@@ -119,3 +119,23 @@ export function shipBase(study: Study, info: BaseInfo): string {
   fs.copyFileSync(path.join(info.runDir, 'log.jsonl'), path.join(dst, 'log.jsonl'));
   return dst;
 }
+
+/** The samples saved during pretraining: per step the val clips' SSIM and SSIM-Hand, and the PNG strips. */
+export function readPretrainSamples(runDir: string): { step: number; ssim: number | null; ssimHand: number | null; images: string[] }[] {
+  const dir = path.join(runDir, 'samples');
+  if (!fs.existsSync(dir)) return [];
+  const mean = (v: (number | null)[]) => {
+    const x = v.filter((a): a is number => a !== null);
+    return x.length ? x.reduce((s, a) => s + a, 0) / x.length : null;
+  };
+  return fs
+    .readdirSync(dir)
+    .filter((f) => /^step-\d+\.json$/.test(f))
+    .sort()
+    .map((f) => {
+      const r = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as PendingSample['record'];
+      const tag = f.replace(/\.json$/, '');
+      const images = fs.readdirSync(dir).filter((g) => g.startsWith(`${tag}-`) && g.endsWith('.png')).sort().map((g) => path.join(dir, g));
+      return { step: r.step, ssim: mean(r.clips.map((c) => c.ssim)), ssimHand: mean(r.clips.map((c) => c.ssimHand)), images };
+    });
+}

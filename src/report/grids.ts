@@ -109,3 +109,26 @@ export async function saveComparisonGrid(clip: GridClip, rows: GridRow[], dirAnd
   writeFileAtomic(`${dirAndBase}.png`, png);
   return path.resolve(`${dirAndBase}.png`);
 }
+
+/** Border colours of frame judgments. */
+const MARK_COLOURS: Record<string, [number, number, number]> = { good: [40, 170, 60], bad: [215, 40, 40], unjudged: [170, 170, 170] };
+
+/**
+ * A video's frames in a row, each framed by its hand judgment (green good, red bad, grey unjudged), upscaled.
+ * Returns raw RGB.
+ */
+export function judgedStrip(video: Uint8Array, size: number, marks: readonly string[], scale = 2, border = 3): { data: Uint8Array; width: number; height: number } {
+  const F = marks.length;
+  const tile = size * scale + 2 * border;
+  const width = F * tile + (F - 1) * 2;
+  const height = tile;
+  const data = new Uint8Array(width * height * 3).fill(255);
+  for (let f = 0; f < F; f++) {
+    const x0 = f * (tile + 2);
+    const colour = MARK_COLOURS[marks[f]] ?? MARK_COLOURS.unjudged;
+    for (let y = 0; y < tile; y++) for (let x = 0; x < tile; x++) data.set(colour, (y * width + x0 + x) * 3);
+    const up = upscaleNearest(video.subarray(f * size * size * 3, (f + 1) * size * size * 3), size, size, scale);
+    for (let y = 0; y < size * scale; y++) data.set(up.subarray(y * size * scale * 3, (y + 1) * size * scale * 3), ((y + border) * width + x0 + border) * 3);
+  }
+  return { data, width, height };
+}

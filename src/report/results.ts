@@ -15,7 +15,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AlignJob, mainJobName, studyJobs, sweepPoints } from '../align/jobs';
 import { JobResult } from '../align/stage';
-import { Interval, meanCI } from '../eval/bootstrap';
+import { Interval, meanCI, pairedBootstrapCI } from '../eval/bootstrap';
 import { ClipScores } from '../eval/evaluate';
 import { frechetCI } from '../eval/fdboot';
 import { FeatureStats } from '../eval/frechet';
@@ -236,4 +236,74 @@ export function wideTable(rows: MetricRow[], digits = 3): Record<string, string>
 /** Scores of clips as plain objects (for notebook tables). */
 export function clipTable(s: SplitScores): ClipScores[] {
   return s.clips;
+}
+
+/**
+ * The base model's quality on a split, "bodies right, hands not": full-frame, body-only and hand-region SSIM and
+ * PSNR, and the share of frames whose hand region is clearly worse than the frame; means with 95% intervals.
+ */
+export function baseQualityRows(study: Study, s: SplitScores): { region: string; SSIM: string; PSNR: string }[] {
+  const ev = study.profile.eval;
+  const ci = (key: string) => {
+    const v = aligned([s], key);
+    return v[0].length ? meanCI(v, { seed: ev.seed, resamples: ev.resamples }) : null;
+  };
+  const fmt = (c: Interval | null, d = 3) => (c ? `${c.mean.toFixed(d)} [${c.low.toFixed(d)}, ${c.high.toFixed(d)}]` : '—');
+  const worse = ci('handWorseShare');
+  return [
+    { region: 'full frame', SSIM: fmt(ci('ssim')), PSNR: fmt(ci('psnr'), 2) },
+    { region: 'body (frame minus hand boxes)', SSIM: fmt(ci('ssimBody')), PSNR: fmt(ci('psnrBody'), 2) },
+    { region: 'hands (ground-truth hand boxes)', SSIM: fmt(ci('ssimHand')), PSNR: fmt(ci('psnrHand'), 2) },
+    { region: `frames whose hand SSIM is below the frame's by more than 0.2 (share)`, SSIM: fmt(worse), PSNR: '' },
+  ];
+}
+
+/** Points of one logged metric for the curves chart: series = method (mean over the seeds that logged it). */
+export function curvePoints(curves: ReturnType<typeof trainingCurves>, metric: string): { series: string; step: number; value: number }[] {
+  const acc = new Map<string, { sum: number; n: number }>();
+  for (const c of curves) {
+    for (const r of c.records) {
+      const v = r[metric];
+      if (typeof v !== 'number' || !Number.isFinite(v)) continue;
+      const k = `${c.method}|${r.step}`;
+      const a = acc.get(k) ?? { sum: 0, n: 0 };
+      a.sum += v;
+      a.n++;
+      acc.set(k, a);
+    }
+  }
+  return [...acc.entries()].map(([k, a]) => {
+    const [series, step] = k.split('|');
+    return { series, step: Number(step), value: a.sum / a.n };
+  });
+}
+
+/** The paper's ablation table (IPA and HALO on or off): base, ipa, ipa-halo on every split, key metrics. */
+export function ablationRows(rows: MetricRow[]): Record<string, string>[] {
+  const names: Record<string, string> = { base: 'base (no post-training)', ipa: 'IPA without HALO', 'ipa-halo': 'IPA with HALO' };
+  const keys = ['ssim', 'fdFrame', 'fdClip', 'ssimHand', 'psnrHand', 'handKeypointError'];
+  return wideTable(rows.filter((r) => r.method in names && keys.includes(r.metric))).map((r) => ({ ...r, method: names[r.method] ?? r.method }));
+}
+
+/** Per-clip values of a metric for a method, averaged over its seeds (clip id -> value). */
+function perClipMean(inp: ResultInputs, method: string, split: string, key: string): Map<string, number> | null {
+  const runs = method === 'base' ? (inp.base[split] ? [inp.base[split]] : []) : methodRuns(inp, method, split);
+  if (!runs.length) return null;
+  const maps = runs.map((r) => clipValues(r.scores, key));
+  const out = new Map<string, number>();
+  for (const id of maps[0].keys()) {
+    if (maps.every((m) => m.has(id))) out.set(id, maps.reduce((s, m) => s + (m.get(id) as number), 0) / maps.length);
+  }
+  return out;
+}
+
+/** Paired difference a - b of a per-clip metric on a split (same clips, same noise), with a 95% interval. */
+export function pairedDifference(inp: ResultInputs, a: string, b: string, split: string, key: string): (Interval & { meanA: number; meanB: number }) | null {
+  const ma = perClipMean(inp, a, split, key);
+  const mb = perClipMean(inp, b, split, key);
+  if (!ma || !mb) return null;
+  const ids = [...ma.keys()].filter((id) => mb.has(id)).sort();
+  if (ids.length < 2) return null;
+  const ev = inp.study.profile.eval;
+  return pairedBootstrapCI(ids.map((id) => ma.get(id) as number), ids.map((id) => mb.get(id) as number), { seed: ev.seed, resamples: ev.resamples });
 }

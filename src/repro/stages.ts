@@ -17,11 +17,13 @@ import { ScoredSplit, scoreGenerations } from '../eval/stage';
 import { generateSplit } from '../model/generate';
 import { Generations } from '../model/generations';
 import { BaseInfo, ensureBase } from '../model/stage';
-import { HandEvidence } from '../select/judge';
+import { HandEvidence, VideoJudgment } from '../select/judge';
 import { SelectionOverride } from '../select/override';
 import { PositivesFile, candidateEvidence, readPositives, selectFromEvidence, writePositives } from '../select/stage';
-import { World, buildWorld, loadWorldCached } from '../world/store';
-import { readJson, sha256, writeJsonAtomic } from './files';
+import { World, buildWorld, getClip, loadWorldCached, worldHash } from '../world/store';
+import { featureStats } from '../eval/frechet';
+import { ClipFeatureFn, ReferenceFeatures } from '../report/results';
+import { bytesOf, readJson, sha256, writeFileAtomic, writeJsonAtomic } from './files';
 import { parallelMap } from './parallel';
 import { SplitName } from './profiles';
 import { Study } from './study';
@@ -113,7 +115,9 @@ export function selectionStage(
   const sel = study.profile.selection;
   const args = { evidence, thresholds: sel.judge, maxPositives: sel.maxPositives, override: opts.override ?? null };
   const file = path.join(dir, 'positives.json');
-  writePositives(file, workPath(study, 'candidates'), gens, args, selectFromEvidence(args));
+  const r = selectFromEvidence(args);
+  writeJsonAtomic(path.join(dir, 'judgments.json'), r.judgments);
+  writePositives(file, workPath(study, 'candidates'), gens, args, r);
   return readPositives(file);
 }
 
@@ -151,4 +155,47 @@ export async function alignStage(
 export async function detectorStage(study: Study): Promise<{ dir: string; detector: FrameDetector; sha256: string } | null> {
   void study;
   return null;
+}
+
+/**
+ * Reference features for the Frechet distances: the detector's features of the ground-truth frames of a split
+ * (frame level) and their clip features. Cached in `<work>/reference/<split>/` with the detector's hash.
+ */
+export function referenceStage(
+  study: Study,
+  detector: { detector: FrameDetector; sha256: string },
+  splits: SplitName[],
+  clipFeatures: ClipFeatureFn,
+): Record<string, ReferenceFeatures> {
+  const { world } = worldStage(study);
+  const out: Record<string, ReferenceFeatures> = {};
+  for (const split of splits) {
+    const d = world.splits[split];
+    const F = d.numFrames;
+    const dim = detector.detector.featureDim;
+    const dir = workPath(study, 'reference', split);
+    const file = path.join(dir, 'features.f32');
+    const keyFile = path.join(dir, 'key');
+    const key = sha256(JSON.stringify({ detector: detector.sha256, world: worldHash(world.manifest), split }));
+    let feats: Float32Array;
+    if (fs.existsSync(file) && fs.existsSync(keyFile) && fs.readFileSync(keyFile, 'utf8') === key) {
+      const buf = fs.readFileSync(file);
+      const copy = new Uint8Array(buf.byteLength);
+      copy.set(buf);
+      feats = new Float32Array(copy.buffer);
+    } else {
+      feats = new Float32Array(d.count * F * dim);
+      for (let i = 0; i < d.count; i++) feats.set(detector.detector.detect(getClip(d, i).frames, F).features, i * F * dim);
+      writeFileAtomic(file, bytesOf(feats));
+      writeFileAtomic(keyFile, key);
+    }
+    const cf = clipFeatures(feats, d.count, F);
+    out[split] = { frame: featureStats(feats, d.count * F, dim, `reference ${split}`), clip: featureStats(cf.features, d.count, cf.dim, `reference ${split} clips`) };
+  }
+  return out;
+}
+
+/** The frame judgments of every candidate from the last selection (for galleries). */
+export function readJudgments(study: Study): VideoJudgment[] {
+  return readJson<VideoJudgment[]>(workPath(study, 'selection', 'judgments.json'));
 }

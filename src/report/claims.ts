@@ -1,0 +1,86 @@
+/**
+ * Which of the paper's claims hold in the kit's world, computed from the stored results. A comparison "holds" when
+ * the 95% interval of the paired per-clip difference (same clips, same noise, averaged over training seeds)
+ * excludes zero in the paper's direction, "reverses" when it excludes zero the other way, and is "not detected"
+ * when it includes zero. Nothing here is typed in: every number comes from the tables.
+ */
+import { readPositives } from '../select/stage';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { MetricRow, ResultInputs, SweepRow, pairedDifference } from './results';
+
+type Verdict = 'holds' | 'reverses' | 'not detected' | 'not measured';
+
+function verdict(ci: { low: number; high: number } | null, higherIsBetter: boolean): Verdict {
+  if (!ci) return 'not measured';
+  const good = higherIsBetter ? ci.low > 0 : ci.high < 0;
+  const bad = higherIsBetter ? ci.high < 0 : ci.low > 0;
+  return good ? 'holds' : bad ? 'reverses' : 'not detected';
+}
+
+function fmtDiff(d: { mean: number; low: number; high: number; meanA: number; meanB: number } | null, digits = 3): string {
+  if (!d) return 'not measured';
+  const f = (x: number) => x.toFixed(digits);
+  return `${f(d.meanA)} vs ${f(d.meanB)} (difference ${d.mean >= 0 ? '+' : ''}${f(d.mean)}, 95% CI [${f(d.low)}, ${f(d.high)}])`;
+}
+
+function sweepLine(rows: SweepRow[], sweep: string, metric: string, split: string, digits = 3): string {
+  const pts = rows.filter((r) => r.sweep === sweep && r.metric === metric && r.split === split).sort((a, b) => a.value - b.value);
+  return pts.map((p) => `${p.value}: ${p.mean === null ? '—' : `${p.mean.toFixed(digits)} [${(p.ci_low as number).toFixed(digits)}, ${(p.ci_high as number).toFixed(digits)}]`}`).join('; ');
+}
+
+/** The claims section as Markdown. */
+export function claimsMarkdown(inp: ResultInputs, rows: MetricRow[], sweeps: SweepRow[]): string {
+  const p = inp.study.profile;
+  const hands = p.eval.splits.includes('test-hands') ? 'test-hands' : p.eval.splits[0];
+  const general = p.eval.splits.includes('test-general') ? 'test-general' : p.eval.splits[0];
+  const lines: string[] = [`# Which of the paper's claims hold (profile \`${inp.study.profileName}\`, world seed ${inp.study.worldSeed})`, ''];
+  const compare = (a: string, b: string, split: string, key: string, higher: boolean) => {
+    const d = pairedDifference(inp, a, b, split, key);
+    return { d, v: verdict(d, higher) };
+  };
+
+  lines.push('## Hands improve: IPA+HALO > IPA > base (paired per-clip differences)', '');
+  for (const [key, label, higher] of [['ssimHand', 'SSIM-Hand', true], ['psnrHand', 'PSNR-Hand', true], ['handKeypointError', 'hand keypoint error (px)', false]] as const) {
+    for (const [a, b] of [['ipa', 'base'], ['ipa-halo', 'ipa'], ['ipa-halo', 'base']] as const) {
+      const { d, v } = compare(a, b, hands, key, higher);
+      lines.push(`- ${label} on \`${hands}\`, ${a} vs ${b}: **${v}** — ${fmtDiff(d, key === 'psnrHand' || key === 'handKeypointError' ? 2 : 3)}`);
+    }
+  }
+  lines.push('', '## Global quality is kept (full-frame SSIM, paired; FD-frame from the main table)', '');
+  for (const split of [general, hands]) {
+    for (const m of ['ipa', 'ipa-halo']) {
+      const { d } = compare(m, 'base', split, 'ssim', true);
+      const kept = d ? (d.low > 0 ? 'improves' : d.high < 0 ? 'drops' : 'kept (no detectable change)') : 'not measured';
+      const fd = (meth: string) => rows.find((r) => r.method === meth && r.split === split && r.metric === 'fdFrame');
+      const f = (r: MetricRow | undefined) => (r && r.mean !== null ? `${r.mean.toFixed(3)} [${(r.ci_low as number).toFixed(3)}, ${(r.ci_high as number).toFixed(3)}]` : '—');
+      lines.push(`- \`${split}\`, ${m} vs base: SSIM **${kept}** — ${fmtDiff(d)}; FD-frame ${f(fd(m))} vs base ${f(fd('base'))}`);
+    }
+  }
+  lines.push('', '## Baselines (paired, SSIM-Hand)', '');
+  for (const m of ['sft', 'sft-halo', 'flow-dpo']) {
+    const { d, v } = compare('ipa-halo', m, hands, 'ssimHand', true);
+    lines.push(`- \`${hands}\`, ipa-halo vs ${m}: **${v}** — ${fmtDiff(d)}`);
+  }
+  const abl = p.ablations.splits[0];
+  lines.push('', `## Trends (single training seed, \`${abl}\`)`, '');
+  lines.push(`- beta (the paper: 200 overfits, 1000 barely moves, 600 best), SSIM-Hand: ${sweepLine(sweeps, 'beta', 'ssimHand', abl)}`);
+  lines.push(`- beta, full-frame SSIM: ${sweepLine(sweeps, 'beta', 'ssim', abl)}`);
+  lines.push(`- hand weight (the paper: 0.1 -> 10 improves, 100 hurts global quality), SSIM-Hand: ${sweepLine(sweeps, 'hand-weight', 'ssimHand', abl)}`);
+  lines.push(`- hand weight, full-frame SSIM: ${sweepLine(sweeps, 'hand-weight', 'ssim', abl)}`);
+  lines.push(`- number of positives, SSIM-Hand: ${sweepLine(sweeps, 'positives', 'ssimHand', abl)}`);
+  lines.push(`- annotation noise (share of judgments flipped), SSIM-Hand: ${sweepLine(sweeps, 'noise', 'ssimHand', abl)}`);
+
+  const posFile = path.join(inp.study.paths.work, 'selection', 'positives.json');
+  if (fs.existsSync(posFile)) {
+    const pos = readPositives(posFile);
+    const c = pos.cases;
+    lines.push('', '## Strict pairs are rare', '');
+    lines.push(
+      `- ${pos.goodCount} of ${pos.candidatesCount} candidates judged good (${(100 * pos.acceptanceRate).toFixed(2)}%; the paper kept 93 of 6,000, 1.55%); ${pos.positives.length} positives.`,
+      `- Case shares over ${c.judgedPairs} judged pairs: Case 1 ${(100 * c.shares.case1).toFixed(1)}%, Case 2 ${(100 * c.shares.case2).toFixed(1)}%, Case 3 ${(100 * c.shares.case3).toFixed(1)}%, Case 4 ${(100 * c.shares.case4).toFixed(1)}%.`,
+      `- Positives that belong to a strict pair: ${c.positivesInStrictPairs} of ${c.positives}${c.pairableShare === null ? '' : ` (${(100 * c.pairableShare).toFixed(1)}%; the paper: 7 of 93, 7.5%)`}.`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
