@@ -12,6 +12,7 @@ import { KernelTarget, installKernelSpec, kitRoot } from './kernel';
 import { ManifestBase, writeRunManifest } from './manifest';
 import { CellTiming, NotebookRunError, displayPath, loadRunnableNotebook, runNotebook } from './runner';
 import { Profile, getProfile } from './profiles';
+import { studyPaths } from './study';
 
 /** One notebook of the pipeline; `profiles` limits it to some profiles (default: all). */
 export interface PipelineStep {
@@ -19,8 +20,15 @@ export interface PipelineStep {
   profiles?: readonly string[];
 }
 
-/** The notebooks of the study in order (paths relative to the checkout). Later stages append theirs. */
-export const PIPELINE: readonly PipelineStep[] = [{ notebook: 'notebooks/00_world.ipynb' }];
+/** The notebooks of the study in order (paths relative to the checkout). */
+export const PIPELINE: readonly PipelineStep[] = [
+  { notebook: 'notebooks/00_world.ipynb' },
+  { notebook: 'notebooks/01_pretrain.ipynb' },
+  { notebook: 'notebooks/02_baseline.ipynb' },
+  { notebook: 'notebooks/03_positives.ipynb' },
+  { notebook: 'notebooks/04_alignment.ipynb' },
+  { notebook: 'notebooks/05_results_ablations.ipynb' },
+];
 
 /** The notebooks a profile runs, in order. */
 export function pipelineFor(profile: string, steps: readonly PipelineStep[] = PIPELINE): string[] {
@@ -38,7 +46,11 @@ export interface ReproduceOptions {
   /** Seconds one cell may run (0: no limit). */
   timeoutS?: number;
   backend?: string;
-  /** Results folder (default `results/` of the checkout); the environment section is regenerated in `environment.md` beside it. */
+  /**
+   * Results folder (default: the study's, `results/` for the paper profile on its default seed, else
+   * `results/<profile>-seed<seed>/`). The environment section is regenerated in the checkout's `environment.md`
+   * for the committed study, else in `environment.md` inside the results folder.
+   */
   resultsDir?: string;
   /** Where the kernelspec goes (default: the user's Jupyter folder). */
   kernelTarget?: KernelTarget;
@@ -96,8 +108,9 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
   const worldSeed = opts.worldSeed ?? profile.seed;
   const notebooks = selectFrom(pipelineFor(profile.name), opts.from);
   for (const nb of notebooks) loadRunnableNotebook(path.join(root, nb)); // bad notebooks: exit 2 before any work
-  const resultsDir = path.resolve(opts.resultsDir ?? path.join(root, 'results'));
-  const envFile = opts.resultsDir ? path.join(resultsDir, 'environment.md') : path.join(root, 'environment.md');
+  const committed = path.join(root, 'results');
+  const resultsDir = path.resolve(opts.resultsDir ?? studyPaths(root, profile.name, worldSeed).results);
+  const envFile = resultsDir === committed ? path.join(root, 'environment.md') : path.join(resultsDir, 'environment.md');
 
   const spec = installKernelSpec(opts.kernelTarget ?? { user: true });
   if (spec.action !== 'unchanged') log(`kernelspec ${spec.action}: ${spec.dir}`);
