@@ -5,7 +5,7 @@ import { worldCommand } from './world/command';
 import { benchCommand, kernelCommand, reproduceCommand, runCommand } from './repro/command';
 import { pretrainCommand, sampleCommand } from './model/command';
 import { generateCommand, selectCommand } from './select/command';
-import { alignCommand, sweepCommand } from './align/command';
+import { alignCommand, sweepCommand, tuneCommand } from './align/command';
 
 export const COMMANDS: Record<string, Command> = {
   env: envCommand,
@@ -18,6 +18,7 @@ export const COMMANDS: Record<string, Command> = {
   generate: generateCommand,
   select: selectCommand,
   align: alignCommand,
+  tune: tuneCommand,
   sweep: sweepCommand,
   bench: benchCommand,
 };

@@ -13,7 +13,10 @@ import { GenerationsManifest } from '../model/generations';
 import { ALIGN_METHODS, AlignConfig, AlignMethod, alignTrain } from './trainer';
 import { loadTrainingData } from './stage';
 import { getProfile } from '../repro/profiles';
-import { alignStage, baseStage, detectorStage, jobsOf } from '../repro/stages';
+import { alignStage, baseStage, detectorStage, evaluateStage, jobsOf } from '../repro/stages';
+import { jobScores, pairedVsBase } from '../report/results';
+import { tableToMarkdown, writeTable } from '../report/tables';
+import { tuningJobs } from './jobs';
 
 export const alignCommand: Command = {
   summary: 'post-train from a base checkpoint on a positives file (sft, sft-halo, ipa, ipa-halo, flow-dpo)',
@@ -107,6 +110,44 @@ export const sweepCommand: Command = {
     const det = await detectorStage(study);
     const results = await alignStage(study, base, jobs, det?.dir ?? null, { workers: workersFromArgs(args, study) });
     for (const r of results) process.stdout.write(`${r.name}: ${r.skipped ? `skipped (${r.skipped})` : `${r.trainSeconds.toFixed(0)} s training, scores in ${Object.keys(r.scores).join(', ')}`}\n`);
+    return 0;
+  },
+};
+
+export const tuneCommand: Command = {
+  summary: 'choose the post-training defaults on val: IPA+HALO over the profile\'s learning-rate x steps grid',
+  help: [
+    'usage: ipa-kit tune [--profile P] [--world-seed N] [--workers N]',
+    '',
+    '  Needs the base, candidates and selection of the study. Trains IPA+HALO (first seed) for every (lr, steps)',
+    "  of the profile's align.tuning grid, evaluates on val only, and writes <results>/tables/tuning.{csv,md}:",
+    '  val SSIM-Hand and SSIM with their paired differences to the base. The test splits are not touched.',
+  ].join('\n'),
+  async run(argv) {
+    const args = parseArgs(argv, [...STUDY_OPTIONS]);
+    const study = studyFromArgs(args);
+    await initBackend({ backend: str(args, 'backend') });
+    const base = await baseStage(study);
+    const det = await detectorStage(study);
+    const jobs = tuningJobs(study.profile.align);
+    const results = await alignStage(study, base, jobs, det?.dir ?? null, { workers: workersFromArgs(args, study) });
+    const baseScores = await evaluateStage(study, { label: 'base', baseDir: base.dir }, ['val'], det);
+    const inp = { study, base: baseScores, jobs: {} };
+    const fmt = (d: { mean: number; low: number; high: number } | null) => (d ? `${d.mean >= 0 ? '+' : ''}${d.mean.toFixed(4)} [${d.low.toFixed(4)}, ${d.high.toFixed(4)}]` : '—');
+    const rows = results.map((r, i) => {
+      const s = r.skipped ? null : jobScores(study, r, 'val');
+      return {
+        lr: jobs[i].config.lr,
+        steps: jobs[i].config.steps,
+        's/step': r.skipped ? null : Number(r.secondsPerStep.toFixed(2)),
+        'val SSIM-Hand - base': s ? fmt(pairedVsBase(inp, s, 'val', 'ssimHand')) : r.skipped ?? '—',
+        'val PSNR-Hand - base': s ? fmt(pairedVsBase(inp, s, 'val', 'psnrHand')) : '—',
+        'val SSIM - base': s ? fmt(pairedVsBase(inp, s, 'val', 'ssim')) : '—',
+      };
+    });
+    const out = path.join(study.paths.results, 'tables', 'tuning');
+    writeTable(rows, out);
+    process.stdout.write(`${tableToMarkdown(rows)}\n-> ${out}.csv / .md\n`);
     return 0;
   },
 };

@@ -10,7 +10,7 @@ import { UsageError } from '../repro/files';
 import { AblationProfile, AlignProfile, EvalProfile, SplitName } from '../repro/profiles';
 import { AlignConfig, AlignMethod } from './trainer';
 
-export type JobGroup = 'main' | 'beta' | 'hand-weight' | 'positives' | 'noise';
+export type JobGroup = 'main' | 'beta' | 'hand-weight' | 'positives' | 'noise' | 'tune';
 
 export interface AlignJob {
   name: string;
@@ -25,7 +25,7 @@ export interface AlignJob {
 
 /** Where a sweep point reads its result: its own job, or the main run it coincides with. */
 export interface SweepPoint {
-  group: Exclude<JobGroup, 'main'>;
+  group: Exclude<JobGroup, 'main' | 'tune'>;
   value: number;
   job: string;
 }
@@ -56,7 +56,7 @@ export function studyJobs(align: AlignProfile, ablations: AblationProfile, evalP
     }
   }
   const seed = align.seeds[0];
-  const sweep = (group: Exclude<JobGroup, 'main'>, value: number, config: Partial<AlignConfig>, selection: AlignJob['selection']) =>
+  const sweep = (group: Exclude<JobGroup, 'main' | 'tune'>, value: number, config: Partial<AlignConfig>, selection: AlignJob['selection']) =>
     jobs.push({
       name: `${group}-${fmt(value)}.s${seed}`,
       group,
@@ -102,4 +102,24 @@ export function shardJobs<T>(jobs: T[], shard: string | undefined): T[] {
   const n = Number(m[2]);
   if (n < 1 || i < 1 || i > n) throw new UsageError(`--shard ${shard}: need 1 <= i <= n`);
   return jobs.filter((_, k) => k % n === i - 1);
+}
+
+/** The tuning grid (IPA+HALO, first seed, evaluated on `val` only): one job per (lr, steps). */
+export function tuningJobs(align: AlignProfile): AlignJob[] {
+  const seed = align.seeds[0];
+  const out: AlignJob[] = [];
+  for (const lr of align.tuning.lr) {
+    for (const steps of align.tuning.steps) {
+      out.push({
+        name: `tune-lr${fmt(lr)}-steps${steps}.s${seed}`,
+        group: 'tune',
+        method: 'ipa-halo',
+        seed,
+        config: { ...align.defaults, method: 'ipa-halo', lr, steps, checkpointEvery: Math.min(align.defaults.checkpointEvery, steps) },
+        selection: { maxPositives: null, annotationNoise: 0 },
+        evalSplits: ['val'],
+      });
+    }
+  }
+  return out;
 }

@@ -307,3 +307,15 @@ export function pairedDifference(inp: ResultInputs, a: string, b: string, split:
   const ev = inp.study.profile.eval;
   return pairedBootstrapCI(ids.map((id) => ma.get(id) as number), ids.map((id) => mb.get(id) as number), { seed: ev.seed, resamples: ev.resamples });
 }
+
+/** Paired difference (run - base) of a per-clip metric on a split, for a run outside the main table. */
+export function pairedVsBase(inp: ResultInputs, run: ScoredSplit, split: string, key: string): (Interval & { meanA: number; meanB: number }) | null {
+  const b = inp.base[split];
+  if (!b) return null;
+  const ma = clipValues(run.scores, key);
+  const mb = clipValues(b.scores, key);
+  const ids = [...ma.keys()].filter((id) => mb.has(id)).sort();
+  if (ids.length < 2) return null;
+  const ev = inp.study.profile.eval;
+  return pairedBootstrapCI(ids.map((id) => ma.get(id) as number), ids.map((id) => mb.get(id) as number), { seed: ev.seed, resamples: ev.resamples });
+}

@@ -54,6 +54,8 @@ export interface AlignProfile {
   defaults: Omit<AlignConfig, 'method'>;
   methods: AlignMethod[];
   seeds: number[];
+  /** The grid `ipa-kit tune` evaluates on `val` (IPA+HALO, first seed) to choose the defaults above. */
+  tuning: { lr: number[]; steps: number[] };
 }
 
 /** Evaluation: splits of the main table, bootstrap settings. */
@@ -126,7 +128,7 @@ export const PROFILES: Record<string, Profile> = {
     pretrainSeed: 1,
     sampler: { steps: 4, batch: 8, seed: 1 },
     selection: { candidatesPerInput: 4, judge: { minSsimHand: 0.05 }, maxPositives: 8 },
-    align: { defaults: { ...ALIGN_DEFAULTS, steps: 3, batch: 2, checkpointEvery: 3 }, methods: ['sft', 'sft-halo', 'ipa', 'ipa-halo', 'flow-dpo'], seeds: [1, 2] },
+    align: { defaults: { ...ALIGN_DEFAULTS, steps: 3, batch: 2, checkpointEvery: 3 }, methods: ['sft', 'sft-halo', 'ipa', 'ipa-halo', 'flow-dpo'], seeds: [1, 2], tuning: { lr: [1e-3], steps: [2, 3] } },
     eval: { splits: ['test-general', 'test-hands'], resamples: 1000, seed: 1 },
     ablations: { betas: [200, 1000], handWeights: [0.1, 100], positives: [2], annotationNoise: [0.2], splits: ['test-hands'] },
     jobs: 2,
@@ -143,7 +145,7 @@ export const PROFILES: Record<string, Profile> = {
     pretrainSeed: 1,
     sampler: { steps: 8, batch: 8, seed: 1 },
     selection: { candidatesPerInput: 4, judge: { minSsimHand: 0.5 }, maxPositives: 96 },
-    align: { defaults: ALIGN_DEFAULTS, methods: ['sft', 'sft-halo', 'ipa', 'ipa-halo', 'flow-dpo'], seeds: [1, 2, 3] },
+    align: { defaults: ALIGN_DEFAULTS, methods: ['sft', 'sft-halo', 'ipa', 'ipa-halo', 'flow-dpo'], seeds: [1, 2, 3], tuning: { lr: [5e-4, 1e-3, 2e-3], steps: [30, 60] } },
     eval: { splits: ['test-general', 'test-hands'], resamples: 1000, seed: 1 },
     ablations: { betas: [200, 1000], handWeights: [0.1, 100], positives: [24, 48], annotationNoise: [0.2], splits: ['test-hands'] },
     jobs: 2,
