@@ -1,0 +1,99 @@
+/** Perception network settings: architecture and training as plain data, stored in its checkpoint and checked on load. */
+import { UsageError } from '../repro/files';
+
+/** Architecture and training settings of the perception network (the kit's stand-in for DWPose, Inception and I3D). */
+export interface PerceptionConfig {
+  /** Input frame side in pixels (square RGB frames); must equal the world's size. */
+  size: number;
+  /** Global network: square pixel patch side (tokens = (size / patch)^2), token width, Mixer blocks. */
+  patch: number;
+  dim: number;
+  depth: number;
+  /** Heatmap cells per token side of the global head (1: one cell per token). */
+  subcells: number;
+  /** Channel-MLP hidden width = mlpRatio * width (both networks). */
+  mlpRatio: number;
+  /** Hand network: crop side in pixels around each hand, patch side, token width, Mixer blocks. */
+  handCrop: number;
+  handPatch: number;
+  handDim: number;
+  handDepth: number;
+  /** Heatmap cells per token side of the hand head (handPatch: one cell per pixel). */
+  handSubcells: number;
+  /** Optimisation steps and frames per step. */
+  steps: number;
+  batch: number;
+  /** Frames rendered per 'pretrain' clip (a step draws batch / framesPerClip clips). */
+  framesPerClip: number;
+  lr: number;
+  warmupSteps: number;
+  /** Final learning rate as a fraction of lr (cosine decay). */
+  minLrFraction: number;
+  weightDecay: number;
+  /** Global gradient-norm clip (0 = off). */
+  clipNorm: number;
+  /** EMA decay of the weights (0 = off); the shipped checkpoint holds the EMA weights when on. */
+  emaDecay: number;
+  checkpointEvery: number;
+  /** Weight of the hand network's loss relative to the global network's. */
+  handWeight: number;
+  /** Training hand crops are centred on the true hand centre shifted by up to this many pixels in x and y. */
+  handJitter: number;
+  /** Weight of the heatmap cross-entropy (against the four cells around each visible keypoint, bilinear weights) that sharpens the heatmaps. */
+  heatmapWeight: number;
+  /** Weight of the visibility binary cross-entropy. */
+  visibilityWeight: number;
+}
+
+/** Default configs per profile (frames of 64 x 64). */
+export const PERCEPTION_CONFIGS: Record<string, PerceptionConfig> = {
+  smoke: {
+    size: 64, patch: 8, dim: 32, depth: 1, subcells: 1, mlpRatio: 2, handCrop: 24, handPatch: 4, handDim: 32, handDepth: 1, handSubcells: 1,
+    steps: 40, batch: 16, framesPerClip: 2, lr: 2e-3, warmupSteps: 5, minLrFraction: 0.1, weightDecay: 0.01, clipNorm: 1, emaDecay: 0, checkpointEvery: 20,
+    handWeight: 1, handJitter: 4, heatmapWeight: 0.5, visibilityWeight: 1,
+  },
+  paper: {
+    size: 64, patch: 8, dim: 48, depth: 3, subcells: 1, mlpRatio: 2, handCrop: 24, handPatch: 4, handDim: 48, handDepth: 3, handSubcells: 1,
+    steps: 900, batch: 32, framesPerClip: 2, lr: 2e-3, warmupSteps: 50, minLrFraction: 0.05, weightDecay: 0.01, clipNorm: 1, emaDecay: 0.99, checkpointEvery: 150,
+    handWeight: 1, handJitter: 4, heatmapWeight: 0.5, visibilityWeight: 1,
+  },
+};
+
+/** The default perception config of a profile; an unknown profile is a UsageError listing the known ones. */
+export function perceptionConfigFor(profile: string): PerceptionConfig {
+  const c = PERCEPTION_CONFIGS[profile];
+  if (!c) throw new UsageError(`no perception config for profile '${profile}' (profiles: ${Object.keys(PERCEPTION_CONFIGS).join(', ')})`);
+  return { ...c };
+}
+
+const POSITIVE_INTS = ['size', 'patch', 'dim', 'depth', 'subcells', 'mlpRatio', 'handCrop', 'handPatch', 'handDim', 'handDepth', 'handSubcells', 'steps', 'batch', 'framesPerClip', 'checkpointEvery'] as const;
+const NON_NEGATIVE = ['warmupSteps', 'weightDecay', 'clipNorm', 'handWeight', 'handJitter', 'heatmapWeight', 'visibilityWeight'] as const;
+
+/** Check a config's fields and consistency; throws an Error naming the bad field. */
+export function validatePerceptionConfig(c: PerceptionConfig): void {
+  if (c === null || typeof c !== 'object') throw new Error('perception config must be an object');
+  for (const k of POSITIVE_INTS) if (!Number.isInteger(c[k]) || c[k] < 1) throw new Error(`perception config: '${k}' must be a positive integer, got ${c[k]}`);
+  for (const k of NON_NEGATIVE) if (!(Number.isFinite(c[k]) && c[k] >= 0)) throw new Error(`perception config: '${k}' must be a finite number >= 0, got ${c[k]}`);
+  if (!(c.lr > 0 && Number.isFinite(c.lr))) throw new Error(`perception config: 'lr' must be > 0, got ${c.lr}`);
+  if (!(c.minLrFraction >= 0 && c.minLrFraction <= 1)) throw new Error(`perception config: 'minLrFraction' must be in [0, 1], got ${c.minLrFraction}`);
+  if (!(c.emaDecay >= 0 && c.emaDecay < 1)) throw new Error(`perception config: 'emaDecay' must be in [0, 1), got ${c.emaDecay}`);
+  if (c.size % c.patch) throw new Error(`perception config: patch ${c.patch} must divide size ${c.size}`);
+  if (c.handCrop % c.handPatch) throw new Error(`perception config: handPatch ${c.handPatch} must divide handCrop ${c.handCrop}`);
+  if (c.handCrop > c.size) throw new Error(`perception config: handCrop ${c.handCrop} must be <= size ${c.size}`);
+  if (c.batch % c.framesPerClip) throw new Error(`perception config: framesPerClip ${c.framesPerClip} must divide batch ${c.batch}`);
+}
+
+/** Tokens per frame of the global network. */
+export function perceptionTokens(c: PerceptionConfig): number {
+  return (c.size / c.patch) ** 2;
+}
+
+/** Tokens per crop of the hand network. */
+export function handTokens(c: PerceptionConfig): number {
+  return (c.handCrop / c.handPatch) ** 2;
+}
+
+/** Dimension of the per-frame features: global features, then left- and right-hand features. */
+export function featureDim(c: PerceptionConfig): number {
+  return c.dim + 2 * c.handDim;
+}
