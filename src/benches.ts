@@ -1,5 +1,6 @@
 /** The registry of benches run by `ipa-kit bench`: each stage adds its rows here, in pipeline order. */
 import { MATMUL_BENCHES } from './gpu/bench';
+import { PERCEPTION_BENCHES } from './perception/bench';
 import { registerBench, registeredBenches } from './repro/bench';
 
 let registered = false;
@@ -9,6 +10,7 @@ export function registerAllBenches(): void {
   if (registered) return;
   registered = true;
   for (const b of MATMUL_BENCHES) registerBench(b);
+  for (const b of PERCEPTION_BENCHES) registerBench(b);
 }
 
 export { registeredBenches };

@@ -2,6 +2,7 @@
 import type { Command } from './repro/args';
 import { envCommand } from './gpu/command';
 import { worldCommand } from './world/command';
+import { perceptionCommand } from './perception/command';
 import { benchCommand, kernelCommand, reproduceCommand, runCommand } from './repro/command';
 
 export const COMMANDS: Record<string, Command> = {
@@ -10,5 +11,6 @@ export const COMMANDS: Record<string, Command> = {
   run: runCommand,
   reproduce: reproduceCommand,
   world: worldCommand,
+  perception: perceptionCommand,
   bench: benchCommand,
 };

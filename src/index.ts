@@ -3,6 +3,7 @@ export * from './gpu';
 export * from './world';
 export * from './eval';
 export * from './select';
+export * from './perception';
 export * from './repro/context';
 export * from './repro/environment';
 export { KERNEL_NAME, KERNEL_DISPLAY_NAME, NOTEBOOK_KERNELSPEC, installKernelSpec, kernelSpec, kernelSpecDir, kitRoot, kitVersion } from './repro/kernel';
