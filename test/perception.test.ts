@@ -25,7 +25,7 @@ const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'ipa-perception-test-'));
 /** A 32x32 world and a tiny network: 16 global tokens, 16 hand tokens, one block each. */
 const WORLD: WorldProfile = { size: 32, frames: 4, splits: { train: 0, val: 0, 'test-general': 6, 'test-hands': 2 }, hardShare: 0.25 };
 const TINY: PerceptionConfig = {
-  size: 32, patch: 8, dim: 16, depth: 1, subcells: 1, mlpRatio: 2, handCrop: 16, handPatch: 4, handDim: 16, handDepth: 1, handSubcells: 2,
+  size: 32, patch: 8, dim: 16, depth: 1, mlpRatio: 2, handCrop: 16, handPatch: 4, handDim: 16, handDepth: 1, handPasses: 2,
   steps: 6, batch: 8, framesPerClip: 2, lr: 3e-3, warmupSteps: 1, minLrFraction: 0.1, weightDecay: 0.01, clipNorm: 1, emaDecay: 0.5, checkpointEvery: 3,
   handWeight: 1, handJitter: 2, heatmapWeight: 0.5, visibilityWeight: 0.2,
 };
@@ -108,14 +108,14 @@ describe('perception network', () => {
     tf.tidy(() => {
       const T = perceptionTokens(TINY);
       const g = globalForward(TINY, params, tf.tensor2d(patchRows(TINY, frames, 0, n), [n * T, 8 * 8 * 3]));
-      assert.deepEqual(g.x.shape, [n, 60]);
-      assert.deepEqual(g.visLogit.shape, [n, 60]);
-      assert.deepEqual(g.logits.shape, [n, 60, T]);
+      assert.deepEqual(g.x.shape, [n, 20]); // 18 body keypoints, 2 hand centres
+      assert.deepEqual(g.visLogit.shape, [n, 20]);
+      assert.deepEqual(g.logits.shape, [n, 20, T]);
       assert.deepEqual(g.features.shape, [n, 16]);
       const crops = [handCropAt(TINY, 0, 10, 12, 0), handCropAt(TINY, 2, 20, 5, 1)];
       const h = handForward(TINY, params, tf.tensor2d(handCropRows(TINY, frames, crops), [2 * handTokens(TINY), 4 * 4 * 3]), [0, 1]);
       assert.deepEqual(h.x.shape, [2, 21]);
-      assert.deepEqual(h.logits.shape, [2, 21, handTokens(TINY) * 2 * 2]); // 2 x 2 heatmap cells per token
+      assert.deepEqual(h.logits.shape, [2, 21, handTokens(TINY)]);
       assert.deepEqual(h.features.shape, [2, 16]);
       assert.throws(() => handForward(TINY, params, tf.zeros([3 * handTokens(TINY), 48]) as tf.Tensor2D, [0, 1]), /2 sides for 3 crops/);
       assert.throws(() => globalForward(TINY, params, tf.zeros([5, 192]) as tf.Tensor2D), /patch rows \[N\*16, 192\]/);
@@ -134,16 +134,18 @@ describe('perception network', () => {
   it('places keypoints in pixel coordinates: a flat heatmap with fixed offsets lands where the head says', () => {
     const params = initPerceptionParams(TINY, 1);
     for (const [n, v] of Object.entries(params)) if (n.includes('.head.')) v.assign(tf.zerosLike(v));
-    params['global.head.dy.b'].assign(tf.fill([60], 0.25)); // +0.25 cell = +2 px down
-    params['hand.head.dx.b'].assign(tf.fill([21], 1)); // +1 heatmap cell = +2 px right in the (mirrored for left) crop
+    params['global.head.dy.b'].assign(tf.fill([20], 0.25)); // +0.25 token = +2 px down
+    params['hand.head.dx.b'].assign(tf.fill([21], 0.5)); // +0.5 token = +2 px right in the (mirrored for left) crop
     const frames = renderSplit(1, 'test-general', WORLD).frames.subarray(0, 2 * 32 * 32 * 3);
     const { keypoints } = perceive({ config: TINY, params, meta: null }, frames, 2);
     for (let f = 0; f < 2; f++) {
       for (let k = 0; k < 60; k++) {
         const [x, y, v] = keypoints.subarray((f * 60 + k) * 3, (f * 60 + k) * 3 + 3);
-        // Uniform softmax: the mean of the token centres is the frame centre (16, 16), plus the offsets.
-        const wantX = k < 18 ? 16 : k < 39 ? 16 - 2 : 16 + 2; // the left hand's crop is mirrored
-        const wantY = 18; // hand crops are centred on the global hand estimate (16, 18), so the hands land there too
+        // Uniform softmax: the mean of the token centres is the frame (or crop) centre, plus the offsets. Body and
+        // hand centres land at (16, 18); each of the 2 hand passes moves the hand 2 px right in its crop, which is
+        // mirrored for the left hand, and the second pass is centred on the first one's keypoints.
+        const wantX = k < 18 ? 16 : k < 39 ? 16 - 4 : 16 + 4;
+        const wantY = 18;
         assert.ok(Math.abs(x - wantX) < 1e-4 && Math.abs(y - wantY) < 1e-4, `keypoint ${k}: (${x}, ${y}) != (${wantX}, ${wantY})`);
         assert.equal(v, 0.5);
       }

@@ -9,8 +9,6 @@ export interface PerceptionConfig {
   patch: number;
   dim: number;
   depth: number;
-  /** Heatmap cells per token side of the global head (1: one cell per token). */
-  subcells: number;
   /** Channel-MLP hidden width = mlpRatio * width (both networks). */
   mlpRatio: number;
   /** Hand network: crop side in pixels around each hand, patch side, token width, Mixer blocks. */
@@ -18,8 +16,8 @@ export interface PerceptionConfig {
   handPatch: number;
   handDim: number;
   handDepth: number;
-  /** Heatmap cells per token side of the hand head (handPatch: one cell per pixel). */
-  handSubcells: number;
+  /** Hand passes at inference: pass 1 crops around the global network's hand centre, each further pass around the centre of the previous pass's 21 keypoints. */
+  handPasses: number;
   /** Optimisation steps and frames per step. */
   steps: number;
   batch: number;
@@ -39,7 +37,7 @@ export interface PerceptionConfig {
   handWeight: number;
   /** Training hand crops are centred on the true hand centre shifted by up to this many pixels in x and y. */
   handJitter: number;
-  /** Weight of the heatmap cross-entropy (against the four cells around each visible keypoint, bilinear weights) that sharpens the heatmaps. */
+  /** Weight of the heatmap cross-entropy (against the four tokens around each visible keypoint, bilinear weights) that sharpens the heatmaps. */
   heatmapWeight: number;
   /** Weight of the visibility binary cross-entropy. */
   visibilityWeight: number;
@@ -48,13 +46,13 @@ export interface PerceptionConfig {
 /** Default configs per profile (frames of 64 x 64). */
 export const PERCEPTION_CONFIGS: Record<string, PerceptionConfig> = {
   smoke: {
-    size: 64, patch: 8, dim: 32, depth: 1, subcells: 1, mlpRatio: 2, handCrop: 24, handPatch: 4, handDim: 32, handDepth: 1, handSubcells: 1,
-    steps: 40, batch: 16, framesPerClip: 2, lr: 2e-3, warmupSteps: 5, minLrFraction: 0.1, weightDecay: 0.01, clipNorm: 1, emaDecay: 0, checkpointEvery: 20,
+    size: 64, patch: 8, dim: 32, depth: 1, mlpRatio: 2, handCrop: 24, handPatch: 4, handDim: 32, handDepth: 1, handPasses: 2,
+    steps: 40, batch: 16, framesPerClip: 2, lr: 5e-3, warmupSteps: 5, minLrFraction: 0.1, weightDecay: 0.01, clipNorm: 1, emaDecay: 0, checkpointEvery: 20,
     handWeight: 1, handJitter: 4, heatmapWeight: 0.5, visibilityWeight: 1,
   },
   paper: {
-    size: 64, patch: 8, dim: 48, depth: 3, subcells: 1, mlpRatio: 2, handCrop: 24, handPatch: 4, handDim: 48, handDepth: 3, handSubcells: 1,
-    steps: 900, batch: 32, framesPerClip: 2, lr: 2e-3, warmupSteps: 50, minLrFraction: 0.05, weightDecay: 0.01, clipNorm: 1, emaDecay: 0.99, checkpointEvery: 150,
+    size: 64, patch: 8, dim: 48, depth: 3, mlpRatio: 2, handCrop: 24, handPatch: 4, handDim: 48, handDepth: 3, handPasses: 2,
+    steps: 900, batch: 32, framesPerClip: 2, lr: 1e-2, warmupSteps: 50, minLrFraction: 0.05, weightDecay: 0.01, clipNorm: 1, emaDecay: 0.99, checkpointEvery: 150,
     handWeight: 1, handJitter: 4, heatmapWeight: 0.5, visibilityWeight: 1,
   },
 };
@@ -66,7 +64,7 @@ export function perceptionConfigFor(profile: string): PerceptionConfig {
   return { ...c };
 }
 
-const POSITIVE_INTS = ['size', 'patch', 'dim', 'depth', 'subcells', 'mlpRatio', 'handCrop', 'handPatch', 'handDim', 'handDepth', 'handSubcells', 'steps', 'batch', 'framesPerClip', 'checkpointEvery'] as const;
+const POSITIVE_INTS = ['size', 'patch', 'dim', 'depth', 'mlpRatio', 'handCrop', 'handPatch', 'handDim', 'handDepth', 'handPasses', 'steps', 'batch', 'framesPerClip', 'checkpointEvery'] as const;
 const NON_NEGATIVE = ['warmupSteps', 'weightDecay', 'clipNorm', 'handWeight', 'handJitter', 'heatmapWeight', 'visibilityWeight'] as const;
 
 /** Check a config's fields and consistency; throws an Error naming the bad field. */

@@ -22,6 +22,8 @@ export interface PerceptionBatch {
   frames: Uint8Array;
   /** [n, K, 3] keypoints (x, y, visible) in pixels. */
   keypoints: Float32Array;
+  /** [n, 2] 1 where the hand (left, right) is visible. */
+  handVisible: Uint8Array;
   /** Crops of the visible hands, centred on the true hand centre plus a jitter of up to handJitter px. */
   crops: HandCrop[];
 }
@@ -72,7 +74,7 @@ export function trainingBatch(c: PerceptionConfig, worldSeed: number, world: Wor
       crops.push(handCropAt(c, f, cx + r.int(2 * J + 1) - J, cy + r.int(2 * J + 1) - J, side));
     }
   }
-  return { n: c.batch, frames, keypoints, crops };
+  return { n: c.batch, frames, keypoints, handVisible: visible, crops };
 }
 
 /** A stored split of the world rendered on the fly (the same clips `buildWorld` stores), ground-truth arrays only. */

@@ -2,7 +2,7 @@
 export { type PerceptionConfig, PERCEPTION_CONFIGS, perceptionConfigFor, validatePerceptionConfig, perceptionTokens, handTokens, featureDim } from './config';
 export {
   type PerceptionParams, type PerceptionOutput, type HandCrop,
-  initPerceptionParams, globalForward, handForward, patchRows, handCropRows, handCropAt, toCropX, fromCropX,
+  GLOBAL_KEYPOINTS, centreIndex, initPerceptionParams, globalForward, handForward, patchRows, handCropRows, handCropAt, toCropX, fromCropX,
 } from './net';
 export { type KeypointFrames, type PerceptionBatch, trainingBatch, renderSplit, handCentre } from './data';
 export { type PerceptionLoss, perceptionLoss } from './loss';

@@ -1,20 +1,21 @@
 /**
  * The perception network's training loss on one batch of ground-truth frames:
  *
- *     loss = L(global network, all 60 keypoints of each frame)
+ *     loss = L(global network, the 18 body keypoints and the 2 hand centres of each frame)
  *          + handWeight * L(hand network, the 21 keypoints of each visible hand's crop)
  *     L = coord + heatmapWeight * heatmap + visibilityWeight * visibility
  *     coord      = mean over visible keypoints of huber(x - gx) + huber(y - gy)   (pixels, Huber delta 1 px)
- *     heatmap    = mean over visible keypoints of the cross-entropy of the heatmap softmax against the bilinear
- *                  weights of the four cell centres around the keypoint (whose mean is the keypoint itself), which
+ *     heatmap    = mean over visible keypoints of the cross-entropy of the token softmax against the bilinear
+ *                  weights of the four token centres around the keypoint (whose mean is the keypoint itself), which
  *                  sharpens the heatmap that the soft-argmax averages
+ * A hand centre (the mean of the hand's 21 keypoints) counts as visible when the hand is.
  *     visibility = mean binary cross-entropy of the visibility logits against the visible flags
  */
 import * as tf from '@tensorflow/tfjs';
-import { HAND_KEYPOINTS, KEYPOINT_DIMS, NUM_KEYPOINTS, handStart } from '../world/layout';
+import { BODY_KEYPOINTS, HAND_KEYPOINTS, KEYPOINT_DIMS, NUM_KEYPOINTS, handStart } from '../world/layout';
 import { PerceptionConfig, handTokens, perceptionTokens } from './config';
-import { PerceptionBatch } from './data';
-import { PerceptionOutput, PerceptionParams, globalForward, handCropRows, handForward, heatmapCell, patchRows, toCropX } from './net';
+import { PerceptionBatch, handCentre } from './data';
+import { GLOBAL_KEYPOINTS, PerceptionOutput, PerceptionParams, centreIndex, globalForward, handCropRows, handForward, patchRows, toCropX } from './net';
 
 /** Loss terms and mean keypoint errors (px) of the batch as tf scalars. */
 export interface PerceptionLoss {
@@ -31,18 +32,16 @@ interface Targets {
   vis: Float32Array;
   heat: Float32Array;
   count: number;
-  /** Token grid side, sub-cells per token side, token side in pixels. */
+  /** Token grid side and token side in pixels. */
   grid: number;
-  sub: number;
   patch: number;
 }
 
-function emptyTargets(n: number, K: number, grid: number, sub: number, patch: number): Targets {
-  const cells = (grid * sub) ** 2;
-  return { n, K, gx: new Float32Array(n * K), gy: new Float32Array(n * K), vis: new Float32Array(n * K), heat: new Float32Array(n * K * cells), count: 0, grid, sub, patch };
+function emptyTargets(n: number, K: number, grid: number, patch: number): Targets {
+  return { n, K, gx: new Float32Array(n * K), gy: new Float32Array(n * K), vis: new Float32Array(n * K), heat: new Float32Array(n * K * grid * grid), count: 0, grid, patch };
 }
 
-/** Set target (i, k) at (x, y) pixels when visible: coordinates, and bilinear heatmap mass on the four nearest cell centres. */
+/** Set target (i, k) at (x, y) pixels when visible: coordinates, and bilinear heatmap mass on the four nearest token centres. */
 function setTarget(t: Targets, i: number, k: number, x: number, y: number, visible: boolean): void {
   const j = i * t.K + k;
   if (!visible || !Number.isFinite(x) || !Number.isFinite(y)) return;
@@ -50,17 +49,16 @@ function setTarget(t: Targets, i: number, k: number, x: number, y: number, visib
   t.gy[j] = y;
   t.vis[j] = 1;
   t.count++;
-  const G = t.grid * t.sub;
-  const cell = t.patch / t.sub;
-  const u = Math.min(G - 1, Math.max(0, x / cell - 0.5));
-  const v = Math.min(G - 1, Math.max(0, y / cell - 0.5));
+  const G = t.grid;
+  const u = Math.min(G - 1, Math.max(0, x / t.patch - 0.5));
+  const v = Math.min(G - 1, Math.max(0, y / t.patch - 0.5));
   const u0 = Math.floor(u);
   const v0 = Math.floor(v);
   const wu = u - u0;
   const wv = v - v0;
   const base = j * G * G;
   for (const [U, V, w] of [[u0, v0, (1 - wu) * (1 - wv)], [u0 + 1, v0, wu * (1 - wv)], [u0, v0 + 1, (1 - wu) * wv], [u0 + 1, v0 + 1, wu * wv]]) {
-    if (w > 0) t.heat[base + heatmapCell(t.grid, t.sub, U, V)] += w;
+    if (w > 0) t.heat[base + V * G + U] += w;
   }
 }
 
@@ -74,13 +72,13 @@ function huber(d: tf.Tensor): tf.Tensor {
 /** L (see the module docstring) of one head's output against its targets, and the mean pixel error of `errMask` keypoints. */
 function headLoss(c: PerceptionConfig, out: PerceptionOutput, t: Targets, errMask: Float32Array): { loss: tf.Scalar; errorPx: tf.Scalar } {
   const shape: [number, number] = [t.n, t.K];
-  const cells = out.logits.shape[2];
+  const T = out.logits.shape[2];
   const vis = tf.tensor2d(t.vis, shape);
   const dx = tf.sub(out.x, tf.tensor2d(t.gx, shape));
   const dy = tf.sub(out.y, tf.tensor2d(t.gy, shape));
   const count = Math.max(1, t.count);
   const coord = tf.div(tf.sum(tf.mul(vis, tf.add(huber(dx), huber(dy)))), count);
-  const heatmap = tf.div(tf.neg(tf.sum(tf.mul(tf.tensor3d(t.heat, [t.n, t.K, cells]), tf.logSoftmax(out.logits)))), count);
+  const heatmap = tf.div(tf.neg(tf.sum(tf.mul(tf.tensor3d(t.heat, [t.n, t.K, T]), tf.logSoftmax(out.logits)))), count);
   const z = out.visLogit;
   const visibility = tf.mean(tf.add(tf.sub(tf.relu(z), tf.mul(z, vis)), tf.log1p(tf.exp(tf.neg(tf.abs(z))))));
   const loss = tf.addN([coord, tf.mul(heatmap, c.heatmapWeight), tf.mul(visibility, c.visibilityWeight)]) as tf.Scalar;
@@ -93,17 +91,21 @@ function headLoss(c: PerceptionConfig, out: PerceptionOutput, t: Targets, errMas
 export function perceptionLoss(c: PerceptionConfig, params: PerceptionParams, b: PerceptionBatch): PerceptionLoss {
   const K = NUM_KEYPOINTS;
   const kp = b.keypoints;
-  const g = emptyTargets(b.n, K, c.size / c.patch, c.subcells, c.patch);
-  const bodyMask = new Float32Array(b.n * K);
+  const g = emptyTargets(b.n, GLOBAL_KEYPOINTS, c.size / c.patch, c.patch);
+  const bodyMask = new Float32Array(b.n * GLOBAL_KEYPOINTS);
   for (let f = 0; f < b.n; f++) {
-    for (let k = 0; k < K; k++) {
+    for (let k = 0; k < BODY_KEYPOINTS; k++) {
       const o = (f * K + k) * KEYPOINT_DIMS;
       setTarget(g, f, k, kp[o], kp[o + 1], kp[o + 2] > 0);
-      if (k < handStart(0) && kp[o + 2] > 0) bodyMask[f * K + k] = 1;
+      bodyMask[f * GLOBAL_KEYPOINTS + k] = g.vis[f * GLOBAL_KEYPOINTS + k];
+    }
+    for (const side of [0, 1] as const) {
+      const [x, y] = handCentre(kp, f, side);
+      setTarget(g, f, centreIndex(side), x, y, b.handVisible[2 * f + side] > 0);
     }
   }
   const m = b.crops.length;
-  const h = emptyTargets(m, HAND_KEYPOINTS, c.handCrop / c.handPatch, c.handSubcells, c.handPatch);
+  const h = emptyTargets(m, HAND_KEYPOINTS, c.handCrop / c.handPatch, c.handPatch);
   b.crops.forEach((cr, i) => {
     for (let k = 0; k < HAND_KEYPOINTS; k++) {
       const o = (cr.frame * K + handStart(cr.side) + k) * KEYPOINT_DIMS;

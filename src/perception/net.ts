@@ -1,13 +1,12 @@
 /**
- * The perception network, top-down like DWPose: a global MLP-Mixer over the frame's pixel patches finds the body
- * and roughly where the hands are; a hand MLP-Mixer over a `handCrop`-pixel crop around each hand places its 21
- * keypoints precisely. Both end in the same keypoint head: each token gives, per keypoint, the logits of a
- * sub x sub block of heatmap cells (sub = `subcells` / `handSubcells`: 1 = one cell per token; 4 on 4-pixel hand
- * patches = a heatmap at pixel resolution), an offset and a visibility logit. With p the softmax over all cells
- * of the frame (or crop) and P_t the mass of token t's cells:
+ * The perception network, top-down like DWPose: a global MLP-Mixer over the frame's pixel patches finds the 18 body
+ * keypoints and the centre of each hand (the mean of its 21 keypoints); a hand MLP-Mixer over a `handCrop`-pixel
+ * crop around each hand centre places the hand's 21 keypoints precisely. Both end in the same keypoint head: per
+ * keypoint a softmax over tokens (a heatmap at token resolution) and per-token offsets, so a keypoint lands between
+ * token centres with sub-token precision:
  *
- *     xy_k = sum_cells p_c * centre_c + (patch / sub) * sum_t P_t * offset_{t,k}     (pixels)
- *     visible_k = sigmoid( sum_t P_t * vis_{t,k} )
+ *     xy_k = sum_t softmax_t(logit_{t,k}) * (centre_t + patch * offset_{t,k})        (pixels)
+ *     visible_k = sigmoid( sum_t softmax_t(logit_{t,k}) * vis_{t,k} )
  *
  * Trunk (both): patches scaled to [-1, 1], one linear embedding plus a learned position embedding, then Mixer
  * blocks (pre-norm token-mixing MLP over the token axis, hidden width = tokens; pre-norm channel MLP, hidden
@@ -21,7 +20,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { linear, variableFrom } from '../gpu';
 import { rng } from '../repro/seeds';
-import { HAND_KEYPOINTS, NUM_KEYPOINTS } from '../world/layout';
+import { BODY_KEYPOINTS, HAND_KEYPOINTS } from '../world/layout';
 import { PerceptionConfig, handTokens, perceptionTokens, validatePerceptionConfig } from './config';
 
 /** Named parameters of the network (a flat record of variables, as the video model's): 'global.*' and 'hand.*'. */
@@ -32,7 +31,14 @@ const HEAD_PARTS = ['logit', 'dx', 'dy', 'vis'] as const;
 
 type Spec = [string, number[], 'xavier' | 'zeros' | 'normal'];
 
-/** One trunk's shape: tokens T of `patch` x `patch` RGB pixels, width D, `depth` blocks, K keypoints, heatmap sub-cells per token side. */
+/** Outputs of the global head: the 18 body keypoints, then the left- and the right-hand centre. */
+export const GLOBAL_KEYPOINTS = BODY_KEYPOINTS + 2;
+/** Index of a hand's centre among the global head's outputs. */
+export function centreIndex(side: 0 | 1): number {
+  return BODY_KEYPOINTS + side;
+}
+
+/** One trunk's shape: tokens T of `patch` x `patch` RGB pixels, width D, `depth` blocks, K keypoints. */
 interface Trunk {
   prefix: 'global' | 'hand';
   tokens: number;
@@ -40,15 +46,14 @@ interface Trunk {
   dim: number;
   depth: number;
   keypoints: number;
-  sub: number;
   /** Grid side (tokens per row). */
   grid: number;
 }
 
 function trunks(c: PerceptionConfig): [Trunk, Trunk] {
   return [
-    { prefix: 'global', tokens: perceptionTokens(c), patch: c.patch, dim: c.dim, depth: c.depth, keypoints: NUM_KEYPOINTS, sub: c.subcells, grid: c.size / c.patch },
-    { prefix: 'hand', tokens: handTokens(c), patch: c.handPatch, dim: c.handDim, depth: c.handDepth, keypoints: HAND_KEYPOINTS, sub: c.handSubcells, grid: c.handCrop / c.handPatch },
+    { prefix: 'global', tokens: perceptionTokens(c), patch: c.patch, dim: c.dim, depth: c.depth, keypoints: GLOBAL_KEYPOINTS, grid: c.size / c.patch },
+    { prefix: 'hand', tokens: handTokens(c), patch: c.handPatch, dim: c.handDim, depth: c.handDepth, keypoints: HAND_KEYPOINTS, grid: c.handCrop / c.handPatch },
   ];
 }
 
@@ -64,10 +69,7 @@ function trunkSpecs(t: Trunk, mlpRatio: number): Spec[] {
     specs.push([`${b}.tok.fc1.w`, [T, T], 'xavier'], [`${b}.tok.fc1.b`, [T], 'zeros'], [`${b}.tok.fc2.w`, [T, T], 'xavier'], [`${b}.tok.fc2.b`, [T], 'zeros']);
     specs.push([`${b}.mlp.fc1.w`, [D, mlpRatio * D], 'xavier'], [`${b}.mlp.fc1.b`, [mlpRatio * D], 'zeros'], [`${b}.mlp.fc2.w`, [mlpRatio * D, D], 'xavier'], [`${b}.mlp.fc2.b`, [D], 'zeros']);
   }
-  for (const h of HEAD_PARTS) {
-    const width = h === 'logit' ? t.keypoints * t.sub * t.sub : t.keypoints;
-    specs.push([`${p}.head.${h}.w`, [D, width], 'normal'], [`${p}.head.${h}.b`, [width], 'zeros']);
-  }
+  for (const h of HEAD_PARTS) specs.push([`${p}.head.${h}.w`, [D, t.keypoints], 'normal'], [`${p}.head.${h}.b`, [t.keypoints], 'zeros']);
   return specs;
 }
 
@@ -216,32 +218,20 @@ function tokenMixing(params: PerceptionParams, p: string, x: tf.Tensor, N: numbe
   return tf.reshape(tf.transpose(tf.reshape(mlp(params, p, xt), [N, D, T]), [0, 2, 1]), [N * T, D]);
 }
 
-/**
- * Heatmap cells: each of the grid x grid tokens (row-major) holds sub x sub cells (row-major), so cell index
- * t * sub^2 + s. The cell holding fine-grid cell (U, V) (U, V in 0..grid*sub-1, cells of patch/sub pixels).
- */
-export function heatmapCell(grid: number, sub: number, U: number, V: number): number {
-  const t = Math.floor(V / sub) * grid + Math.floor(U / sub);
-  return t * sub * sub + (V % sub) * sub + (U % sub);
-}
-
-/** Cell centres in pixels in heatmap-cell order, each [1, 1, T * sub^2], cached per grid. */
+/** Token centres in pixels, each [1, 1, T] (row-major grid), cached per grid. */
 const centreCache = new Map<string, { cx: tf.Tensor; cy: tf.Tensor }>();
-function centres(grid: number, patch: number, sub: number): { cx: tf.Tensor; cy: tf.Tensor } {
-  const key = `${grid}/${patch}/${sub}`;
+function centres(grid: number, patch: number): { cx: tf.Tensor; cy: tf.Tensor } {
+  const key = `${grid}/${patch}`;
   let t = centreCache.get(key);
   if (!t || t.cx.isDisposed || t.cy.isDisposed) {
-    const G = grid * sub;
-    const cx = new Float32Array(G * G);
-    const cy = new Float32Array(G * G);
-    for (let V = 0; V < G; V++) {
-      for (let U = 0; U < G; U++) {
-        const i = heatmapCell(grid, sub, U, V);
-        cx[i] = ((U + 0.5) * patch) / sub;
-        cy[i] = ((V + 0.5) * patch) / sub;
-      }
+    const T = grid * grid;
+    const cx = new Float32Array(T);
+    const cy = new Float32Array(T);
+    for (let i = 0; i < T; i++) {
+      cx[i] = ((i % grid) + 0.5) * patch;
+      cy[i] = (Math.floor(i / grid) + 0.5) * patch;
     }
-    t = { cx: tf.keep(tf.tensor3d(cx, [1, 1, G * G])), cy: tf.keep(tf.tensor3d(cy, [1, 1, G * G])) };
+    t = { cx: tf.keep(tf.tensor3d(cx, [1, 1, T])), cy: tf.keep(tf.tensor3d(cy, [1, 1, T])) };
     centreCache.set(key, t);
   }
   return t;
@@ -264,23 +254,19 @@ function runTrunk(t: Trunk, params: PerceptionParams, rows: tf.Tensor2D, sides?:
     }
     const z = layerNorm(h); // [N*T, D]
     const features = tf.mean(tf.reshape(z, [N, T, D]), 1) as tf.Tensor2D; // [N, D]
-    // Per-token head parts: [N*T, K] -> [N, K, T]; logits [N*T, K*s2] -> [N, K, T*s2] in heatmap-cell order.
+    // Each head part: [N*T, K] -> [N, K, T].
     const part = (n: (typeof HEAD_PARTS)[number]) => tf.transpose(tf.reshape(linear(z, params[`${p}.head.${n}.w`], params[`${p}.head.${n}.b`]), [N, T, K]), [0, 2, 1]);
-    const s2 = t.sub * t.sub;
-    const raw = tf.reshape(linear(z, params[`${p}.head.logit.w`], params[`${p}.head.logit.b`]), [N, T, K, s2]);
-    const logits = tf.reshape(tf.transpose(raw, [0, 2, 1, 3]), [N, K, T * s2]) as tf.Tensor3D;
-    const prob = tf.softmax(logits); // [N, K, T*s2]
-    const tokenProb = s2 === 1 ? prob : tf.sum(tf.reshape(prob, [N, K, T, s2]), 3); // [N, K, T]
-    const { cx, cy } = centres(t.grid, t.patch, t.sub);
-    const unit = t.patch / t.sub; // offsets are in heatmap cells
-    const x = tf.add(tf.sum(tf.mul(prob, cx), 2), tf.mul(tf.sum(tf.mul(tokenProb, part('dx')), 2), unit)) as tf.Tensor2D;
-    const y = tf.add(tf.sum(tf.mul(prob, cy), 2), tf.mul(tf.sum(tf.mul(tokenProb, part('dy')), 2), unit)) as tf.Tensor2D;
-    const visLogit = tf.sum(tf.mul(tokenProb, part('vis')), 2) as tf.Tensor2D;
+    const logits = part('logit') as tf.Tensor3D;
+    const prob = tf.softmax(logits); // [N, K, T]
+    const { cx, cy } = centres(t.grid, t.patch);
+    const x = tf.sum(tf.mul(prob, tf.add(cx, tf.mul(part('dx'), t.patch))), 2) as tf.Tensor2D;
+    const y = tf.sum(tf.mul(prob, tf.add(cy, tf.mul(part('dy'), t.patch))), 2) as tf.Tensor2D;
+    const visLogit = tf.sum(tf.mul(prob, part('vis')), 2) as tf.Tensor2D;
     return { x, y, visLogit, logits, features };
   });
 }
 
-/** The global network on frame patch rows [N*T, p*p*3] (`patchRows`): all 60 keypoints in frame pixels, features [N, dim]. */
+/** The global network on frame patch rows [N*T, p*p*3] (`patchRows`): body keypoints and hand centres [N, 20] in frame pixels, features [N, dim]. */
 export function globalForward(c: PerceptionConfig, params: PerceptionParams, rows: tf.Tensor2D): PerceptionOutput {
   return runTrunk(trunks(c)[0], params, rows);
 }

@@ -15,9 +15,9 @@ import * as tf from '@tensorflow/tfjs';
 import { variableFrom } from '../gpu';
 import { PerceptionCheckpointMeta, TensorDict, readCheckpointMeta, readTensorFile } from '../model/checkpoint';
 import { DataError } from '../repro/files';
-import { HAND_KEYPOINTS, KEYPOINT_DIMS, NUM_KEYPOINTS, handStart } from '../world/layout';
+import { BODY_KEYPOINTS, HAND_KEYPOINTS, KEYPOINT_DIMS, NUM_KEYPOINTS, handStart } from '../world/layout';
 import { PerceptionConfig, featureDim, handTokens, perceptionTokens, validatePerceptionConfig } from './config';
-import { HandCrop, PerceptionParams, fromCropX, globalForward, handCropAt, handCropRows, handForward, patchRows, perceptionParamShapes } from './net';
+import { GLOBAL_KEYPOINTS, HandCrop, PerceptionParams, centreIndex, fromCropX, globalForward, handCropAt, handCropRows, handForward, patchRows, perceptionParamShapes } from './net';
 
 /** A perception network ready to run: its config and weights (dispose with `disposePerception`). */
 export interface Perception {
@@ -77,13 +77,33 @@ function take(t: tf.Tensor): Float32Array {
   return v;
 }
 
+/** The hand network on crops: keypoints mapped back to frame pixels (x, y [M, 21]), visibility [M, 21], features [M, handDim]. */
+function handPass(p: Perception, frames: Uint8Array, crops: readonly HandCrop[]): { x: Float32Array; y: Float32Array; v: Float32Array; f: Float32Array } {
+  const c = p.config;
+  const rows = handCropRows(c, frames, crops);
+  const h = tf.tidy(() => {
+    const out = handForward(c, p.params, tf.tensor2d(rows, [crops.length * handTokens(c), c.handPatch * c.handPatch * 3]), crops.map((cr) => cr.side));
+    return { x: out.x, y: out.y, v: tf.sigmoid(out.visLogit), f: out.features };
+  });
+  const [x, y, v, f] = [take(h.x), take(h.y), take(h.v), take(h.f)];
+  crops.forEach((cr, j) => {
+    for (let k = j * HAND_KEYPOINTS; k < (j + 1) * HAND_KEYPOINTS; k++) {
+      x[k] = fromCropX(c, cr, x[k]);
+      y[k] = cr.y0 + y[k];
+    }
+  });
+  return { x, y, v, f };
+}
+
 /**
- * Frames start..start+m: the global pass; a crop around each hand's estimated centre (the mean of the global
- * pass's 21 keypoints of that hand); the hand pass. Writes keypoints [m, 60, 3] and features [m, F] at `start`.
+ * Frames start..start+m: the global pass (body keypoints, hand centres); `handPasses` hand passes, the first on
+ * crops around the global hand centres, each next one around the mean of the previous pass's 21 keypoints.
+ * Writes keypoints [m, 60, 3] and features [m, F] at `start`.
  */
 function perceiveChunk(p: Perception, frames: Uint8Array, start: number, m: number, keypoints: Float32Array, features: Float32Array): void {
   const c = p.config;
   const K = NUM_KEYPOINTS;
+  const KG = GLOBAL_KEYPOINTS;
   const F = featureDim(c);
   const rows = patchRows(c, frames, start, m);
   const g = tf.tidy(() => {
@@ -91,46 +111,47 @@ function perceiveChunk(p: Perception, frames: Uint8Array, start: number, m: numb
     return { x: out.x, y: out.y, v: tf.sigmoid(out.visLogit), f: out.features };
   });
   const [gx, gy, gv, gf] = [take(g.x), take(g.y), take(g.v), take(g.f)];
-  const crops: HandCrop[] = [];
-  for (let i = 0; i < m; i++) {
-    for (const side of [0, 1] as const) {
+  let crops: HandCrop[] = [];
+  for (let i = 0; i < m; i++) for (const side of [0, 1] as const) crops.push(handCropAt(c, start + i, gx[i * KG + centreIndex(side)], gy[i * KG + centreIndex(side)], side));
+  let h = handPass(p, frames, crops);
+  for (let pass = 1; pass < c.handPasses; pass++) {
+    const prev = h;
+    crops = crops.map((cr, j) => {
       let cx = 0;
       let cy = 0;
-      for (let k = 0; k < HAND_KEYPOINTS; k++) {
-        cx += gx[i * K + handStart(side) + k] / HAND_KEYPOINTS;
-        cy += gy[i * K + handStart(side) + k] / HAND_KEYPOINTS;
+      for (let k = j * HAND_KEYPOINTS; k < (j + 1) * HAND_KEYPOINTS; k++) {
+        cx += prev.x[k] / HAND_KEYPOINTS;
+        cy += prev.y[k] / HAND_KEYPOINTS;
       }
-      crops.push(handCropAt(c, start + i, cx, cy, side));
-    }
+      return handCropAt(c, cr.frame, cx, cy, cr.side);
+    });
+    h = handPass(p, frames, crops);
   }
-  const hrows = handCropRows(c, frames, crops);
-  const h = tf.tidy(() => {
-    const out = handForward(c, p.params, tf.tensor2d(hrows, [crops.length * handTokens(c), c.handPatch * c.handPatch * 3]), crops.map((cr) => cr.side));
-    return { x: out.x, y: out.y, v: tf.sigmoid(out.visLogit), f: out.features };
-  });
-  const [hx, hy, hv, hf] = [take(h.x), take(h.y), take(h.v), take(h.f)];
   for (let i = 0; i < m; i++) {
     const o = (start + i) * K * KEYPOINT_DIMS;
-    for (let k = 0; k < K; k++) {
-      keypoints[o + k * KEYPOINT_DIMS] = gx[i * K + k];
-      keypoints[o + k * KEYPOINT_DIMS + 1] = gy[i * K + k];
-      keypoints[o + k * KEYPOINT_DIMS + 2] = gv[i * K + k];
+    for (let k = 0; k < BODY_KEYPOINTS; k++) {
+      keypoints[o + k * KEYPOINT_DIMS] = gx[i * KG + k];
+      keypoints[o + k * KEYPOINT_DIMS + 1] = gy[i * KG + k];
+      keypoints[o + k * KEYPOINT_DIMS + 2] = gv[i * KG + k];
     }
     for (const side of [0, 1] as const) {
       const j = 2 * i + side;
       for (let k = 0; k < HAND_KEYPOINTS; k++) {
         const q = o + (handStart(side) + k) * KEYPOINT_DIMS;
-        keypoints[q] = fromCropX(c, crops[j], hx[j * HAND_KEYPOINTS + k]);
-        keypoints[q + 1] = crops[j].y0 + hy[j * HAND_KEYPOINTS + k];
-        keypoints[q + 2] = hv[j * HAND_KEYPOINTS + k];
+        keypoints[q] = h.x[j * HAND_KEYPOINTS + k];
+        keypoints[q + 1] = h.y[j * HAND_KEYPOINTS + k];
+        keypoints[q + 2] = h.v[j * HAND_KEYPOINTS + k];
       }
     }
     features.set(gf.subarray(i * c.dim, (i + 1) * c.dim), (start + i) * F);
-    features.set(hf.subarray(2 * i * c.handDim, (2 * i + 2) * c.handDim), (start + i) * F + c.dim);
+    features.set(h.f.subarray(2 * i * c.handDim, (2 * i + 2) * c.handDim), (start + i) * F + c.dim);
   }
 }
 
-/** Keypoints and features of n uint8 frames [n, S, S, 3] (S = config.size); batched, every tensor disposed. */
+/**
+ * Keypoints [n, 60, 3] and features [n, D] of n uint8 frames [n, S, S, 3] (S = config.size): body keypoints from
+ * the global network, hand keypoints from the hand network (see `perceiveChunk`); batched, every tensor disposed.
+ */
 export function perceive(p: Perception, frames: Uint8Array, n: number, opts: { batch?: number } = {}): Perceived {
   const c = p.config;
   const S = c.size;
