@@ -255,7 +255,7 @@ describe('perception network', () => {
     assert.throws(() => perceptionFromWeights({ ...TINY, dim: 8 }, snapshot(trained.params)), /has shape \[192,16\], the config expects \[192,8\]/);
   });
 
-  it('leaves no tensor behind in perceive, accuracy or the loss', () => {
+  it('leaves no tensor behind in perceive, accuracy, the loss or a training run', () => {
     const data = renderSplit(1, 'test-hands', WORLD);
     perceive(trained, data.frames.subarray(0, 2 * 32 * 32 * 3), 2); // warm the constant caches
     const before = tf.memory().numTensors;
@@ -265,6 +265,8 @@ describe('perception network', () => {
       perceptionLoss(TINY, trained.params, trainingBatch(TINY, 1, WORLD, 2, 5));
     });
     assert.equal(tf.memory().numTensors, before);
+    trainPerception({ config: { ...TINY, steps: 2 }, worldSeed: 1, world: WORLD, seed: 2, outDir: path.join(TMP, 'leak'), resume: false });
+    assert.equal(tf.memory().numTensors, before, 'training and evaluation leave no tensor either');
   });
 
   it('reports accuracy with the kit keypoint metrics', () => {

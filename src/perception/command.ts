@@ -27,6 +27,7 @@ export function accuracyRows(m: PerceptionTrainMetrics): Record<string, string |
   }));
 }
 
+/** `ipa-kit perception`. */
 export const perceptionCommand: Command = {
   summary: "train the perception network (keypoints + FD features) on the world's ground truth and print its accuracy",
   help: [

@@ -141,10 +141,12 @@ export function handCropAt(c: PerceptionConfig, frame: number, cx: number, cy: n
   return { frame, x0: Math.round(cx - half), y0: Math.round(cy - half), side };
 }
 
-/** A frame x coordinate in crop pixels (mirrored for a left-hand crop), and back. */
+/** A frame x coordinate in crop pixels (mirrored for a left-hand crop). */
 export function toCropX(c: PerceptionConfig, cr: HandCrop, x: number): number {
   return cr.side === 0 ? cr.x0 + c.handCrop - x : x - cr.x0;
 }
+
+/** A crop x coordinate back in frame pixels (the inverse of `toCropX`). */
 export function fromCropX(c: PerceptionConfig, cr: HandCrop, u: number): number {
   return cr.side === 0 ? cr.x0 + c.handCrop - u : cr.x0 + u;
 }

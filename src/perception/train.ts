@@ -21,8 +21,10 @@ import { disposePerception, perceptionFromWeights } from './perceive';
 
 /** The splits whose ground-truth frames the accuracy is reported on. */
 export const PERCEPTION_EVAL_SPLITS = ['test-general', 'test-hands'] as const satisfies readonly SplitName[];
+/** A split the accuracy is reported on. */
 export type PerceptionEvalSplit = (typeof PERCEPTION_EVAL_SPLITS)[number];
 
+/** Arguments of `trainPerception`. */
 export interface TrainPerceptionArgs {
   config: PerceptionConfig;
   /** Seed of the world whose 'pretrain' stream is trained on and whose test splits are measured. */
@@ -51,6 +53,7 @@ export interface PerceptionTrainMetrics {
   accuracy: Partial<Record<PerceptionEvalSplit, PerceptionAccuracy>>;
 }
 
+/** What `trainPerception` returns. */
 export interface TrainPerceptionResult {
   /** The checkpoint folder `<outDir>/perception`; null when `stopAfter` ended the run early. */
   dir: string | null;
