@@ -113,8 +113,8 @@ export function saveCheckpoint(dir: string, a: SaveCheckpointArgs & { kind: 'bas
 export function saveCheckpoint(dir: string, a: SaveCheckpointArgs & { kind: 'perception'; perception: PerceptionConfig }): PerceptionCheckpointMeta;
 export function saveCheckpoint(dir: string, a: SaveCheckpointArgs): AnyCheckpointMeta;
 export function saveCheckpoint(dir: string, a: SaveCheckpointArgs): AnyCheckpointMeta {
-  const common: CheckpointCommon = {
-    format: CHECKPOINT_FORMAT,
+  // Key order as before the perception kind existed: format, kind, its config, then the common fields.
+  const common: Omit<CheckpointCommon, 'format'> = {
     step: a.step,
     seed: a.seed,
     worldHash: a.worldHash,
@@ -127,10 +127,11 @@ export function saveCheckpoint(dir: string, a: SaveCheckpointArgs): AnyCheckpoin
   if (a.kind === 'perception') {
     if (!a.perception || a.model) throw new Error(`saveCheckpoint: a 'perception' checkpoint needs 'perception' and no 'model'`);
     validatePerceptionConfig(a.perception);
-    meta = { kind: 'perception', perception: a.perception, ...common };
+    meta = { format: CHECKPOINT_FORMAT, kind: 'perception', perception: a.perception, ...common };
   } else {
     if (!a.model || a.perception) throw new Error(`saveCheckpoint: a '${a.kind}' checkpoint needs 'model' and no 'perception'`);
     meta = {
+      format: CHECKPOINT_FORMAT,
       kind: a.kind,
       model: a.model,
       ...(a.lora ? { lora: a.lora } : {}),
