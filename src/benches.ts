@@ -1,5 +1,6 @@
 /** The registry of benches run by `ipa-kit bench`: each stage adds its rows here, in pipeline order. */
 import { MATMUL_BENCHES } from './gpu/bench';
+import { PERCEPTION_BENCHES } from './perception/bench';
 import { STUDY_BENCHES } from './repro/study-bench';
 import { registerBench, registeredBenches } from './repro/bench';
 
@@ -9,7 +10,7 @@ let registered = false;
 export function registerAllBenches(): void {
   if (registered) return;
   registered = true;
-  for (const b of [...MATMUL_BENCHES, ...STUDY_BENCHES]) registerBench(b);
+  for (const b of [...MATMUL_BENCHES, ...STUDY_BENCHES, ...PERCEPTION_BENCHES]) registerBench(b);
 }
 
 export { registeredBenches };

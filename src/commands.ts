@@ -2,6 +2,7 @@
 import type { Command } from './repro/args';
 import { envCommand } from './gpu/command';
 import { worldCommand } from './world/command';
+import { perceptionCommand } from './perception/command';
 import { benchCommand, kernelCommand, reproduceCommand, runCommand } from './repro/command';
 import { pretrainCommand, sampleCommand } from './model/command';
 import { generateCommand, selectCommand } from './select/command';
@@ -14,6 +15,7 @@ export const COMMANDS: Record<string, Command> = {
   reproduce: reproduceCommand,
   world: worldCommand,
   pretrain: pretrainCommand,
+  perception: perceptionCommand,
   sample: sampleCommand,
   generate: generateCommand,
   select: selectCommand,

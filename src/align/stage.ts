@@ -6,11 +6,11 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { FrameDetector } from '../eval/evaluate';
+import { loadDetector } from '../perception/detector';
 import { scoreGenerations } from '../eval/stage';
 import { generateSplit } from '../model/generate';
 import { loadGenerations, videoAt } from '../model/generations';
-import { readCheckpointMeta } from '../model/checkpoint';
+import { readModelCheckpointMeta } from '../model/checkpoint';
 import { loadBase } from '../model/load';
 import { DataError, readJson, sha256, writeJsonAtomic } from '../repro/files';
 import { TaskContext } from '../repro/task';
@@ -46,12 +46,6 @@ export interface JobResult {
   dependsOn: string;
   /** Why the job trained nothing (no positives, or no strict pairs for Flow-DPO); absent when it ran. */
   skipped?: string;
-}
-
-/** Load the kit's frame detector (set by the perception module at import time). */
-export let loadDetector: ((dir: string) => { detector: FrameDetector; sha256: string }) | null = null;
-export function setDetectorLoader(f: (dir: string) => { detector: FrameDetector; sha256: string }): void {
-  loadDetector = f;
 }
 
 function sampleOf(key: string, clip: ReturnType<typeof getClip>, video: Uint8Array, grid: AlignJob['config']['maskGrid']): AlignSample {
@@ -104,10 +98,10 @@ export async function runJob(job: AlignJob, p: JobPaths, ctx?: TaskContext): Pro
   const dir = path.join(p.jobsDir, job.name);
   fs.mkdirSync(dir, { recursive: true });
   const world = loadWorldCached(p.worldDir);
-  const baseMeta = readCheckpointMeta(p.baseDir);
+  const baseMeta = readModelCheckpointMeta(p.baseDir);
   const baseSha = baseMeta.files['weights.bin'].sha256;
   const pos = jobPositives(job, p, dir);
-  const detector = p.detector && loadDetector ? loadDetector(p.detector.dir) : null;
+  const detector = p.detector ? loadDetector(p.detector.dir) : null;
   const dependsOn = sha256(JSON.stringify({ job, baseSha, world: worldHash(world.manifest), positives: pos.positives, pairs: pos.strictPairs, candidates: pos.candidates.sha256, sampler: p.sampler, detector: detector?.sha256 ?? '' }));
   const doneFile = path.join(dir, 'done.json');
   if (fs.existsSync(doneFile)) {

@@ -1,18 +1,26 @@
 /**
- * Checkpoints: a folder with `checkpoint.json` (format, kind, model config, step, seed, world hash, metrics,
- * tensor index, SHA-256 and size per file) and raw float32 tensor files (`weights.bin`, and for resumable runs
- * `optimizer.bin` and `ema.bin`). Written atomically; loading verifies hashes and the model config.
+ * Checkpoints: a folder with `checkpoint.json` (format, kind, the config of the network it holds, step, seed, world
+ * hash, metrics, tensor index, SHA-256 and size per file) and raw float32 tensor files (`weights.bin`, and for
+ * resumable runs `optimizer.bin` and `ema.bin`). Written atomically; loading verifies hashes and the config.
+ *
+ * Kinds: 'base' and 'adapter' hold the video model (its `model` config); 'perception' holds the kit's perception
+ * network (its `perception` config, no `model`).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { variableFrom } from '../gpu';
+import { PerceptionConfig, validatePerceptionConfig } from '../perception/config';
 import { DataError, bytesOf, readJson, sha256, writeDirAtomic, writeFileAtomic } from '../repro/files';
 import { ModelConfig, configDiff, validateModelConfig } from './config';
 import { LoraConfig } from './lora';
 import { Params } from './dit';
 
 export const CHECKPOINT_FORMAT = 'ipa-kit-checkpoint/1';
+
+/** What a checkpoint holds: the video model ('base', 'adapter') or the perception network ('perception'). */
+export type CheckpointKind = 'base' | 'adapter' | 'perception';
+const KINDS: readonly CheckpointKind[] = ['base', 'adapter', 'perception'];
 
 /** One tensor's place in a .bin file. */
 export interface TensorEntry {
@@ -21,14 +29,9 @@ export interface TensorEntry {
   offset: number; // in float32 elements
 }
 
-export interface CheckpointMeta {
+/** Fields every checkpoint has, whatever it holds. */
+interface CheckpointCommon {
   format: string;
-  /** 'base': full model weights; 'adapter': LoRA adapters (or fully fine-tuned weights) on top of a base. */
-  kind: 'base' | 'adapter';
-  model: ModelConfig;
-  lora?: LoraConfig;
-  /** For adapters: the SHA-256 of the base checkpoint's weights.bin they were trained on. */
-  baseWeightsSha256?: string;
   step: number;
   seed: number;
   worldHash: string;
@@ -38,6 +41,25 @@ export interface CheckpointMeta {
   tensors: Record<string, TensorEntry[]>;
   files: Record<string, { sha256: string; bytes: number }>;
 }
+
+/** A video-model checkpoint. */
+export interface CheckpointMeta extends CheckpointCommon {
+  /** 'base': full model weights; 'adapter': LoRA adapters (or fully fine-tuned weights) on top of a base. */
+  kind: 'base' | 'adapter';
+  model: ModelConfig;
+  lora?: LoraConfig;
+  /** For adapters: the SHA-256 of the base checkpoint's weights.bin they were trained on. */
+  baseWeightsSha256?: string;
+}
+
+/** A perception-network checkpoint. */
+export interface PerceptionCheckpointMeta extends CheckpointCommon {
+  kind: 'perception';
+  perception: PerceptionConfig;
+}
+
+/** Any checkpoint's metadata (narrow on `kind`). */
+export type AnyCheckpointMeta = CheckpointMeta | PerceptionCheckpointMeta;
 
 /** Named float32 arrays with shapes: what a checkpoint file holds. */
 export type TensorDict = Record<string, { shape: number[]; data: Float32Array }>;
@@ -70,9 +92,11 @@ function pack(dict: TensorDict): { bytes: Uint8Array; index: TensorEntry[] } {
   return { bytes: bytesOf(buf), index };
 }
 
+/** What to save: `model` for the video kinds, `perception` for the perception kind (exactly one of them). */
 export interface SaveCheckpointArgs {
-  kind: CheckpointMeta['kind'];
-  model: ModelConfig;
+  kind: CheckpointKind;
+  model?: ModelConfig;
+  perception?: PerceptionConfig;
   lora?: LoraConfig;
   baseWeightsSha256?: string;
   step: number;
@@ -85,13 +109,12 @@ export interface SaveCheckpointArgs {
 }
 
 /** Write a checkpoint folder atomically (an existing one is replaced only once the new one is complete). */
-export function saveCheckpoint(dir: string, a: SaveCheckpointArgs): CheckpointMeta {
-  const meta: CheckpointMeta = {
-    format: CHECKPOINT_FORMAT,
-    kind: a.kind,
-    model: a.model,
-    ...(a.lora ? { lora: a.lora } : {}),
-    ...(a.baseWeightsSha256 ? { baseWeightsSha256: a.baseWeightsSha256 } : {}),
+export function saveCheckpoint(dir: string, a: SaveCheckpointArgs & { kind: 'base' | 'adapter'; model: ModelConfig }): CheckpointMeta;
+export function saveCheckpoint(dir: string, a: SaveCheckpointArgs & { kind: 'perception'; perception: PerceptionConfig }): PerceptionCheckpointMeta;
+export function saveCheckpoint(dir: string, a: SaveCheckpointArgs): AnyCheckpointMeta;
+export function saveCheckpoint(dir: string, a: SaveCheckpointArgs): AnyCheckpointMeta {
+  // Key order as before the perception kind existed: format, kind, its config, then the common fields.
+  const common: Omit<CheckpointCommon, 'format'> = {
     step: a.step,
     seed: a.seed,
     worldHash: a.worldHash,
@@ -100,6 +123,22 @@ export function saveCheckpoint(dir: string, a: SaveCheckpointArgs): CheckpointMe
     tensors: {},
     files: {},
   };
+  let meta: AnyCheckpointMeta;
+  if (a.kind === 'perception') {
+    if (!a.perception || a.model) throw new Error(`saveCheckpoint: a 'perception' checkpoint needs 'perception' and no 'model'`);
+    validatePerceptionConfig(a.perception);
+    meta = { format: CHECKPOINT_FORMAT, kind: 'perception', perception: a.perception, ...common };
+  } else {
+    if (!a.model || a.perception) throw new Error(`saveCheckpoint: a '${a.kind}' checkpoint needs 'model' and no 'perception'`);
+    meta = {
+      format: CHECKPOINT_FORMAT,
+      kind: a.kind,
+      model: a.model,
+      ...(a.lora ? { lora: a.lora } : {}),
+      ...(a.baseWeightsSha256 ? { baseWeightsSha256: a.baseWeightsSha256 } : {}),
+      ...common,
+    };
+  }
   writeDirAtomic(dir, (tmp) => {
     for (const [base, dict] of Object.entries(a.files)) {
       const file = `${base}.bin`;
@@ -113,18 +152,29 @@ export function saveCheckpoint(dir: string, a: SaveCheckpointArgs): CheckpointMe
   return meta;
 }
 
-/** Read a checkpoint's metadata (checks the format). */
-export function readCheckpointMeta(dir: string): CheckpointMeta {
+/** Read a checkpoint's metadata (checks the format, the kind and the config the kind carries). */
+export function readCheckpointMeta(dir: string): AnyCheckpointMeta {
   const file = path.join(dir, 'checkpoint.json');
   if (!fs.existsSync(file)) throw new DataError(`not a checkpoint: ${file} is missing`);
-  const meta = readJson<CheckpointMeta>(file);
+  const meta = readJson<AnyCheckpointMeta>(file);
   if (meta.format !== CHECKPOINT_FORMAT) throw new DataError(`${file}: unknown checkpoint format '${meta.format}' (expected ${CHECKPOINT_FORMAT})`);
-  validateModelConfig(meta.model);
+  if (!KINDS.includes(meta.kind)) throw new DataError(`${file}: unknown checkpoint kind '${String(meta.kind)}' (kinds: ${KINDS.join(', ')})`);
+  if (meta.kind === 'perception') {
+    if (!meta.perception) throw new DataError(`${file}: a 'perception' checkpoint without its 'perception' config`);
+    try {
+      validatePerceptionConfig(meta.perception);
+    } catch (err) {
+      throw new DataError(`${file}: ${(err as Error).message}`);
+    }
+  } else {
+    if (!meta.model) throw new DataError(`${file}: a '${meta.kind}' checkpoint without its 'model' config`);
+    validateModelConfig(meta.model);
+  }
   return meta;
 }
 
 /** Read one tensor file of a checkpoint, verifying its size and SHA-256. */
-export function readTensorFile(dir: string, meta: CheckpointMeta, base: string): TensorDict {
+export function readTensorFile(dir: string, meta: AnyCheckpointMeta, base: string): TensorDict {
   const file = `${base}.bin`;
   const rec = meta.files[file];
   const full = path.join(dir, file);
@@ -145,7 +195,8 @@ export function readTensorFile(dir: string, meta: CheckpointMeta, base: string):
 }
 
 /** Check that a checkpoint's model config equals the expected one; the error lists the differing fields. */
-export function assertSameConfig(meta: CheckpointMeta, expected: ModelConfig, where: string): void {
+export function assertSameConfig(meta: AnyCheckpointMeta, expected: ModelConfig, where: string): void {
+  if (meta.kind === 'perception') throw new DataError(`${where}: a 'perception' checkpoint, not a video model`);
   const diff = configDiff(meta.model, expected);
   if (diff.length) throw new DataError(`${where}: model config does not match (${diff.join('; ')})`);
 }
@@ -172,4 +223,11 @@ export function paramsFromDict(dict: TensorDict): Params {
     out[n] = variableFrom(tf.tensor(data, shape));
   }
   return out;
+}
+
+/** Read a video-model checkpoint's metadata (base or adapter); a perception checkpoint is a DataError. */
+export function readModelCheckpointMeta(dir: string): CheckpointMeta {
+  const meta = readCheckpointMeta(dir);
+  if (meta.kind === 'perception') throw new DataError(`${dir} is a perception checkpoint, not a video model`);
+  return meta;
 }

@@ -15,7 +15,7 @@ import { Study } from '../repro/study';
 import { Clip, makeClip } from '../world/clip';
 import { clipStrip } from '../world/strip';
 import { writePng } from '../report/media';
-import { CheckpointMeta, readCheckpointMeta } from './checkpoint';
+import { CheckpointMeta, readModelCheckpointMeta } from './checkpoint';
 import { configDiff } from './config';
 import { generate } from './sample';
 import { pretrain } from './train';
@@ -37,7 +37,7 @@ export function pretrainStreamHash(study: Study): string {
 
 function matches(dir: string, study: Study): CheckpointMeta | null {
   if (!fs.existsSync(path.join(dir, 'checkpoint.json'))) return null;
-  const meta = readCheckpointMeta(dir);
+  const meta = readModelCheckpointMeta(dir);
   return configDiff(meta.model, study.profile.pretrain.model).length === 0 ? meta : null;
 }
 

@@ -6,6 +6,7 @@ import type { AlignConfig, AlignMethod } from '../align/trainer';
 import type { ModelConfig } from '../model/config';
 import type { PretrainConfig } from '../model/train';
 import type { JudgeThresholds } from '../select/judge';
+import type { PerceptionConfig } from '../perception/config';
 import { UsageError } from './files';
 
 export const SPLITS = ['train', 'val', 'test-general', 'test-hands'] as const;
@@ -92,7 +93,9 @@ export interface Profile {
   align: AlignProfile;
   eval: EvalProfile;
   ablations: AblationProfile;
-  /** Worker processes for independent jobs (generation shards, training runs). */
+  /** The perception network (keypoints and FD features), trained on the world's ground truth. */
+  perception: PerceptionConfig;
+  /** Worker threads for independent jobs (generation shards, training runs) and data-parallel pretraining. */
   jobs: number;
 }
 
@@ -131,6 +134,11 @@ export const PROFILES: Record<string, Profile> = {
     align: { defaults: { ...ALIGN_DEFAULTS, steps: 3, batch: 2, checkpointEvery: 3 }, methods: ['sft', 'sft-halo', 'ipa', 'ipa-halo', 'flow-dpo'], seeds: [1, 2], tuning: { lr: [1e-3], steps: [2, 3] } },
     eval: { splits: ['test-general', 'test-hands'], resamples: 1000, seed: 1 },
     ablations: { betas: [200, 1000], handWeights: [0.1, 100], positives: [2], annotationNoise: [0.2], splits: ['test-hands'] },
+    perception: {
+      size: 64, patch: 8, dim: 32, depth: 1, mlpRatio: 2, handCrop: 24, handPatch: 4, handDim: 32, handDepth: 1, handPasses: 2,
+      steps: 40, batch: 16, framesPerClip: 2, lr: 5e-3, warmupSteps: 5, minLrFraction: 0.1, weightDecay: 0.01, clipNorm: 1, emaDecay: 0, checkpointEvery: 20,
+      handWeight: 1, handJitter: 4, heatmapWeight: 0.5, visibilityWeight: 1,
+    },
     jobs: 2,
   },
   paper: {
@@ -148,6 +156,11 @@ export const PROFILES: Record<string, Profile> = {
     align: { defaults: ALIGN_DEFAULTS, methods: ['sft', 'sft-halo', 'ipa', 'ipa-halo', 'flow-dpo'], seeds: [1, 2, 3], tuning: { lr: [5e-4, 1e-3, 2e-3], steps: [30, 60] } },
     eval: { splits: ['test-general', 'test-hands'], resamples: 1000, seed: 1 },
     ablations: { betas: [200, 1000], handWeights: [0.1, 100], positives: [24, 48], annotationNoise: [0.2], splits: ['test-hands'] },
+    perception: {
+      size: 64, patch: 8, dim: 48, depth: 3, mlpRatio: 2, handCrop: 24, handPatch: 4, handDim: 48, handDepth: 3, handPasses: 2,
+      steps: 900, batch: 32, framesPerClip: 2, lr: 1e-2, warmupSteps: 50, minLrFraction: 0.05, weightDecay: 0.01, clipNorm: 1, emaDecay: 0.99, checkpointEvery: 150,
+      handWeight: 1, handJitter: 4, heatmapWeight: 0.5, visibilityWeight: 1,
+    },
     jobs: 2,
   },
 };

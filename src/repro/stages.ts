@@ -21,6 +21,8 @@ import { HandEvidence, VideoJudgment } from '../select/judge';
 import { SelectionOverride } from '../select/override';
 import { PositivesFile, candidateEvidence, readPositives, selectFromEvidence, writePositives } from '../select/stage';
 import { World, buildWorld, getClip, loadWorldCached, worldHash } from '../world/store';
+import { loadDetector } from '../perception/detector';
+import { trainPerception } from '../perception/train';
 import { featureStats } from '../eval/frechet';
 import { ClipFeatureFn, ReferenceFeatures } from '../report/results';
 import { bytesOf, readJson, sha256, writeFileAtomic, writeJsonAtomic } from './files';
@@ -151,10 +153,29 @@ export async function alignStage(
   );
 }
 
-/** The perception network of the study (shipped or trained), as a frame detector; null when none is available. */
-export async function detectorStage(study: Study): Promise<{ dir: string; detector: FrameDetector; sha256: string } | null> {
-  void study;
-  return null;
+/** A loaded perception network as the evaluation's frame detector, with its weights' hash. */
+export interface DetectorInfo {
+  dir: string;
+  detector: FrameDetector;
+  sha256: string;
+}
+
+/**
+ * The perception network of the study as a frame detector: the shipped one (`data/base/<profile>-<seed>/perception`),
+ * or, with --pretrain or when none is shipped for this profile and world seed, one trained on the world's ground
+ * truth into `<work>/perception/` (resuming an interrupted run).
+ */
+export async function detectorStage(study: Study): Promise<DetectorInfo> {
+  const shipped = path.join(study.paths.shipped, 'perception');
+  let dir = shipped;
+  if (study.pretrain || !fs.existsSync(path.join(shipped, 'checkpoint.json'))) {
+    const runDir = workPath(study, 'perception');
+    dir = path.join(runDir, 'perception');
+    if (!fs.existsSync(path.join(dir, 'checkpoint.json'))) {
+      await trainPerception({ config: study.profile.perception, worldSeed: study.worldSeed, world: study.profile.world, seed: 1, outDir: runDir, resume: true, info: { profile: study.profileName } });
+    }
+  }
+  return loadDetector(dir);
 }
 
 /**
