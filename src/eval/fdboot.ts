@@ -2,60 +2,163 @@
  * Bootstrap intervals for Frechet distances. A resample draws clips with replacement (the same clips for every
  * training seed, as `meanCI` does) and, with several seeds, draws the seeds too; the FD of the resampled
  * generated features against the fixed reference statistics is averaged over the drawn seeds. Per-clip sums and
- * outer products are precomputed, so a resample costs O(clips * dim^2) plus one FD.
+ * outer products are precomputed (multiplied by the reference's square root), so a resample costs O(clips * dim^2)
+ * plus one symmetric eigenvalue problem.
  */
 import { Interval, quantileSorted } from './bootstrap';
-import { FeatureStats, frechetFromStats } from './frechet';
+import { FeatureStats, sqrtPsd } from './frechet';
+import { symmetricEigenvalues } from './eigen';
 import { rng } from '../repro/seeds';
 
-/** Per-clip sufficient statistics of features [clips * rowsPerClip, dim]. */
-interface ClipSums {
+/**
+ * Per-clip statistics, already multiplied by R = S_ref^(1/2): r_i = R s_i and Q_i = R O_i R, where s_i and O_i are
+ * the clip's sum of feature rows and sum of their outer products. Then for any multiset of clips,
+ *   R S R = (sum Q_i - N (R mu)(R mu)^T) / (N - 1),   R mu = sum r_i / N,
+ * and Tr((S_ref^(1/2) S S_ref^(1/2))^(1/2)) = sum of square roots of its eigenvalues: one eigenvalue problem per
+ * resample, no matrix products.
+ */
+interface ClipStats {
   rows: number;
-  sum: Float64Array[]; // per clip [dim]
-  outer: Float64Array[]; // per clip [dim * dim] (upper triangle filled)
+  dim: number;
+  sum: Float64Array[]; // s_i
+  r: Float64Array[]; // R s_i
+  q: Float64Array[] | null; // R O_i R (null when one row per clip: built from y = R x on the fly)
+  y: Float64Array[] | null; // R x_i for one-row clips
+  trace: Float64Array; // Tr O_i
 }
 
-function clipSums(feats: Float32Array, clips: number, rowsPerClip: number, dim: number): ClipSums {
+function clipStats(feats: Float32Array, clips: number, rowsPerClip: number, dim: number, R: Float64Array): ClipStats {
   if (feats.length !== clips * rowsPerClip * dim) throw new Error(`features have ${feats.length} values, expected ${clips} x ${rowsPerClip} x ${dim}`);
-  const sum: Float64Array[] = [];
-  const outer: Float64Array[] = [];
+  const mulVec = (v: Float64Array) => {
+    const out = new Float64Array(dim);
+    for (let i = 0; i < dim; i++) {
+      let acc = 0;
+      for (let k = 0; k < dim; k++) acc += R[i * dim + k] * v[k];
+      out[i] = acc;
+    }
+    return out;
+  };
+  const st: ClipStats = { rows: rowsPerClip, dim, sum: [], r: [], q: rowsPerClip > 1 ? [] : null, y: rowsPerClip > 1 ? null : [], trace: new Float64Array(clips) };
   for (let c = 0; c < clips; c++) {
     const s = new Float64Array(dim);
-    const o = new Float64Array(dim * dim);
+    const ys: Float64Array[] = [];
     for (let r = 0; r < rowsPerClip; r++) {
-      const base = (c * rowsPerClip + r) * dim;
+      const x = Float64Array.from(feats.subarray((c * rowsPerClip + r) * dim, (c * rowsPerClip + r + 1) * dim));
       for (let j = 0; j < dim; j++) {
-        const fj = feats[base + j];
-        s[j] += fj;
-        for (let k = j; k < dim; k++) o[j * dim + k] += fj * feats[base + k];
+        s[j] += x[j];
+        st.trace[c] += x[j] * x[j];
       }
+      ys.push(mulVec(x));
     }
-    sum.push(s);
-    outer.push(o);
+    st.sum.push(s);
+    st.r.push(mulVec(s));
+    if (st.y) st.y.push(ys[0]);
+    else {
+      // Q_i = sum_rows (R x)(R x)^T
+      const q = new Float64Array(dim * dim);
+      for (const y of ys) for (let i = 0; i < dim; i++) for (let k = i; k < dim; k++) q[i * dim + k] += y[i] * y[k];
+      (st.q as Float64Array[]).push(q);
+    }
   }
-  return { rows: rowsPerClip, sum, outer };
+  return st;
 }
 
-function statsOf(cs: ClipSums, idx: Int32Array, dim: number): FeatureStats {
-  const n = idx.length * cs.rows;
-  const mean = new Float64Array(dim);
-  const acc = new Float64Array(dim * dim);
+/** FD of the clips `idx` against the reference (mean, trace of its covariance). */
+function fdOf(st: ClipStats, idx: Int32Array, ref: FeatureStats, refTrace: number): number {
+  const d = st.dim;
+  const N = idx.length * st.rows;
+  if (st.y && N < d) return fdDual(st, idx, ref, refTrace);
+  const mu = new Float64Array(d);
+  const rmu = new Float64Array(d);
+  const M = new Float64Array(d * d);
+  let trO = 0;
   for (const i of idx) {
-    const s = cs.sum[i];
-    const o = cs.outer[i];
-    for (let j = 0; j < dim; j++) mean[j] += s[j];
-    for (let t = 0; t < dim * dim; t++) acc[t] += o[t];
-  }
-  for (let j = 0; j < dim; j++) mean[j] /= n;
-  const cov = new Float64Array(dim * dim);
-  for (let j = 0; j < dim; j++) {
-    for (let k = j; k < dim; k++) {
-      const v = (acc[j * dim + k] - n * mean[j] * mean[k]) / (n - 1);
-      cov[j * dim + k] = v;
-      cov[k * dim + j] = v;
+    const s = st.sum[i];
+    const r = st.r[i];
+    for (let j = 0; j < d; j++) {
+      mu[j] += s[j];
+      rmu[j] += r[j];
+    }
+    trO += st.trace[i];
+    if (st.q) {
+      const q = st.q[i];
+      for (let t = 0; t < d * d; t++) M[t] += q[t];
+    } else {
+      const y = (st.y as Float64Array[])[i];
+      for (let a = 0; a < d; a++) {
+        const ya = y[a];
+        for (let b = a; b < d; b++) M[a * d + b] += ya * y[b];
+      }
     }
   }
-  return { n, dim, mean, cov };
+  let meanTerm = 0;
+  let muSq = 0;
+  for (let j = 0; j < d; j++) {
+    mu[j] /= N;
+    rmu[j] /= N;
+    meanTerm += (mu[j] - ref.mean[j]) ** 2;
+    muSq += mu[j] * mu[j];
+  }
+  const trS = (trO - N * muSq) / (N - 1);
+  for (let a = 0; a < d; a++) {
+    for (let b = a; b < d; b++) {
+      const v = (M[a * d + b] - N * rmu[a] * rmu[b]) / (N - 1);
+      M[a * d + b] = v;
+      M[b * d + a] = v;
+    }
+  }
+  const ev = symmetricEigenvalues(M, d);
+  let trRoot = 0;
+  for (let k = 0; k < d; k++) trRoot += Math.sqrt(Math.max(ev[k], 0));
+  return Math.max(0, meanTerm + trS + refTrace - 2 * trRoot);
+}
+
+/**
+ * The same FD through the dual (Gram) form, for one-row clips with fewer rows N than dimensions d (FD-clip): the
+ * non-zero eigenvalues of R S R = Yc^T Yc / (N - 1) are those of the N x N matrix Yc Yc^T / (N - 1), Yc = the
+ * drawn rows of Y = X R, centred.
+ */
+function fdDual(st: ClipStats, idx: Int32Array, ref: FeatureStats, refTrace: number): number {
+  const d = st.dim;
+  const N = idx.length;
+  const ys = st.y as Float64Array[];
+  const rmu = new Float64Array(d);
+  const mu = new Float64Array(d);
+  let trO = 0;
+  for (const i of idx) {
+    for (let j = 0; j < d; j++) {
+      rmu[j] += ys[i][j];
+      mu[j] += st.sum[i][j];
+    }
+    trO += st.trace[i];
+  }
+  let meanTerm = 0;
+  let muSq = 0;
+  for (let j = 0; j < d; j++) {
+    rmu[j] /= N;
+    mu[j] /= N;
+    meanTerm += (mu[j] - ref.mean[j]) ** 2;
+    muSq += mu[j] * mu[j];
+  }
+  const yc = Array.from(idx, (i) => {
+    const v = new Float64Array(d);
+    for (let j = 0; j < d; j++) v[j] = ys[i][j] - rmu[j];
+    return v;
+  });
+  const G = new Float64Array(N * N);
+  for (let a = 0; a < N; a++) {
+    for (let b = a; b < N; b++) {
+      let s = 0;
+      const va = yc[a];
+      const vb = yc[b];
+      for (let j = 0; j < d; j++) s += va[j] * vb[j];
+      G[a * N + b] = G[b * N + a] = s / (N - 1);
+    }
+  }
+  const ev = symmetricEigenvalues(G, N);
+  let trRoot = 0;
+  for (let k = 0; k < N; k++) trRoot += Math.sqrt(Math.max(ev[k], 0));
+  return Math.max(0, meanTerm + (trO - N * muSq) / (N - 1) + refTrace - 2 * trRoot);
 }
 
 export interface FdBootstrapOptions {
@@ -73,16 +176,20 @@ export function frechetCI(perSeed: Float32Array[], clips: number, rowsPerClip: n
   const resamples = opts.resamples ?? 1000;
   const level = opts.level ?? 0.95;
   if (!Number.isInteger(resamples) || resamples < 1000) throw new Error(`frechetCI: resamples must be an integer >= 1000, got ${resamples}`);
-  const sums = perSeed.map((f) => clipSums(f, clips, rowsPerClip, dim));
+  if (reference.dim !== dim) throw new Error(`frechetCI: reference has dim ${reference.dim}, features have ${dim}`);
+  const R = sqrtPsd(Float64Array.from(reference.cov), dim);
+  let refTrace = 0;
+  for (let j = 0; j < dim; j++) refTrace += reference.cov[j * dim + j];
+  const sums = perSeed.map((f) => clipStats(f, clips, rowsPerClip, dim, R));
   const all = Int32Array.from({ length: clips }, (_, i) => i);
-  const point = sums.reduce((s, cs) => s + frechetFromStats(statsOf(cs, all, dim), reference), 0) / sums.length;
+  const point = sums.reduce((s, cs) => s + fdOf(cs, all, reference, refTrace), 0) / sums.length;
   const r = rng(opts.seed, 'eval', 'fd-bootstrap');
   const stats = new Float64Array(resamples);
   const idx = new Int32Array(clips);
   for (let k = 0; k < resamples; k++) {
     for (let i = 0; i < clips; i++) idx[i] = r.int(clips);
     let total = 0;
-    for (let s = 0; s < sums.length; s++) total += frechetFromStats(statsOf(sums[sums.length > 1 ? r.int(sums.length) : s], idx, dim), reference);
+    for (let s = 0; s < sums.length; s++) total += fdOf(sums[sums.length > 1 ? r.int(sums.length) : s], idx, reference, refTrace);
     stats[k] = total / sums.length;
   }
   const sorted = Float64Array.from(stats).sort();

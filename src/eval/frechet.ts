@@ -83,7 +83,7 @@ function matmul(A: Float64Array, B: Float64Array, n: number): Float64Array {
 }
 
 /** Principal square root of a symmetric PSD matrix (negative eigenvalues from rounding clipped to 0). */
-function sqrtPsd(S: Float64Array, n: number): Float64Array {
+export function sqrtPsd(S: Float64Array, n: number): Float64Array {
   const { values, vectors } = symmetricEigen(S, n);
   const out = new Float64Array(n * n);
   for (let k = 0; k < n; k++) {

@@ -12,8 +12,8 @@ export interface ArqueroTable {
   array(name: string): ArrayLike<unknown>;
 }
 
-/** A table: an arquero table or an array of rows with the same keys. */
-export type TableInput = ArqueroTable | readonly Record<string, unknown>[];
+/** A table: an arquero table or an array of row objects (interfaces included) with the same keys. */
+export type TableInput = ArqueroTable | readonly object[];
 
 /** Formatting: `digits` significant digits for non-integer numbers (default 4). */
 export interface TableFormat {
@@ -23,7 +23,7 @@ export interface TableFormat {
 /** Column names and rows of a table input. */
 export function tableRows(t: TableInput): { columns: string[]; rows: unknown[][] } {
   if (Array.isArray(t)) {
-    const rows = t as readonly Record<string, unknown>[];
+    const rows = t as readonly object[] as readonly Record<string, unknown>[];
     const columns: string[] = [];
     for (const r of rows) for (const k of Object.keys(r)) if (!columns.includes(k)) columns.push(k);
     return { columns, rows: rows.map((r) => columns.map((c) => r[c])) };
