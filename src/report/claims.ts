@@ -1,8 +1,9 @@
 /**
  * Which of the paper's claims hold in the kit's world, computed from the stored results. A comparison "holds" when
- * the 95% interval of the paired per-clip difference (same clips, same noise, averaged over training seeds)
- * excludes zero in the paper's direction, "reverses" when it excludes zero the other way, and is "not detected"
- * when it includes zero. Nothing here is typed in: every number comes from the tables.
+ * the 95% interval of the paired per-clip difference (same clips, same noise, averaged over training seeds) lies
+ * beyond the metric's smallest meaningful effect (MIN_EFFECT) in the paper's direction, "reverses" when it lies
+ * beyond it the other way, and is "not detected" otherwise (an interval that only excludes zero by rounding-size
+ * amounts is not an effect). Nothing here is typed in: every number comes from the tables.
  */
 import { readPositives } from '../select/stage';
 import * as fs from 'node:fs';
@@ -11,10 +12,14 @@ import { MetricRow, ResultInputs, SweepRow, pairedDifference } from './results';
 
 type Verdict = 'holds' | 'reverses' | 'not detected' | 'not measured';
 
-function verdict(ci: { low: number; high: number } | null, higherIsBetter: boolean): Verdict {
+/** Smallest differences counted as effects: SSIM-type 0.002, PSNR 0.05 dB, keypoint error 0.05 px. */
+export const MIN_EFFECT: Record<string, number> = { ssim: 0.002, ssimHand: 0.002, psnr: 0.05, psnrHand: 0.05, handKeypointError: 0.05 };
+
+function verdict(ci: { low: number; high: number } | null, higherIsBetter: boolean, key: string): Verdict {
   if (!ci) return 'not measured';
-  const good = higherIsBetter ? ci.low > 0 : ci.high < 0;
-  const bad = higherIsBetter ? ci.high < 0 : ci.low > 0;
+  const m = MIN_EFFECT[key] ?? 0;
+  const good = higherIsBetter ? ci.low > m : ci.high < -m;
+  const bad = higherIsBetter ? ci.high < -m : ci.low > m;
   return good ? 'holds' : bad ? 'reverses' : 'not detected';
 }
 
@@ -37,7 +42,7 @@ export function claimsMarkdown(inp: ResultInputs, rows: MetricRow[], sweeps: Swe
   const lines: string[] = [`# Which of the paper's claims hold (profile \`${inp.study.profileName}\`, world seed ${inp.study.worldSeed})`, ''];
   const compare = (a: string, b: string, split: string, key: string, higher: boolean) => {
     const d = pairedDifference(inp, a, b, split, key);
-    return { d, v: verdict(d, higher) };
+    return { d, v: verdict(d, higher, key) };
   };
 
   lines.push('## Hands improve: IPA+HALO > IPA > base (paired per-clip differences)', '');
@@ -51,7 +56,8 @@ export function claimsMarkdown(inp: ResultInputs, rows: MetricRow[], sweeps: Swe
   for (const split of [general, hands]) {
     for (const m of ['ipa', 'ipa-halo']) {
       const { d } = compare(m, 'base', split, 'ssim', true);
-      const kept = d ? (d.low > 0 ? 'improves' : d.high < 0 ? 'drops' : 'kept (no detectable change)') : 'not measured';
+      const v = verdict(d, true, 'ssim');
+      const kept = v === 'holds' ? 'improves' : v === 'reverses' ? 'drops' : v === 'not detected' ? 'kept (no detectable change)' : 'not measured';
       const fd = (meth: string) => rows.find((r) => r.method === meth && r.split === split && r.metric === 'fdFrame');
       const f = (r: MetricRow | undefined) => (r && r.mean !== null ? `${r.mean.toFixed(3)} [${(r.ci_low as number).toFixed(3)}, ${(r.ci_high as number).toFixed(3)}]` : '—');
       lines.push(`- \`${split}\`, ${m} vs base: SSIM **${kept}** — ${fmtDiff(d)}; FD-frame ${f(fd(m))} vs base ${f(fd('base'))}`);
