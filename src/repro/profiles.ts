@@ -126,7 +126,7 @@ export const PROFILES: Record<string, Profile> = {
     world: { size: 64, frames: 8, splits: { train: 8, val: 4, 'test-general': 4, 'test-hands': 4 }, hardShare: 0.25 },
     pretrain: {
       model: SMOKE_MODEL, steps: 30, batch: 4, lr: 2e-3, warmupSteps: 5, minLrFraction: 0.1, weightDecay: 0.01, clipNorm: 1,
-      emaDecay: 0.9, checkpointEvery: 10, timesteps: { kind: 'logit-normal', mean: 0, std: 1 },
+      emaDecay: 0.9, checkpointEvery: 10, timesteps: { kind: 'logit-normal', mean: 0.8, std: 0.8 },
     },
     pretrainSeed: 1,
     sampler: { steps: 4, batch: 8, seed: 1 },
@@ -147,11 +147,11 @@ export const PROFILES: Record<string, Profile> = {
     seed: 1,
     world: { size: 64, frames: 8, splits: { train: 256, val: 48, 'test-general': 64, 'test-hands': 100 }, hardShare: 0.25 },
     pretrain: {
-      model: PAPER_MODEL, steps: 1100, batch: 8, lr: 5e-4, warmupSteps: 50, minLrFraction: 0.1, weightDecay: 0.01, clipNorm: 1,
-      emaDecay: 0.995, checkpointEvery: 50, timesteps: { kind: 'logit-normal', mean: 0, std: 1 },
+      model: PAPER_MODEL, steps: 1300, batch: 8, lr: 1e-3, warmupSteps: 50, minLrFraction: 0.1, weightDecay: 0.01, clipNorm: 1,
+      emaDecay: 0.995, checkpointEvery: 50, timesteps: { kind: 'logit-normal', mean: 0.8, std: 0.8 },
     },
     pretrainSeed: 1,
-    sampler: { steps: 8, batch: 8, seed: 1 },
+    sampler: { steps: 4, batch: 8, seed: 1 },
     selection: { candidatesPerInput: 4, judge: { minSsimHand: 0.5 }, maxPositives: 96 },
     align: { defaults: ALIGN_DEFAULTS, methods: ['sft', 'sft-halo', 'ipa', 'ipa-halo', 'flow-dpo'], seeds: [1, 2, 3], tuning: { lr: [5e-4, 1e-3, 2e-3], steps: [30, 60] } },
     eval: { splits: ['test-general', 'test-hands'], resamples: 1000, seed: 1 },
