@@ -220,3 +220,36 @@ export function referenceStage(
 export function readJudgments(study: Study): VideoJudgment[] {
   return readJson<VideoJudgment[]>(workPath(study, 'selection', 'judgments.json'));
 }
+
+/**
+ * What the judge's thresholds are set against: the base model's generations of `val` (one per clip), scored
+ * hand by hand, as quantiles of SSIM-Hand, PSNR-Hand and hand keypoint error over visible (frame, hand)
+ * instances. The thresholds in the profile were chosen from these numbers (never from the test splits).
+ */
+export async function judgeCalibration(study: Study, base: BaseInfo, detector: DetectorInfo): Promise<{ quantile: number; ssimHand: number; psnrHand: number; keypointErrorPx: number }[]> {
+  const { world } = worldStage(study);
+  const s = study.profile.sampler;
+  const gens = await generateSplit({
+    world, worldDir: study.paths.world, split: 'val', baseDir: base.dir, candidates: 1, steps: s.steps, seed: s.seed, batch: s.batch,
+    outDir: workPath(study, 'models', 'base', 'val', 'gen'), label: 'base val', workers: study.profile.jobs,
+  });
+  const ev = candidateEvidence(gens, world.splits.val, detector.detector);
+  const ssim: number[] = [];
+  const psnr: number[] = [];
+  const kp: number[] = [];
+  for (const e of ev) {
+    for (const frame of e.hands) {
+      for (const h of frame) {
+        if (!h) continue;
+        ssim.push(h.ssim);
+        psnr.push(h.psnr);
+        if (typeof h.keypointError === 'number') kp.push(h.keypointError);
+      }
+    }
+  }
+  const q = (v: number[], p: number) => {
+    const a = [...v].sort((x, y) => x - y);
+    return a.length ? a[Math.min(a.length - 1, Math.floor(p * (a.length - 1)))] : NaN;
+  };
+  return [0.1, 0.25, 0.5, 0.75, 0.9].map((p) => ({ quantile: p, ssimHand: q(ssim, p), psnrHand: q(psnr, p), keypointErrorPx: q(kp, 1 - p) }));
+}
