@@ -16,6 +16,7 @@ import { LoraSet, Params, forward } from '../model/dit';
 import { ClipPixels, batchInputs } from '../model/inputs';
 import { LoraConfig, createLora, disposeLora, loraVariables } from '../model/lora';
 import { LoopResult, runLoop } from '../model/loop';
+import { adamwConfig } from '../model/optim';
 import { rng } from '../repro/seeds';
 import { MaskGrid } from './masks';
 import { flowDpoLoss, flowMatchingLoss, ipaLoss } from './losses';
@@ -142,7 +143,7 @@ export async function alignTrain(a: AlignArgs): Promise<AlignResult> {
       totalSteps: c.steps,
       checkpointEvery: c.checkpointEvery,
       stopAfter: a.stopAfter,
-      optim: { lr: c.lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: c.weightDecay, clipNorm: c.clipNorm, warmupSteps: c.warmupSteps, totalSteps: c.steps, minLrFraction: c.minLrFraction },
+      optim: adamwConfig(c, c.steps),
       emaDecay: 0,
       trainable,
       resume: a.resume,

@@ -15,8 +15,8 @@
  * reference slot's clean frame is known, so frame 0 of x0_hat is the reference itself.
  */
 import * as tf from '@tensorflow/tfjs';
-import { attention, linear, variableFrom } from '../gpu';
-import { rng } from '../repro/seeds';
+import { attention, linear } from '../gpu';
+import { ParamSpec, initFromSpecs } from './init';
 import { ModelConfig, tokensPerFrame, validateModelConfig } from './config';
 
 /** Lower clamp of t in the x0 -> velocity conversion (JiT's 0.05). */
@@ -48,11 +48,11 @@ export function qkvNames(c: ModelConfig): string[] {
 }
 
 /** Shapes of all parameters, with their initialisation. */
-function paramSpecs(c: ModelConfig): [string, number[], 'xavier' | 'zeros' | 'normal'][] {
+function paramSpecs(c: ModelConfig): ParamSpec[] {
   const D = c.dim;
   const P = c.patch * c.patch;
   const hidden = c.mlpRatio * D;
-  const specs: [string, number[], 'xavier' | 'zeros' | 'normal'][] = [
+  const specs: ParamSpec[] = [
     ['embed.x.w', [P * c.channels, D], 'xavier'],
     ['embed.c.w', [P * c.condChannels, D], 'xavier'],
     ['embed.b', [D], 'zeros'],
@@ -86,20 +86,7 @@ function paramSpecs(c: ModelConfig): [string, number[], 'xavier' | 'zeros' | 'no
 /** Fresh parameters from a seed (xavier-uniform linears, N(0, 0.02) embeddings, zero-init where DiT has it). */
 export function initParams(c: ModelConfig, seed: number): Params {
   validateModelConfig(c);
-  const out: Params = {};
-  for (const [name, shape, kind] of paramSpecs(c)) {
-    const n = shape.reduce((a, b) => a * b, 1);
-    const r = rng(seed, 'init', name);
-    let data: Float32Array;
-    if (kind === 'zeros') data = new Float32Array(n);
-    else if (kind === 'normal') data = r.normals(n, 0.02);
-    else {
-      const lim = Math.sqrt(6 / (shape[0] + shape[1]));
-      data = r.uniforms(n, -lim, lim);
-    }
-    out[name] = variableFrom(tf.tensor(data, shape));
-  }
-  return out;
+  return initFromSpecs(paramSpecs(c), seed, 'init');
 }
 
 /** Number of scalars in a parameter set. */

@@ -143,3 +143,8 @@ export class Ema {
     tf.dispose(Object.values(this.shadow));
   }
 }
+
+/** The kit's AdamW settings for a run (beta1 0.9, beta2 0.999, eps 1e-8) from its plain-data training config. */
+export function adamwConfig(c: { lr: number; weightDecay: number; clipNorm: number; warmupSteps: number; minLrFraction: number }, totalSteps: number): OptimConfig {
+  return { lr: c.lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: c.weightDecay, clipNorm: c.clipNorm, warmupSteps: c.warmupSteps, totalSteps, minLrFraction: c.minLrFraction };
+}

@@ -12,6 +12,7 @@ import { ModelConfig, validateModelConfig } from './config';
 import { Params, countParams, forward, initParams } from './dit';
 import { ClipPixels, batchInputs } from './inputs';
 import { LoopResult, runLoop } from './loop';
+import { adamwConfig } from './optim';
 import { WorkerPool } from '../repro/parallel';
 import { WorldProfile } from '../repro/profiles';
 import { makeClip } from '../world/clip';
@@ -129,17 +130,7 @@ export async function pretrain(a: PretrainArgs): Promise<PretrainResult> {
       totalSteps: c.steps,
       checkpointEvery: c.checkpointEvery,
       stopAfter: a.stopAfter,
-      optim: {
-        lr: c.lr,
-        beta1: 0.9,
-        beta2: 0.999,
-        eps: 1e-8,
-        weightDecay: c.weightDecay,
-        clipNorm: c.clipNorm,
-        warmupSteps: c.warmupSteps,
-        totalSteps: c.steps,
-        minLrFraction: c.minLrFraction,
-      },
+      optim: adamwConfig(c, c.steps),
       emaDecay: c.emaDecay,
       trainable: params,
       resume: a.resume,

@@ -18,8 +18,8 @@
  * tells them apart where the mirror image is not exact.
  */
 import * as tf from '@tensorflow/tfjs';
-import { linear, variableFrom } from '../gpu';
-import { rng } from '../repro/seeds';
+import { linear } from '../gpu';
+import { ParamSpec, initFromSpecs } from '../model/init';
 import { BODY_KEYPOINTS, HAND_KEYPOINTS } from '../world/layout';
 import { PerceptionConfig, handTokens, perceptionTokens, validatePerceptionConfig } from './config';
 
@@ -29,7 +29,7 @@ export type PerceptionParams = Record<string, tf.Variable>;
 /** Parts of the keypoint head: heatmap logits, x and y offsets (in cells), visibility logits. */
 const HEAD_PARTS = ['logit', 'dx', 'dy', 'vis'] as const;
 
-type Spec = [string, number[], 'xavier' | 'zeros' | 'normal'];
+type Spec = ParamSpec;
 
 /** Outputs of the global head: the 18 body keypoints, then the left- and the right-hand centre. */
 export const GLOBAL_KEYPOINTS = BODY_KEYPOINTS + 2;
@@ -82,20 +82,7 @@ function paramSpecs(c: PerceptionConfig): Spec[] {
 /** Fresh parameters from a seed (xavier-uniform linears, N(0, 0.02) embeddings and heads, zero biases). */
 export function initPerceptionParams(c: PerceptionConfig, seed: number): PerceptionParams {
   validatePerceptionConfig(c);
-  const out: PerceptionParams = {};
-  for (const [name, shape, kind] of paramSpecs(c)) {
-    const n = shape.reduce((a, b) => a * b, 1);
-    const r = rng(seed, 'perception-init', name);
-    let data: Float32Array;
-    if (kind === 'zeros') data = new Float32Array(n);
-    else if (kind === 'normal') data = r.normals(n, 0.02);
-    else {
-      const lim = Math.sqrt(6 / (shape[0] + shape[1]));
-      data = r.uniforms(n, -lim, lim);
-    }
-    out[name] = variableFrom(tf.tensor(data, shape));
-  }
-  return out;
+  return initFromSpecs(paramSpecs(c), seed, 'perception-init');
 }
 
 /** Parameter names and shapes the config expects (for checking a checkpoint). */

@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { readCheckpointMeta, saveCheckpoint, snapshot } from '../model/checkpoint';
 import { runLoop } from '../model/loop';
+import { adamwConfig } from '../model/optim';
 import { DataError } from '../repro/files';
 import { SplitName, WorldProfile } from '../repro/profiles';
 import { validateWorld } from '../world/clip';
@@ -105,17 +106,7 @@ export async function trainPerception(a: TrainPerceptionArgs): Promise<TrainPerc
       totalSteps: c.steps,
       checkpointEvery: c.checkpointEvery,
       stopAfter: a.stopAfter,
-      optim: {
-        lr: c.lr,
-        beta1: 0.9,
-        beta2: 0.999,
-        eps: 1e-8,
-        weightDecay: c.weightDecay,
-        clipNorm: c.clipNorm,
-        warmupSteps: c.warmupSteps,
-        totalSteps: c.steps,
-        minLrFraction: c.minLrFraction,
-      },
+      optim: adamwConfig(c, c.steps),
       emaDecay: c.emaDecay,
       trainable: params,
       resume: a.resume,
