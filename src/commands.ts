@@ -6,6 +6,7 @@ import { perceptionCommand } from './perception/command';
 import { benchCommand, kernelCommand, reproduceCommand, runCommand } from './repro/command';
 import { pretrainCommand, sampleCommand } from './model/command';
 import { generateCommand, selectCommand } from './select/command';
+import { evaluateCommand } from './eval/command';
 import { alignCommand, sweepCommand, tuneCommand } from './align/command';
 
 export const COMMANDS: Record<string, Command> = {
@@ -19,6 +20,7 @@ export const COMMANDS: Record<string, Command> = {
   sample: sampleCommand,
   generate: generateCommand,
   select: selectCommand,
+  evaluate: evaluateCommand,
   align: alignCommand,
   tune: tuneCommand,
   sweep: sweepCommand,

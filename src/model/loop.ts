@@ -126,7 +126,7 @@ export async function runLoop(spec: LoopSpec): Promise<LoopResult> {
     };
 
     const bar = new Progress({ total: spec.totalSteps, label: spec.label, unit: 'step' });
-    if (start > 0) bar.tick(start);
+    if (start > 0) bar.resumeAt(start);
     let last: StepRecord | null = null;
     const t0 = Date.now();
     const end = Math.min(spec.totalSteps, spec.stopAfter ?? spec.totalSteps);

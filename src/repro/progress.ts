@@ -30,6 +30,8 @@ function fmtValue(v: number | string): string {
 
 export class Progress {
   private done = 0;
+  /** Units already done before this run started (a resumed run): shown in the count, left out of the rate. */
+  private skipped = 0;
   private readonly start = Date.now();
   private lastPrint = 0;
   private readonly tty: boolean;
@@ -56,6 +58,12 @@ export class Progress {
     }
   }
 
+  /** Count n units as done before this run (resume): they move the bar but not the rate or the ETA. */
+  resumeAt(n: number): void {
+    this.done += n;
+    this.skipped += n;
+  }
+
   /** Elapsed seconds. */
   get elapsed(): number {
     return (Date.now() - this.start) / 1000;
@@ -73,14 +81,14 @@ export class Progress {
     if (this.quiet) return;
     const { total, label } = this.opts;
     const el = this.elapsed;
-    const rate = this.done / Math.max(el, 1e-9);
+    const rate = (this.done - this.skipped) / Math.max(el, 1e-9);
     const eta = rate > 0 ? (total - this.done) / rate : Infinity;
     const frac = total > 0 ? Math.min(1, this.done / total) : 1;
     const width = 24;
     const filled = Math.round(frac * width);
     const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
     const unit = this.opts.unit ?? 'it';
-    const rateText = rate >= 1 ? `${rate.toFixed(2)} ${unit}/s` : `${(1 / Math.max(rate, 1e-9)).toFixed(2)} s/${unit}`;
+    const rateText = rate <= 0 ? `? ${unit}/s` : rate >= 1 ? `${rate.toFixed(2)} ${unit}/s` : `${(1 / Math.max(rate, 1e-9)).toFixed(2)} s/${unit}`;
     const extra = Object.entries(this.metrics).map(([k, v]) => `${k}=${fmtValue(v)}`).join(' ');
     const timeText = final ? `${fmtTime(el)}` : `${fmtTime(el)}<${fmtTime(eta)}`;
     const line = `${label} ${bar} ${this.done}/${total} ${timeText} ${rateText}${extra ? ' ' + extra : ''}`;
