@@ -9,6 +9,7 @@ import { OutputCollector, readNotebook, serializeNotebook, splitLines, stripOutp
 import type { JupyterMessage } from '../src/repro/jupyter';
 import { PIPELINE, pipelineFor } from '../src/repro/reproduce';
 import { errorHeadline } from '../src/repro/runner';
+import { Progress } from '../src/repro/progress';
 import { ROOT, tmpDir } from './kernel-helpers';
 
 function msg(type: string, content: Record<string, unknown>): JupyterMessage {
@@ -135,8 +136,7 @@ describe('environment and manifests', () => {
 });
 
 describe('progress bars', () => {
-  it('counts resumed units in the bar but not in the rate', async () => {
-    const { Progress } = await import('../src/repro/progress');
+  it('counts resumed units in the bar but not in the rate', () => {
     const lines: string[] = [];
     const stream = { isTTY: false, write: (s: string) => { lines.push(s); return true; } } as unknown as NodeJS.WriteStream;
     const quiet = process.env.IPA_QUIET;
