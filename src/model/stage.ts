@@ -83,7 +83,13 @@ export async function ensureBase(study: Study, opts: { stopAfter?: number; sampl
   if (done) return { dir: baseDir, meta: done, source: 'pretrained', runDir };
   const samplesDir = path.join(runDir, 'samples');
   const every = opts.sampleEvery ?? Math.max(1, Math.round(study.profile.pretrain.steps / 10));
-  const pending: PendingSample[] = [];
+  // Each sample is written as soon as it is taken (PNGs first, then the step's JSON record), so a run that is
+  // interrupted keeps the samples of the steps it got through.
+  const writes: Promise<void>[] = [];
+  const save = async (p: PendingSample) => {
+    for (const s of p.strips) await writePng(s.file, s.data, s.width, s.height);
+    writeJsonAtomic(path.join(samplesDir, `step-${String(p.step).padStart(5, '0')}.json`), p.record);
+  };
   const res = await pretrain({
     config: study.profile.pretrain,
     seed: study.profile.pretrainSeed,
@@ -96,13 +102,14 @@ export async function ensureBase(study: Study, opts: { stopAfter?: number; sampl
     stream: { worldSeed: study.worldSeed, world: study.profile.world },
     info: { profile: study.profileName, worldSeed: study.worldSeed },
     onStep: (step, params) => {
-      if (step % every === 0 || step === study.profile.pretrain.steps) pending.push(sampleNow(study, params, step, samplesDir));
+      if (step % every === 0 || step === study.profile.pretrain.steps) {
+        const w = save(sampleNow(study, params, step, samplesDir));
+        w.catch(() => undefined); // reported by the Promise.all below, not as an unhandled rejection
+        writes.push(w);
+      }
     },
   });
-  for (const p of pending) {
-    for (const s of p.strips) await writePng(s.file, s.data, s.width, s.height);
-    writeJsonAtomic(path.join(samplesDir, `step-${String(p.step).padStart(5, '0')}.json`), p.record);
-  }
+  await Promise.all(writes);
   if (!res.baseDir || !res.meta) throw new Error(`pretraining stopped after ${res.loop.steps} of ${study.profile.pretrain.steps} steps; run again to resume`);
   return { dir: res.baseDir, meta: res.meta, source: 'pretrained', runDir };
 }
