@@ -54,4 +54,13 @@ describe('FD bootstrap', () => {
     const far = frechetCI([feats(50 * 4, dim, 7, 1)], 50, 4, dim, refStats, { seed: 1 });
     assert.ok(far.low > near.high, `shift shows: near [${near.low}, ${near.high}], far [${far.low}, ${far.high}]`);
   });
+
+  it('the interval holds the full-sample FD even when resampling biases the FD upward (few clips near the reference)', () => {
+    const dim = 8;
+    const ref = feats(2000, dim, 1);
+    const refStats = featureStats(ref, 2000, dim);
+    const ci = frechetCI([feats(16 * 2, dim, 9)], 16, 2, dim, refStats, { seed: 2 });
+    assert.ok(ci.low <= ci.mean && ci.mean <= ci.high, `${ci.low} <= ${ci.mean} <= ${ci.high}`);
+    assert.ok(ci.low >= 0);
+  });
 });

@@ -169,7 +169,8 @@ export interface FdBootstrapOptions {
 
 /**
  * FD of generated features (one array per training seed, [clips * rowsPerClip, dim] each, the same clips in
- * the same order) against reference statistics, with a percentile bootstrap interval.
+ * the same order) against reference statistics, with a percentile bootstrap interval over clips (and seeds),
+ * bias-corrected: re-centred on the full-sample FD.
  */
 export function frechetCI(perSeed: Float32Array[], clips: number, rowsPerClip: number, dim: number, reference: FeatureStats, opts: FdBootstrapOptions): Interval {
   if (perSeed.length === 0) throw new Error('frechetCI: no feature sets');
@@ -192,7 +193,16 @@ export function frechetCI(perSeed: Float32Array[], clips: number, rowsPerClip: n
     for (let s = 0; s < sums.length; s++) total += fdOf(sums[sums.length > 1 ? r.int(sums.length) : s], idx, reference, refTrace);
     stats[k] = total / sums.length;
   }
+  // A resample repeats clips, which shrinks its covariance and moves its mean: its FD is biased upward, often by
+  // more than the interval's width (measured on the paper run: FD-frame 0.243, raw percentile interval
+  // [0.277, 0.543]). The percentile interval is therefore re-centred on the full-sample FD by subtracting that
+  // bias (bootstrap mean - point), and clamped at 0 (an FD is never negative).
+  let bootMean = 0;
+  for (const v of stats) bootMean += v / resamples;
+  const bias = bootMean - point;
   const sorted = Float64Array.from(stats).sort();
   const a = (1 - level) / 2;
-  return { mean: point, low: quantileSorted(sorted, a), high: quantileSorted(sorted, 1 - a), n: clips * perSeed.length, level, resamples };
+  const low = Math.max(0, quantileSorted(sorted, a) - bias);
+  const high = Math.max(low, quantileSorted(sorted, 1 - a) - bias);
+  return { mean: point, low, high, n: clips * perSeed.length, level, resamples };
 }
