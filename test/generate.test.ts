@@ -31,6 +31,7 @@ describe('generation stage', () => {
     const one = await generateSplit({ ...args, outDir: path.join(tmp, 'g1'), workers: 1 });
     const two = await generateSplit({ ...args, outDir: path.join(tmp, 'g2'), workers: 2 });
     assert.equal(one.manifest.count, 8);
+    assert.equal(path.resolve(tmp, 'g1', one.manifest.worldDir), path.resolve(worldDir), 'worldDir is relative to the generations folder');
     assert.deepEqual(one.manifest.entries.map((e) => e.id).slice(0, 2), [`${world.splits.val.ids[0]}#0`, `${world.splits.val.ids[0]}#1`]);
     assert.ok(Buffer.from(one.frames).equals(Buffer.from(two.frames)), 'same bytes whatever the number of workers');
     const before = fs.statSync(path.join(tmp, 'g1', 'frames.u8')).mtimeMs;

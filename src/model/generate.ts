@@ -81,7 +81,7 @@ export async function generateSplit(a: GenerateSplitArgs): Promise<Generations> 
     a.outDir,
     {
       split: a.split,
-      worldDir: path.relative(path.dirname(a.outDir), a.worldDir),
+      worldDir: path.relative(a.outDir, a.worldDir),
       worldHash,
       baseWeightsSha256: baseSha,
       adapterWeightsSha256: adapterSha,

@@ -21,6 +21,7 @@ export interface GenerationEntry {
 export interface GenerationsManifest {
   format: string;
   split: string;
+  /** The world folder, relative to this generations folder. */
   worldDir: string;
   worldHash: string;
   /** SHA-256 of the base weights, and of the adapter weights when one was applied. */
