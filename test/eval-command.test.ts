@@ -49,6 +49,12 @@ describe('ipa-kit evaluate', () => {
     const win = rb.summary.find((r) => r.metric === 'winRate');
     assert.ok(win && win.mean !== null && win.mean >= 0 && win.mean <= 1, 'a win rate against the baseline');
     assert.equal(ra.summary.find((r) => r.metric === 'winRate')?.mean, null, 'no baseline, no win rate');
+    assert.equal(ra.paired.length, 0, 'no baseline, no paired differences');
+    const pd = rb.paired.find((r) => r.metric === 'ssim');
+    const meanA = ra.scored.scores.clips.reduce((s, c) => s + c.ssim, 0) / n;
+    assert.ok(pd && Math.abs(pd.difference - (mean - meanA)) < 1e-9, 'the paired difference is the difference of the means over the same clips');
+    assert.ok(pd && pd.ci_low <= pd.difference && pd.difference <= pd.ci_high);
+    assert.ok(fs.existsSync(path.join(root, 'eval-b', 'paired.csv')));
     await assert.rejects(evaluateCheckpoint(study, { checkpoint: a, split: 'val', outDir: path.join(root, 'x'), baselineDir: root, noDetector: true, workers: 1 }), UsageError);
   });
 });

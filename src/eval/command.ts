@@ -13,7 +13,7 @@ import { UsageError, readJson, writeFileAtomic } from '../repro/files';
 import { SPLITS, SplitName } from '../repro/profiles';
 import { DetectorInfo, detectorStage, referenceStage, worldStage } from '../repro/stages';
 import { STUDY_OPTIONS, Study, studyFromArgs, workersFromArgs } from '../repro/study';
-import { METRICS, MetricRow, methodRows } from '../report/results';
+import { METRICS, MetricRow, methodRows, pairedVsBase } from '../report/results';
 import { writeTable } from '../report/tables';
 import { ScoredSplit, SplitScores, scoreGenerations } from './stage';
 
@@ -31,9 +31,23 @@ export interface EvaluateArgs {
   workers?: number;
 }
 
+/** A per-clip metric's paired difference (this model - baseline) over the clips both have, with its 95% interval. */
+export interface PairedRow {
+  metric: string;
+  label: string;
+  model: number;
+  baseline: number;
+  difference: number;
+  ci_low: number;
+  ci_high: number;
+  clips: number;
+}
+
 export interface EvaluateResult {
   scored: ScoredSplit;
   summary: MetricRow[];
+  /** Paired differences against the baseline (empty without one). */
+  paired: PairedRow[];
   files: string[];
 }
 
@@ -80,11 +94,20 @@ export async function evaluateCheckpoint(study: Study, a: EvaluateArgs): Promise
     a.split,
     [scored],
   );
+  const paired: PairedRow[] = [];
+  if (baseline) {
+    const inp = { study, base: { [a.split]: baseline }, jobs: {} };
+    for (const m of METRICS.filter((x) => x.kind === 'clip')) {
+      const d = pairedVsBase(inp, scored, a.split, m.key);
+      if (d) paired.push({ metric: m.key, label: m.label, model: d.meanA, baseline: d.meanB, difference: d.mean, ci_low: d.low, ci_high: d.high, clips: d.n });
+    }
+  }
   const clips = scored.scores.clips;
   const files = [
     ...Object.values(writeTable(clips, path.join(a.outDir, 'clips'))),
     ...Object.values(writeTable(summary.map((r) => ({ ...r, label: METRICS.find((m) => m.key === r.metric)?.label ?? r.metric })), path.join(a.outDir, 'summary'))),
   ];
+  if (paired.length) files.push(...Object.values(writeTable(paired, path.join(a.outDir, 'paired'))));
   const json = (name: string, v: unknown) => {
     const file = path.join(a.outDir, name);
     writeFileAtomic(file, `${JSON.stringify(v, null, 1)}\n`);
@@ -103,8 +126,9 @@ export async function evaluateCheckpoint(study: Study, a: EvaluateArgs): Promise
     bootstrap: { resamples: study.profile.eval.resamples, seed: study.profile.eval.seed, level: 0.95 },
     detectorSha256: det?.sha256 ?? null,
     metrics: summary,
+    pairedVsBaseline: paired,
   });
-  return { scored, summary, files };
+  return { scored, summary, paired, files };
 }
 
 export const evaluateCommand: Command = {
@@ -118,7 +142,8 @@ export const evaluateCommand: Command = {
     `  --split S         world split: ${SPLITS.join(', ')}`,
     '  --out DIR         writes gen/ (the videos), scores/, clips.csv|md|json (one row per clip) and',
     '                    summary.csv|md|json (every metric: mean and 95% bootstrap interval)',
-    "  --baseline DIR    the --out folder of an earlier evaluation on the same split: adds the hand win rate against it",
+    '  --baseline DIR    the --out folder of an earlier evaluation on the same split: adds the hand win rate against it',
+    '                    and paired.csv|md (per-clip metrics: this model - baseline on the same clips, 95% interval)',
     '  --label L         method name in the summary (default: the adapter or checkpoint folder name)',
     '  --no-detector     skip the perception network (no keypoint error, PCK or FDs)',
     '',
@@ -152,7 +177,12 @@ export const evaluateCommand: Command = {
       const v = row.mean === null ? 'n/a' : `${row.mean.toFixed(4)} [${row.ci_low?.toFixed(4)}, ${row.ci_high?.toFixed(4)}]`;
       return `  ${(m?.label ?? row.metric).padEnd(30)} ${v}`;
     });
-    process.stdout.write(`${r.scored.scores.clips.length} clips of ${split} scored in ${((Date.now() - t0) / 1000).toFixed(0)} s (mean [95% CI]):\n${lines.join('\n')}\n-> ${outDir}\n`);
+    const pairedLines = r.paired.map((p) => `  ${p.label.padEnd(30)} ${p.difference >= 0 ? '+' : ''}${p.difference.toFixed(4)} [${p.ci_low.toFixed(4)}, ${p.ci_high.toFixed(4)}]`);
+    process.stdout.write(
+      `${r.scored.scores.clips.length} clips of ${split} scored in ${((Date.now() - t0) / 1000).toFixed(0)} s (mean [95% CI]):\n${lines.join('\n')}\n` +
+        (pairedLines.length ? `paired difference to the baseline (same clips and noise):\n${pairedLines.join('\n')}\n` : '') +
+        `-> ${outDir}\n`,
+    );
     return 0;
   },
 };
