@@ -64,13 +64,14 @@ function clipStats(feats: Float32Array, clips: number, rowsPerClip: number, dim:
 }
 
 /** FD of the clips `idx` against the reference (mean, trace of its covariance). */
-function fdOf(st: ClipStats, idx: Int32Array, ref: FeatureStats, refTrace: number): number {
+/**
+ * Moments of the drawn clips (N rows in all): R mu, the mean term |mu - mu_ref|^2 and Tr S, the generated
+ * covariance's trace. Both FD routes share them (for one-row clips r_i = y_i).
+ */
+function drawnMoments(st: ClipStats, idx: Int32Array, N: number, ref: FeatureStats): { rmu: Float64Array; meanTerm: number; trS: number } {
   const d = st.dim;
-  const N = idx.length * st.rows;
-  if (st.y && N < d) return fdDual(st, idx, ref, refTrace);
   const mu = new Float64Array(d);
   const rmu = new Float64Array(d);
-  const M = new Float64Array(d * d);
   let trO = 0;
   for (const i of idx) {
     const s = st.sum[i];
@@ -80,6 +81,25 @@ function fdOf(st: ClipStats, idx: Int32Array, ref: FeatureStats, refTrace: numbe
       rmu[j] += r[j];
     }
     trO += st.trace[i];
+  }
+  let meanTerm = 0;
+  let muSq = 0;
+  for (let j = 0; j < d; j++) {
+    mu[j] /= N;
+    rmu[j] /= N;
+    meanTerm += (mu[j] - ref.mean[j]) ** 2;
+    muSq += mu[j] * mu[j];
+  }
+  return { rmu, meanTerm, trS: (trO - N * muSq) / (N - 1) };
+}
+
+function fdOf(st: ClipStats, idx: Int32Array, ref: FeatureStats, refTrace: number): number {
+  const d = st.dim;
+  const N = idx.length * st.rows;
+  if (st.y && N < d) return fdDual(st, idx, ref, refTrace);
+  const { rmu, meanTerm, trS } = drawnMoments(st, idx, N, ref);
+  const M = new Float64Array(d * d);
+  for (const i of idx) {
     if (st.q) {
       const q = st.q[i];
       for (let t = 0; t < d * d; t++) M[t] += q[t];
@@ -91,15 +111,6 @@ function fdOf(st: ClipStats, idx: Int32Array, ref: FeatureStats, refTrace: numbe
       }
     }
   }
-  let meanTerm = 0;
-  let muSq = 0;
-  for (let j = 0; j < d; j++) {
-    mu[j] /= N;
-    rmu[j] /= N;
-    meanTerm += (mu[j] - ref.mean[j]) ** 2;
-    muSq += mu[j] * mu[j];
-  }
-  const trS = (trO - N * muSq) / (N - 1);
   for (let a = 0; a < d; a++) {
     for (let b = a; b < d; b++) {
       const v = (M[a * d + b] - N * rmu[a] * rmu[b]) / (N - 1);
@@ -122,24 +133,7 @@ function fdDual(st: ClipStats, idx: Int32Array, ref: FeatureStats, refTrace: num
   const d = st.dim;
   const N = idx.length;
   const ys = st.y as Float64Array[];
-  const rmu = new Float64Array(d);
-  const mu = new Float64Array(d);
-  let trO = 0;
-  for (const i of idx) {
-    for (let j = 0; j < d; j++) {
-      rmu[j] += ys[i][j];
-      mu[j] += st.sum[i][j];
-    }
-    trO += st.trace[i];
-  }
-  let meanTerm = 0;
-  let muSq = 0;
-  for (let j = 0; j < d; j++) {
-    rmu[j] /= N;
-    mu[j] /= N;
-    meanTerm += (mu[j] - ref.mean[j]) ** 2;
-    muSq += mu[j] * mu[j];
-  }
+  const { rmu, meanTerm, trS } = drawnMoments(st, idx, N, ref);
   const yc = Array.from(idx, (i) => {
     const v = new Float64Array(d);
     for (let j = 0; j < d; j++) v[j] = ys[i][j] - rmu[j];
@@ -158,7 +152,7 @@ function fdDual(st: ClipStats, idx: Int32Array, ref: FeatureStats, refTrace: num
   const ev = symmetricEigenvalues(G, N);
   let trRoot = 0;
   for (let k = 0; k < N; k++) trRoot += Math.sqrt(Math.max(ev[k], 0));
-  return Math.max(0, meanTerm + (trO - N * muSq) / (N - 1) + refTrace - 2 * trRoot);
+  return Math.max(0, meanTerm + trS + refTrace - 2 * trRoot);
 }
 
 export interface FdBootstrapOptions {
