@@ -16,7 +16,7 @@ import { LoraSet, Params, forward } from '../model/dit';
 import { ClipPixels, batchInputs } from '../model/inputs';
 import { LoraConfig, createLora, disposeLora, loraVariables } from '../model/lora';
 import { LoopResult, runLoop } from '../model/loop';
-import { adamwConfig } from '../model/optim';
+import { TrainSchedule, adamwConfig } from '../model/optim';
 import { rng } from '../repro/seeds';
 import { MaskGrid } from './masks';
 import { flowDpoLoss, flowMatchingLoss, ipaLoss } from './losses';
@@ -25,15 +25,8 @@ export const ALIGN_METHODS = ['sft', 'sft-halo', 'ipa', 'ipa-halo', 'flow-dpo'] 
 export type AlignMethod = (typeof ALIGN_METHODS)[number];
 
 /** Post-training settings (plain data). */
-export interface AlignConfig {
+export interface AlignConfig extends TrainSchedule {
   method: AlignMethod;
-  steps: number;
-  batch: number;
-  lr: number;
-  warmupSteps: number;
-  minLrFraction: number;
-  weightDecay: number;
-  clipNorm: number;
   /** Flow-IPA / Flow-DPO temperature. */
   beta: number;
   /** HALO lambda, used by the '-halo' methods (the others use 1). */
@@ -41,7 +34,6 @@ export interface AlignConfig {
   /** LoRA on the attention QKV projections, or null for full fine-tuning. */
   lora: LoraConfig | null;
   maskGrid: MaskGrid;
-  checkpointEvery: number;
   timesteps: TimestepDensity;
 }
 

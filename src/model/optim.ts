@@ -144,7 +144,22 @@ export class Ema {
   }
 }
 
+/** The schedule every trainer's plain-data config holds (pretraining, post-training, perception). */
+export interface TrainSchedule {
+  /** Optimisation steps and samples per step. */
+  steps: number;
+  batch: number;
+  lr: number;
+  warmupSteps: number;
+  /** Final learning rate as a fraction of lr (cosine decay). */
+  minLrFraction: number;
+  weightDecay: number;
+  /** Global gradient-norm clip (0 = off). */
+  clipNorm: number;
+  checkpointEvery: number;
+}
+
 /** The kit's AdamW settings for a run (beta1 0.9, beta2 0.999, eps 1e-8) from its plain-data training config. */
-export function adamwConfig(c: { lr: number; weightDecay: number; clipNorm: number; warmupSteps: number; minLrFraction: number }, totalSteps: number): OptimConfig {
+export function adamwConfig(c: Pick<TrainSchedule, 'lr' | 'weightDecay' | 'clipNorm' | 'warmupSteps' | 'minLrFraction'>, totalSteps: number): OptimConfig {
   return { lr: c.lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: c.weightDecay, clipNorm: c.clipNorm, warmupSteps: c.warmupSteps, totalSteps, minLrFraction: c.minLrFraction };
 }

@@ -12,23 +12,15 @@ import { ModelConfig, validateModelConfig } from './config';
 import { Params, countParams, forward, initParams } from './dit';
 import { ClipPixels, batchInputs } from './inputs';
 import { LoopResult, runLoop } from './loop';
-import { adamwConfig } from './optim';
+import { TrainSchedule, adamwConfig } from './optim';
 import { WorkerPool } from '../repro/parallel';
 import { WorldProfile } from '../repro/profiles';
 import { makeClip } from '../world/clip';
 
 /** Pretraining settings (plain data; the profiles hold one per profile). */
-export interface PretrainConfig {
+export interface PretrainConfig extends TrainSchedule {
   model: ModelConfig;
-  steps: number;
-  batch: number;
-  lr: number;
-  warmupSteps: number;
-  minLrFraction: number;
-  weightDecay: number;
-  clipNorm: number;
   emaDecay: number;
-  checkpointEvery: number;
   timesteps: TimestepDensity;
 }
 

@@ -1,8 +1,9 @@
 /** Perception network settings: architecture and training as plain data, stored in its checkpoint and checked on load. */
+import type { TrainSchedule } from '../model/optim';
 import { getProfile } from '../repro/profiles';
 
 /** Architecture and training settings of the perception network (the kit's stand-in for DWPose, Inception and I3D). */
-export interface PerceptionConfig {
+export interface PerceptionConfig extends TrainSchedule {
   /** Input frame side in pixels (square RGB frames); must equal the world's size. */
   size: number;
   /** Global network: square pixel patch side (tokens = (size / patch)^2), token width, Mixer blocks. */
@@ -18,21 +19,10 @@ export interface PerceptionConfig {
   handDepth: number;
   /** Hand passes at inference: pass 1 crops around the global network's hand centre; each further pass re-runs the crops that re-centring on the previous pass's 21 keypoints moves by 2 px or more. */
   handPasses: number;
-  /** Optimisation steps and frames per step. */
-  steps: number;
-  batch: number;
-  /** Frames rendered per 'pretrain' clip (a step draws batch / framesPerClip clips). */
+  /** Frames rendered per 'pretrain' clip (a step draws batch / framesPerClip clips; batch counts frames). */
   framesPerClip: number;
-  lr: number;
-  warmupSteps: number;
-  /** Final learning rate as a fraction of lr (cosine decay). */
-  minLrFraction: number;
-  weightDecay: number;
-  /** Global gradient-norm clip (0 = off). */
-  clipNorm: number;
   /** EMA decay of the weights (0 = off); the shipped checkpoint holds the EMA weights when on. */
   emaDecay: number;
-  checkpointEvery: number;
   /** Weight of the hand network's loss relative to the global network's. */
   handWeight: number;
   /** Training hand crops are centred on the true hand centre shifted by up to this many pixels in x and y. */
