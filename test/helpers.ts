@@ -1,6 +1,7 @@
 /** Shared test helpers: backend setup and numeric comparison. */
 import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
+import { main } from '../src/cli';
 import { initBackend } from '../src/gpu';
 import { ModelConfig } from '../src/model/config';
 
@@ -28,3 +29,19 @@ export function values(t: tf.Tensor): Float32Array {
 
 /** A tiny model for fast tests. */
 export const TINY: ModelConfig = { height: 16, width: 16, channels: 3, frames: 3, condChannels: 6, patch: 4, dim: 16, depth: 2, heads: 2, mlpRatio: 2, freqDim: 8 };
+
+/** Run the `ipa-kit` CLI in-process, capturing stdout and stderr. */
+export async function cliInProcess(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const w1 = process.stdout.write.bind(process.stdout);
+  const w2 = process.stderr.write.bind(process.stderr);
+  process.stdout.write = ((s: string | Uint8Array) => ((out += String(s)), true)) as typeof process.stdout.write;
+  process.stderr.write = ((s: string | Uint8Array) => ((err += String(s)), true)) as typeof process.stderr.write;
+  try {
+    return { code: await main(args), out, err };
+  } finally {
+    process.stdout.write = w1;
+    process.stderr.write = w2;
+  }
+}

@@ -4,7 +4,6 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { main } from '../src/cli';
 import { frechetDistance } from '../src/eval/frechet';
 import { loadBase } from '../src/model/load';
 import { assertSameConfig, readCheckpointMeta, saveCheckpoint, snapshot } from '../src/model/checkpoint';
@@ -17,7 +16,7 @@ import {
 } from '../src/perception';
 import { WorldProfile } from '../src/repro/profiles';
 import { rng } from '../src/repro/seeds';
-import { useWasm } from './helpers';
+import { cliInProcess as cli, useWasm } from './helpers';
 
 process.env.IPA_QUIET = '1';
 const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'ipa-perception-test-'));
@@ -29,22 +28,6 @@ const TINY: PerceptionConfig = {
   steps: 6, batch: 8, framesPerClip: 2, lr: 3e-3, warmupSteps: 1, minLrFraction: 0.1, weightDecay: 0.01, clipNorm: 1, emaDecay: 0.5, checkpointEvery: 3,
   handWeight: 1, handJitter: 2, heatmapWeight: 0.5, visibilityWeight: 0.2,
 };
-
-/** Run the CLI in-process, capturing stdout and stderr. */
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const w1 = process.stdout.write.bind(process.stdout);
-  const w2 = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string | Uint8Array) => ((out += String(s)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string | Uint8Array) => ((err += String(s)), true)) as typeof process.stderr.write;
-  try {
-    return { code: await main(args), out, err };
-  } finally {
-    process.stdout.write = w1;
-    process.stderr.write = w2;
-  }
-}
 
 /** Every value of every weight of two networks, by name. */
 function weightsOf(p: Perception): Record<string, number[]> {

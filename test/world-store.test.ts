@@ -4,32 +4,16 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { main } from '../src/cli';
 import { DataError } from '../src/repro/files';
 import { PROFILES, SPLITS, SplitName } from '../src/repro/profiles';
 import {
   World, benchWorldBuild, buildWorld, getClip, handBoxStats, identityId, loadWorld, makeClip, makeIdentity, makeMotion, motionId,
   motionSpeedStats, worldFileName, clipDifficulty,
 } from '../src/world';
+import { cliInProcess as cli } from './helpers';
 
 const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'ipa-world-test-'));
 process.env.IPA_QUIET = '1';
-
-/** Run the CLI in-process, capturing stdout and stderr. */
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const w1 = process.stdout.write.bind(process.stdout);
-  const w2 = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string | Uint8Array) => ((out += String(s)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string | Uint8Array) => ((err += String(s)), true)) as typeof process.stderr.write;
-  try {
-    return { code: await main(args), out, err };
-  } finally {
-    process.stdout.write = w1;
-    process.stderr.write = w2;
-  }
-}
 
 function filesOf(dir: string): Record<string, Buffer> {
   return Object.fromEntries(fs.readdirSync(dir).sort().map((f) => [f, fs.readFileSync(path.join(dir, f))]));
