@@ -6,12 +6,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { initBackend } from '../gpu/backend';
 import { readCheckpointMeta } from '../model/checkpoint';
-import { generateSplit } from '../model/generate';
 import { clipFeatureFn } from '../perception/detector';
 import { Command, bool, parseArgs, str } from '../repro/args';
 import { UsageError, readJson, writeFileAtomic } from '../repro/files';
 import { SPLITS, SplitName } from '../repro/profiles';
-import { DetectorInfo, detectorStage, referenceStage, worldStage } from '../repro/stages';
+import { DetectorInfo, detectorStage, referenceStage, sampleSplit, worldStage } from '../repro/stages';
 import { STUDY_OPTIONS, Study, studyFromArgs, workersFromArgs } from '../repro/study';
 import { METRICS, MetricRow, methodRows, pairedVsBase } from '../report/results';
 import { writeTable } from '../report/tables';
@@ -64,21 +63,7 @@ export async function evaluateCheckpoint(study: Study, a: EvaluateArgs): Promise
   const baseline = a.baselineDir ? readScores(a.baselineDir) : null;
   if (baseline && baseline.scores.split !== a.split) throw new UsageError(`--baseline ${a.baselineDir} was evaluated on '${baseline.scores.split}', not '${a.split}'`);
   const { world } = worldStage(study);
-  const s = study.profile.sampler;
-  const gens = await generateSplit({
-    world,
-    worldDir: study.paths.world,
-    split: a.split,
-    baseDir: a.checkpoint,
-    adapterDir: a.adapter ?? null,
-    candidates: 1,
-    steps: s.steps,
-    seed: s.seed,
-    batch: s.batch,
-    outDir: path.join(a.outDir, 'gen'),
-    label: `evaluate ${a.split}`,
-    workers: a.workers ?? study.profile.jobs,
-  });
+  const gens = await sampleSplit(study, { baseDir: a.checkpoint, adapterDir: a.adapter }, a.split, path.join(a.outDir, 'gen'), { label: `evaluate ${a.split}`, workers: a.workers });
   const det: DetectorInfo | null = a.noDetector ? null : await detectorStage(study);
   const scored = scoreGenerations({ gens, split: world.splits[a.split], outDir: path.join(a.outDir, 'scores'), detector: det?.detector, detectorSha256: det?.sha256 });
   const label = a.label ?? path.basename(path.resolve(a.adapter ?? a.checkpoint));
@@ -122,7 +107,7 @@ export async function evaluateCheckpoint(study: Study, a: EvaluateArgs): Promise
     worldSeed: study.worldSeed,
     split: a.split,
     clips: clips.length,
-    sampler: s,
+    sampler: study.profile.sampler,
     bootstrap: { resamples: study.profile.eval.resamples, seed: study.profile.eval.seed, level: 0.95 },
     detectorSha256: det?.sha256 ?? null,
     metrics: summary,

@@ -43,22 +43,41 @@ export function baseStage(study: Study, opts: { stopAfter?: number } = {}): Prom
 
 export const workPath = (study: Study, ...parts: string[]) => path.join(study.paths.work, ...parts);
 
-/** Stage 2a: candidates of the base model for every `train` input. */
-export function candidatesStage(study: Study, base: BaseInfo, opts: { workers?: number } = {}): Promise<Generations> {
+/**
+ * Videos of a model (the base, or base + adapter) for every clip of a split with the profile's sampler, in
+ * `outDir`; stored videos of the same weights, world and settings are reused.
+ */
+export function sampleSplit(
+  study: Study,
+  model: { baseDir: string; adapterDir?: string | null },
+  split: SplitName,
+  outDir: string,
+  opts: { candidates?: number; label?: string; workers?: number } = {},
+): Promise<Generations> {
   const { world } = worldStage(study);
   const s = study.profile.sampler;
   return generateSplit({
     world,
     worldDir: study.paths.world,
-    split: 'train',
-    baseDir: base.dir,
-    candidates: study.profile.selection.candidatesPerInput,
+    split,
+    baseDir: model.baseDir,
+    adapterDir: model.adapterDir ?? null,
+    candidates: opts.candidates ?? 1,
     steps: s.steps,
     seed: s.seed,
     batch: s.batch,
-    outDir: workPath(study, 'candidates'),
-    label: 'candidates',
+    outDir,
+    label: opts.label,
     workers: opts.workers ?? study.profile.jobs,
+  });
+}
+
+/** Stage 2a: candidates of the base model for every `train` input. */
+export function candidatesStage(study: Study, base: BaseInfo, opts: { workers?: number } = {}): Promise<Generations> {
+  return sampleSplit(study, { baseDir: base.dir }, 'train', workPath(study, 'candidates'), {
+    candidates: study.profile.selection.candidatesPerInput,
+    label: 'candidates',
+    workers: opts.workers,
   });
 }
 
@@ -71,24 +90,10 @@ export async function evaluateStage(
   opts: { workers?: number } = {},
 ): Promise<Record<string, ScoredSplit>> {
   const { world } = worldStage(study);
-  const s = study.profile.sampler;
   const out: Record<string, ScoredSplit> = {};
   for (const split of splits) {
     const dir = workPath(study, 'models', model.label, split);
-    const gens = await generateSplit({
-      world,
-      worldDir: study.paths.world,
-      split,
-      baseDir: model.baseDir,
-      adapterDir: model.adapterDir ?? null,
-      candidates: 1,
-      steps: s.steps,
-      seed: s.seed,
-      batch: s.batch,
-      outDir: path.join(dir, 'gen'),
-      label: `${model.label} ${split}`,
-      workers: opts.workers ?? study.profile.jobs,
-    });
+    const gens = await sampleSplit(study, model, split, path.join(dir, 'gen'), { label: `${model.label} ${split}`, workers: opts.workers });
     out[split] = scoreGenerations({ gens, split: world.splits[split], outDir: path.join(dir, 'scores'), detector: detector?.detector, detectorSha256: detector?.sha256 });
   }
   return out;
@@ -228,11 +233,7 @@ export function readJudgments(study: Study): VideoJudgment[] {
  */
 export async function judgeCalibration(study: Study, base: BaseInfo, detector: DetectorInfo): Promise<{ quantile: number; ssimHand: number; psnrHand: number; keypointErrorPx: number }[]> {
   const { world } = worldStage(study);
-  const s = study.profile.sampler;
-  const gens = await generateSplit({
-    world, worldDir: study.paths.world, split: 'val', baseDir: base.dir, candidates: 1, steps: s.steps, seed: s.seed, batch: s.batch,
-    outDir: workPath(study, 'models', 'base', 'val', 'gen'), label: 'base val', workers: study.profile.jobs,
-  });
+  const gens = await sampleSplit(study, { baseDir: base.dir }, 'val', workPath(study, 'models', 'base', 'val', 'gen'), { label: 'base val' });
   const ev = candidateEvidence(gens, world.splits.val, detector.detector);
   const ssim: number[] = [];
   const psnr: number[] = [];
