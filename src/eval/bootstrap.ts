@@ -71,7 +71,8 @@ function checkOptions(opts: BootstrapOptions): { resamples: number; level: numbe
   return { resamples, level };
 }
 
-function interval(estimate: number, stats: Float64Array, n: number, level: number): Interval {
+/** The percentile interval of bootstrap statistics around an estimate (sorts `stats` in place). */
+export function percentileInterval(estimate: number, stats: Float64Array, n: number, level: number): Interval {
   stats.sort();
   return {
     mean: estimate,
@@ -102,7 +103,7 @@ export function bootstrapCI(values: ArrayLike<number>, opts: BootstrapOptions): 
     for (let i = 0; i < n; i++) sample[i] = values[r.int(n)];
     stats[b] = stat(sample);
   }
-  return interval(stat(Float64Array.from(values)), stats, n, level);
+  return percentileInterval(stat(Float64Array.from(values)), stats, n, level);
 }
 
 /** Paired interval of statistic(a) - statistic(b) for two methods on the same inputs (a[i], b[i] on input i). */
@@ -128,7 +129,7 @@ export function pairedBootstrapCI(a: ArrayLike<number>, b: ArrayLike<number>, op
   }
   const meanA = stat(Float64Array.from(a));
   const meanB = stat(Float64Array.from(b));
-  return { ...interval(meanA - meanB, stats, n, level), meanA, meanB };
+  return { ...percentileInterval(meanA - meanB, stats, n, level), meanA, meanB };
 }
 
 export interface SeedBootstrapOptions extends Omit<BootstrapOptions, 'statistic'> {
@@ -160,5 +161,5 @@ export function meanCI(values: readonly ArrayLike<number>[], opts: SeedBootstrap
     stats[k] = total / (S * n);
   }
   const seedMeans = values.map((v) => sampleMean(v));
-  return { ...interval(sampleMean(seedMeans), stats, S * n, level), seeds: S, clips: n, seedMeans };
+  return { ...percentileInterval(sampleMean(seedMeans), stats, S * n, level), seeds: S, clips: n, seedMeans };
 }

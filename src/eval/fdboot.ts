@@ -5,7 +5,7 @@
  * outer products are precomputed (multiplied by the reference's square root), so a resample costs O(clips * dim^2)
  * plus one symmetric eigenvalue problem.
  */
-import { Interval, quantileSorted } from './bootstrap';
+import { Interval, MIN_RESAMPLES, percentileInterval } from './bootstrap';
 import { FeatureStats, sqrtPsd } from './frechet';
 import { symmetricEigenvalues } from './eigen';
 import { rng } from '../repro/seeds';
@@ -170,7 +170,7 @@ export function frechetCI(perSeed: Float32Array[], clips: number, rowsPerClip: n
   if (perSeed.length === 0) throw new Error('frechetCI: no feature sets');
   const resamples = opts.resamples ?? 1000;
   const level = opts.level ?? 0.95;
-  if (!Number.isInteger(resamples) || resamples < 1000) throw new Error(`frechetCI: resamples must be an integer >= 1000, got ${resamples}`);
+  if (!Number.isInteger(resamples) || resamples < MIN_RESAMPLES) throw new Error(`frechetCI: resamples must be an integer >= ${MIN_RESAMPLES}, got ${resamples}`);
   if (reference.dim !== dim) throw new Error(`frechetCI: reference has dim ${reference.dim}, features have ${dim}`);
   const R = sqrtPsd(Float64Array.from(reference.cov), dim);
   let refTrace = 0;
@@ -194,9 +194,7 @@ export function frechetCI(perSeed: Float32Array[], clips: number, rowsPerClip: n
   let bootMean = 0;
   for (const v of stats) bootMean += v / resamples;
   const bias = bootMean - point;
-  const sorted = Float64Array.from(stats).sort();
-  const a = (1 - level) / 2;
-  const low = Math.max(0, quantileSorted(sorted, a) - bias);
-  const high = Math.max(low, quantileSorted(sorted, 1 - a) - bias);
-  return { mean: point, low, high, n: clips * perSeed.length, level, resamples };
+  const raw = percentileInterval(point, stats, clips * perSeed.length, level);
+  const low = Math.max(0, raw.low - bias);
+  return { ...raw, low, high: Math.max(low, raw.high - bias) };
 }
