@@ -1,10 +1,10 @@
 /**
- * The `ipa-kit` command line. Each command lives beside its stage (`src/<stage>/command.ts`) and is registered in
- * `src/commands.ts`. Bad input (unknown command, profile, backend, option; missing or malformed files) exits with
+ * The `ipa-kit` command line. Each command lives in `src/commands/<name>.ts` and is registered in
+ * `src/commands/index.ts`. Bad input (unknown command, profile, backend, option; missing or malformed files) exits with
  * code 2 and one line naming the problem; other failures exit 1 with the error message.
  */
 import { BackendError } from './gpu';
-import { DataError, UsageError } from './repro/files';
+import { DataError, UsageError } from './core/files';
 import { COMMANDS } from './commands';
 
 function usage(): string {

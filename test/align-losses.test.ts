@@ -2,7 +2,7 @@ import { before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { flowDpoLoss, flowMatchingLoss, haloError, haloWeight, ipaLoss } from '../src/align/losses';
-import { rng } from '../src/repro/seeds';
+import { rng } from '../src/core/seeds';
 import { assertClose, useWasm, values } from './helpers';
 
 const softplus = (x: number) => Math.log1p(Math.exp(x));

@@ -7,10 +7,10 @@ import * as tf from '@tensorflow/tfjs';
 import { AlignConfig, AlignSample, alignTrain } from '../src/align/trainer';
 import { handMaskOnGrid } from '../src/align/masks';
 import { initParams } from '../src/model/dit';
-import { saveCheckpoint, snapshot } from '../src/model/checkpoint';
+import { saveCheckpoint, snapshot } from '../src/train/checkpoint';
 import { loadModel } from '../src/model/load';
-import { readStepLog } from '../src/model/loop';
-import { rng } from '../src/repro/seeds';
+import { readStepLog } from '../src/train/loop';
+import { rng } from '../src/core/seeds';
 import { TINY, useWasm } from './helpers';
 
 function randomBytes(n: number, seed: number): Uint8Array {

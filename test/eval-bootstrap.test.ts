@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { bootstrapCI, meanCI, pairedBootstrapCI, quantileSorted } from '../src';
-import { rng } from '../src/repro/seeds';
+import { rng } from '../src/core/seeds';
 
 const normals = (n: number, seed: number, mean = 0, sd = 1) => Array.from(rng(seed, 'test', 'bootstrap-data').normals(n), (v) => mean + sd * v);
 

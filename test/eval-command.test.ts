@@ -4,12 +4,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { evaluateCheckpoint } from '../src/eval/command';
+import { evaluateCheckpoint } from '../src/commands/evaluate';
 import { initParams } from '../src/model/dit';
-import { saveCheckpoint, snapshot } from '../src/model/checkpoint';
+import { saveCheckpoint, snapshot } from '../src/train/checkpoint';
 import { ModelConfig } from '../src/model/config';
-import { openStudy } from '../src/repro/study';
-import { UsageError } from '../src/repro/files';
+import { openStudy } from '../src/study/study';
+import { UsageError } from '../src/core/files';
 import { useWasm } from './helpers';
 
 const SMALL: ModelConfig = { height: 64, width: 64, channels: 3, frames: 9, condChannels: 6, patch: 16, dim: 16, depth: 1, heads: 1, mlpRatio: 2, freqDim: 8 };

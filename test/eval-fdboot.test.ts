@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import { frechetCI } from '../src/eval/fdboot';
 import { featureStats, frechetDistance } from '../src/eval/frechet';
 import { symmetricEigen, symmetricEigenvalues } from '../src/eval/eigen';
-import { rng } from '../src/repro/seeds';
+import { rng } from '../src/core/seeds';
 
 function feats(n: number, dim: number, seed: number, shift = 0, scale = 1): Float32Array {
   const r = rng(seed, 'fd');

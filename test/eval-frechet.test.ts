@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { featureStats, FeatureStats, frechetDistance, frechetFromStats, symmetricEigen } from '../src';
-import { rng } from '../src/repro/seeds';
+import { rng } from '../src/core/seeds';
 
 function randomSymmetric(n: number, seed: number): Float64Array {
   const r = rng(seed, 'test', 'sym');

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { bodyMask, Box, checkBox, clipBox, clipHandMetrics, psnr, regionPsnr, regionSsim, ssim, ssimMap, ssimMapOf } from '../src';
-import { rng } from '../src/repro/seeds';
+import { rng } from '../src/core/seeds';
 
 const H = 32;
 const W = 32;

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { gaussianWindow, ImageArray, psnr, ssim, ssimFromMap, ssimMap, SSIM_K1, SSIM_K2 } from '../src';
-import { rng } from '../src/repro/seeds';
+import { rng } from '../src/core/seeds';
 
 const C1 = SSIM_K1 ** 2;
 const C2 = SSIM_K2 ** 2;

@@ -4,12 +4,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { generateSplit } from '../src/model/generate';
+import { generateSplit } from '../src/model/sample-split';
 import { initParams } from '../src/model/dit';
-import { saveCheckpoint, snapshot } from '../src/model/checkpoint';
+import { saveCheckpoint, snapshot } from '../src/train/checkpoint';
 import { ModelConfig } from '../src/model/config';
 import { buildWorld, loadWorld } from '../src/world/store';
-import { rng } from '../src/repro/seeds';
+import { rng } from '../src/core/seeds';
 import { useWasm } from './helpers';
 
 /** A tiny model on the smoke world's 64x64 frames (patch 16 keeps it fast). */

@@ -4,8 +4,8 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { CellOutput, Notebook } from '../src/repro/nbformat';
-import { joinText } from '../src/repro/nbformat';
+import type { CellOutput, Notebook } from '../src/notebook/nbformat';
+import { joinText } from '../src/notebook/nbformat';
 
 /** The checkout (tests run from build/test/). */
 export const ROOT = path.resolve(__dirname, '..', '..');

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { decodeMessage, encodeMessage, makeMessage, signFrames } from '../src/repro/jupyter';
+import { decodeMessage, encodeMessage, makeMessage, signFrames } from '../src/notebook/protocol';
 import {
   KERNEL_DISPLAY_NAME,
   KERNEL_NAME,
@@ -13,7 +13,7 @@ import {
   kernelSpec,
   kernelSpecDir,
   kernelSpecState,
-} from '../src/repro/kernel';
+} from '../src/notebook/kernel';
 import { ROOT, cli, tmpDir } from './kernel-helpers';
 
 describe('kernelspec', () => {
@@ -21,7 +21,7 @@ describe('kernelspec', () => {
     const spec = kernelSpec();
     assert.equal(spec.display_name, 'ipa-kit (TypeScript)');
     assert.equal(spec.language, 'typescript');
-    assert.deepEqual(spec.argv, [process.execPath, path.join(ROOT, 'dist', 'repro', 'kernel-main.js'), '{connection_file}']);
+    assert.deepEqual(spec.argv, [process.execPath, path.join(ROOT, 'dist', 'notebook', 'kernel-main.js'), '{connection_file}']);
     assert.ok(!spec.argv.some((a) => /python/i.test(a)));
     assert.equal(kernelLauncherPath(), spec.argv[1]);
   });

@@ -4,10 +4,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { LoopSpec, readStepLog, runLoop } from '../src/model/loop';
-import { readCheckpointMeta, readTensorFile } from '../src/model/checkpoint';
+import { LoopSpec, readStepLog, runLoop } from '../src/train/loop';
+import { readCheckpointMeta, readTensorFile } from '../src/train/checkpoint';
 import { DEFAULT_MODEL } from '../src/model/config';
-import { rng } from '../src/repro/seeds';
+import { rng } from '../src/core/seeds';
 import { useWasm } from './helpers';
 
 /** A toy regression problem whose batches are drawn from step-keyed streams, like the real trainers. */

@@ -7,9 +7,9 @@ import * as tf from '@tensorflow/tfjs';
 import { ModelConfig } from '../src/model/config';
 import { X_PRED_T_MIN, forward, initParams, patchify, qkvNames, unpatchify } from '../src/model/dit';
 import { createLora, loraVariables, mergeLora, unmergeLora } from '../src/model/lora';
-import { assertSameConfig, paramsFromDict, readCheckpointMeta, readTensorFile, saveCheckpoint, snapshot } from '../src/model/checkpoint';
+import { assertSameConfig, paramsFromDict, readCheckpointMeta, readTensorFile, saveCheckpoint, snapshot } from '../src/train/checkpoint';
 import { eulerSample } from '../src/flow/sampler';
-import { rng } from '../src/repro/seeds';
+import { rng } from '../src/core/seeds';
 import { TINY, assertClose, useWasm, values } from './helpers';
 
 

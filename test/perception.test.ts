@@ -6,16 +6,16 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { frechetDistance } from '../src/eval/frechet';
 import { loadBase } from '../src/model/load';
-import { assertSameConfig, readCheckpointMeta, saveCheckpoint, snapshot } from '../src/model/checkpoint';
+import { assertSameConfig, readCheckpointMeta, saveCheckpoint, snapshot } from '../src/train/checkpoint';
 import { DEFAULT_MODEL } from '../src/model/config';
-import { AdamW } from '../src/model/optim';
+import { AdamW } from '../src/train/optim';
 import {
   PerceptionConfig, Perception, clipFeatures, disposePerception, featureDim, globalForward, handCropAt, handCropRows, handForward, handTokens,
   initPerceptionParams, loadPerception, patchRows, perceive, perceptionAccuracy, perceptionFromWeights, perceptionLoss, perceptionTokens,
   renderSplit, toCropX, fromCropX, trainPerception, trainingBatch, validatePerceptionConfig,
 } from '../src/perception';
-import { WorldProfile } from '../src/repro/profiles';
-import { rng } from '../src/repro/seeds';
+import { WorldProfile } from '../src/study/profiles';
+import { rng } from '../src/core/seeds';
 import { cliInProcess as cli, useWasm } from './helpers';
 
 process.env.IPA_QUIET = '1';

@@ -3,11 +3,11 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { pretrain, PretrainConfig } from '../src/model/train';
-import { readCheckpointMeta, readTensorFile } from '../src/model/checkpoint';
+import { pretrain, PretrainConfig } from '../src/model/pretrain';
+import { readCheckpointMeta, readTensorFile } from '../src/train/checkpoint';
 import { ModelConfig } from '../src/model/config';
 import { makeClip } from '../src/world/clip';
-import { getProfile } from '../src/repro/profiles';
+import { getProfile } from '../src/study/profiles';
 import { useWasm } from './helpers';
 
 const SMALL: ModelConfig = { height: 64, width: 64, channels: 3, frames: 9, condChannels: 6, patch: 16, dim: 16, depth: 1, heads: 1, mlpRatio: 2, freqDim: 8 };

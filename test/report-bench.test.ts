@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { blockFlops, MATMUL_BENCHES } from '../src/gpu/bench';
-import { formatBenchTable, median, registerBench, runBenches, summarize } from '../src/repro/bench';
+import { formatBenchTable, median, registerBench, runBenches, summarize } from '../src/gpu/bench-harness';
 import { cli } from './kernel-helpers';
 
 describe('bench registry', () => {

@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { renderVegaLite, saveFigure } from '../src/report/figures';
-import { displayBundle, inKernel, plotlyHtml, show, showPlotly } from '../src/report/notebook';
+import { displayBundle, inKernel, plotlyHtml, show, showPlotly } from '../src/notebook/display';
 import { formatCell, tableToCsv, tableToHtml, tableToMarkdown, writeTable } from '../src/report/tables';
 import { tmpDir } from './kernel-helpers';
 

@@ -2,14 +2,14 @@ import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { notebookContext } from '../src/repro/context';
-import { ENVIRONMENT_BEGIN, ENVIRONMENT_END, captureEnvironment, formatEnvironmentMarkdown, updateEnvironmentFile } from '../src/repro/environment';
-import { manifestFileName } from '../src/repro/manifest';
-import { OutputCollector, readNotebook, serializeNotebook, splitLines, stripOutputs } from '../src/repro/nbformat';
-import type { JupyterMessage } from '../src/repro/jupyter';
-import { PIPELINE, pipelineFor } from '../src/repro/reproduce';
-import { errorHeadline } from '../src/repro/runner';
-import { Progress } from '../src/repro/progress';
+import { notebookContext } from '../src/study/context';
+import { ENVIRONMENT_BEGIN, ENVIRONMENT_END, captureEnvironment, formatEnvironmentMarkdown, updateEnvironmentFile } from '../src/study/environment';
+import { manifestFileName } from '../src/study/manifest';
+import { OutputCollector, readNotebook, serializeNotebook, splitLines, stripOutputs } from '../src/notebook/nbformat';
+import type { JupyterMessage } from '../src/notebook/protocol';
+import { PIPELINE, pipelineFor } from '../src/study/reproduce';
+import { errorHeadline } from '../src/notebook/runner';
+import { Progress } from '../src/core/progress';
 import { ROOT, tmpDir } from './kernel-helpers';
 
 function msg(type: string, content: Record<string, unknown>): JupyterMessage {

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ENVIRONMENT_BEGIN, ENVIRONMENT_END } from '../src/repro/environment';
+import { ENVIRONMENT_BEGIN, ENVIRONMENT_END } from '../src/study/environment';
 import { FIXTURES, cli, newMarker, notebookOutputs, readNb, tmpDir, waitNoMarker } from './kernel-helpers';
 
 const fixture = (name: string) => path.join(FIXTURES, name);

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { checkThresholds, clipHandMetrics, flipJudgments, handEvidence, handKeypointMetrics, judgeVideo, judgeVideos, KEYPOINT_COUNT, verdictOf, VideoJudgment } from '../src';
-import { rng } from '../src/repro/seeds';
+import { rng } from '../src/core/seeds';
 
 const F = 4;
 const H = 48;

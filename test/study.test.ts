@@ -3,15 +3,15 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { mainJobName, shardJobs, studyJobs, sweepPoints } from '../src/align/jobs';
+import { mainJobName, shardJobs, studyJobs, sweepPoints } from '../src/study/jobs';
 import { ClipScores } from '../src/eval/evaluate';
-import { SCORES_FORMAT, ScoredSplit } from '../src/eval/stage';
-import { getProfile } from '../src/repro/profiles';
-import { openStudy, studyPaths } from '../src/repro/study';
+import { SCORES_FORMAT, ScoredSplit } from '../src/eval/score';
+import { getProfile } from '../src/study/profiles';
+import { openStudy, studyPaths } from '../src/study/study';
 import { METRICS, ResultInputs, mainTable, methodRows, pairedDifference, wideTable } from '../src/report/results';
 import { casesChart, curveChart, metricChart, sweepChart } from '../src/report/charts';
 import { renderVegaLite } from '../src/report/figures';
-import { rng } from '../src/repro/seeds';
+import { rng } from '../src/core/seeds';
 
 function scores(split: string, values: (i: number) => Partial<ClipScores>, n = 30): ScoredSplit {
   const clips: ClipScores[] = Array.from({ length: n }, (_, i) => ({

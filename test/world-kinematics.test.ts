@@ -1,7 +1,7 @@
 /** World skeleton, kinematics and motions: bone lengths, joint limits, smoothness, difficulty, determinism of clips. */
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { PROFILES, SplitName, WorldProfile } from '../src/repro/profiles';
+import { PROFILES, SplitName, WorldProfile } from '../src/study/profiles';
 import {
   BODY_RANGE, Clip, ClipSplit, HAND_KEYPOINTS, HandSide, JOINT_LIMITS, KEYPOINT_DIMS, LEFT, LEFT_HAND_RANGE, NUM_KEYPOINTS, RIGHT,
   RIGHT_HAND_RANGE, HAND_GEOMETRY, handStart, makeClip, mirror, skeletonBones, wrapAngle,

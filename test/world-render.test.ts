@@ -1,11 +1,12 @@
 /** World rendering: masks are the hands' share of the final pixels, boxes contain them, hands are big enough, pose maps. */
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { PROFILES, WorldProfile } from '../src/repro/profiles';
+import { PROFILES, WorldProfile } from '../src/study/profiles';
 import {
   Canvas, Clip, ClipSplit, FPS, OPENPOSE_COLORS, RGB, clipDifficulty, identityId, makeClip, makeIdentity, makeMotion, motionId, poseAt,
-  renderFrame, renderPoseMap, clipStrip, Polygon, Capsule, Ellipse,
+  renderFrame, renderPoseMap, Polygon, Capsule, Ellipse,
 } from '../src/world';
+import { clipStrip } from '../src/report/strip';
 
 const WORLD: WorldProfile = PROFILES.paper.world;
 const S = WORLD.size;

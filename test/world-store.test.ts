@@ -4,8 +4,8 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DataError } from '../src/repro/files';
-import { PROFILES, SPLITS, SplitName } from '../src/repro/profiles';
+import { DataError } from '../src/core/files';
+import { PROFILES, SPLITS, SplitName } from '../src/study/profiles';
 import {
   World, benchWorldBuild, buildWorld, getClip, handBoxStats, identityId, loadWorld, makeClip, makeIdentity, makeMotion, motionId,
   motionSpeedStats, worldFileName, clipDifficulty,

@@ -10,14 +10,14 @@
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { TimestepDensity, batchNoise, batchTimesteps, noisy, velocityTarget } from '../flow/rectified';
-import { CheckpointMeta, TensorDict, paramsFromDict, saveCheckpoint, snapshot } from '../model/checkpoint';
+import { CheckpointMeta, TensorDict, paramsFromDict, saveCheckpoint, snapshot } from '../train/checkpoint';
 import { ModelConfig } from '../model/config';
 import { LoraSet, Params, forward } from '../model/dit';
 import { ClipPixels, batchInputs } from '../model/inputs';
 import { LoraConfig, createLora, disposeLora, loraVariables } from '../model/lora';
-import { LoopResult, runLoop } from '../model/loop';
-import { TrainSchedule, adamwConfig } from '../model/optim';
-import { rng } from '../repro/seeds';
+import { LoopResult, runLoop } from '../train/loop';
+import { TrainSchedule, adamwConfig } from '../train/optim';
+import { rng } from '../core/seeds';
 import { MaskGrid } from './masks';
 import { flowDpoLoss, flowMatchingLoss, ipaLoss } from './losses';
 

@@ -15,7 +15,7 @@
  *   conditional on these seeds. With a single seed both schemes equal the plain clip bootstrap.
  */
 import { checkFiniteValues, checkInt, checkRange } from './check';
-import { rng } from '../repro/seeds';
+import { rng } from '../core/seeds';
 
 /** The default and minimum number of bootstrap resamples. */
 export const MIN_RESAMPLES = 1000;

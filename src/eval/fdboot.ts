@@ -8,7 +8,7 @@
 import { Interval, MIN_RESAMPLES, percentileInterval } from './bootstrap';
 import { FeatureStats, sqrtPsd } from './frechet';
 import { symmetricEigenvalues } from './eigen';
-import { rng } from '../repro/seeds';
+import { rng } from '../core/seeds';
 
 /**
  * Per-clip statistics, already multiplied by R = S_ref^(1/2): r_i = R s_i and Q_i = R O_i R, where s_i and O_i are

@@ -3,7 +3,7 @@
  *   Z_t = (1 - t) x0 + t eps,   target velocity v = eps - x0,   dZ/dt = v.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Rng, rng } from '../repro/seeds';
+import { Rng, rng } from '../core/seeds';
 
 /** How training timesteps are drawn: uniform on (0, 1) (the paper), or logit-normal (SD3's density). */
 export type TimestepDensity = { kind: 'uniform' } | { kind: 'logit-normal'; mean: number; std: number };

@@ -5,7 +5,7 @@
  * `setMatmulRouting('plain')`). FLOPs count the matrix products only (2*M*K*N each).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { BenchContext, BenchDefinition, BenchMeasurement } from '../repro/bench';
+import type { BenchContext, BenchDefinition, BenchMeasurement } from './bench-harness';
 import { attention, linear, matmul, setMatmulRouting } from './ops';
 
 const VARIANTS = ['plain', 'fast'] as const;

@@ -16,7 +16,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { attention, linear } from '../gpu';
-import { ParamSpec, initFromSpecs } from './init';
+import { ParamSpec, initFromSpecs } from '../train/init';
 import { ModelConfig, tokensPerFrame, validateModelConfig } from './config';
 
 /** Lower clamp of t in the x0 -> velocity conversion (JiT's 0.05). */

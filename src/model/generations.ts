@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DataError, readJson, sha256, writeDirAtomic, writeFileAtomic } from '../repro/files';
+import { DataError, readJson, sha256, writeDirAtomic, writeFileAtomic } from '../core/files';
 
 export const GENERATIONS_FORMAT = 'ipa-kit-generations/1';
 

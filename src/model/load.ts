@@ -5,8 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { variableFrom } from '../gpu';
-import { DataError } from '../repro/files';
-import { CheckpointMeta, TensorDict, assertSameConfig, assignInto, paramsFromDict, readCheckpointMeta, readTensorFile } from './checkpoint';
+import { DataError } from '../core/files';
+import { CheckpointMeta, TensorDict, assertSameConfig, assignInto, paramsFromDict, readCheckpointMeta, readTensorFile } from '../train/checkpoint';
 import { ModelConfig } from './config';
 import { LoraSet, Params } from './dit';
 import { mergeLora } from './lora';

@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { variableFrom } from '../gpu';
-import { rng } from '../repro/seeds';
+import { rng } from '../core/seeds';
 import { ModelConfig } from './config';
 import { LoraSet, Params, qkvNames } from './dit';
 

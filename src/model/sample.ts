@@ -5,8 +5,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { eulerSample } from '../flow/sampler';
 import { gaussianNoise } from '../flow/rectified';
-import { Progress } from '../repro/progress';
-import { rng } from '../repro/seeds';
+import { Progress } from '../core/progress';
+import { rng } from '../core/seeds';
 import { ModelConfig } from './config';
 import { LoraSet, Params, forward } from './dit';
 import { ClipPixels, batchInputs, toUnit, videoToBytes } from './inputs';

@@ -1,6 +1,6 @@
 /** Perception network settings: architecture and training as plain data, stored in its checkpoint and checked on load. */
-import type { TrainSchedule } from '../model/optim';
-import { getProfile } from '../repro/profiles';
+import type { TrainSchedule } from '../train/optim';
+import { getProfile } from '../study/profiles';
 
 /** Architecture and training settings of the perception network (the kit's stand-in for DWPose, Inception and I3D). */
 export interface PerceptionConfig extends TrainSchedule {

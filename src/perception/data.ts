@@ -3,9 +3,9 @@
  * 'pretrain' stream (identities and motions disjoint from every stored split), keyed by step so a resumed run
  * sees the same batches; and whole test splits rendered on the fly (identical to the stored ones).
  */
-import { SplitName, WorldProfile } from '../repro/profiles';
-import { UsageError } from '../repro/files';
-import { rng } from '../repro/seeds';
+import { SplitName, WorldProfile } from '../study/profiles';
+import { UsageError } from '../core/files';
+import { rng } from '../core/seeds';
 import { makeClip } from '../world/clip';
 import { HAND_KEYPOINTS, KEYPOINT_DIMS, NUM_KEYPOINTS, handStart } from '../world/layout';
 import { SplitData } from '../world/store';

@@ -12,5 +12,3 @@ export {
   type TrainPerceptionArgs, type TrainPerceptionResult, type PerceptionTrainMetrics, type PerceptionEvalSplit,
   PERCEPTION_EVAL_SPLITS, trainPerception, perceptionDataId,
 } from './train';
-export { perceptionCommand, defaultPerceptionDir, accuracyRows } from './command';
-export { PERCEPTION_BENCHES } from './bench';

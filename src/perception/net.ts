@@ -19,7 +19,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { linear } from '../gpu';
-import { ParamSpec, initFromSpecs } from '../model/init';
+import { ParamSpec, initFromSpecs } from '../train/init';
 import { BODY_KEYPOINTS, HAND_KEYPOINTS } from '../world/layout';
 import { PerceptionConfig, handTokens, perceptionTokens, validatePerceptionConfig } from './config';
 

@@ -7,11 +7,11 @@
 import * as path from 'node:path';
 import * as fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
-import { readCheckpointMeta, saveCheckpoint, snapshot } from '../model/checkpoint';
-import { runLoop } from '../model/loop';
-import { adamwConfig } from '../model/optim';
-import { DataError } from '../repro/files';
-import { SplitName, WorldProfile } from '../repro/profiles';
+import { readCheckpointMeta, saveCheckpoint, snapshot } from '../train/checkpoint';
+import { runLoop } from '../train/loop';
+import { adamwConfig } from '../train/optim';
+import { DataError } from '../core/files';
+import { SplitName, WorldProfile } from '../study/profiles';
 import { validateWorld } from '../world/clip';
 import { PerceptionAccuracy, perceptionAccuracy } from './accuracy';
 import { PerceptionConfig, validatePerceptionConfig } from './config';

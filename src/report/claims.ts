@@ -5,7 +5,7 @@
  * beyond it the other way, and is "not detected" otherwise (an interval that only excludes zero by rounding-size
  * amounts is not an effect). Nothing here is typed in: every number comes from the tables.
  */
-import { readPositives } from '../select/stage';
+import { readPositives } from '../select/positives';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MetricRow, ResultInputs, SweepRow, pairedDifference } from './results';

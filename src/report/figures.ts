@@ -4,7 +4,7 @@
  */
 import * as path from 'node:path';
 import sharp from 'sharp';
-import { writeFileAtomic } from '../repro/files';
+import { writeFileAtomic } from '../core/files';
 
 /** A vega-lite specification (https://vega.github.io/vega-lite/docs/spec.html) as plain JSON. */
 export type VegaLiteSpec = Record<string, unknown>;

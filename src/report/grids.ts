@@ -4,7 +4,7 @@
  * SVG (embedded PNG tiles + text labels) and rasterised to PNG.
  */
 import * as path from 'node:path';
-import { writeFileAtomic } from '../repro/files';
+import { writeFileAtomic } from '../core/files';
 import { encodePng, upscaleNearest } from './media';
 
 export interface GridRow {

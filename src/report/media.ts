@@ -3,7 +3,7 @@
  * upscaling for viewing small frames.
  */
 import type { Sharp, SharpOptions } from 'sharp';
-import { writeFileAtomic } from '../repro/files';
+import { writeFileAtomic } from '../core/files';
 
 /** sharp, loaded on first use so that importing the kit does not load its native library. */
 async function sharpOf(input: Buffer, options: SharpOptions): Promise<Sharp> {

@@ -13,16 +13,16 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AlignJob, mainJobName, studyJobs, sweepPoints } from '../align/jobs';
-import { JobResult } from '../align/stage';
+import { AlignJob, mainJobName, studyJobs, sweepPoints } from '../study/jobs';
+import { JobResult } from '../align/run';
 import { Interval, meanCI, pairedBootstrapCI } from '../eval/bootstrap';
 import { ClipScores } from '../eval/evaluate';
 import { frechetCI } from '../eval/fdboot';
 import { FeatureStats } from '../eval/frechet';
-import { ScoredSplit, SplitScores } from '../eval/stage';
-import { StepRecord, readStepLog } from '../model/loop';
-import { DataError, readJson, sha256 } from '../repro/files';
-import { Study } from '../repro/study';
+import { ScoredSplit, SplitScores } from '../eval/score';
+import { StepRecord, readStepLog } from '../train/loop';
+import { DataError, readJson, sha256 } from '../core/files';
+import { Study } from '../study/study';
 
 /** One row of the long-form main table (results/tables/main.csv). */
 export interface MetricRow {

@@ -3,7 +3,7 @@
  * reading. The kit only reads tables (arquero is ESM: notebooks import it themselves; `src/` passes plain rows).
  */
 import * as path from 'node:path';
-import { writeFileAtomic } from '../repro/files';
+import { writeFileAtomic } from '../core/files';
 
 /** The part of an arquero 7 table the kit uses (any `aq.table(...)` result fits). */
 export interface ArqueroTable {

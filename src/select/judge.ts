@@ -12,7 +12,7 @@
 import { checkRange } from '../eval/check';
 import type { HandKeypointMetrics } from '../eval/keypoints';
 import type { ClipHandMetrics } from '../eval/regions';
-import { rng } from '../repro/seeds';
+import { rng } from '../core/seeds';
 
 /** Thresholds of the hand judge (plain data; the profile holds them). At least one must be set. */
 export interface JudgeThresholds {

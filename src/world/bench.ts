@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { removeTree } from '../repro/files';
+import { removeTree } from '../core/files';
 import { buildWorld } from './store';
 
 /** Seconds to build the world of a profile from scratch, with the clips and images (reference + frames) it made. */

@@ -3,7 +3,7 @@
  * pattern, background). Identities are drawn from the stream `rng(worldSeed, 'identity', id)`, so the same id always
  * gives the same character and ids never collide across splits.
  */
-import { Rng, rng } from '../repro/seeds';
+import { Rng, rng } from '../core/seeds';
 import { RGB } from './raster';
 import { Proportions } from './skeleton';
 

@@ -5,8 +5,8 @@
  * Identity and motion ids are disjoint by construction: each split owns its own block of ids, and the streamed
  * 'pretrain' split owns blocks above every stored split's.
  */
-import { DEFAULT_HARD_SHARE, SPLITS, SplitName, WorldProfile } from '../repro/profiles';
-import { UsageError } from '../repro/files';
+import { DEFAULT_HARD_SHARE, SPLITS, SplitName, WorldProfile } from '../study/profiles';
+import { UsageError } from '../core/files';
 import { makeIdentity } from './character';
 import { KEYPOINT_DIMS, NUM_KEYPOINTS } from './layout';
 import { Difficulty, FPS, MotionFamily, makeMotion, poseAt } from './motion';

@@ -11,6 +11,4 @@ export {
   buildWorld, loadWorld, getClip, defaultWorldDir, worldFileName,
 } from './store';
 export { HandBoxRow, MotionSpeedRow, handBoxStats, motionSpeedStats } from './stats';
-export { RgbImage, StripOptions, clipStrip, overlayHands } from './strip';
 export { benchWorldBuild } from './bench';
-export { worldCommand } from './command';

@@ -7,7 +7,7 @@
  * following smooth targets (two-bone IK for the arms). Hands: per-finger curl, spread, thumb opposition and wrist
  * turn from the hand family. Every joint is clamped to JOINT_LIMITS.
  */
-import { Rng, rng } from '../repro/seeds';
+import { Rng, rng } from '../core/seeds';
 import { Identity } from './character';
 import { HandSide, LEFT, RIGHT } from './layout';
 import { HandPose, JOINT_LIMITS, Pose, clampTo, forwardKinematics, mirror, twoBoneIk, wrapAngle } from './skeleton';

@@ -6,8 +6,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DataError, UsageError, ArrayDType, bytesOf, readJson, readTypedArray, sha256, writeDirAtomic } from '../repro/files';
-import { SPLITS, SplitName, WorldProfile, getProfile } from '../repro/profiles';
+import { DataError, UsageError, ArrayDType, bytesOf, readJson, readTypedArray, sha256, writeDirAtomic } from '../core/files';
+import { SPLITS, SplitName, WorldProfile, getProfile } from '../study/profiles';
 import { CLIP_ARRAYS, Clip, ClipArray, hardShare, makeClip, validateWorld } from './clip';
 import { KEYPOINT_DIMS, NUM_KEYPOINTS } from './layout';
 import { Difficulty, FPS, MotionFamily } from './motion';

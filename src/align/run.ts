@@ -1,0 +1,167 @@
+/**
+ * Running a post-training job: build its training data (the positives or strict pairs of its selection variant,
+ * from the stored candidates), train the adapter (resumable), then generate and score its evaluation splits.
+ * `<work>/jobs/<name>/done.json` records what the job depended on (hashes) and where its results are; a job
+ * whose dependencies are unchanged is skipped.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { loadDetector } from '../perception/detector';
+import { scoreGenerations } from '../eval/score';
+import { generateSplit } from '../model/sample-split';
+import { loadGenerations, videoAt } from '../model/generations';
+import { readModelCheckpointMeta } from '../train/checkpoint';
+import { loadBase } from '../model/load';
+import { DataError, readJson, sha256, writeJsonAtomic } from '../core/files';
+import { TaskContext } from '../core/task';
+import { HandEvidence } from '../select/judge';
+import { PositivesFile, readPositives, selectFromEvidence, writePositives } from '../select/positives';
+import { SplitData, getClip, loadWorldCached, worldHash } from '../world/store';
+import { AlignJob } from '../study/jobs';
+import { handMaskOnGrid } from './masks';
+import { AlignPair, AlignSample, alignTrain } from './trainer';
+
+/** Everything a job reads, as paths (plain data: jobs run on worker threads). */
+export interface JobPaths {
+  worldDir: string;
+  baseDir: string;
+  /** The main selection's positives.json; its folder also holds evidence.json. */
+  positivesFile: string;
+  jobsDir: string;
+  sampler: { steps: number; seed: number; batch: number };
+  /** Loads the frame detector in the worker (module path and folder), or null for none. */
+  detector: { dir: string } | null;
+}
+
+export interface JobResult {
+  name: string;
+  dir: string;
+  adapterDir: string;
+  positives: number;
+  pairs: number;
+  trainSeconds: number;
+  secondsPerStep: number;
+  /** Scores folder per evaluated split. */
+  scores: Record<string, string>;
+  dependsOn: string;
+  /** Why the job trained nothing (no positives, or no strict pairs for Flow-DPO); absent when it ran. */
+  skipped?: string;
+}
+
+function sampleOf(key: string, clip: ReturnType<typeof getClip>, video: Uint8Array, grid: AlignJob['config']['maskGrid']): AlignSample {
+  return {
+    key,
+    clip: { ref: clip.ref, refPose: clip.refPose, poses: clip.poses, frames: video },
+    handMask: handMaskOnGrid(clip.handMasks, clip.size, grid.kind === 'patch' ? grid : { kind: 'pixel' }),
+  };
+}
+
+/**
+ * Training data of a positives file: each positive (or strict pair) is its candidate video with the input's
+ * conditioning and HALO mask. The world is the one the candidates were generated on.
+ */
+export function loadTrainingData(pos: PositivesFile & { candidatesDir: string }, worldDir: string, grid: AlignJob['config']['maskGrid']): { positives: AlignSample[]; pairs: AlignPair[] } {
+  const world = loadWorldCached(worldDir);
+  const gens = loadGenerations(pos.candidatesDir);
+  if (gens.manifest.files['frames.u8'].sha256 !== pos.candidates.sha256) {
+    throw new DataError(`the candidates in ${pos.candidatesDir} changed since the positives were selected: run the selection again`);
+  }
+  const train = world.splits.train as SplitData;
+  const byId = new Map(gens.manifest.entries.map((e, i) => [e.id, i]));
+  const sample = (id: string): AlignSample => {
+    const i = byId.get(id);
+    if (i === undefined) throw new DataError(`candidate '${id}' is not in ${pos.candidatesDir}`);
+    return sampleOf(id, getClip(train, gens.manifest.entries[i].row), videoAt(gens, i), grid);
+  };
+  return { positives: pos.positives.map(sample), pairs: pos.strictPairs.map((sp) => ({ win: sample(sp.winner), lose: sample(sp.loser) })) };
+}
+
+/** The positives file of a job's selection variant (the main one, or one made from the stored evidence). */
+function jobPositives(job: AlignJob, p: JobPaths, dir: string): PositivesFile & { candidatesDir: string } {
+  const main = readPositives(p.positivesFile);
+  if (job.selection.maxPositives === null && job.selection.annotationNoise === 0) return main;
+  const evidence = readJson<HandEvidence[]>(path.join(path.dirname(p.positivesFile), 'evidence.json'));
+  const args = {
+    evidence,
+    thresholds: main.thresholds,
+    maxPositives: job.selection.maxPositives ?? main.maxPositives,
+    annotationNoise: job.selection.annotationNoise,
+    noiseSeed: job.seed,
+  };
+  const file = path.join(dir, 'positives.json');
+  writePositives(file, main.candidatesDir, loadGenerations(main.candidatesDir), args, selectFromEvidence(args));
+  return readPositives(file);
+}
+
+/** Run (or skip) one job; `ctx` reports generated clips for progress. */
+export async function runJob(job: AlignJob, p: JobPaths, ctx?: TaskContext): Promise<JobResult> {
+  const dir = path.join(p.jobsDir, job.name);
+  fs.mkdirSync(dir, { recursive: true });
+  const world = loadWorldCached(p.worldDir);
+  const baseMeta = readModelCheckpointMeta(p.baseDir);
+  const baseSha = baseMeta.files['weights.bin'].sha256;
+  const pos = jobPositives(job, p, dir);
+  const detector = p.detector ? loadDetector(p.detector.dir) : null;
+  const dependsOn = sha256(JSON.stringify({ job, baseSha, world: worldHash(world.manifest), positives: pos.positives, pairs: pos.strictPairs, candidates: pos.candidates.sha256, sampler: p.sampler, detector: detector?.sha256 ?? '' }));
+  const doneFile = path.join(dir, 'done.json');
+  if (fs.existsSync(doneFile)) {
+    const done = readJson<JobResult>(doneFile);
+    if (done.dependsOn === dependsOn) return done;
+  }
+
+  const { positives, pairs } = loadTrainingData(pos, p.worldDir, job.config.maskGrid);
+  const empty = job.method === 'flow-dpo' ? (pairs.length ? null : 'no strict (Case 4) pairs among the candidates') : positives.length ? null : 'no implicit positives were selected';
+  if (empty) {
+    const skipped: JobResult = { name: job.name, dir: path.relative(p.jobsDir, dir), adapterDir: '', positives: positives.length, pairs: pairs.length, trainSeconds: 0, secondsPerStep: 0, scores: {}, dependsOn, skipped: empty };
+    writeJsonAtomic(doneFile, skipped);
+    return skipped;
+  }
+  const { weights } = loadBase(p.baseDir);
+  const t0 = Date.now();
+  const res = await alignTrain({
+    config: job.config,
+    seed: job.seed,
+    base: { model: baseMeta.model, weights, weightsSha256: baseSha, worldHash: worldHash(world.manifest) },
+    positives,
+    pairs,
+    outDir: path.join(dir, 'train'),
+    resume: true,
+    info: { job: job.name, group: job.group },
+  });
+  if (!res.adapterDir) throw new Error(`job ${job.name}: training stopped early`);
+  const trainSeconds = (Date.now() - t0) / 1000;
+
+  const scores: Record<string, string> = {};
+  for (const split of job.evalSplits) {
+    const g = await generateSplit({
+      world,
+      worldDir: p.worldDir,
+      split,
+      baseDir: p.baseDir,
+      adapterDir: res.adapterDir,
+      candidates: 1,
+      steps: p.sampler.steps,
+      seed: p.sampler.seed,
+      batch: p.sampler.batch,
+      outDir: path.join(dir, 'eval', split, 'gen'),
+      workers: 1,
+    });
+    ctx?.progress(g.manifest.count);
+    const out = path.join(dir, 'eval', split, 'scores');
+    scoreGenerations({ gens: g, split: world.splits[split], outDir: out, detector: detector?.detector, detectorSha256: detector?.sha256 });
+    scores[split] = path.relative(p.jobsDir, out);
+  }
+  const result: JobResult = {
+    name: job.name,
+    dir: path.relative(p.jobsDir, dir),
+    adapterDir: path.relative(p.jobsDir, res.adapterDir),
+    positives: positives.length,
+    pairs: pairs.length,
+    trainSeconds,
+    secondsPerStep: res.loop.secondsPerStep,
+    scores,
+    dependsOn,
+  };
+  writeJsonAtomic(doneFile, result);
+  return result;
+}

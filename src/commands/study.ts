@@ -1,0 +1,139 @@
+/** The notebook and run commands: `ipa-kit kernel install`, `run NOTEBOOK`, `reproduce` and `bench`. */
+import { parseBackendChoice } from '../gpu/backend';
+import { registerAllBenches } from '../study/benches';
+import { Command, bool, num, parseArgs, str } from '../core/args';
+import { formatBenchTable, runBenches } from '../gpu/bench-harness';
+import { parseWorldSeed } from '../study/context';
+import { UsageError } from '../core/files';
+import { KERNEL_DISPLAY_NAME, KERNEL_NAME, KernelTarget, installKernelSpec } from '../notebook/kernel';
+import { DEFAULT_PROFILE } from '../study/profiles';
+import { reproduce } from '../study/reproduce';
+import { NotebookRunError, displayPath, runNotebook } from '../notebook/runner';
+
+/** Stack lines from tslab's and Node's own machinery, which say nothing about the notebook. */
+const MACHINERY = /^\s*at .*(node:vm|node:internal|node_modules[\\/]tslab[\\/]|sigintHandlersWrap)/;
+
+/** Print a failed run: the headline, then the error text indented (at most 30 lines). */
+function reportFailure(command: string, err: NotebookRunError): number {
+  process.stderr.write(`ipa-kit ${command}: ${err.message}\n`);
+  const lines = err.detail.split('\n').filter((l) => l.trim() && !MACHINERY.test(l));
+  if (lines.length) process.stderr.write(`${lines.slice(0, 30).map((l) => `    ${l}`).join('\n')}${lines.length > 30 ? '\n    ...' : ''}\n`);
+  if (err.partialOutput) process.stderr.write(`  the notebook with its outputs up to the failure: ${displayPath(err.partialOutput)}\n`);
+  return 1;
+}
+
+/** `ipa-kit kernel install`. */
+export const kernelCommand: Command = {
+  summary: `install the Jupyter kernelspec '${KERNEL_NAME}' (starts this checkout's tslab; no Python needed)`,
+  help: [
+    'usage: ipa-kit kernel install [--user | --prefix DIR]',
+    '',
+    `Writes the kernelspec '${KERNEL_NAME}' ("${KERNEL_DISPLAY_NAME}"), which starts this checkout's own tslab with the`,
+    'running Node. --user (the default) installs into your Jupyter data folder ($JUPYTER_DATA_DIR or',
+    '~/.local/share/jupyter); --prefix DIR into DIR/share/jupyter (add DIR/share/jupyter to JUPYTER_PATH).',
+    'Build the kit first (npm run build): notebooks import the built kit.',
+  ].join('\n'),
+  async run(argv) {
+    const args = parseArgs(argv, ['user', 'prefix'], ['user']);
+    const [sub, ...extra] = args.positional;
+    if (sub !== 'install') throw new UsageError(sub ? `unknown kernel subcommand '${sub}' (expected: install)` : 'missing subcommand (expected: ipa-kit kernel install)');
+    if (extra.length) throw new UsageError(`unexpected argument '${extra[0]}'`);
+    const prefix = str(args, 'prefix');
+    if (prefix !== undefined && bool(args, 'user')) throw new UsageError('give either --user or --prefix, not both');
+    const target: KernelTarget = prefix !== undefined ? { prefix } : { user: true };
+    const { dir, action } = installKernelSpec(target);
+    process.stdout.write(`kernelspec '${KERNEL_NAME}' ${action}: ${dir}\n`);
+    return 0;
+  },
+};
+
+/** `ipa-kit run NOTEBOOK`. */
+export const runCommand: Command = {
+  summary: 'run a notebook headless with the ipa-kit kernel and write it with its outputs',
+  help: [
+    'usage: ipa-kit run NOTEBOOK [--profile P] [--out DIR] [--timeout S] [--backend B]',
+    '',
+    'Executes the cells in order, printing progress, and writes the executed notebook to DIR',
+    '(default: results/notebooks/ of the checkout), atomically. Stops at the first failing cell',
+    '(exit 1, with the cell number and its error; the partial notebook goes to NAME.failed.ipynb).',
+    '  --profile P   profile for the notebook (sets IPA_PROFILE in the kernel; default $IPA_PROFILE or paper)',
+    '  --timeout S   seconds one cell may run before the kernel is stopped (default 0: no limit)',
+    '  --backend B   tfjs backend for the notebook (sets IPA_BACKEND: auto, tensorflow, webgpu, wasm, cpu)',
+  ].join('\n'),
+  async run(argv) {
+    const args = parseArgs(argv, ['profile', 'out', 'timeout', 'backend']);
+    if (args.positional.length !== 1) throw new UsageError(args.positional.length ? `expected one notebook, got ${args.positional.length}` : 'missing NOTEBOOK (usage: ipa-kit run NOTEBOOK)');
+    const backend = str(args, 'backend');
+    if (backend !== undefined) parseBackendChoice(backend);
+    try {
+      await runNotebook({
+        notebook: args.positional[0],
+        profile: str(args, 'profile'),
+        outDir: str(args, 'out'),
+        timeoutS: num(args, 'timeout', 0, { min: 0 }),
+        env: backend ? { IPA_BACKEND: backend } : {},
+      });
+      return 0;
+    } catch (err) {
+      if (err instanceof NotebookRunError) return reportFailure('run', err);
+      throw err;
+    }
+  },
+};
+
+/** `ipa-kit reproduce`: the main job. */
+export const reproduceCommand: Command = {
+  summary: "the main job: run the profile's notebooks in order, write the run manifest and the environment",
+  help: [
+    'usage: ipa-kit reproduce [--profile P] [--pretrain] [--world-seed N] [--from NOTEBOOK] [--timeout S] [--backend B] [--results DIR]',
+    '',
+    "Installs the kernelspec (user folder) if it is missing or stale, runs the profile's notebooks in order",
+    '(executed notebooks in results/notebooks/), writes a manifest to results/runs/ and regenerates the marked',
+    'section of environment.md (with --results DIR: DIR/environment.md).',
+    '  --profile P      smoke or paper (default $IPA_PROFILE or paper)',
+    '  --pretrain       retrain the base model instead of using the shipped checkpoint (IPA_PRETRAIN=1)',
+    "  --world-seed N   world seed (IPA_WORLD_SEED; default the profile's seed)",
+    '  --from NOTEBOOK  start at this notebook (e.g. 02_baseline), using what earlier ones wrote',
+    '  --timeout S      seconds one cell may run (default 0: no limit)',
+  ].join('\n'),
+  async run(argv) {
+    const args = parseArgs(argv, ['profile', 'pretrain', 'world-seed', 'from', 'timeout', 'backend', 'results'], ['pretrain']);
+    if (args.positional.length) throw new UsageError(`unexpected argument '${args.positional[0]}'`);
+    const seed = str(args, 'world-seed');
+    const { error } = await reproduce({
+      profile: str(args, 'profile', process.env.IPA_PROFILE || DEFAULT_PROFILE),
+      pretrain: bool(args, 'pretrain'),
+      worldSeed: seed === undefined ? undefined : parseWorldSeed(seed, '--world-seed'),
+      from: str(args, 'from'),
+      timeoutS: num(args, 'timeout', 0, { min: 0 }),
+      backend: str(args, 'backend'),
+      resultsDir: str(args, 'results'),
+    });
+    return error ? reportFailure('reproduce', error) : 0;
+  },
+};
+
+/** `ipa-kit bench`. */
+export const benchCommand: Command = {
+  summary: 'time the compute paths on every backend that loads here (plain tf.matMul vs the kit matmul, ...)',
+  help: [
+    'usage: ipa-kit bench [--only GROUP] [--backend B] [--repeats N] [--json]',
+    '',
+    'Prints min / median / max over N repeats (default 5, after one warm-up run) for each registered bench on',
+    'each backend that loads (the others are listed as skipped, with the reason). "vs first" is the median',
+    "relative to the case's first variant (for matmul: fast / plain).",
+    '  --only GROUP  only this group (e.g. matmul)',
+    '  --backend B   only this backend',
+    '  --json        a JSON document instead of the table',
+  ].join('\n'),
+  async run(argv) {
+    const args = parseArgs(argv, ['only', 'backend', 'repeats', 'json'], ['json']);
+    if (args.positional.length) throw new UsageError(`unexpected argument '${args.positional[0]}'`);
+    registerAllBenches();
+    const backend = str(args, 'backend');
+    if (backend !== undefined) parseBackendChoice(backend);
+    const report = await runBenches({ only: str(args, 'only'), backend, repeats: num(args, 'repeats', 5, { min: 1, max: 1000, integer: true }) });
+    process.stdout.write(bool(args, 'json') ? `${JSON.stringify(report, null, 2)}\n` : `${formatBenchTable(report)}\n`);
+    return 0;
+  },
+};

@@ -1,0 +1,74 @@
+/** Command-line arguments: a small strict parser whose errors are UsageErrors (exit code 2, one line). */
+import { UsageError } from './files';
+
+export interface ParsedArgs {
+  positional: string[];
+  flags: Record<string, string | true>;
+}
+
+/**
+ * Parse `--name value`, `--name=value` and boolean `--name` flags. `booleans` lists flags that take no value;
+ * `known` lists every accepted flag (an unknown flag is an error naming it).
+ */
+export function parseArgs(argv: string[], known: readonly string[], booleans: readonly string[] = []): ParsedArgs {
+  const positional: string[] = [];
+  const flags: Record<string, string | true> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.startsWith('--')) {
+      positional.push(a);
+      continue;
+    }
+    const eq = a.indexOf('=');
+    const name = eq >= 0 ? a.slice(2, eq) : a.slice(2);
+    if (!known.includes(name)) {
+      throw new UsageError(`unknown option --${name}${known.length ? ` (options: ${known.map((k) => `--${k}`).join(', ')})` : ''}`);
+    }
+    if (booleans.includes(name)) {
+      if (eq >= 0) throw new UsageError(`option --${name} takes no value`);
+      flags[name] = true;
+    } else if (eq >= 0) {
+      flags[name] = a.slice(eq + 1);
+    } else {
+      const v = argv[i + 1];
+      if (v === undefined || v.startsWith('--')) throw new UsageError(`option --${name} needs a value`);
+      flags[name] = v;
+      i++;
+    }
+  }
+  return { positional, flags };
+}
+
+/** A string flag, or the default. */
+export function str(args: ParsedArgs, name: string, def: string): string;
+export function str(args: ParsedArgs, name: string): string | undefined;
+export function str(args: ParsedArgs, name: string, def?: string): string | undefined {
+  const v = args.flags[name];
+  if (v === true) throw new UsageError(`option --${name} needs a value`);
+  return v ?? def;
+}
+
+/** A numeric flag within [min, max] (integer when `integer`), or the default. */
+export function num(args: ParsedArgs, name: string, def: number, opts: { min?: number; max?: number; integer?: boolean } = {}): number {
+  const raw = str(args, name);
+  if (raw === undefined) return def;
+  const v = Number(raw);
+  if (!Number.isFinite(v) || (opts.integer && !Number.isInteger(v))) {
+    throw new UsageError(`option --${name} must be ${opts.integer ? 'an integer' : 'a number'}, got '${raw}'`);
+  }
+  if (opts.min !== undefined && v < opts.min) throw new UsageError(`option --${name} must be >= ${opts.min}, got ${v}`);
+  if (opts.max !== undefined && v > opts.max) throw new UsageError(`option --${name} must be <= ${opts.max}, got ${v}`);
+  return v;
+}
+
+/** A boolean flag. */
+export function bool(args: ParsedArgs, name: string): boolean {
+  return args.flags[name] === true;
+}
+
+/** One `ipa-kit` subcommand: registered in src/commands/index.ts. Returns the exit code. */
+export interface Command {
+  summary: string;
+  help: string;
+  run(argv: string[]): Promise<number>;
+}

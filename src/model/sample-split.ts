@@ -1,0 +1,98 @@
+/**
+ * The generation stage: videos of a model (base, or base + adapter) for the clips of a world split, sharded over
+ * worker threads and stored as a generations folder. Stored generations made with the same model weights, world,
+ * split, candidates and sampler settings are reused; anything else is regenerated.
+ */
+import * as path from 'node:path';
+import { parallelMap } from '../core/pool';
+import { GenerateInput } from '../study/tasks';
+import { World, worldHash as computeWorldHash } from '../world/store';
+import { readCheckpointMeta } from '../train/checkpoint';
+import { GenerationEntry, Generations, generationKey, loadGenerations, readGenerationsManifest, saveGenerations } from './generations';
+
+export interface GenerateSplitArgs {
+  world: World;
+  worldDir: string;
+  split: string;
+  baseDir: string;
+  adapterDir?: string | null;
+  /** Candidates per clip (their noise streams are `<clipId>#0..k-1`). */
+  candidates: number;
+  steps: number;
+  seed: number;
+  batch: number;
+  outDir: string;
+  label?: string;
+  workers?: number;
+}
+
+function weightsSha(dir: string): string {
+  return readCheckpointMeta(dir).files['weights.bin'].sha256;
+}
+
+/** Generate (or reuse) the split's videos; returns them loaded and verified. */
+export async function generateSplit(a: GenerateSplitArgs): Promise<Generations> {
+  const split = a.world.splits[a.split as keyof World['splits']];
+  if (!split) throw new Error(`generateSplit: the world has no split '${a.split}'`);
+  const baseSha = weightsSha(a.baseDir);
+  const adapterSha = a.adapterDir ? weightsSha(a.adapterDir) : null;
+  const worldHash = computeWorldHash(a.world.manifest);
+  const entries: GenerationEntry[] = [];
+  for (let row = 0; row < split.count; row++) {
+    for (let k = 0; k < a.candidates; k++) entries.push({ id: generationKey(split.ids[row], k), clipId: split.ids[row], row, candidate: k });
+  }
+  const existing = readGenerationsManifest(a.outDir);
+  if (
+    existing &&
+    existing.baseWeightsSha256 === baseSha &&
+    existing.adapterWeightsSha256 === adapterSha &&
+    existing.worldHash === worldHash &&
+    existing.split === a.split &&
+    existing.steps === a.steps &&
+    existing.seed === a.seed &&
+    JSON.stringify(existing.entries) === JSON.stringify(entries)
+  ) {
+    return loadGenerations(a.outDir);
+  }
+  const t0 = Date.now();
+  // Chunks of whole batches, several per worker for load balance.
+  const chunk = a.batch * Math.max(1, Math.floor(entries.length / (a.batch * 8)));
+  const inputs: GenerateInput[] = [];
+  for (let i = 0; i < entries.length; i += chunk) {
+    inputs.push({
+      baseDir: a.baseDir,
+      adapterDir: a.adapterDir ?? null,
+      worldDir: a.worldDir,
+      split: a.split,
+      items: entries.slice(i, i + chunk).map((e) => ({ row: e.row, candidate: e.candidate })),
+      steps: a.steps,
+      seed: a.seed,
+      batch: a.batch,
+    });
+  }
+  const parts = await parallelMap<GenerateInput, Uint8Array>('generate', inputs, { workers: a.workers, label: a.label, units: entries.length, unit: 'clip' });
+  const frames = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    frames.set(p, o);
+    o += p.length;
+  }
+  saveGenerations(
+    a.outDir,
+    {
+      split: a.split,
+      worldDir: path.relative(a.outDir, a.worldDir),
+      worldHash,
+      baseWeightsSha256: baseSha,
+      adapterWeightsSha256: adapterSha,
+      seed: a.seed,
+      steps: a.steps,
+      frames: split.numFrames,
+      size: split.size,
+      entries,
+      seconds: (Date.now() - t0) / 1000,
+    },
+    frames,
+  );
+  return loadGenerations(a.outDir);
+}

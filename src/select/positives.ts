@@ -1,0 +1,99 @@
+/**
+ * The selection stage (DESIGN.md section 7, steps 2-3): every candidate video is scored against the ground
+ * truth, each frame gets a hand judgment from the profile's thresholds, the good videos become the implicit
+ * positives (best first, capped), and all candidate pairs of an input are classified into Cases 1-4.
+ *
+ * `positives.json` is the file the trainer reads: the positives (and the strict pairs for Flow-DPO), the
+ * candidates folder they come from (with its hash), the thresholds, the acceptance rate and the case shares.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { FrameDetector, scoreClip } from '../eval/evaluate';
+import { Generations, videoAt } from '../model/generations';
+import { DataError, readJson, writeJsonAtomic } from '../core/files';
+import { SplitData, getClip } from '../world/store';
+import { CaseReport, StrictPair, caseAnalysis } from './cases';
+import { HandEvidence, JudgeThresholds, VideoJudgment, flipJudgments, handEvidence, judgeVideos } from './judge';
+import { SelectionOverride, applyOverride } from './override';
+import { Selection, selectPositives } from './selection';
+
+export const POSITIVES_FORMAT = 'ipa-kit-positives/1';
+
+/** Everything the judge saw of the candidates (stored once; selections with other settings reuse it). */
+export function candidateEvidence(gens: Generations, split: SplitData, detector?: FrameDetector | null): HandEvidence[] {
+  const F = gens.manifest.frames;
+  return gens.manifest.entries.map((e, i) => {
+    const video = videoAt(gens, i);
+    const truth = getClip(split, e.row);
+    const detected = detector ? detector.detect(video, F).keypoints : undefined;
+    const { metrics, keypoints } = scoreClip(e.id, e.clipId, video, truth, gens.manifest.size, detected);
+    return handEvidence(e.id, e.clipId, metrics, keypoints ?? undefined);
+  });
+}
+
+export interface PositivesFile {
+  format: string;
+  /** Candidates folder (relative to this file's folder) and the SHA-256 of its frames. */
+  candidates: { dir: string; sha256: string };
+  thresholds: JudgeThresholds;
+  /** Share of frame judgments flipped before selection (annotation-noise ablation; 0 normally). */
+  annotationNoise: number;
+  maxPositives: number;
+  candidatesCount: number;
+  goodCount: number;
+  acceptanceRate: number;
+  positives: string[];
+  /** Strict (Case 4) pairs among the candidates, for Flow-DPO. */
+  strictPairs: StrictPair[];
+  cases: Omit<CaseReport, 'strictPairs'>;
+  override: Selection['overrides'] | null;
+}
+
+export interface SelectArgs {
+  evidence: HandEvidence[];
+  thresholds: JudgeThresholds;
+  maxPositives: number;
+  annotationNoise?: number;
+  noiseSeed?: number;
+  override?: SelectionOverride | null;
+}
+
+/** Judge, select and analyse pairs (pure: no files). */
+export function selectFromEvidence(a: SelectArgs): { judgments: VideoJudgment[]; selection: Selection; cases: CaseReport } {
+  let judgments = judgeVideos(a.evidence, a.thresholds);
+  if (a.annotationNoise && a.annotationNoise > 0) judgments = flipJudgments(judgments, a.annotationNoise, a.noiseSeed ?? 1);
+  let selection = selectPositives(judgments, { maxPositives: a.maxPositives });
+  if (a.override) selection = applyOverride(selection, a.override);
+  const cases = caseAnalysis(judgments, selection.positives);
+  return { judgments, selection, cases };
+}
+
+/** Write positives.json for a selection. */
+export function writePositives(file: string, candidatesDir: string, gens: Generations, a: SelectArgs, r: ReturnType<typeof selectFromEvidence>): PositivesFile {
+  const { strictPairs, ...cases } = r.cases;
+  const good = r.judgments.filter((j) => j.verdict === 'good').length;
+  const out: PositivesFile = {
+    format: POSITIVES_FORMAT,
+    candidates: { dir: path.relative(path.dirname(file), candidatesDir), sha256: gens.manifest.files['frames.u8'].sha256 },
+    thresholds: a.thresholds,
+    annotationNoise: a.annotationNoise ?? 0,
+    maxPositives: a.maxPositives,
+    candidatesCount: r.judgments.length,
+    goodCount: good,
+    acceptanceRate: r.judgments.length ? good / r.judgments.length : 0,
+    positives: r.selection.positives,
+    strictPairs,
+    cases,
+    override: r.selection.overrides ?? null,
+  };
+  writeJsonAtomic(file, out);
+  return out;
+}
+
+/** Read a positives file; the candidates folder it names is resolved against the file's folder. */
+export function readPositives(file: string): PositivesFile & { candidatesDir: string } {
+  if (!fs.existsSync(file)) throw new DataError(`positives file not found: ${file}`);
+  const p = readJson<PositivesFile>(file);
+  if (p.format !== POSITIVES_FORMAT) throw new DataError(`${file} is not a positives file (format '${String(p.format)}')`);
+  return { ...p, candidatesDir: path.resolve(path.dirname(file), p.candidates.dir) };
+}

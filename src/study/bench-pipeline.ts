@@ -1,0 +1,190 @@
+/**
+ * Benches of the study's stages (rows of `npm run bench`; the speed and memory targets of the issues live here,
+ * not in timed tests): world build, sampling, pretraining and post-training steps, scoring, memory and tensor
+ * counts. They run on the wasm backend (the default) at the paper profile's sizes, on synthetic inputs.
+ */
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as fs from 'node:fs';
+import * as tf from '@tensorflow/tfjs';
+import { alignTrain, AlignConfig, AlignMethod, ALIGN_METHODS, AlignSample } from '../align/trainer';
+import { handMaskOnGrid } from '../align/masks';
+import { scoreClip } from '../eval/evaluate';
+import { initParams, Params } from '../model/dit';
+import { snapshot } from '../train/checkpoint';
+import { generate } from '../model/sample';
+import { pretrain } from '../model/pretrain';
+import { benchWorldBuild } from '../world/bench';
+import { makeClip } from '../world/clip';
+import { rng } from '../core/seeds';
+import { BenchDefinition, BenchMeasurement } from '../gpu/bench-harness';
+import { getProfile } from './profiles';
+
+const paper = () => getProfile('paper');
+
+function tmp(name: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `ipa-bench-${name}-`));
+}
+
+/** Paper-size weights with non-zero gates and output layer (a zero-initialised model would give trivial outputs). */
+function benchParams(seed = 1): Params {
+  const p = initParams(paper().pretrain.model, seed);
+  for (const [n, v] of Object.entries(p)) if (/ada|final/.test(n)) tf.tidy(() => v.assign(tf.tensor(rng(seed, n).normals(v.size, 0.02), v.shape)));
+  return p;
+}
+
+const worldBench: BenchDefinition = {
+  name: 'world build',
+  group: 'world',
+  description: 'build the paper world (all splits) into a temporary folder (target: at most 60 s)',
+  backends: ['wasm'],
+  async run(ctx) {
+    const samples: number[] = [];
+    for (let r = 0; r < Math.max(1, Math.min(ctx.repeats, 2)); r++) samples.push((await benchWorldBuild('paper')).seconds);
+    return [{ case: 'paper world', variant: 'build', unit: 's', samples, higherIsBetter: false }];
+  },
+};
+
+const sampleBench: BenchDefinition = {
+  name: 'sampling',
+  group: 'model',
+  description: 'generate 16 clips with the paper base model at the default Euler steps (target: at most 30 s)',
+  backends: ['wasm'],
+  async run(ctx) {
+    const p = paper();
+    const params = benchParams();
+    try {
+      const clips = Array.from({ length: 16 }, (_, i) => makeClip(1, 'val', i, p.world));
+      const samples: number[] = [];
+      for (let r = 0; r < Math.max(1, Math.min(ctx.repeats, 2)); r++) {
+        const t0 = Date.now();
+        generate(p.pretrain.model, params, clips.map((c) => ({ key: `${c.id}#0`, clip: c })), { steps: p.sampler.steps, seed: 1, batch: p.sampler.batch });
+        samples.push((Date.now() - t0) / 1000);
+      }
+      return [{ case: `16 clips, ${p.sampler.steps} steps`, variant: 'sample', unit: 's', samples, higherIsBetter: false }];
+    } finally {
+      tf.dispose(Object.values(params));
+    }
+  },
+};
+
+const pretrainBench: BenchDefinition = {
+  name: 'pretraining step',
+  group: 'train',
+  description: 'seconds per pretraining step of the paper model (batch 8), on 1 and on 2 data-parallel workers; the paper budget (45 min) follows',
+  backends: ['wasm'],
+  async run(ctx) {
+    const p = paper();
+    const out: BenchMeasurement[] = [];
+    const steps = 4;
+    for (const workers of [1, 2]) {
+      const res = await pretrain({
+        config: { ...p.pretrain, steps, checkpointEvery: 1000 },
+        seed: 1,
+        source: (i) => makeClip(1, 'pretrain', i, p.world),
+        worldHash: 'bench',
+        outDir: tmp('pretrain'),
+        resume: false,
+        workers,
+        stream: { worldSeed: 1, world: p.world },
+      });
+      ctx.log(`pretraining: ${res.loop.secondsPerStep.toFixed(2)} s/step on ${workers} worker(s)`);
+      out.push({
+        case: 'paper model, batch 8',
+        variant: `${workers} worker${workers > 1 ? 's' : ''}`,
+        unit: 's/step',
+        samples: [res.loop.secondsPerStep],
+        higherIsBetter: false,
+        note: `${p.pretrain.steps} steps -> ${((res.loop.secondsPerStep * p.pretrain.steps) / 60).toFixed(1)} min`,
+      });
+    }
+    return out;
+  },
+};
+
+/** Synthetic positives at the paper's sizes: world clips with their own frames as the "generated" videos. */
+function benchPositives(n: number): AlignSample[] {
+  const p = paper();
+  return Array.from({ length: n }, (_, i) => {
+    const c = makeClip(1, 'train', i, p.world);
+    return { key: c.id, clip: { ref: c.ref, refPose: c.refPose, poses: c.poses, frames: c.frames }, handMask: handMaskOnGrid(c.handMasks, c.size, { kind: 'patch', size: 8 }) };
+  });
+}
+
+const alignBench: BenchDefinition = {
+  name: 'post-training step',
+  group: 'align',
+  description: 'seconds per post-training step of each method (LoRA on QKV, batch 8) on the paper model; IPA must cost at most 1.6x SFT',
+  backends: ['wasm'],
+  async run(ctx) {
+    const p = paper();
+    const weights = (() => {
+      const params = benchParams();
+      const d = snapshot(params);
+      tf.dispose(Object.values(params));
+      return d;
+    })();
+    const positives = benchPositives(8);
+    const pairs = positives.slice(0, 4).map((w, i) => ({ win: w, lose: positives[i + 4] }));
+    const out: BenchMeasurement[] = [];
+    for (const method of ALIGN_METHODS as readonly AlignMethod[]) {
+      const config: AlignConfig = { ...p.align.defaults, method, steps: 3, checkpointEvery: 1000 };
+      const res = await alignTrain({ config, seed: 1, base: { model: p.pretrain.model, weights, weightsSha256: 'bench', worldHash: 'bench' }, positives, pairs, outDir: tmp(method), resume: false });
+      ctx.log(`${method}: ${res.loop.secondsPerStep.toFixed(2)} s/step`);
+      out.push({ case: 'paper model, LoRA, batch 8', variant: method, unit: 's/step', samples: [res.loop.secondsPerStep], higherIsBetter: false });
+    }
+    return out;
+  },
+};
+
+const scoreBench: BenchDefinition = {
+  name: 'scoring',
+  group: 'eval',
+  description: 'score one model on both test splits (metrics only, generations given: 164 clips; target: at most 2 minutes)',
+  backends: ['wasm'],
+  async run() {
+    const p = paper();
+    const clips = [...Array.from({ length: p.world.splits['test-general'] }, (_, i) => makeClip(1, 'test-general', i, p.world)), ...Array.from({ length: p.world.splits['test-hands'] }, (_, i) => makeClip(1, 'test-hands', i, p.world))];
+    const t0 = Date.now();
+    for (const c of clips) {
+      const gen = Uint8Array.from(c.frames, (v, k) => Math.min(255, v + (k % 7)));
+      scoreClip(c.id, c.id, gen, c, c.size);
+    }
+    return [{ case: `${clips.length} clips (SSIM, PSNR, regions)`, variant: 'score', unit: 's', samples: [(Date.now() - t0) / 1000], higherIsBetter: false, note: 'without the perception network' }];
+  },
+};
+
+const memoryBench: BenchDefinition = {
+  name: 'memory',
+  group: 'memory',
+  description: 'resident memory and live tensors over 100 pretraining steps of the paper model (batch 2): tensors must not grow, RSS under 4 GiB',
+  backends: ['wasm'],
+  async run(ctx) {
+    const p = paper();
+    let first = -1;
+    let last = -1;
+    let peak = 0;
+    await pretrain({
+      config: { ...p.pretrain, steps: 100, batch: 2, checkpointEvery: 1000 },
+      seed: 1,
+      source: (i) => makeClip(1, 'pretrain', i, p.world),
+      worldHash: 'bench',
+      outDir: tmp('memory'),
+      resume: false,
+      onStep: (step) => {
+        const n = tf.memory().numTensors;
+        if (step === 1) first = n;
+        last = n;
+        peak = Math.max(peak, process.memoryUsage().rss);
+        if (step % 25 === 0) ctx.log(`memory: step ${step}, ${n} tensors, RSS ${(process.memoryUsage().rss / 2 ** 30).toFixed(2)} GiB`);
+      },
+    });
+    return [
+      { case: '100 steps', variant: 'tensors after step 1', unit: 'tensors', samples: [first], higherIsBetter: false },
+      { case: '100 steps', variant: 'tensors after step 100', unit: 'tensors', samples: [last], higherIsBetter: false },
+      { case: '100 steps', variant: 'peak RSS', unit: 'GiB', samples: [peak / 2 ** 30], higherIsBetter: false },
+    ];
+  },
+};
+
+export const STUDY_BENCHES: BenchDefinition[] = [worldBench, sampleBench, pretrainBench, alignBench, scoreBench, memoryBench];

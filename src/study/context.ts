@@ -1,0 +1,63 @@
+/**
+ * What a notebook runs with: the profile and seeds arrive as environment variables (set by `ipa-kit run` and
+ * `reproduce` for the kernel, or by a person before starting Jupyter), and `notebookContext()` reads them.
+ */
+import * as path from 'node:path';
+import { UsageError } from '../core/files';
+import { kitRoot } from '../notebook/kernel';
+import { DEFAULT_PROFILE, Profile, getProfile } from './profiles';
+
+/** The environment variables a notebook reads. */
+export const NOTEBOOK_ENV = {
+  /** Profile name (default `paper`). */
+  profile: 'IPA_PROFILE',
+  /** World seed (default: the profile's seed). */
+  worldSeed: 'IPA_WORLD_SEED',
+  /** `1` to retrain the base model instead of using the shipped checkpoint. */
+  pretrain: 'IPA_PRETRAIN',
+  /** `1` when the kit's runner started the kernel (no person is watching). */
+  headless: 'IPA_HEADLESS',
+} as const;
+
+/** The settings of one notebook run. */
+export interface NotebookContext {
+  profileName: string;
+  profile: Profile;
+  worldSeed: number;
+  pretrain: boolean;
+  headless: boolean;
+  /** The kit's checkout (package root). */
+  root: string;
+  /** `results/` of the checkout. */
+  resultsDir: string;
+  /** `data/` of the checkout. */
+  dataDir: string;
+}
+
+/** Parse a world seed (a non-negative integer); `what` names its source in the error. */
+export function parseWorldSeed(raw: string, what: string): number {
+  const v = Number(raw);
+  if (raw.trim() === '' || !Number.isInteger(v) || v < 0 || v > 0xffffffff) {
+    throw new UsageError(`${what} must be an integer in [0, 4294967295], got '${raw}'`);
+  }
+  return v;
+}
+
+/** The context from the environment (or `env`); an unknown profile or a bad seed is a UsageError. */
+export function notebookContext(env: NodeJS.ProcessEnv = process.env): NotebookContext {
+  const profileName = env[NOTEBOOK_ENV.profile] || DEFAULT_PROFILE;
+  const profile = getProfile(profileName);
+  const rawSeed = env[NOTEBOOK_ENV.worldSeed];
+  const worldSeed = rawSeed ? parseWorldSeed(rawSeed, NOTEBOOK_ENV.worldSeed) : profile.seed;
+  const root = kitRoot();
+  return {
+    profileName,
+    profile,
+    worldSeed,
+    pretrain: env[NOTEBOOK_ENV.pretrain] === '1',
+    headless: env[NOTEBOOK_ENV.headless] === '1',
+    root,
+    resultsDir: path.join(root, 'results'),
+    dataDir: path.join(root, 'data'),
+  };
+}

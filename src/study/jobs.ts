@@ -1,0 +1,125 @@
+/**
+ * The post-training jobs of a study: every (method, seed) of the main table, and the ablation sweeps (IPA+HALO
+ * with one training seed): beta, hand weight, number of positives, annotation noise. A sweep point that equals
+ * a main run (beta = the default, lambda = 1 -> `ipa`, lambda = the default -> `ipa-halo`, all positives, no
+ * noise) is not run again: the sweep reads that run. Each job trains one adapter and evaluates it; its name
+ * names its folder under `<work>/jobs/`. The list is plain data, in a fixed order, so `--shard i/n` splits it
+ * the same way on every machine.
+ */
+import { UsageError } from '../core/files';
+import { AblationProfile, AlignProfile, EvalProfile, SplitName } from './profiles';
+import { AlignConfig, AlignMethod } from '../align/trainer';
+
+export type JobGroup = 'main' | 'beta' | 'hand-weight' | 'positives' | 'noise' | 'tune';
+
+export interface AlignJob {
+  name: string;
+  group: JobGroup;
+  method: AlignMethod;
+  seed: number;
+  config: AlignConfig;
+  /** Selection variant the job trains on. */
+  selection: { maxPositives: number | null; annotationNoise: number };
+  evalSplits: SplitName[];
+}
+
+/** Where a sweep point reads its result: its own job, or the main run it coincides with. */
+export interface SweepPoint {
+  group: Exclude<JobGroup, 'main' | 'tune'>;
+  value: number;
+  job: string;
+}
+
+function fmt(v: number): string {
+  return String(v).replace(/\.0+$/, '');
+}
+
+/** The main-table job name of a method and seed. */
+export function mainJobName(method: AlignMethod, seed: number): string {
+  return `${method}.s${seed}`;
+}
+
+/** All jobs of a study, in a fixed order: main runs first, then the sweeps. */
+export function studyJobs(align: AlignProfile, ablations: AblationProfile, evalProfile: EvalProfile): AlignJob[] {
+  const jobs: AlignJob[] = [];
+  for (const seed of align.seeds) {
+    for (const method of align.methods) {
+      jobs.push({
+        name: mainJobName(method, seed),
+        group: 'main',
+        method,
+        seed,
+        config: { ...align.defaults, method },
+        selection: { maxPositives: null, annotationNoise: 0 },
+        evalSplits: evalProfile.splits,
+      });
+    }
+  }
+  const seed = align.seeds[0];
+  const sweep = (group: Exclude<JobGroup, 'main' | 'tune'>, value: number, config: Partial<AlignConfig>, selection: AlignJob['selection']) =>
+    jobs.push({
+      name: `${group}-${fmt(value)}.s${seed}`,
+      group,
+      method: 'ipa-halo',
+      seed,
+      config: { ...align.defaults, method: 'ipa-halo', ...config },
+      selection,
+      evalSplits: ablations.splits,
+    });
+  for (const beta of ablations.betas) if (beta !== align.defaults.beta) sweep('beta', beta, { beta }, { maxPositives: null, annotationNoise: 0 });
+  for (const hw of ablations.handWeights) {
+    if (hw !== 1 && hw !== align.defaults.handWeight) sweep('hand-weight', hw, { handWeight: hw }, { maxPositives: null, annotationNoise: 0 });
+  }
+  for (const k of ablations.positives) sweep('positives', k, {}, { maxPositives: k, annotationNoise: 0 });
+  for (const noise of ablations.annotationNoise) if (noise > 0) sweep('noise', noise, {}, { maxPositives: null, annotationNoise: noise });
+  return jobs;
+}
+
+/** The points of each sweep, including those read from main runs. */
+export function sweepPoints(align: AlignProfile, ablations: AblationProfile, maxPositives: number): SweepPoint[] {
+  const seed = align.seeds[0];
+  const halo = mainJobName('ipa-halo', seed);
+  const pts: SweepPoint[] = [];
+  const betas = [...new Set([...ablations.betas, align.defaults.beta])].sort((a, b) => a - b);
+  for (const b of betas) pts.push({ group: 'beta', value: b, job: b === align.defaults.beta ? halo : `beta-${fmt(b)}.s${seed}` });
+  const hws = [...new Set([...ablations.handWeights, 1, align.defaults.handWeight])].sort((a, b) => a - b);
+  for (const h of hws) {
+    pts.push({ group: 'hand-weight', value: h, job: h === 1 ? mainJobName('ipa', seed) : h === align.defaults.handWeight ? halo : `hand-weight-${fmt(h)}.s${seed}` });
+  }
+  const ks = [...new Set([...ablations.positives, maxPositives])].sort((a, b) => a - b);
+  for (const k of ks) pts.push({ group: 'positives', value: k, job: k === maxPositives ? halo : `positives-${fmt(k)}.s${seed}` });
+  const noises = [...new Set([0, ...ablations.annotationNoise])].sort((a, b) => a - b);
+  for (const n of noises) pts.push({ group: 'noise', value: n, job: n === 0 ? halo : `noise-${fmt(n)}.s${seed}` });
+  return pts;
+}
+
+/** Parse `--shard i/n` (1-based i); returns the jobs of that shard (every n-th job starting at i-1). */
+export function shardJobs<T>(jobs: T[], shard: string | undefined): T[] {
+  if (!shard) return jobs;
+  const m = /^(\d+)\/(\d+)$/.exec(shard);
+  if (!m) throw new UsageError(`--shard must look like i/n (e.g. 2/4), got '${shard}'`);
+  const i = Number(m[1]);
+  const n = Number(m[2]);
+  if (n < 1 || i < 1 || i > n) throw new UsageError(`--shard ${shard}: need 1 <= i <= n`);
+  return jobs.filter((_, k) => k % n === i - 1);
+}
+
+/** The tuning grid (IPA+HALO, first seed, evaluated on `val` only): one job per (lr, steps). */
+export function tuningJobs(align: AlignProfile): AlignJob[] {
+  const seed = align.seeds[0];
+  const out: AlignJob[] = [];
+  for (const lr of align.tuning.lr) {
+    for (const steps of align.tuning.steps) {
+      out.push({
+        name: `tune-lr${fmt(lr)}-steps${steps}.s${seed}`,
+        group: 'tune',
+        method: 'ipa-halo',
+        seed,
+        config: { ...align.defaults, method: 'ipa-halo', lr, steps, checkpointEvery: Math.min(align.defaults.checkpointEvery, steps) },
+        selection: { maxPositives: null, annotationNoise: 0 },
+        evalSplits: ['val'],
+      });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,174 @@
+/**
+ * The main job: install the kernelspec if needed, run the profile's notebooks in order, write a run manifest
+ * and regenerate the environment section. The notebook list is plain data (`PIPELINE`).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { initBackend, parseBackendChoice } from '../gpu/backend';
+import { NOTEBOOK_ENV } from './context';
+import { EnvironmentReport, captureEnvironment, updateEnvironmentFile } from './environment';
+import { UsageError, sha256File } from '../core/files';
+import { KernelTarget, installKernelSpec, kitRoot } from '../notebook/kernel';
+import { ManifestBase, writeRunManifest } from './manifest';
+import { CellTiming, NotebookRunError, displayPath, loadRunnableNotebook, runNotebook } from '../notebook/runner';
+import { Profile, getProfile } from './profiles';
+import { studyPaths } from './study';
+
+/** One notebook of the pipeline; `profiles` limits it to some profiles (default: all). */
+export interface PipelineStep {
+  notebook: string;
+  profiles?: readonly string[];
+}
+
+/** The notebooks of the study in order (paths relative to the checkout). */
+export const PIPELINE: readonly PipelineStep[] = [
+  { notebook: 'notebooks/00_world.ipynb' },
+  { notebook: 'notebooks/01_pretrain.ipynb' },
+  { notebook: 'notebooks/02_baseline.ipynb' },
+  { notebook: 'notebooks/03_positives.ipynb' },
+  { notebook: 'notebooks/04_alignment.ipynb' },
+  { notebook: 'notebooks/05_results_ablations.ipynb' },
+];
+
+/** The notebooks a profile runs, in order. */
+export function pipelineFor(profile: string, steps: readonly PipelineStep[] = PIPELINE): string[] {
+  getProfile(profile);
+  return steps.filter((s) => !s.profiles || s.profiles.includes(profile)).map((s) => s.notebook);
+}
+
+/** Options of the main job. */
+export interface ReproduceOptions {
+  profile: string;
+  pretrain?: boolean;
+  worldSeed?: number;
+  /** Start at this notebook (a path or a base name such as `02_baseline`). */
+  from?: string;
+  /** Seconds one cell may run (0: no limit). */
+  timeoutS?: number;
+  backend?: string;
+  /**
+   * Results folder (default: the study's, `results/` for the paper profile on its default seed, else
+   * `results/<profile>-seed<seed>/`). The environment section is regenerated in the checkout's `environment.md`
+   * for the committed study, else in `environment.md` inside the results folder.
+   */
+  resultsDir?: string;
+  /** Where the kernelspec goes (default: the user's Jupyter folder). */
+  kernelTarget?: KernelTarget;
+  log?: (line: string) => void;
+}
+
+/** One notebook in a manifest. */
+export interface NotebookRecord {
+  notebook: string;
+  output: string | null;
+  outputSha256: string | null;
+  status: 'ok' | 'failed' | 'not run';
+  seconds: number | null;
+  cells: CellTiming[];
+  error?: string;
+}
+
+/** The manifest of a `reproduce` run. */
+export interface ReproduceManifest extends ManifestBase {
+  kind: 'reproduce';
+  config: Profile;
+  worldSeed: number;
+  pretrain: boolean;
+  environment: EnvironmentReport;
+  notebooks: NotebookRecord[];
+}
+
+/** The result of `reproduce`: the manifest and where it was written. */
+export interface ReproduceResult {
+  manifest: ReproduceManifest;
+  manifestFile: string;
+  error: NotebookRunError | null;
+}
+
+/** A path relative to the checkout when it lies inside it, else absolute. */
+function rootRelative(root: string, p: string): string {
+  const rel = path.relative(root, p);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : p;
+}
+
+function selectFrom(notebooks: string[], from: string | undefined): string[] {
+  if (!from) return notebooks;
+  const key = path.basename(from, '.ipynb');
+  const at = notebooks.findIndex((n) => path.basename(n, '.ipynb') === key);
+  if (at < 0) throw new UsageError(`--from '${from}' is not a notebook of this profile (${notebooks.map((n) => path.basename(n, '.ipynb')).join(', ')})`);
+  return notebooks.slice(at);
+}
+
+/** Run the main job; notebook failures are reported in the result (and the manifest), bad input throws. */
+export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult> {
+  const log = opts.log ?? ((l: string) => process.env.IPA_QUIET !== '1' && process.stderr.write(`${l}\n`));
+  const profile = getProfile(opts.profile);
+  const root = kitRoot();
+  const backend = opts.backend === undefined ? undefined : parseBackendChoice(opts.backend);
+  const worldSeed = opts.worldSeed ?? profile.seed;
+  const notebooks = selectFrom(pipelineFor(profile.name), opts.from);
+  for (const nb of notebooks) loadRunnableNotebook(path.join(root, nb)); // bad notebooks: exit 2 before any work
+  const committed = path.join(root, 'results');
+  const resultsDir = path.resolve(opts.resultsDir ?? studyPaths(root, profile.name, worldSeed).results);
+  const envFile = resultsDir === committed ? path.join(root, 'environment.md') : path.join(resultsDir, 'environment.md');
+
+  const spec = installKernelSpec(opts.kernelTarget ?? { user: true });
+  if (spec.action !== 'unchanged') log(`kernelspec ${spec.action}: ${spec.dir}`);
+  const device = await initBackend(backend ? { backend } : {});
+  const environment = captureEnvironment(device);
+  const started = new Date();
+  log(`reproduce: profile ${profile.name}, world seed ${worldSeed}${opts.pretrain ? ', pretraining the base model' : ''}, backend ${device.backend}, ${notebooks.length} notebook(s)`);
+
+  const env: Record<string, string> = {
+    [NOTEBOOK_ENV.worldSeed]: String(worldSeed),
+    [NOTEBOOK_ENV.pretrain]: opts.pretrain ? '1' : '0',
+    ...(backend ? { IPA_BACKEND: backend } : {}),
+  };
+  const records: NotebookRecord[] = notebooks.map((n) => ({ notebook: n, output: null, outputSha256: null, status: 'not run', seconds: null, cells: [] }));
+  let error: NotebookRunError | null = null;
+  for (const [i, nb] of notebooks.entries()) {
+    log(`reproduce: notebook ${i + 1} of ${notebooks.length}: ${nb}`);
+    const rec = records[i];
+    try {
+      const run = await runNotebook({
+        notebook: path.join(root, nb),
+        outDir: path.join(resultsDir, 'notebooks'),
+        profile: profile.name,
+        env,
+        timeoutS: opts.timeoutS,
+        log,
+      });
+      Object.assign(rec, {
+        status: 'ok',
+        output: rootRelative(root, run.output),
+        outputSha256: sha256File(run.output),
+        seconds: Math.round(run.seconds * 10) / 10,
+        cells: run.timings,
+      });
+    } catch (err) {
+      if (!(err instanceof NotebookRunError)) throw err;
+      error = err;
+      Object.assign(rec, { status: 'failed', error: err.message, output: err.partialOutput ? rootRelative(root, err.partialOutput) : null });
+      break;
+    }
+  }
+  const finished = new Date();
+  const manifest: ReproduceManifest = {
+    kind: 'reproduce',
+    profile: profile.name,
+    status: error ? 'failed' : 'ok',
+    started: started.toISOString(),
+    finished: finished.toISOString(),
+    seconds: Math.round((finished.getTime() - started.getTime()) / 100) / 10,
+    config: profile,
+    worldSeed,
+    pretrain: Boolean(opts.pretrain),
+    environment,
+    notebooks: records,
+  };
+  fs.mkdirSync(resultsDir, { recursive: true });
+  const manifestFile = writeRunManifest(path.join(resultsDir, 'runs'), manifest);
+  updateEnvironmentFile(envFile, environment);
+  log(`reproduce: ${manifest.status === 'ok' ? 'done' : 'stopped'} in ${manifest.seconds} s; manifest ${displayPath(manifestFile)}`);
+  return { manifest, manifestFile, error };
+}

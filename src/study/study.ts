@@ -1,0 +1,76 @@
+/**
+ * A study: one profile on one world seed, with every path its stages read and write. Data flows one way
+ * (world -> base -> generations -> selection -> alignment -> evaluation -> report), each stage writing a folder
+ * with a manifest that the next one reads, so any notebook can start from what the one before left.
+ *
+ * Paths (relative to the checkout):
+ * - `data/worlds/<profile>-<seed>/`      the world (rebuilt on demand in seconds; not committed)
+ * - `data/base/<profile>-<seed>/`        the shipped base model and perception network (committed for paper-1)
+ * - `data/runs/<profile>-<seed>/`        everything else the study makes: generations, judgments, adapters,
+ *                                        evaluations (not committed; stages skip what is already there)
+ * - `results/` for the paper profile on its default seed (committed), else `results/<profile>-seed<seed>/`
+ */
+import * as path from 'node:path';
+import { ParsedArgs, num, str } from '../core/args';
+import { NotebookContext, notebookContext } from './context';
+import { kitRoot } from '../notebook/kernel';
+import { Profile, getProfile } from './profiles';
+
+export interface StudyPaths {
+  root: string;
+  world: string;
+  /** Shipped base model folder (may not exist for other profiles/seeds). */
+  shipped: string;
+  work: string;
+  results: string;
+}
+
+export interface Study {
+  profileName: string;
+  profile: Profile;
+  worldSeed: number;
+  /** Retrain the base (and the perception network) instead of using the shipped ones. */
+  pretrain: boolean;
+  paths: StudyPaths;
+}
+
+/** Paths of a study of `profileName` on `worldSeed` under `root`. */
+export function studyPaths(root: string, profileName: string, worldSeed: number): StudyPaths {
+  const tag = `${profileName}-${worldSeed}`;
+  const profile = getProfile(profileName);
+  const committed = profileName === 'paper' && worldSeed === profile.seed;
+  return {
+    root,
+    world: path.join(root, 'data', 'worlds', tag),
+    shipped: path.join(root, 'data', 'base', tag),
+    work: path.join(root, 'data', 'runs', tag),
+    results: committed ? path.join(root, 'results') : path.join(root, 'results', `${profileName}-seed${worldSeed}`),
+  };
+}
+
+/** A study from explicit settings (defaults: the paper profile on its seed, in this checkout). */
+export function openStudy(opts: { profile?: string; worldSeed?: number; pretrain?: boolean; root?: string } = {}): Study {
+  const profileName = opts.profile ?? 'paper';
+  const profile = getProfile(profileName);
+  const worldSeed = opts.worldSeed ?? profile.seed;
+  return { profileName, profile, worldSeed, pretrain: opts.pretrain ?? false, paths: studyPaths(opts.root ?? kitRoot(), profileName, worldSeed) };
+}
+
+/** The study a notebook runs (profile, world seed and --pretrain from the environment). */
+export function notebookStudy(ctx: NotebookContext = notebookContext()): Study {
+  return openStudy({ profile: ctx.profileName, worldSeed: ctx.worldSeed, pretrain: ctx.pretrain, root: ctx.root });
+}
+
+/** Options every study command takes. */
+export const STUDY_OPTIONS = ['profile', 'world-seed', 'backend', 'workers'] as const;
+
+/** The study named by `--profile` and `--world-seed` (and `--pretrain` when `pretrain` is true). */
+export function studyFromArgs(args: ParsedArgs, pretrain = false): Study {
+  const profile = getProfile(str(args, 'profile', 'paper'));
+  return openStudy({ profile: profile.name, worldSeed: num(args, 'world-seed', profile.seed, { integer: true, min: 0 }), pretrain });
+}
+
+/** `--workers N` (default: the profile's). */
+export function workersFromArgs(args: ParsedArgs, study: Study): number {
+  return num(args, 'workers', study.profile.jobs, { integer: true, min: 1, max: 64 });
+}
