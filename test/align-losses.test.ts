@@ -1,7 +1,8 @@
 import { before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { flowDpoLoss, flowMatchingLoss, haloError, haloWeight, ipaLoss } from '../src/align/losses';
+import { flowDpoLoss, ipaLoss } from '../src/align/losses';
+import { flowMatchingLoss, haloError, haloWeight } from '../src/flow/losses';
 import { rng } from '../src/core/seeds';
 import { assertClose, useWasm, values } from './helpers';
 

@@ -8,6 +8,7 @@ import { AlignConfig, AlignSample, alignTrain } from '../src/align/trainer';
 import { handMaskOnGrid } from '../src/align/masks';
 import { initParams } from '../src/model/dit';
 import { saveCheckpoint, snapshot } from '../src/train/checkpoint';
+import { modelHead } from '../src/model/checkpoint';
 import { loadModel } from '../src/model/load';
 import { readStepLog } from '../src/train/loop';
 import { rng } from '../src/core/seeds';
@@ -54,7 +55,7 @@ describe('alignment trainer', () => {
     const weights = baseDict();
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'ipa-align-'));
     const baseDir = path.join(out, 'base');
-    saveCheckpoint(baseDir, { kind: 'base', model: TINY, step: 0, seed: 1, worldHash: 'toy', files: { weights } });
+    saveCheckpoint(baseDir, { head: modelHead('base', TINY), step: 0, seed: 1, worldHash: 'toy', files: { weights } });
     const base = loadModel(baseDir);
     const sha = base.baseWeightsSha256;
     tf.dispose(Object.values(base.params));
@@ -77,7 +78,7 @@ describe('alignment trainer', () => {
     const other = baseDict();
     other['embed.b'].data[0] += 1;
     const otherDir = path.join(out, 'other');
-    saveCheckpoint(otherDir, { kind: 'base', model: TINY, step: 0, seed: 1, worldHash: 'toy', files: { weights: other } });
+    saveCheckpoint(otherDir, { head: modelHead('base', TINY), step: 0, seed: 1, worldHash: 'toy', files: { weights: other } });
     assert.throws(() => loadModel(otherDir, res.adapterDir as string), /trained on another base/);
   });
 

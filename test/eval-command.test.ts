@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { evaluateCheckpoint } from '../src/commands/evaluate';
 import { initParams } from '../src/model/dit';
 import { saveCheckpoint, snapshot } from '../src/train/checkpoint';
+import { modelHead } from '../src/model/checkpoint';
 import { ModelConfig } from '../src/model/config';
 import { openStudy } from '../src/study/study';
 import { UsageError } from '../src/core/files';
@@ -24,7 +25,7 @@ describe('ipa-kit evaluate', () => {
     const ckpt = (name: string, bias: number) => {
       tf.tidy(() => params['final.b'].assign(tf.fill(params['final.b'].shape, bias)));
       const dir = path.join(root, name);
-      saveCheckpoint(dir, { kind: 'base', model: SMALL, step: 0, seed: 1, worldHash: 'w', files: { weights: snapshot(params) } });
+      saveCheckpoint(dir, { head: modelHead('base', SMALL), step: 0, seed: 1, worldHash: 'w', files: { weights: snapshot(params) } });
       return dir;
     };
     const a = ckpt('a', 0);

@@ -7,8 +7,10 @@ import * as tf from '@tensorflow/tfjs';
 import { generateSplit } from '../src/model/sample-split';
 import { initParams } from '../src/model/dit';
 import { saveCheckpoint, snapshot } from '../src/train/checkpoint';
+import { modelHead } from '../src/model/checkpoint';
 import { ModelConfig } from '../src/model/config';
 import { buildWorld, loadWorld } from '../src/world/store';
+import { PROFILES } from '../src/study/profiles';
 import { rng } from '../src/core/seeds';
 import { useWasm } from './helpers';
 
@@ -21,12 +23,12 @@ describe('generation stage', () => {
   it('gives the same videos on 1 or 2 worker threads, reuses stored ones, and regenerates for another model', async () => {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ipa-gen-'));
     const worldDir = path.join(tmp, 'world');
-    buildWorld({ profile: 'smoke', seed: 1, out: worldDir });
+    buildWorld({ config: PROFILES.smoke.world, name: 'smoke', seed: 1, out: worldDir });
     const world = loadWorld(worldDir);
     const params = initParams(SMALL, 1);
     for (const [n, v] of Object.entries(params)) if (/ada|final/.test(n)) v.assign(tf.tensor(rng(2, n).normals(v.size, 0.05), v.shape));
     const baseDir = path.join(tmp, 'base');
-    saveCheckpoint(baseDir, { kind: 'base', model: SMALL, step: 0, seed: 1, worldHash: 'w', files: { weights: snapshot(params) } });
+    saveCheckpoint(baseDir, { head: modelHead('base', SMALL), step: 0, seed: 1, worldHash: 'w', files: { weights: snapshot(params) } });
     const args = { world, worldDir, split: 'val', baseDir, candidates: 2, steps: 2, seed: 1, batch: 3 };
     const one = await generateSplit({ ...args, outDir: path.join(tmp, 'g1'), workers: 1 });
     const two = await generateSplit({ ...args, outDir: path.join(tmp, 'g2'), workers: 2 });
@@ -38,7 +40,7 @@ describe('generation stage', () => {
     await generateSplit({ ...args, outDir: path.join(tmp, 'g1'), workers: 1 });
     assert.equal(fs.statSync(path.join(tmp, 'g1', 'frames.u8')).mtimeMs, before, 'a matching generation is reused');
     params['final.b'].assign(tf.add(params['final.b'], 0.1));
-    saveCheckpoint(baseDir, { kind: 'base', model: SMALL, step: 1, seed: 1, worldHash: 'w', files: { weights: snapshot(params) } });
+    saveCheckpoint(baseDir, { head: modelHead('base', SMALL), step: 1, seed: 1, worldHash: 'w', files: { weights: snapshot(params) } });
     const again = await generateSplit({ ...args, outDir: path.join(tmp, 'g1'), workers: 1 });
     assert.ok(!Buffer.from(again.frames).equals(Buffer.from(one.frames)), 'another base gives other videos');
     tf.dispose(Object.values(params));

@@ -6,7 +6,6 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { LoopSpec, readStepLog, runLoop } from '../src/train/loop';
 import { readCheckpointMeta, readTensorFile } from '../src/train/checkpoint';
-import { DEFAULT_MODEL } from '../src/model/config';
 import { rng } from '../src/core/seeds';
 import { useWasm } from './helpers';
 
@@ -22,7 +21,7 @@ function toySpec(outDir: string, vars: Record<string, tf.Variable>, totalSteps: 
     trainable: vars,
     resume,
     label: 'toy',
-    meta: { kind: 'base', model: DEFAULT_MODEL, seed: 3, worldHash: 'none' },
+    meta: { head: { kind: 'toy' }, seed: 3, worldHash: 'none' },
     stepLoss: (step) => {
       const r = rng(3, 'toy-batch', step);
       const x = tf.tensor(r.normals(16 * 4), [16, 4]);

@@ -7,7 +7,8 @@ import * as tf from '@tensorflow/tfjs';
 import { ModelConfig } from '../src/model/config';
 import { X_PRED_T_MIN, forward, initParams, patchify, qkvNames, unpatchify } from '../src/model/dit';
 import { createLora, loraVariables, mergeLora, unmergeLora } from '../src/model/lora';
-import { assertSameConfig, paramsFromDict, readCheckpointMeta, readTensorFile, saveCheckpoint, snapshot } from '../src/train/checkpoint';
+import { readCheckpointMeta, readTensorFile, saveCheckpoint, snapshot } from '../src/train/checkpoint';
+import { assertSameConfig, modelHead, paramsFromDict } from '../src/model/checkpoint';
 import { eulerSample } from '../src/flow/sampler';
 import { rng } from '../src/core/seeds';
 import { TINY, assertClose, useWasm, values } from './helpers';
@@ -92,7 +93,7 @@ describe('DiT model', () => {
   it('checkpoints round-trip; an altered file or a different config is a clear error', () => {
     const params = initParams(TINY, 1);
     const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ipa-ckpt-')), 'base');
-    saveCheckpoint(dir, { kind: 'base', model: TINY, step: 3, seed: 1, worldHash: 'w', files: { weights: snapshot(params) } });
+    saveCheckpoint(dir, { head: modelHead('base', TINY), step: 3, seed: 1, worldHash: 'w', files: { weights: snapshot(params) } });
     const meta = readCheckpointMeta(dir);
     const loaded = paramsFromDict(readTensorFile(dir, meta, 'weights'));
     for (const n of Object.keys(params)) assert.deepEqual(Array.from(values(loaded[n])), Array.from(values(params[n])));

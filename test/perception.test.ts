@@ -6,7 +6,9 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { frechetDistance } from '../src/eval/frechet';
 import { loadBase } from '../src/model/load';
-import { assertSameConfig, readCheckpointMeta, saveCheckpoint, snapshot } from '../src/train/checkpoint';
+import { saveCheckpoint, snapshot } from '../src/train/checkpoint';
+import { assertSameConfig, modelHead } from '../src/model/checkpoint';
+import { perceptionHead, readPerceptionCheckpointMeta } from '../src/perception/checkpoint';
 import { DEFAULT_MODEL } from '../src/model/config';
 import { AdamW } from '../src/train/optim';
 import {
@@ -14,7 +16,7 @@ import {
   initPerceptionParams, loadPerception, patchRows, perceive, perceptionAccuracy, perceptionFromWeights, perceptionLoss, perceptionTokens,
   renderSplit, toCropX, fromCropX, trainPerception, trainingBatch, validatePerceptionConfig,
 } from '../src/perception';
-import { WorldProfile } from '../src/study/profiles';
+import { WorldConfig } from '../src/world/config';
 import { rng } from '../src/core/seeds';
 import { cliInProcess as cli, useWasm } from './helpers';
 
@@ -22,7 +24,7 @@ process.env.IPA_QUIET = '1';
 const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'ipa-perception-test-'));
 
 /** A 32x32 world and a tiny network: 16 global tokens, 16 hand tokens, one block each. */
-const WORLD: WorldProfile = { size: 32, frames: 4, splits: { train: 0, val: 0, 'test-general': 6, 'test-hands': 2 }, hardShare: 0.25 };
+const WORLD: WorldConfig = { size: 32, frames: 4, splits: { train: 0, val: 0, 'test-general': 6, 'test-hands': 2 }, hardShare: 0.25 };
 const TINY: PerceptionConfig = {
   size: 32, patch: 8, dim: 16, depth: 1, mlpRatio: 2, handCrop: 16, handPatch: 4, handDim: 16, handDepth: 1, handPasses: 2,
   steps: 6, batch: 8, framesPerClip: 2, lr: 3e-3, warmupSteps: 1, minLrFraction: 0.1, weightDecay: 0.01, clipNorm: 1, emaDecay: 0.5, checkpointEvery: 3,
@@ -209,12 +211,13 @@ describe('perception network', () => {
   });
 
   it('stores a hash-verified checkpoint of kind perception that video loaders refuse, and a tampered one is an error', () => {
-    const meta = readCheckpointMeta(ckptDir);
+    const meta = readPerceptionCheckpointMeta(ckptDir);
     assert.equal(meta.kind, 'perception');
-    assert.ok(meta.kind === 'perception' && !('model' in meta));
-    if (meta.kind === 'perception') assert.deepEqual(meta.perception, TINY);
+    assert.ok(!('model' in meta));
+    assert.deepEqual(meta.perception, TINY);
     assert.ok(typeof meta.metrics['test-general.handPck'] === 'number');
-    assert.throws(() => loadBase(ckptDir), /is a 'perception' checkpoint, not a base model/);
+    assert.deepEqual(Object.keys(meta).slice(0, 4), ['format', 'kind', 'perception', 'step']); // the head comes first
+    assert.throws(() => loadBase(ckptDir), /a 'perception' checkpoint, not a video model/);
     assert.throws(() => assertSameConfig(meta, DEFAULT_MODEL, ckptDir), /a 'perception' checkpoint, not a video model/);
     const copy = path.join(TMP, 'tampered');
     fs.cpSync(ckptDir, copy, { recursive: true });
@@ -229,11 +232,11 @@ describe('perception network', () => {
     json.perception.handPatch = 5;
     fs.writeFileSync(path.join(badConfig, 'checkpoint.json'), JSON.stringify(json));
     assert.throws(() => loadPerception(badConfig), /handPatch 5 must divide handCrop 16/);
-    // A video checkpoint is not a perception network; the save arguments must match the kind.
+    // A video checkpoint is not a perception network; a perception head is checked before anything is written.
     const video = path.join(TMP, 'video');
-    saveCheckpoint(video, { kind: 'base', model: DEFAULT_MODEL, step: 0, seed: 1, worldHash: 'w', files: { weights: snapshot(trained.params) } });
+    saveCheckpoint(video, { head: modelHead('base', DEFAULT_MODEL), step: 0, seed: 1, worldHash: 'w', files: { weights: snapshot(trained.params) } });
     assert.throws(() => loadPerception(video), /is a 'base' checkpoint, not a perception network/);
-    assert.throws(() => saveCheckpoint(path.join(TMP, 'x'), { kind: 'perception', model: DEFAULT_MODEL, step: 0, seed: 1, worldHash: 'w', files: {} }), /needs 'perception' and no 'model'/);
+    assert.throws(() => perceptionHead({ ...TINY, handPatch: 5 }), /handPatch 5 must divide handCrop 16/); // nothing written with a bad config
     // A checkpoint whose tensors do not fit its config.
     assert.throws(() => perceptionFromWeights({ ...TINY, dim: 8 }, snapshot(trained.params)), /has shape \[192,16\], the config expects \[192,8\]/);
   });

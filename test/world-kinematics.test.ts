@@ -1,13 +1,14 @@
 /** World skeleton, kinematics and motions: bone lengths, joint limits, smoothness, difficulty, determinism of clips. */
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { PROFILES, SplitName, WorldProfile } from '../src/study/profiles';
+import { PROFILES } from '../src/study/profiles';
+import { SplitName, WorldConfig } from '../src/world/config';
 import {
   BODY_RANGE, Clip, ClipSplit, HAND_KEYPOINTS, HandSide, JOINT_LIMITS, KEYPOINT_DIMS, LEFT, LEFT_HAND_RANGE, NUM_KEYPOINTS, RIGHT,
   RIGHT_HAND_RANGE, HAND_GEOMETRY, handStart, makeClip, mirror, skeletonBones, wrapAngle,
 } from '../src/world';
 
-const WORLD: WorldProfile = PROFILES.paper.world;
+const WORLD: WorldConfig = PROFILES.paper.world;
 const K3 = NUM_KEYPOINTS * KEYPOINT_DIMS;
 const EPS = 2e-3;
 

@@ -1,14 +1,15 @@
 /** World rendering: masks are the hands' share of the final pixels, boxes contain them, hands are big enough, pose maps. */
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { PROFILES, WorldProfile } from '../src/study/profiles';
+import { PROFILES } from '../src/study/profiles';
+import { WorldConfig } from '../src/world/config';
 import {
   Canvas, Clip, ClipSplit, FPS, OPENPOSE_COLORS, RGB, clipDifficulty, identityId, makeClip, makeIdentity, makeMotion, motionId, poseAt,
   renderFrame, renderPoseMap, Polygon, Capsule, Ellipse,
 } from '../src/world';
 import { clipStrip } from '../src/report/strip';
 
-const WORLD: WorldProfile = PROFILES.paper.world;
+const WORLD: WorldConfig = PROFILES.paper.world;
 const S = WORLD.size;
 
 /** Clips whose families include hands crossing and hands behind the body (occlusion), plus ordinary ones. */

@@ -5,7 +5,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DataError } from '../src/core/files';
-import { PROFILES, SPLITS, SplitName } from '../src/study/profiles';
+import { PROFILES } from '../src/study/profiles';
+import { SPLITS, SplitName } from '../src/world/config';
 import {
   World, benchWorldBuild, buildWorld, getClip, handBoxStats, identityId, loadWorld, makeClip, makeIdentity, makeMotion, motionId,
   motionSpeedStats, worldFileName, clipDifficulty,
@@ -30,7 +31,7 @@ let world: World;
 
 before(() => {
   smokeDir = path.join(TMP, 'smoke-1');
-  buildWorld({ profile: 'smoke', seed: 1, out: smokeDir });
+  buildWorld({ config: PROFILES.smoke.world, name: 'smoke', seed: 1, out: smokeDir });
   world = loadWorld(smokeDir);
 });
 
@@ -38,13 +39,13 @@ after(() => fs.rmSync(TMP, { recursive: true, force: true }));
 
 describe('stored world', () => {
   it('is byte-identical for the same seed and differs for another seed', () => {
-    const again = buildWorld({ profile: 'smoke', seed: 1, out: path.join(TMP, 'smoke-1-again') });
+    const again = buildWorld({ config: PROFILES.smoke.world, name: 'smoke', seed: 1, out: path.join(TMP, 'smoke-1-again') });
     assert.equal(again.built, true);
     const a = filesOf(smokeDir);
     const b = filesOf(again.dir);
     assert.deepEqual(Object.keys(a), Object.keys(b));
     for (const f of Object.keys(a)) assert.ok(a[f].equals(b[f]), `${f} differs between two builds`);
-    const other = buildWorld({ profile: 'smoke', seed: 2, out: path.join(TMP, 'smoke-2') });
+    const other = buildWorld({ config: PROFILES.smoke.world, name: 'smoke', seed: 2, out: path.join(TMP, 'smoke-2') });
     for (const name of Object.keys(other.manifest.files)) {
       if (name.endsWith('identity.i32') || name.endsWith('motion.i32') || name.includes('handVisible') || name.includes('handBoxes')) continue;
       assert.notEqual(other.manifest.files[name].sha256, world.manifest.files[name].sha256, `${name} same for seeds 1 and 2`);
@@ -240,7 +241,7 @@ describe('world statistics and bench', () => {
 
   it('benchWorldBuild builds into a temporary folder and removes it', async () => {
     const before = fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith('ipa-world-bench-')).length;
-    const res = await benchWorldBuild('smoke');
+    const res = await benchWorldBuild(PROFILES.smoke.world, 'smoke');
     assert.equal(res.clips, 20);
     assert.equal(res.images, 20 * 9);
     assert.ok(res.seconds > 0);

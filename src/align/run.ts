@@ -10,7 +10,7 @@ import { loadDetector } from '../perception/detector';
 import { scoreGenerations } from '../eval/score';
 import { generateSplit } from '../model/sample-split';
 import { loadGenerations, videoAt } from '../model/generations';
-import { readModelCheckpointMeta } from '../train/checkpoint';
+import { readModelCheckpointMeta } from '../model/checkpoint';
 import { loadBase } from '../model/load';
 import { DataError, readJson, sha256, writeJsonAtomic } from '../core/files';
 import { TaskContext } from '../core/task';

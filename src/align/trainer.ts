@@ -10,7 +10,8 @@
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { TimestepDensity, batchNoise, batchTimesteps, noisy, velocityTarget } from '../flow/rectified';
-import { CheckpointMeta, TensorDict, paramsFromDict, saveCheckpoint, snapshot } from '../train/checkpoint';
+import { TensorDict, saveCheckpoint, snapshot } from '../train/checkpoint';
+import { ModelCheckpointMeta, modelHead, paramsFromDict } from '../model/checkpoint';
 import { ModelConfig } from '../model/config';
 import { LoraSet, Params, forward } from '../model/dit';
 import { ClipPixels, batchInputs } from '../model/inputs';
@@ -19,7 +20,8 @@ import { LoopResult, runLoop } from '../train/loop';
 import { TrainSchedule, adamwConfig } from '../train/optim';
 import { rng } from '../core/seeds';
 import { MaskGrid } from './masks';
-import { flowDpoLoss, flowMatchingLoss, ipaLoss } from './losses';
+import { flowDpoLoss, ipaLoss } from './losses';
+import { flowMatchingLoss } from '../flow/losses';
 
 export const ALIGN_METHODS = ['sft', 'sft-halo', 'ipa', 'ipa-halo', 'flow-dpo'] as const;
 export type AlignMethod = (typeof ALIGN_METHODS)[number];
@@ -65,7 +67,7 @@ export interface AlignArgs {
 export interface AlignResult {
   loop: LoopResult;
   adapterDir: string | null;
-  meta: CheckpointMeta | null;
+  meta: ModelCheckpointMeta | null;
 }
 
 /** The HALO lambda a method trains with. */
@@ -140,7 +142,7 @@ export async function alignTrain(a: AlignArgs): Promise<AlignResult> {
       trainable,
       resume: a.resume,
       label: c.method,
-      meta: { kind: 'adapter', model: mc, ...(c.lora ? { lora: c.lora } : {}), baseWeightsSha256: a.base.weightsSha256, seed: a.seed, worldHash: a.base.worldHash, info: { ...a.info, align: c } },
+      meta: { head: modelHead('adapter', mc, { lora: c.lora, baseWeightsSha256: a.base.weightsSha256 }), seed: a.seed, worldHash: a.base.worldHash, info: { ...a.info, align: c } },
       prepare: (step) => {
         const idx = pick(step);
         const slots = idx.map((_, i) => i);
@@ -182,10 +184,7 @@ export async function alignTrain(a: AlignArgs): Promise<AlignResult> {
     if (loop.steps < c.steps) return { loop, adapterDir: null, meta: null };
     const adapterDir = path.join(a.outDir, 'adapter');
     const meta = saveCheckpoint(adapterDir, {
-      kind: 'adapter',
-      model: mc,
-      ...(c.lora ? { lora: c.lora } : {}),
-      baseWeightsSha256: a.base.weightsSha256,
+      head: modelHead('adapter', mc, { lora: c.lora, baseWeightsSha256: a.base.weightsSha256 }),
       step: c.steps,
       seed: a.seed,
       worldHash: a.base.worldHash,

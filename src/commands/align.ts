@@ -1,7 +1,7 @@
 /** `ipa-kit align` (one post-training run) and `ipa-kit sweep` (a study's jobs, shardable across machines). */
 import * as path from 'node:path';
 import { initBackend } from '../gpu/backend';
-import { readModelCheckpointMeta } from '../train/checkpoint';
+import { readModelCheckpointMeta } from '../model/checkpoint';
 import { loadBase } from '../model/load';
 import { Command, bool, num, parseArgs, str } from '../core/args';
 import { UsageError, readJson } from '../core/files';

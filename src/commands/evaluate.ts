@@ -5,11 +5,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { initBackend } from '../gpu/backend';
-import { readCheckpointMeta } from '../train/checkpoint';
+import { readModelCheckpointMeta } from '../model/checkpoint';
 import { clipFeatureFn } from '../perception/detector';
 import { Command, bool, parseArgs, str } from '../core/args';
 import { UsageError, readJson, writeFileAtomic } from '../core/files';
-import { SPLITS, SplitName } from '../study/profiles';
+import { SPLITS, SplitName } from '../world/config';
 import { DetectorInfo, detectorStage, referenceStage, sampleSplit, worldStage } from '../study/stages';
 import { STUDY_OPTIONS, Study, studyFromArgs, workersFromArgs } from '../study/study';
 import { METRICS, MetricRow, methodRows, pairedVsBase } from '../report/results';
@@ -58,8 +58,8 @@ function readScores(dir: string): ScoredSplit {
 
 /** Generate (or reuse) the split's videos, score them, summarise; writes clips.{csv,json} and summary.{csv,md,json}. */
 export async function evaluateCheckpoint(study: Study, a: EvaluateArgs): Promise<EvaluateResult> {
-  readCheckpointMeta(a.checkpoint);
-  if (a.adapter) readCheckpointMeta(a.adapter);
+  readModelCheckpointMeta(a.checkpoint);
+  if (a.adapter) readModelCheckpointMeta(a.adapter);
   const baseline = a.baselineDir ? readScores(a.baselineDir) : null;
   if (baseline && baseline.scores.split !== a.split) throw new UsageError(`--baseline ${a.baselineDir} was evaluated on '${baseline.scores.split}', not '${a.split}'`);
   const { world } = worldStage(study);

@@ -6,7 +6,7 @@ import { parseWorldSeed } from '../study/context';
 import { UsageError } from '../core/files';
 import { DEFAULT_PROFILE, getProfile } from '../study/profiles';
 import { tableToMarkdown } from '../report/tables';
-import { perceptionConfigFor } from '../perception/config';
+import { perceptionConfigFor } from '../study/profiles';
 import { PerceptionTrainMetrics, trainPerception } from '../perception/train';
 
 /** The default run folder of a profile's perception network (the study's work folder). */

@@ -1,9 +1,11 @@
 /** `ipa-kit world`: build the procedural world of a profile (skips a matching world that is already there). */
 import { Command, num, parseArgs, str } from '../core/args';
 import { UsageError } from '../core/files';
-import { DEFAULT_PROFILE, SPLITS, getProfile } from '../study/profiles';
+import { DEFAULT_PROFILE, getProfile } from '../study/profiles';
+import { SPLITS } from '../world/config';
 import { Progress } from '../core/progress';
 import { buildWorld } from '../world/store';
+import { defaultWorldDir } from '../study/study';
 
 export const worldCommand: Command = {
   summary: 'build the procedural animation world of a profile (data/worlds/<profile>-<seed>)',
@@ -21,13 +23,14 @@ export const worldCommand: Command = {
     if (args.positional.length) throw new UsageError(`unexpected argument '${args.positional[0]}'`);
     const profile = getProfile(str(args, 'profile', DEFAULT_PROFILE));
     const seed = num(args, 'seed', profile.seed, { integer: true, min: 0 });
-    const out = str(args, 'out');
+    const out = str(args, 'out') ?? defaultWorldDir(profile.name, seed);
     // The bar starts with the first clip, so a world that is already there prints only the result line.
     const total = SPLITS.reduce((a, s) => a + profile.world.splits[s], 0);
     const progress: { bar?: Progress } = {};
     const t0 = Date.now();
     const res = buildWorld({
-      profile: profile.name,
+      config: profile.world,
+      name: profile.name,
       seed,
       out,
       onProgress: () => (progress.bar ??= new Progress({ total, label: `world ${profile.name}-${seed}`, unit: 'clip' })).tick(),

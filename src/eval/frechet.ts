@@ -138,3 +138,12 @@ export function frechetDistance(
 ): number {
   return frechetFromStats(featureStats(featsA, nA, dim, 'featsA'), featureStats(featsB, nB, dim, 'featsB'), opts);
 }
+
+/** Reference statistics of a split for the Frechet distances: frame features and clip features. */
+export interface ReferenceFeatures {
+  frame: FeatureStats;
+  clip: FeatureStats;
+}
+
+/** Turns frame features [clips * F, D] into clip features [clips, Dc] (the perception module provides it). */
+export type ClipFeatureFn = (frameFeatures: Float32Array, clips: number, framesPerClip: number) => { features: Float32Array; dim: number };

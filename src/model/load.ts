@@ -6,7 +6,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { variableFrom } from '../gpu';
 import { DataError } from '../core/files';
-import { CheckpointMeta, TensorDict, assertSameConfig, assignInto, paramsFromDict, readCheckpointMeta, readTensorFile } from '../train/checkpoint';
+import { TensorDict, assignInto, readTensorFile } from '../train/checkpoint';
+import { ModelCheckpointMeta, assertSameConfig, paramsFromDict, readModelCheckpointMeta } from './checkpoint';
 import { ModelConfig } from './config';
 import { LoraSet, Params } from './dit';
 import { mergeLora } from './lora';
@@ -14,8 +15,8 @@ import { mergeLora } from './lora';
 export interface LoadedModel {
   config: ModelConfig;
   params: Params;
-  base: CheckpointMeta;
-  adapter: CheckpointMeta | null;
+  base: ModelCheckpointMeta;
+  adapter: ModelCheckpointMeta | null;
   /** SHA-256 of the base weights file. */
   baseWeightsSha256: string;
 }
@@ -34,8 +35,8 @@ export function loraFromDict(dict: TensorDict, scale: number): LoraSet {
 }
 
 /** Load a base checkpoint (and check its config when `expected` is given). */
-export function loadBase(dir: string, expected?: ModelConfig): { meta: CheckpointMeta; weights: TensorDict } {
-  const meta = readCheckpointMeta(dir);
+export function loadBase(dir: string, expected?: ModelConfig): { meta: ModelCheckpointMeta; weights: TensorDict } {
+  const meta = readModelCheckpointMeta(dir);
   if (meta.kind !== 'base') throw new DataError(`${dir} is a '${meta.kind}' checkpoint, not a base model`);
   if (expected) assertSameConfig(meta, expected, dir);
   return { meta, weights: readTensorFile(dir, meta, 'weights') };
@@ -47,7 +48,7 @@ export function loadModel(baseDir: string, adapterDir?: string, expected?: Model
   const params = paramsFromDict(weights);
   const baseWeightsSha256 = meta.files['weights.bin'].sha256;
   if (!adapterDir) return { config: meta.model, params, base: meta, adapter: null, baseWeightsSha256 };
-  const ad = readCheckpointMeta(adapterDir);
+  const ad = readModelCheckpointMeta(adapterDir);
   if (ad.kind !== 'adapter') throw new DataError(`${adapterDir} is a '${ad.kind}' checkpoint, not an adapter`);
   assertSameConfig(ad, meta.model, adapterDir);
   if (ad.baseWeightsSha256 !== baseWeightsSha256) {

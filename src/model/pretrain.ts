@@ -5,16 +5,17 @@
  */
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { flowMatchingLoss } from '../align/losses';
+import { flowMatchingLoss } from '../flow/losses';
 import { TimestepDensity, batchNoise, batchTimesteps, noisy, velocityTarget } from '../flow/rectified';
-import { CheckpointMeta, TensorDict, saveCheckpoint, snapshot } from '../train/checkpoint';
+import { TensorDict, saveCheckpoint, snapshot } from '../train/checkpoint';
+import { ModelCheckpointMeta, modelHead } from './checkpoint';
 import { ModelConfig, validateModelConfig } from './config';
 import { Params, countParams, forward, initParams } from './dit';
 import { ClipPixels, batchInputs } from './inputs';
 import { LoopResult, runLoop } from '../train/loop';
 import { TrainSchedule, adamwConfig } from '../train/optim';
 import { WorkerPool } from '../core/pool';
-import { WorldProfile } from '../study/profiles';
+import { WorldConfig } from '../world/config';
 import { makeClip } from '../world/clip';
 
 /** Pretraining settings (plain data; the profiles hold one per profile). */
@@ -45,14 +46,14 @@ export interface PretrainArgs {
    * and timestep come from its own stream). Needs `stream`, the pretraining data as plain data.
    */
   workers?: number;
-  stream?: { worldSeed: number; world: WorldProfile };
+  stream?: { worldSeed: number; world: WorldConfig };
 }
 
 export interface PretrainResult {
   loop: LoopResult;
   /** The base checkpoint folder (EMA weights), written when all steps are done. */
   baseDir: string | null;
-  meta: CheckpointMeta | null;
+  meta: ModelCheckpointMeta | null;
   paramCount: number;
 }
 
@@ -128,7 +129,7 @@ export async function pretrain(a: PretrainArgs): Promise<PretrainResult> {
       resume: a.resume,
       label: 'pretrain',
       onStep: a.onStep ? (r) => a.onStep?.(r.step, params) : undefined,
-      meta: { kind: 'base', model: c.model, seed: a.seed, worldHash: a.worldHash, info: { ...a.info, pretrain: c } },
+      meta: { head: modelHead('base', c.model), seed: a.seed, worldHash: a.worldHash, info: { ...a.info, pretrain: c } },
       stepLoss: (step) => {
         const clips = Array.from({ length: c.batch }, (_, i) => a.source(step * c.batch + i));
         return { loss: flowStepLoss(c.model, params, clips, a.seed, step, c.timesteps), metrics: {} };
@@ -138,8 +139,7 @@ export async function pretrain(a: PretrainArgs): Promise<PretrainResult> {
     const weights: TensorDict = loop.ema ?? snapshot(params);
     const baseDir = path.join(a.outDir, 'base');
     const meta = saveCheckpoint(baseDir, {
-      kind: 'base',
-      model: c.model,
+      head: modelHead('base', c.model),
       step: c.steps,
       seed: a.seed,
       worldHash: a.worldHash,
@@ -163,7 +163,7 @@ export interface GradShardInput {
   offset: number;
   /** Indices of this shard's clips in the pretraining stream. */
   indices: number[];
-  stream: { worldSeed: number; world: WorldProfile } | undefined;
+  stream: { worldSeed: number; world: WorldConfig } | undefined;
   density: TimestepDensity;
   weights: Record<string, Float32Array>;
 }

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { parallelMap } from '../core/pool';
 import { GenerateInput } from '../study/tasks';
 import { World, worldHash as computeWorldHash } from '../world/store';
-import { readCheckpointMeta } from '../train/checkpoint';
+import { readModelCheckpointMeta } from './checkpoint';
 import { GenerationEntry, Generations, generationKey, loadGenerations, readGenerationsManifest, saveGenerations } from './generations';
 
 export interface GenerateSplitArgs {
@@ -27,7 +27,7 @@ export interface GenerateSplitArgs {
 }
 
 function weightsSha(dir: string): string {
-  return readCheckpointMeta(dir).files['weights.bin'].sha256;
+  return readModelCheckpointMeta(dir).files['weights.bin'].sha256;
 }
 
 /** Generate (or reuse) the split's videos; returns them loaded and verified. */

@@ -1,6 +1,5 @@
 /** Perception network settings: architecture and training as plain data, stored in its checkpoint and checked on load. */
 import type { TrainSchedule } from '../train/optim';
-import { getProfile } from '../study/profiles';
 
 /** Architecture and training settings of the perception network (the kit's stand-in for DWPose, Inception and I3D). */
 export interface PerceptionConfig extends TrainSchedule {
@@ -31,11 +30,6 @@ export interface PerceptionConfig extends TrainSchedule {
   heatmapWeight: number;
   /** Weight of the visibility binary cross-entropy. */
   visibilityWeight: number;
-}
-
-/** The perception config of a profile (plain data in the profile); an unknown profile is a UsageError. */
-export function perceptionConfigFor(profile: string): PerceptionConfig {
-  return { ...getProfile(profile).perception };
 }
 
 const POSITIVE_INTS = ['size', 'patch', 'dim', 'depth', 'mlpRatio', 'handCrop', 'handPatch', 'handDim', 'handDepth', 'handPasses', 'steps', 'batch', 'framesPerClip', 'checkpointEvery'] as const;

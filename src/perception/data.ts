@@ -3,7 +3,7 @@
  * 'pretrain' stream (identities and motions disjoint from every stored split), keyed by step so a resumed run
  * sees the same batches; and whole test splits rendered on the fly (identical to the stored ones).
  */
-import { SplitName, WorldProfile } from '../study/profiles';
+import { SplitName, WorldConfig } from '../world/config';
 import { UsageError } from '../core/files';
 import { rng } from '../core/seeds';
 import { makeClip } from '../world/clip';
@@ -29,7 +29,7 @@ export interface PerceptionBatch {
 }
 
 /** Check that the config's frame size is the world's. */
-export function checkWorldFits(c: PerceptionConfig, world: WorldProfile): void {
+export function checkWorldFits(c: PerceptionConfig, world: WorldConfig): void {
   if (c.size !== world.size) throw new UsageError(`perception config size ${c.size} does not match the world's frame size ${world.size}`);
 }
 
@@ -50,10 +50,10 @@ export function handCentre(keypoints: Float32Array, f: number, side: 0 | 1): [nu
  * each rendered with the world's profile but only its first `framesPerClip` frames (clip start times are random
  * per motion, so these are no less varied than later frames). Crop jitter comes from rng(seed, 'perception-crops', step).
  */
-export function trainingBatch(c: PerceptionConfig, worldSeed: number, world: WorldProfile, seed: number, step: number): PerceptionBatch {
+export function trainingBatch(c: PerceptionConfig, worldSeed: number, world: WorldConfig, seed: number, step: number): PerceptionBatch {
   checkWorldFits(c, world);
   const m = c.batch / c.framesPerClip;
-  const short: WorldProfile = { ...world, frames: c.framesPerClip };
+  const short: WorldConfig = { ...world, frames: c.framesPerClip };
   const img = c.size * c.size * 3;
   const frames = new Uint8Array(c.batch * img);
   const keypoints = new Float32Array(c.batch * NUM_KEYPOINTS * KEYPOINT_DIMS);
@@ -78,7 +78,7 @@ export function trainingBatch(c: PerceptionConfig, worldSeed: number, world: Wor
 }
 
 /** A stored split of the world rendered on the fly (the same clips `buildWorld` stores), ground-truth arrays only. */
-export function renderSplit(worldSeed: number, split: SplitName, world: WorldProfile): KeypointFrames {
+export function renderSplit(worldSeed: number, split: SplitName, world: WorldConfig): KeypointFrames {
   const count = world.splits[split];
   const F = world.frames;
   const S = world.size;

@@ -1,7 +1,7 @@
 /** The perception network as the evaluation's frame detector (keypoints + FD features), loaded once per thread. */
 import * as path from 'node:path';
 import type { FrameDetector } from '../eval/evaluate';
-import type { ClipFeatureFn } from '../report/results';
+import type { ClipFeatureFn } from '../eval/frechet';
 import { featureDim } from './config';
 import { Perception, clipFeatures, loadPerception, perceive } from './perceive';
 

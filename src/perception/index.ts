@@ -1,5 +1,5 @@
 /** The perception network: keypoints (stand-in for DWPose) and features for FD-frame / FD-clip (stand-ins for FID-VID / FVD). */
-export { type PerceptionConfig, perceptionConfigFor, validatePerceptionConfig, perceptionTokens, handTokens, featureDim } from './config';
+export { type PerceptionConfig, validatePerceptionConfig, perceptionTokens, handTokens, featureDim } from './config';
 export {
   type PerceptionParams, type PerceptionOutput, type HandCrop,
   GLOBAL_KEYPOINTS, centreIndex, initPerceptionParams, globalForward, handForward, patchRows, handCropRows, handCropAt, toCropX, fromCropX,

@@ -13,9 +13,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { variableFrom } from '../gpu';
-import { PerceptionCheckpointMeta, TensorDict, readCheckpointMeta, readTensorFile } from '../train/checkpoint';
+import { TensorDict, readCheckpointMeta, readTensorFile } from '../train/checkpoint';
 import { DataError } from '../core/files';
 import { BODY_KEYPOINTS, HAND_KEYPOINTS, KEYPOINT_DIMS, NUM_KEYPOINTS, handStart } from '../world/layout';
+import { PerceptionCheckpointHead, PerceptionCheckpointMeta, checkPerceptionHead } from './checkpoint';
 import { PerceptionConfig, featureDim, handTokens, perceptionTokens, validatePerceptionConfig } from './config';
 import { GLOBAL_KEYPOINTS, HandCrop, PerceptionParams, centreIndex, fromCropX, globalForward, handCropAt, handCropRows, handForward, patchRows, perceptionParamShapes } from './net';
 
@@ -57,8 +58,10 @@ export function perceptionFromWeights(config: PerceptionConfig, weights: TensorD
  */
 export function loadPerception(dir: string): Perception {
   const ckpt = !fs.existsSync(path.join(dir, 'checkpoint.json')) && fs.existsSync(path.join(dir, 'perception', 'checkpoint.json')) ? path.join(dir, 'perception') : dir;
-  const meta = readCheckpointMeta(ckpt);
-  if (meta.kind !== 'perception') throw new DataError(`${ckpt} is a '${meta.kind}' checkpoint, not a perception network`);
+  const meta = readCheckpointMeta<PerceptionCheckpointHead>(ckpt, (m) => {
+    if (m.kind !== 'perception') throw new DataError(`${ckpt} is a '${m.kind}' checkpoint, not a perception network`);
+    checkPerceptionHead(m);
+  });
   return perceptionFromWeights(meta.perception, readTensorFile(ckpt, meta, 'weights'), meta, ckpt);
 }
 

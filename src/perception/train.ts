@@ -11,9 +11,10 @@ import { readCheckpointMeta, saveCheckpoint, snapshot } from '../train/checkpoin
 import { runLoop } from '../train/loop';
 import { adamwConfig } from '../train/optim';
 import { DataError } from '../core/files';
-import { SplitName, WorldProfile } from '../study/profiles';
+import { SplitName, WorldConfig } from '../world/config';
 import { validateWorld } from '../world/clip';
 import { PerceptionAccuracy, perceptionAccuracy } from './accuracy';
+import { PerceptionCheckpointHead, checkPerceptionHead, perceptionHead } from './checkpoint';
 import { PerceptionConfig, validatePerceptionConfig } from './config';
 import { checkWorldFits, renderSplit, trainingBatch } from './data';
 import { perceptionLoss } from './loss';
@@ -30,7 +31,7 @@ export interface TrainPerceptionArgs {
   config: PerceptionConfig;
   /** Seed of the world whose 'pretrain' stream is trained on and whose test splits are measured. */
   worldSeed: number;
-  world: WorldProfile;
+  world: WorldConfig;
   /** Seed of the weights. */
   seed: number;
   outDir: string;
@@ -62,7 +63,7 @@ export interface TrainPerceptionResult {
 }
 
 /** Identifies the training data: the 'pretrain' stream of a world seed and profile. */
-export function perceptionDataId(worldSeed: number, world: WorldProfile): string {
+export function perceptionDataId(worldSeed: number, world: WorldConfig): string {
   return `pretrain-stream:seed=${worldSeed}:size=${world.size}:hardShare=${world.hardShare ?? 'default'}`;
 }
 
@@ -79,8 +80,10 @@ function flatMetrics(m: PerceptionTrainMetrics): Record<string, number> {
 function checkResumable(outDir: string, c: PerceptionConfig, seed: number, dataId: string): void {
   const dir = path.join(outDir, 'checkpoint');
   if (!fs.existsSync(path.join(dir, 'checkpoint.json'))) return;
-  const meta = readCheckpointMeta(dir);
-  if (meta.kind !== 'perception') throw new DataError(`${dir} holds a '${meta.kind}' checkpoint, not a perception run`);
+  const meta = readCheckpointMeta<PerceptionCheckpointHead>(dir, (m) => {
+    if (m.kind !== 'perception') throw new DataError(`${dir} holds a '${m.kind}' checkpoint, not a perception run`);
+    checkPerceptionHead(m);
+  });
   const diff = (Object.keys(c) as (keyof PerceptionConfig)[]).filter((k) => meta.perception[k] !== c[k]).map((k) => `${k}: ${meta.perception[k]} != ${c[k]}`);
   if (diff.length) throw new DataError(`${dir}: perception config differs from this run's (${diff.join('; ')})`);
   if (meta.seed !== seed) throw new DataError(`${dir}: trained with seed ${meta.seed}, this run has seed ${seed}`);
@@ -111,7 +114,7 @@ export async function trainPerception(a: TrainPerceptionArgs): Promise<TrainPerc
       trainable: params,
       resume: a.resume,
       label: 'perception',
-      meta: { kind: 'perception', perception: c, seed: a.seed, worldHash: dataId, info },
+      meta: { head: perceptionHead(c), seed: a.seed, worldHash: dataId, info },
       stepLoss: (step) => {
         const r = perceptionLoss(c, params, trainingBatch(c, a.worldSeed, a.world, a.seed, step));
         return { loss: r.loss, metrics: { handErrPx: r.metrics.handErrorPx, bodyErrPx: r.metrics.bodyErrorPx } };
@@ -139,8 +142,7 @@ export async function trainPerception(a: TrainPerceptionArgs): Promise<TrainPerc
     }
     const dir = path.join(a.outDir, 'perception');
     saveCheckpoint(dir, {
-      kind: 'perception',
-      perception: c,
+      head: perceptionHead(c),
       step: c.steps,
       seed: a.seed,
       worldHash: dataId,

@@ -18,7 +18,7 @@ import { JobResult } from '../align/run';
 import { Interval, meanCI, pairedBootstrapCI } from '../eval/bootstrap';
 import { ClipScores } from '../eval/evaluate';
 import { frechetCI } from '../eval/fdboot';
-import { FeatureStats } from '../eval/frechet';
+import { ClipFeatureFn, ReferenceFeatures } from '../eval/frechet';
 import { ScoredSplit, SplitScores } from '../eval/score';
 import { StepRecord, readStepLog } from '../train/loop';
 import { DataError, readJson, sha256 } from '../core/files';
@@ -49,14 +49,6 @@ export const METRICS: { key: string; label: string; lower?: boolean; kind: 'clip
 ];
 
 /** Reference (ground-truth) feature statistics of a split, for the FDs. */
-export interface ReferenceFeatures {
-  frame: FeatureStats;
-  clip: FeatureStats;
-}
-
-/** Turns frame features [clips * F, D] into clip features [clips, Dc] (the perception module provides it). */
-export type ClipFeatureFn = (frameFeatures: Float32Array, clips: number, framesPerClip: number) => { features: Float32Array; dim: number };
-
 export interface ResultInputs {
   study: Study;
   /** Scores of the base model per split. */

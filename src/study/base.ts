@@ -15,7 +15,7 @@ import { Study } from './study';
 import { Clip, makeClip } from '../world/clip';
 import { clipStrip } from '../report/strip';
 import { writePng } from '../report/media';
-import { CheckpointMeta, readModelCheckpointMeta } from '../train/checkpoint';
+import { ModelCheckpointMeta, readModelCheckpointMeta } from '../model/checkpoint';
 import { configDiff } from '../model/config';
 import { generate } from '../model/sample';
 import { pretrain } from '../model/pretrain';
@@ -24,7 +24,7 @@ import { Params } from '../model/dit';
 export interface BaseInfo {
   /** The base checkpoint folder. */
   dir: string;
-  meta: CheckpointMeta;
+  meta: ModelCheckpointMeta;
   source: 'shipped' | 'pretrained';
   /** The folder with log.jsonl and samples/ of the run that made it. */
   runDir: string;
@@ -35,7 +35,7 @@ export function pretrainStreamHash(study: Study): string {
   return `stream:${study.profileName}-${study.worldSeed}:${sha256(JSON.stringify(study.profile.world)).slice(0, 16)}`;
 }
 
-function matches(dir: string, study: Study): CheckpointMeta | null {
+function matches(dir: string, study: Study): ModelCheckpointMeta | null {
   if (!fs.existsSync(path.join(dir, 'checkpoint.json'))) return null;
   const meta = readModelCheckpointMeta(dir);
   return configDiff(meta.model, study.profile.pretrain.model).length === 0 ? meta : null;

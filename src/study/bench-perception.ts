@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { AdamW } from '../train/optim';
 import type { BenchDefinition, BenchMeasurement } from '../gpu/bench-harness';
 import { PROFILES } from './profiles';
-import { perceptionConfigFor } from '../perception/config';
+import { perceptionConfigFor } from './profiles';
 import { trainingBatch } from '../perception/data';
 import { perceptionLoss } from '../perception/loss';
 import { initPerceptionParams } from '../perception/net';

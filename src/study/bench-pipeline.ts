@@ -40,7 +40,7 @@ const worldBench: BenchDefinition = {
   backends: ['wasm'],
   async run(ctx) {
     const samples: number[] = [];
-    for (let r = 0; r < Math.max(1, Math.min(ctx.repeats, 2)); r++) samples.push((await benchWorldBuild('paper')).seconds);
+    for (let r = 0; r < Math.max(1, Math.min(ctx.repeats, 2)); r++) samples.push((await benchWorldBuild(paper().world, 'paper')).seconds);
     return [{ case: 'paper world', variant: 'build', unit: 's', samples, higherIsBetter: false }];
   },
 };

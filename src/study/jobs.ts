@@ -7,7 +7,8 @@
  * the same way on every machine.
  */
 import { UsageError } from '../core/files';
-import { AblationProfile, AlignProfile, EvalProfile, SplitName } from './profiles';
+import { AblationProfile, AlignProfile, EvalProfile } from './profiles';
+import { SplitName } from '../world/config';
 import { AlignConfig, AlignMethod } from '../align/trainer';
 
 export type JobGroup = 'main' | 'beta' | 'hand-weight' | 'positives' | 'noise' | 'tune';

@@ -8,27 +8,7 @@ import type { PretrainConfig } from '../model/pretrain';
 import type { JudgeThresholds } from '../select/judge';
 import type { PerceptionConfig } from '../perception/config';
 import { UsageError } from '../core/files';
-
-export const SPLITS = ['train', 'val', 'test-general', 'test-hands'] as const;
-export type SplitName = (typeof SPLITS)[number];
-
-/** The procedural world of a profile. */
-export interface WorldProfile {
-  /** Frame side in pixels (square frames), 32..256. */
-  size: number;
-  /** Generated frames per clip (the model adds the reference slot: frames + 1). */
-  frames: number;
-  /** Clips per stored split. The base model pretrains on its own streamed split ('pretrain'), not on these. */
-  splits: Record<SplitName, number>;
-  /**
-   * Share of hard-hand clips (fast, independent finger articulation) in `train`, `val`, `test-general` and the
-   * streamed `pretrain` split; `test-hands` is all hard. Defaults to DEFAULT_HARD_SHARE (0.25) when left out.
-   */
-  hardShare?: number;
-}
-
-/** The share of hard-hand clips outside `test-hands` when a world profile does not set one. */
-export const DEFAULT_HARD_SHARE = 0.25;
+import { SplitName, WorldConfig } from '../world/config';
 
 /** Sampling (generation) settings. */
 export interface SamplerProfile {
@@ -83,7 +63,7 @@ export interface Profile {
   description: string;
   /** Default world seed. */
   seed: number;
-  world: WorldProfile;
+  world: WorldConfig;
   /** The base model and its pretraining. */
   pretrain: PretrainConfig;
   /** Seed of the base model's pretraining. */
@@ -175,6 +155,11 @@ export const PROFILES: Record<string, Profile> = {
 };
 
 export const DEFAULT_PROFILE = 'paper';
+
+/** The perception config of a profile (a copy); an unknown profile is a UsageError. */
+export function perceptionConfigFor(profile: string): PerceptionConfig {
+  return { ...getProfile(profile).perception };
+}
 
 /** The profile of that name; an unknown name is a UsageError listing the valid ones. */
 export function getProfile(name: string): Profile {

@@ -24,15 +24,15 @@ import { World, buildWorld, getClip, loadWorldCached, worldHash } from '../world
 import { loadDetector } from '../perception/detector';
 import { trainPerception } from '../perception/train';
 import { featureStats } from '../eval/frechet';
-import { ClipFeatureFn, ReferenceFeatures } from '../report/results';
+import { ClipFeatureFn, ReferenceFeatures } from '../eval/frechet';
 import { bytesOf, readJson, sha256, writeFileAtomic, writeJsonAtomic } from '../core/files';
 import { parallelMap } from '../core/pool';
-import { SplitName } from './profiles';
+import { SplitName } from '../world/config';
 import { Study } from './study';
 
 /** Stage 0: the world (built when missing; every file's hash checked on load). */
 export function worldStage(study: Study): { world: World; dir: string; built: boolean } {
-  const r = buildWorld({ profile: study.profileName, seed: study.worldSeed, out: study.paths.world });
+  const r = buildWorld({ config: study.profile.world, name: study.profileName, seed: study.worldSeed, out: study.paths.world });
   return { world: loadWorldCached(study.paths.world), dir: study.paths.world, built: r.built };
 }
 

@@ -34,6 +34,11 @@ export interface Study {
   paths: StudyPaths;
 }
 
+/** The folder of a world relative to the checkout: `data/worlds/<profile>-<seed>`. */
+export function defaultWorldDir(profile: string, seed: number): string {
+  return path.join('data', 'worlds', `${profile}-${seed}`);
+}
+
 /** Paths of a study of `profileName` on `worldSeed` under `root`. */
 export function studyPaths(root: string, profileName: string, worldSeed: number): StudyPaths {
   const tag = `${profileName}-${worldSeed}`;

@@ -1,6 +1,6 @@
 /** What notebook 00 shows of the world: a summary table, a gallery, an animated clip, and the statistics figures. */
 import * as path from 'node:path';
-import { SPLITS, SplitName } from './profiles';
+import { SPLITS, SplitName } from '../world/config';
 import { Study } from './study';
 import { writeFileAtomic } from '../core/files';
 import { Clip } from '../world/clip';

@@ -1,26 +1,18 @@
 /**
- * Checkpoints: a folder with `checkpoint.json` (format, kind, the config of the network it holds, step, seed, world
- * hash, metrics, tensor index, SHA-256 and size per file) and raw float32 tensor files (`weights.bin`, and for
- * resumable runs `optimizer.bin` and `ema.bin`). Written atomically; loading verifies hashes and the config.
+ * Checkpoints: a folder with `checkpoint.json` and raw float32 tensor files (`weights.bin`, and for resumable runs
+ * `optimizer_m.bin`, `optimizer_v.bin` and `ema.bin`). Written atomically; loading verifies sizes and hashes.
  *
- * Kinds: 'base' and 'adapter' hold the video model (its `model` config); 'perception' holds the kit's perception
- * network (its `perception` config, no `model`).
+ * `checkpoint.json` is the format tag, then the holder's head (its `kind` and the config of the network it holds,
+ * e.g. `{ kind: 'base', model }`, defined where that network lives: model/checkpoint.ts, perception/checkpoint.ts),
+ * then the fields every checkpoint has (step, seed, world hash, metrics, provenance, tensor index, SHA-256 and size
+ * per file). This module knows nothing of the heads: a holder checks its own on load.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { variableFrom } from '../gpu';
-import { PerceptionConfig, validatePerceptionConfig } from '../perception/config';
 import { DataError, bytesOf, readJson, sha256, writeDirAtomic, writeFileAtomic } from '../core/files';
-import { ModelConfig, configDiff, validateModelConfig } from '../model/config';
-import { LoraConfig } from '../model/lora';
-import { Params } from '../model/dit';
 
 export const CHECKPOINT_FORMAT = 'ipa-kit-checkpoint/1';
-
-/** What a checkpoint holds: the video model ('base', 'adapter') or the perception network ('perception'). */
-export type CheckpointKind = 'base' | 'adapter' | 'perception';
-const KINDS: readonly CheckpointKind[] = ['base', 'adapter', 'perception'];
 
 /** One tensor's place in a .bin file. */
 export interface TensorEntry {
@@ -29,8 +21,13 @@ export interface TensorEntry {
   offset: number; // in float32 elements
 }
 
+/** What a holder writes first: the kind of network and its config (checked by the holder on load). */
+export interface CheckpointHead {
+  kind: string;
+}
+
 /** Fields every checkpoint has, whatever it holds. */
-interface CheckpointCommon {
+export interface CheckpointCommon {
   format: string;
   step: number;
   seed: number;
@@ -42,24 +39,8 @@ interface CheckpointCommon {
   files: Record<string, { sha256: string; bytes: number }>;
 }
 
-/** A video-model checkpoint. */
-export interface CheckpointMeta extends CheckpointCommon {
-  /** 'base': full model weights; 'adapter': LoRA adapters (or fully fine-tuned weights) on top of a base. */
-  kind: 'base' | 'adapter';
-  model: ModelConfig;
-  lora?: LoraConfig;
-  /** For adapters: the SHA-256 of the base checkpoint's weights.bin they were trained on. */
-  baseWeightsSha256?: string;
-}
-
-/** A perception-network checkpoint. */
-export interface PerceptionCheckpointMeta extends CheckpointCommon {
-  kind: 'perception';
-  perception: PerceptionConfig;
-}
-
-/** Any checkpoint's metadata (narrow on `kind`). */
-export type AnyCheckpointMeta = CheckpointMeta | PerceptionCheckpointMeta;
+/** A checkpoint's metadata: the holder's head and the common fields. */
+export type CheckpointMeta<H extends CheckpointHead = CheckpointHead> = H & CheckpointCommon;
 
 /** Named float32 arrays with shapes: what a checkpoint file holds. */
 export type TensorDict = Record<string, { shape: number[]; data: Float32Array }>;
@@ -92,29 +73,24 @@ function pack(dict: TensorDict): { bytes: Uint8Array; index: TensorEntry[] } {
   return { bytes: bytesOf(buf), index };
 }
 
-/** What to save: `model` for the video kinds, `perception` for the perception kind (exactly one of them). */
-export interface SaveCheckpointArgs {
-  kind: CheckpointKind;
-  model?: ModelConfig;
-  perception?: PerceptionConfig;
-  lora?: LoraConfig;
-  baseWeightsSha256?: string;
+/** What to save: the holder's head, the common fields and the tensor files. */
+export interface SaveCheckpointArgs<H extends CheckpointHead = CheckpointHead> {
+  head: H;
   step: number;
   seed: number;
   worldHash: string;
   metrics?: Record<string, number>;
   info?: Record<string, unknown>;
-  /** Tensor files by base name, e.g. { weights: ..., optimizer: ..., ema: ... }. */
+  /** Tensor files by base name, e.g. { weights: ..., optimizer_m: ..., ema: ... }. */
   files: Record<string, TensorDict>;
 }
 
 /** Write a checkpoint folder atomically (an existing one is replaced only once the new one is complete). */
-export function saveCheckpoint(dir: string, a: SaveCheckpointArgs & { kind: 'base' | 'adapter'; model: ModelConfig }): CheckpointMeta;
-export function saveCheckpoint(dir: string, a: SaveCheckpointArgs & { kind: 'perception'; perception: PerceptionConfig }): PerceptionCheckpointMeta;
-export function saveCheckpoint(dir: string, a: SaveCheckpointArgs): AnyCheckpointMeta;
-export function saveCheckpoint(dir: string, a: SaveCheckpointArgs): AnyCheckpointMeta {
-  // Key order as before the perception kind existed: format, kind, its config, then the common fields.
-  const common: Omit<CheckpointCommon, 'format'> = {
+export function saveCheckpoint<H extends CheckpointHead>(dir: string, a: SaveCheckpointArgs<H>): CheckpointMeta<H> {
+  // Key order: format, the head (kind, its config), then the common fields.
+  const meta = {
+    format: CHECKPOINT_FORMAT,
+    ...a.head,
     step: a.step,
     seed: a.seed,
     worldHash: a.worldHash,
@@ -122,23 +98,7 @@ export function saveCheckpoint(dir: string, a: SaveCheckpointArgs): AnyCheckpoin
     info: a.info ?? {},
     tensors: {},
     files: {},
-  };
-  let meta: AnyCheckpointMeta;
-  if (a.kind === 'perception') {
-    if (!a.perception || a.model) throw new Error(`saveCheckpoint: a 'perception' checkpoint needs 'perception' and no 'model'`);
-    validatePerceptionConfig(a.perception);
-    meta = { format: CHECKPOINT_FORMAT, kind: 'perception', perception: a.perception, ...common };
-  } else {
-    if (!a.model || a.perception) throw new Error(`saveCheckpoint: a '${a.kind}' checkpoint needs 'model' and no 'perception'`);
-    meta = {
-      format: CHECKPOINT_FORMAT,
-      kind: a.kind,
-      model: a.model,
-      ...(a.lora ? { lora: a.lora } : {}),
-      ...(a.baseWeightsSha256 ? { baseWeightsSha256: a.baseWeightsSha256 } : {}),
-      ...common,
-    };
-  }
+  } as CheckpointMeta<H>;
   writeDirAtomic(dir, (tmp) => {
     for (const [base, dict] of Object.entries(a.files)) {
       const file = `${base}.bin`;
@@ -152,29 +112,28 @@ export function saveCheckpoint(dir: string, a: SaveCheckpointArgs): AnyCheckpoin
   return meta;
 }
 
-/** Read a checkpoint's metadata (checks the format, the kind and the config the kind carries). */
-export function readCheckpointMeta(dir: string): AnyCheckpointMeta {
+/**
+ * Read a checkpoint's metadata, checking the format; `checkHead` (the holder's check of its kind and config)
+ * throws an Error naming what is wrong, reported as a DataError naming the file.
+ */
+export function readCheckpointMeta<H extends CheckpointHead = CheckpointHead>(dir: string, checkHead?: (meta: CheckpointMeta) => void): CheckpointMeta<H> {
   const file = path.join(dir, 'checkpoint.json');
   if (!fs.existsSync(file)) throw new DataError(`not a checkpoint: ${file} is missing`);
-  const meta = readJson<AnyCheckpointMeta>(file);
+  const meta = readJson<CheckpointMeta<H>>(file);
   if (meta.format !== CHECKPOINT_FORMAT) throw new DataError(`${file}: unknown checkpoint format '${meta.format}' (expected ${CHECKPOINT_FORMAT})`);
-  if (!KINDS.includes(meta.kind)) throw new DataError(`${file}: unknown checkpoint kind '${String(meta.kind)}' (kinds: ${KINDS.join(', ')})`);
-  if (meta.kind === 'perception') {
-    if (!meta.perception) throw new DataError(`${file}: a 'perception' checkpoint without its 'perception' config`);
+  if (typeof meta.kind !== 'string') throw new DataError(`${file}: no checkpoint kind`);
+  if (checkHead) {
     try {
-      validatePerceptionConfig(meta.perception);
+      checkHead(meta);
     } catch (err) {
-      throw new DataError(`${file}: ${(err as Error).message}`);
+      throw err instanceof DataError ? err : new DataError(`${file}: ${(err as Error).message}`);
     }
-  } else {
-    if (!meta.model) throw new DataError(`${file}: a '${meta.kind}' checkpoint without its 'model' config`);
-    validateModelConfig(meta.model);
   }
   return meta;
 }
 
 /** Read one tensor file of a checkpoint, verifying its size and SHA-256. */
-export function readTensorFile(dir: string, meta: AnyCheckpointMeta, base: string): TensorDict {
+export function readTensorFile(dir: string, meta: CheckpointMeta, base: string): TensorDict {
   const file = `${base}.bin`;
   const rec = meta.files[file];
   const full = path.join(dir, file);
@@ -194,13 +153,6 @@ export function readTensorFile(dir: string, meta: AnyCheckpointMeta, base: strin
   return out;
 }
 
-/** Check that a checkpoint's model config equals the expected one; the error lists the differing fields. */
-export function assertSameConfig(meta: AnyCheckpointMeta, expected: ModelConfig, where: string): void {
-  if (meta.kind === 'perception') throw new DataError(`${where}: a 'perception' checkpoint, not a video model`);
-  const diff = configDiff(meta.model, expected);
-  if (diff.length) throw new DataError(`${where}: model config does not match (${diff.join('; ')})`);
-}
-
 /** Copy a TensorDict into existing variables (names and shapes must match exactly). */
 export function assignInto(vars: Record<string, tf.Variable>, dict: TensorDict, where: string): void {
   const want = Object.keys(vars).sort();
@@ -214,20 +166,4 @@ export function assignInto(vars: Record<string, tf.Variable>, dict: TensorDict, 
     if (dict[n].shape.join() !== vars[n].shape.join()) throw new DataError(`${where}: '${n}' has shape [${dict[n].shape}], model expects [${vars[n].shape}]`);
     tf.tidy(() => vars[n].assign(tf.tensor(dict[n].data, vars[n].shape)));
   }
-}
-
-/** Params of a model from a base checkpoint's weights (fresh variables). */
-export function paramsFromDict(dict: TensorDict): Params {
-  const out: Params = {};
-  for (const [n, { shape, data }] of Object.entries(dict)) {
-    out[n] = variableFrom(tf.tensor(data, shape));
-  }
-  return out;
-}
-
-/** Read a video-model checkpoint's metadata (base or adapter); a perception checkpoint is a DataError. */
-export function readModelCheckpointMeta(dir: string): CheckpointMeta {
-  const meta = readCheckpointMeta(dir);
-  if (meta.kind === 'perception') throw new DataError(`${dir} is a perception checkpoint, not a video model`);
-  return meta;
 }

@@ -5,7 +5,7 @@
  * Identity and motion ids are disjoint by construction: each split owns its own block of ids, and the streamed
  * 'pretrain' split owns blocks above every stored split's.
  */
-import { DEFAULT_HARD_SHARE, SPLITS, SplitName, WorldProfile } from '../study/profiles';
+import { DEFAULT_HARD_SHARE, SPLITS, SplitName, WorldConfig } from './config';
 import { UsageError } from '../core/files';
 import { makeIdentity } from './character';
 import { KEYPOINT_DIMS, NUM_KEYPOINTS } from './layout';
@@ -70,19 +70,19 @@ export function motionId(split: ClipSplit, index: number): number {
 }
 
 /** The share of hard clips of a world outside `test-hands`. */
-export function hardShare(world: WorldProfile): number {
+export function hardShare(world: WorldConfig): number {
   return world.hardShare ?? DEFAULT_HARD_SHARE;
 }
 
 /** Difficulty of a clip: `test-hands` all hard; elsewhere exactly round-down(share * n) of the first n clips are hard. */
-export function clipDifficulty(split: ClipSplit, index: number, world: WorldProfile): Difficulty {
+export function clipDifficulty(split: ClipSplit, index: number, world: WorldConfig): Difficulty {
   if (split === 'test-hands') return 'hard';
   const share = hardShare(world);
   return Math.floor((index + 1) * share) > Math.floor(index * share) ? 'hard' : 'moderate';
 }
 
 /** Check a world profile; a bad field is a UsageError naming it. */
-export function validateWorld(world: WorldProfile): void {
+export function validateWorld(world: WorldConfig): void {
   const { size, frames, splits } = world;
   if (!Number.isInteger(size) || size < MIN_SIZE || size > MAX_SIZE) throw new UsageError(`world.size must be an integer in ${MIN_SIZE}..${MAX_SIZE}, got ${size}`);
   if (!Number.isInteger(frames) || frames < 1 || frames > 64) throw new UsageError(`world.frames must be an integer in 1..64, got ${frames}`);
@@ -94,7 +94,7 @@ export function validateWorld(world: WorldProfile): void {
   if (!(share >= 0 && share <= 1)) throw new UsageError(`world.hardShare must be in [0, 1], got ${share}`);
 }
 
-function checkClipArgs(worldSeed: number, split: ClipSplit, index: number, world: WorldProfile): void {
+function checkClipArgs(worldSeed: number, split: ClipSplit, index: number, world: WorldConfig): void {
   if (!Number.isInteger(worldSeed)) throw new UsageError(`world seed must be an integer, got ${worldSeed}`);
   if (!(split in SPLIT_BLOCK)) throw new UsageError(`unknown split '${split}' (splits: ${[...SPLITS, 'pretrain'].join(', ')})`);
   const max = split === 'pretrain' ? MAX_PRETRAIN_CLIPS : world.splits[split];
@@ -122,7 +122,7 @@ function handBox(masks: Uint8Array, offset: number, S: number, c: number): [numb
 }
 
 /** One clip of the world, in memory and deterministic from its arguments. */
-export function makeClip(worldSeed: number, split: ClipSplit, index: number, world: WorldProfile): Clip {
+export function makeClip(worldSeed: number, split: ClipSplit, index: number, world: WorldConfig): Clip {
   validateWorld(world);
   checkClipArgs(worldSeed, split, index, world);
   const S = world.size;

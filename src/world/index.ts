@@ -8,7 +8,7 @@ export { FrameOptions, RenderedFrame, renderFrame, renderPoseMap } from './rende
 export { Clip, ClipSplit, ClipArray, CLIP_ARRAYS, MIN_SIZE, MAX_SIZE, makeClip, clipDifficulty, identityId, motionId, validateWorld } from './clip';
 export {
   World, WorldManifest, WorldFile, ClipMeta, SplitData, SplitField, BuildWorldOptions, BuildWorldResult, SPLIT_FIELDS, WORLD_FORMAT_VERSION,
-  buildWorld, loadWorld, getClip, defaultWorldDir, worldFileName,
+  buildWorld, loadWorld, getClip, worldFileName,
 } from './store';
 export { HandBoxRow, MotionSpeedRow, handBoxStats, motionSpeedStats } from './stats';
 export { benchWorldBuild } from './bench';

@@ -1,5 +1,5 @@
 /** Per-split statistics of a stored world as plain rows, for tables and plots (hand boxes, motion speed). */
-import { SPLITS, SplitName } from '../study/profiles';
+import { SPLITS, SplitName } from './config';
 import { BODY_KEYPOINTS, KEYPOINT_DIMS, NUM_KEYPOINTS } from './layout';
 import { Difficulty } from './motion';
 import { World } from './store';

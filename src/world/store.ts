@@ -1,13 +1,13 @@
 /**
- * The stored world: `data/worlds/<profile>-<seed>/` holds a manifest.json (config, seed, counts, shapes, clip
- * metadata and a size and SHA-256 per file) and one raw little-endian array per split and field. buildWorld writes
- * it atomically and skips a matching complete world; loadWorld checks every file's size and hash and throws a
- * DataError naming the file that is missing, truncated or altered.
+ * The stored world: a folder (a study keeps it in `data/worlds/<profile>-<seed>/`) holds a manifest.json (config,
+ * seed, counts, shapes, clip metadata and a size and SHA-256 per file) and one raw little-endian array per split and
+ * field. buildWorld writes it atomically and skips a matching complete world; loadWorld checks every file's size and
+ * hash and throws a DataError naming the file that is missing, truncated or altered.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DataError, UsageError, ArrayDType, bytesOf, readJson, readTypedArray, sha256, writeDirAtomic } from '../core/files';
-import { SPLITS, SplitName, WorldProfile, getProfile } from '../study/profiles';
+import { SPLITS, SplitName, WorldConfig } from './config';
 import { CLIP_ARRAYS, Clip, ClipArray, hardShare, makeClip, validateWorld } from './clip';
 import { KEYPOINT_DIMS, NUM_KEYPOINTS } from './layout';
 import { Difficulty, FPS, MotionFamily } from './motion';
@@ -55,9 +55,10 @@ export interface ClipMeta {
 export interface WorldManifest {
   format: typeof FORMAT;
   version: number;
+  /** The world's name (the study's profile name). */
   profile: string;
   seed: number;
-  config: Required<WorldProfile>;
+  config: Required<WorldConfig>;
   fps: number;
   keypoints: { count: number; dims: number; layout: string };
   counts: Record<SplitName, number>;
@@ -90,11 +91,14 @@ export interface World {
 
 /** Options of buildWorld. */
 export interface BuildWorldOptions {
-  profile: string;
-  /** World seed (default: the profile's). */
-  seed?: number;
-  /** Output folder (default data/worlds/<profile>-<seed>). */
-  out?: string;
+  /** The world's settings. */
+  config: WorldConfig;
+  /** A name for the world, stored in its manifest as `profile` (a study passes its profile's name). */
+  name: string;
+  /** World seed. */
+  seed: number;
+  /** Output folder. */
+  out: string;
   /** Called after every clip with (clips done, clips in total). */
   onProgress?: (done: number, total: number) => void;
 }
@@ -106,11 +110,6 @@ export interface BuildWorldResult {
   manifest: WorldManifest;
 }
 
-/** The default folder of a world. */
-export function defaultWorldDir(profile: string, seed: number): string {
-  return path.join('data', 'worlds', `${profile}-${seed}`);
-}
-
 /** File name of a split's field. */
 export function worldFileName(split: SplitName, field: SplitField): string {
   const ext = { uint8: 'u8', float32: 'f32', int32: 'i32', uint16: 'u16' }[SPLIT_FIELDS[field]];
@@ -118,7 +117,7 @@ export function worldFileName(split: SplitName, field: SplitField): string {
 }
 
 /** Shapes of a split's fields for N clips. */
-function fieldShapes(n: number, w: WorldProfile): Record<SplitField, number[]> {
+function fieldShapes(n: number, w: WorldConfig): Record<SplitField, number[]> {
   const { size: S, frames: F } = w;
   const K = NUM_KEYPOINTS;
   return {
@@ -138,12 +137,12 @@ function fieldShapes(n: number, w: WorldProfile): Record<SplitField, number[]> {
 
 const count = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
 
-function fullConfig(w: WorldProfile): Required<WorldProfile> {
+function fullConfig(w: WorldConfig): Required<WorldConfig> {
   return { size: w.size, frames: w.frames, splits: { ...w.splits }, hardShare: hardShare(w) };
 }
 
 /** Empty SplitData for N clips (filled by putClip). */
-function emptySplit(split: SplitName, n: number, w: WorldProfile): SplitData {
+function emptySplit(split: SplitName, n: number, w: WorldConfig): SplitData {
   const shapes = fieldShapes(n, w);
   const array = (f: ClipArray): Uint8Array | Float32Array => (SPLIT_FIELDS[f] === 'float32' ? new Float32Array(count(shapes[f])) : new Uint8Array(count(shapes[f])));
   const arrays = Object.fromEntries(CLIP_ARRAYS.map((f) => [f, array(f)])) as Pick<Clip, ClipArray>;
@@ -196,18 +195,17 @@ function matchingWorld(dir: string, expected: Omit<WorldManifest, 'files' | 'cli
   }
 }
 
-/** Build the world of a profile (or find it already built) and return its folder and manifest. */
+/** Build a world from its config and seed (or find it already built) and return its folder and manifest. */
 export function buildWorld(opts: BuildWorldOptions): BuildWorldResult {
-  const profile = getProfile(opts.profile);
-  const seed = opts.seed ?? profile.seed;
+  const seed = opts.seed;
   if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`seed must be a non-negative integer, got ${seed}`);
-  const w = profile.world;
+  const w = opts.config;
   validateWorld(w);
-  const dir = opts.out ?? defaultWorldDir(profile.name, seed);
+  const dir = opts.out;
   const head = {
     format: FORMAT,
     version: WORLD_FORMAT_VERSION,
-    profile: profile.name,
+    profile: opts.name,
     seed,
     config: fullConfig(w),
     fps: FPS,
