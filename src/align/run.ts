@@ -13,13 +13,28 @@ import { loadGenerations, videoAt } from '../model/generations';
 import { readModelCheckpointMeta } from '../model/checkpoint';
 import { loadBase } from '../model/load';
 import { DataError, readJson, sha256, writeJsonAtomic } from '../core/files';
-import { TaskContext } from '../core/task';
+import { TaskContext, defineTask } from '../core/pool';
 import { HandEvidence } from '../select/judge';
 import { PositivesFile, readPositives, selectFromEvidence, writePositives } from '../select/positives';
 import { SplitData, getClip, loadWorldCached, worldHash } from '../world/store';
-import { AlignJob } from '../study/jobs';
 import { handMaskOnGrid } from './masks';
-import { AlignPair, AlignSample, alignTrain } from './trainer';
+import { AlignConfig, AlignMethod, AlignPair, AlignSample, alignTrain } from './trainer';
+import { SplitName } from '../world/config';
+
+export type JobGroup = 'main' | 'beta' | 'hand-weight' | 'positives' | 'noise' | 'tune';
+
+/** One post-training job: a method and seed with its settings, the selection variant it trains on, and the
+ * splits it is evaluated on (the study lists its jobs in study/jobs.ts). */
+export interface AlignJob {
+  name: string;
+  group: JobGroup;
+  method: AlignMethod;
+  seed: number;
+  config: AlignConfig;
+  /** Selection variant the job trains on. */
+  selection: { maxPositives: number | null; annotationNoise: number };
+  evalSplits: SplitName[];
+}
 
 /** Everything a job reads, as paths (plain data: jobs run on worker threads). */
 export interface JobPaths {
@@ -165,3 +180,17 @@ export async function runJob(job: AlignJob, p: JobPaths, ctx?: TaskContext): Pro
   writeJsonAtomic(doneFile, result);
   return result;
 }
+
+/** A job with its paths: the input of the job task. */
+export interface JobTaskInput {
+  job: AlignJob;
+  paths: JobPaths;
+}
+
+/** `runJob` as a worker-thread task. */
+export function runJobTask(input: JobTaskInput, ctx: TaskContext): Promise<JobResult> {
+  return runJob(input.job, input.paths, ctx);
+}
+
+/** The job task, for the worker pool. */
+export const JOB_TASK = defineTask(__filename, 'runJobTask', runJobTask);

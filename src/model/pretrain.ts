@@ -14,7 +14,8 @@ import { Params, countParams, forward, initParams } from './dit';
 import { ClipPixels, batchInputs } from './inputs';
 import { LoopResult, runLoop } from '../train/loop';
 import { TrainSchedule, adamwConfig } from '../train/optim';
-import { WorkerPool } from '../core/pool';
+import { WorkerPool, defineTask } from '../core/pool';
+import { backendSetup } from '../gpu/workers';
 import { WorldConfig } from '../world/config';
 import { makeClip } from '../world/clip';
 
@@ -88,14 +89,14 @@ export async function pretrain(a: PretrainArgs): Promise<PretrainResult> {
   const paramCount = countParams(params);
   const W = a.workers ?? 1;
   if (W > 1 && (!a.stream || c.batch % W !== 0)) throw new Error(`pretrain: ${W} data-parallel workers need the stream description and a batch divisible by ${W} (batch ${c.batch})`);
-  const pool = W > 1 ? new WorkerPool(W) : null;
+  const pool = W > 1 ? new WorkerPool(W, backendSetup()) : null;
   const computeGrads = pool
     ? async (step: number) => {
         const weights = Object.fromEntries(Object.entries(params).map(([n, v]) => [n, v.dataSync() as Float32Array]));
         const per = c.batch / W;
         const parts = await Promise.all(
           Array.from({ length: W }, (_, k) =>
-            pool.run<GradShardOutput>(k, 'pretrain-grads', {
+            pool.run(k, GRAD_SHARD_TASK, {
               model: c.model,
               seed: a.seed,
               step,
@@ -154,7 +155,7 @@ export async function pretrain(a: PretrainArgs): Promise<PretrainResult> {
   }
 }
 
-/** Input of the 'pretrain-grads' task: one data-parallel shard of a pretraining step. */
+/** Input of the gradient-shard task: one data-parallel shard of a pretraining step. */
 export interface GradShardInput {
   model: ModelConfig;
   seed: number;
@@ -195,3 +196,5 @@ export function gradShard(inp: GradShardInput): GradShardOutput {
   tf.dispose([value, ...Object.values(grads)]);
   return out;
 }
+
+const GRAD_SHARD_TASK = defineTask(__filename, 'gradShard', gradShard);

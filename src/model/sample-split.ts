@@ -1,14 +1,17 @@
 /**
- * The generation stage: videos of a model (base, or base + adapter) for the clips of a world split, sharded over
+ * Sampling a whole split: videos of a model (base, or base + adapter) for the clips of a world split, sharded over
  * worker threads and stored as a generations folder. Stored generations made with the same model weights, world,
  * split, candidates and sampler settings are reused; anything else is regenerated.
  */
 import * as path from 'node:path';
-import { parallelMap } from '../core/pool';
-import { GenerateInput } from '../study/tasks';
-import { World, worldHash as computeWorldHash } from '../world/store';
+import * as tf from '@tensorflow/tfjs';
+import { TaskContext, defineTask, parallelMap } from '../core/pool';
+import { backendSetup } from '../gpu/workers';
+import { World, getClip, loadWorldCached, worldHash as computeWorldHash } from '../world/store';
 import { readModelCheckpointMeta } from './checkpoint';
 import { GenerationEntry, Generations, generationKey, loadGenerations, readGenerationsManifest, saveGenerations } from './generations';
+import { loadModel } from './load';
+import { generate } from './sample';
 
 export interface GenerateSplitArgs {
   world: World;
@@ -25,6 +28,50 @@ export interface GenerateSplitArgs {
   label?: string;
   workers?: number;
 }
+
+/** Input of the generation task: videos for (row, candidate) pairs of one split. */
+export interface GenerateInput {
+  baseDir: string;
+  adapterDir: string | null;
+  worldDir: string;
+  split: string;
+  items: { row: number; candidate: number }[];
+  steps: number;
+  seed: number;
+  batch: number;
+}
+
+/** Generate the videos of `items` (uint8 [n, F, S, S, 3]); each video's noise depends only on its clip and candidate. */
+export function generateTask(input: GenerateInput, ctx: TaskContext): Uint8Array {
+  const world = loadWorldCached(input.worldDir);
+  const split = world.splits[input.split as keyof World['splits']];
+  if (!split) throw new Error(`generate: world has no split '${input.split}'`);
+  const model = loadModel(input.baseDir, input.adapterDir ?? undefined);
+  try {
+    const out: Uint8Array[] = [];
+    for (let i = 0; i < input.items.length; i += input.batch) {
+      const part = input.items.slice(i, i + input.batch);
+      const jobs = part.map(({ row, candidate }) => {
+        const clip = getClip(split, row);
+        return { key: generationKey(clip.id, candidate), clip };
+      });
+      out.push(generate(model.config, model.params, jobs, { steps: input.steps, seed: input.seed, batch: input.batch }));
+      ctx.progress(part.length);
+    }
+    const total = out.reduce((s, a) => s + a.length, 0);
+    const frames = new Uint8Array(total);
+    let o = 0;
+    for (const a of out) {
+      frames.set(a, o);
+      o += a.length;
+    }
+    return frames;
+  } finally {
+    tf.dispose(Object.values(model.params));
+  }
+}
+
+const GENERATE_TASK = defineTask(__filename, 'generateTask', generateTask);
 
 function weightsSha(dir: string): string {
   return readModelCheckpointMeta(dir).files['weights.bin'].sha256;
@@ -70,7 +117,7 @@ export async function generateSplit(a: GenerateSplitArgs): Promise<Generations> 
       batch: a.batch,
     });
   }
-  const parts = await parallelMap<GenerateInput, Uint8Array>('generate', inputs, { workers: a.workers, label: a.label, units: entries.length, unit: 'clip' });
+  const parts = await parallelMap(GENERATE_TASK, inputs, { workers: a.workers, setup: backendSetup(), label: a.label, units: entries.length, unit: 'clip' });
   const frames = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
   let o = 0;
   for (const p of parts) {

@@ -13,7 +13,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AlignJob, mainJobName, studyJobs, sweepPoints } from '../study/jobs';
+import { mainJobName, studyJobs, sweepPoints } from '../study/jobs';
+import { AlignJob } from '../align/run';
 import { JobResult } from '../align/run';
 import { Interval, meanCI, pairedBootstrapCI } from '../eval/bootstrap';
 import { ClipScores } from '../eval/evaluate';

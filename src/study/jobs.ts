@@ -8,21 +8,8 @@
  */
 import { UsageError } from '../core/files';
 import { AblationProfile, AlignProfile, EvalProfile } from './profiles';
-import { SplitName } from '../world/config';
+import { AlignJob, JobGroup } from '../align/run';
 import { AlignConfig, AlignMethod } from '../align/trainer';
-
-export type JobGroup = 'main' | 'beta' | 'hand-weight' | 'positives' | 'noise' | 'tune';
-
-export interface AlignJob {
-  name: string;
-  group: JobGroup;
-  method: AlignMethod;
-  seed: number;
-  config: AlignConfig;
-  /** Selection variant the job trains on. */
-  selection: { maxPositives: number | null; annotationNoise: number };
-  evalSplits: SplitName[];
-}
 
 /** Where a sweep point reads its result: its own job, or the main run it coincides with. */
 export interface SweepPoint {

@@ -10,8 +10,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AlignJob, shardJobs, studyJobs } from './jobs';
-import { JobPaths, JobResult } from '../align/run';
+import { shardJobs, studyJobs } from './jobs';
+import { AlignJob, JOB_TASK, JobPaths, JobResult } from '../align/run';
 import { FrameDetector } from '../eval/evaluate';
 import { ScoredSplit, scoreGenerations } from '../eval/score';
 import { generateSplit } from '../model/sample-split';
@@ -23,10 +23,10 @@ import { PositivesFile, candidateEvidence, readPositives, selectFromEvidence, wr
 import { World, buildWorld, getClip, loadWorldCached, worldHash } from '../world/store';
 import { loadDetector } from '../perception/detector';
 import { trainPerception } from '../perception/train';
-import { featureStats } from '../eval/frechet';
-import { ClipFeatureFn, ReferenceFeatures } from '../eval/frechet';
+import { ClipFeatureFn, ReferenceFeatures, featureStats } from '../eval/frechet';
 import { bytesOf, readJson, sha256, writeFileAtomic, writeJsonAtomic } from '../core/files';
 import { parallelMap } from '../core/pool';
+import { backendSetup } from '../gpu/workers';
 import { SplitName } from '../world/config';
 import { Study } from './study';
 
@@ -151,10 +151,10 @@ export async function alignStage(
     sampler: study.profile.sampler,
     detector: detectorDir ? { dir: detectorDir } : null,
   };
-  return parallelMap<{ job: AlignJob; paths: JobPaths }, JobResult>(
-    'align-job',
+  return parallelMap(
+    JOB_TASK,
     jobs.map((job) => ({ job, paths })),
-    { workers: opts.workers ?? study.profile.jobs, label: 'post-training jobs', unit: 'job' },
+    { workers: opts.workers ?? study.profile.jobs, setup: backendSetup(), label: 'post-training jobs', unit: 'job' },
   );
 }
 
