@@ -8,6 +8,7 @@ import { ClipScores } from '../src/eval/evaluate';
 import { SCORES_FORMAT, ScoredSplit } from '../src/eval/score';
 import { getProfile } from '../src/study/profiles';
 import { openStudy, studyPaths } from '../src/study/study';
+import { baseOnlyInputs } from '../src/study/results';
 import { METRICS, ResultInputs, mainTable, methodRows, pairedDifference, wideTable } from '../src/report/results';
 import { casesChart, curveChart, metricChart, sweepChart } from '../src/report/charts';
 import { renderVegaLite } from '../src/report/figures';
@@ -65,7 +66,7 @@ describe('results', () => {
     const noise = Array.from({ length: 30 }, () => r.normal() * 0.05);
     const base = scores('test-hands', (i) => ({ ssimHand: 0.3 + noise[i] }));
     const better = scores('test-hands', (i) => ({ ssimHand: 0.33 + noise[i] }));
-    const inp: ResultInputs = { study, base: { 'test-hands': base }, jobs: {} };
+    const inp: ResultInputs = baseOnlyInputs(study, { 'test-hands': base });
     const rows = methodRows(inp, 'x', 'test-hands', [better]);
     const hand = rows.find((x) => x.metric === 'ssimHand');
     assert.ok(hand && hand.mean !== null && (hand.ci_low as number) < hand.mean && hand.mean < (hand.ci_high as number));
@@ -73,14 +74,15 @@ describe('results', () => {
     assert.equal(rows.find((x) => x.metric === 'fdFrame')?.mean, null, 'no features: no FD');
     assert.equal(rows.length, METRICS.length);
     // The per-clip noise is shared, so the paired difference is exactly 0.03 with a tight interval.
-    const fakeJobs = {};
-    const inp2: ResultInputs = { ...inp, jobs: fakeJobs };
+    const inp2: ResultInputs = { ...inp, runs: { better: { 'test-hands': [better] } } };
     assert.equal(pairedDifference(inp2, 'base', 'base', 'test-hands', 'ssimHand')?.mean, 0);
+    const d = pairedDifference(inp2, 'better', 'base', 'test-hands', 'ssimHand');
+    assert.ok(d && Math.abs(d.mean - 0.03) < 1e-9 && d.low > 0.029 && d.high < 0.031, JSON.stringify(d));
   });
 
   it('builds the long main table with every method, split and metric, null where nothing ran', () => {
     const base = { 'test-general': scores('test-general', () => ({})), 'test-hands': scores('test-hands', () => ({})) };
-    const rows = mainTable({ study, base, jobs: {} });
+    const rows = mainTable(baseOnlyInputs(study, base));
     const p = getProfile('smoke');
     assert.equal(rows.length, (1 + p.align.methods.length) * p.eval.splits.length * METRICS.length);
     assert.ok(rows.filter((x) => x.method === 'base' && x.metric === 'ssim').every((x) => x.mean === 0.5 && x.n_seeds === 1));
@@ -90,7 +92,7 @@ describe('results', () => {
   });
 
   it('chart specifications render to SVG and PNG', async () => {
-    const rows = mainTable({ study, base: { 'test-general': scores('test-general', () => ({})), 'test-hands': scores('test-hands', () => ({})) }, jobs: {} });
+    const rows = mainTable(baseOnlyInputs(study, { 'test-general': scores('test-general', () => ({})), 'test-hands': scores('test-hands', () => ({})) }));
     for (const spec of [
       casesChart({ case1: 3, case2: 10, case3: 30, case4: 2 }),
       metricChart(rows, 'ssim', 'SSIM'),

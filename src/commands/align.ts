@@ -14,7 +14,8 @@ import { ALIGN_METHODS, AlignConfig, AlignMethod, alignTrain } from '../align/tr
 import { loadTrainingData } from '../align/run';
 import { getProfile } from '../study/profiles';
 import { alignStage, baseStage, detectorStage, evaluateStage, jobsOf } from '../study/stages';
-import { jobScores, pairedVsBase } from '../report/results';
+import { pairedVsBase } from '../report/results';
+import { baseOnlyInputs, jobScores } from '../study/results';
 import { tableToMarkdown, writeTable } from '../report/tables';
 import { tuningJobs } from '../study/jobs';
 
@@ -132,7 +133,7 @@ export const tuneCommand: Command = {
     const jobs = tuningJobs(study.profile.align);
     const results = await alignStage(study, base, jobs, det?.dir ?? null, { workers: workersFromArgs(args, study) });
     const baseScores = await evaluateStage(study, { label: 'base', baseDir: base.dir }, ['val'], det);
-    const inp = { study, base: baseScores, jobs: {} };
+    const inp = baseOnlyInputs(study, baseScores);
     const fmt = (d: { mean: number; low: number; high: number } | null) => (d ? `${d.mean >= 0 ? '+' : ''}${d.mean.toFixed(4)} [${d.low.toFixed(4)}, ${d.high.toFixed(4)}]` : '—');
     const rows = results.map((r, i) => {
       const s = r.skipped ? null : jobScores(study, r, 'val');

@@ -12,6 +12,7 @@ import { UsageError, readJson, writeFileAtomic } from '../core/files';
 import { SPLITS, SplitName } from '../world/config';
 import { DetectorInfo, detectorStage, referenceStage, sampleSplit, worldStage } from '../study/stages';
 import { STUDY_OPTIONS, Study, studyFromArgs, workersFromArgs } from '../study/study';
+import { baseOnlyInputs } from '../study/results';
 import { METRICS, MetricRow, methodRows, pairedVsBase } from '../report/results';
 import { writeTable } from '../report/tables';
 import { ScoredSplit, SplitScores, scoreGenerations } from '../eval/score';
@@ -67,21 +68,16 @@ export async function evaluateCheckpoint(study: Study, a: EvaluateArgs): Promise
   const det: DetectorInfo | null = a.noDetector ? null : await detectorStage(study);
   const scored = scoreGenerations({ gens, split: world.splits[a.split], outDir: path.join(a.outDir, 'scores'), detector: det?.detector, detectorSha256: det?.sha256 });
   const label = a.label ?? path.basename(path.resolve(a.adapter ?? a.checkpoint));
+  const reference = det ? referenceStage(study, det, [a.split], clipFeatureFn) : undefined;
   const summary = methodRows(
-    {
-      study,
-      base: baseline ? { [a.split]: baseline } : {},
-      jobs: {},
-      reference: det ? referenceStage(study, det, [a.split], clipFeatureFn) : undefined,
-      clipFeatures: clipFeatureFn,
-    },
+    baseOnlyInputs(study, baseline ? { [a.split]: baseline } : {}, { ...(reference ? { reference } : {}), clipFeatures: clipFeatureFn }),
     label,
     a.split,
     [scored],
   );
   const paired: PairedRow[] = [];
   if (baseline) {
-    const inp = { study, base: { [a.split]: baseline }, jobs: {} };
+    const inp = baseOnlyInputs(study, { [a.split]: baseline });
     for (const m of METRICS.filter((x) => x.kind === 'clip')) {
       const d = pairedVsBase(inp, scored, a.split, m.key);
       if (d) paired.push({ metric: m.key, label: m.label, model: d.meanA, baseline: d.meanB, difference: d.mean, ci_low: d.low, ci_high: d.high, clips: d.n });

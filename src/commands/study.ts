@@ -3,7 +3,7 @@ import { parseBackendChoice } from '../gpu/backend';
 import { registerAllBenches } from '../study/benches';
 import { Command, bool, num, parseArgs, str } from '../core/args';
 import { formatBenchTable, runBenches } from '../gpu/bench-harness';
-import { parseWorldSeed } from '../study/context';
+import { PROFILE_CHECK, parseWorldSeed } from '../study/context';
 import { UsageError } from '../core/files';
 import { KERNEL_DISPLAY_NAME, KERNEL_NAME, KernelTarget, installKernelSpec } from '../notebook/kernel';
 import { DEFAULT_PROFILE } from '../study/profiles';
@@ -69,6 +69,7 @@ export const runCommand: Command = {
       await runNotebook({
         notebook: args.positional[0],
         profile: str(args, 'profile'),
+        profiles: PROFILE_CHECK,
         outDir: str(args, 'out'),
         timeoutS: num(args, 'timeout', 0, { min: 0 }),
         env: backend ? { IPA_BACKEND: backend } : {},

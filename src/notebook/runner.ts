@@ -4,12 +4,11 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { NOTEBOOK_ENV } from '../study/context';
+import { NOTEBOOK_ENV, ProfileCheck } from './env';
 import { UsageError } from '../core/files';
 import { KERNEL_NAME, KernelProcess, describeExit, kitRoot, kitVersion } from './kernel';
 import { RequestAbortedError } from './protocol';
 import { CodeCell, Notebook, OutputCollector, joinText, readNotebook, writeNotebook } from './nbformat';
-import { DEFAULT_PROFILE, getProfile } from '../study/profiles';
 
 /** Options of one notebook run. */
 export interface RunNotebookOptions {
@@ -17,8 +16,10 @@ export interface RunNotebookOptions {
   notebook: string;
   /** Folder for the executed notebook (default `results/notebooks` of the checkout). */
   outDir?: string;
-  /** Profile for the kernel (`IPA_PROFILE`); default: `IPA_PROFILE` of this process, then `paper`. */
+  /** Profile for the kernel (`IPA_PROFILE`); default: `IPA_PROFILE` of this process, then `profiles.defaultName`. */
   profile?: string;
+  /** The caller's profiles (the study passes `PROFILE_CHECK`): an unknown profile fails before a kernel starts. */
+  profiles?: ProfileCheck;
   /** More environment variables for the kernel. */
   env?: Record<string, string>;
   /** Seconds one cell may run (0: no limit). */
@@ -107,8 +108,9 @@ export function loadRunnableNotebook(file: string): Notebook {
 export async function runNotebook(opts: RunNotebookOptions): Promise<NotebookRun> {
   const file = path.resolve(opts.notebook);
   const nb = loadRunnableNotebook(opts.notebook);
-  const profile = opts.profile ?? (process.env[NOTEBOOK_ENV.profile] || DEFAULT_PROFILE);
-  getProfile(profile); // unknown profile: UsageError before any kernel starts
+  const profile = opts.profile ?? (process.env[NOTEBOOK_ENV.profile] || opts.profiles?.defaultName);
+  if (!profile) throw new UsageError(`no profile: pass one or set ${NOTEBOOK_ENV.profile}`);
+  opts.profiles?.check(profile); // unknown profile: UsageError before any kernel starts
   const timeoutS = opts.timeoutS ?? 0;
   if (!(timeoutS >= 0)) throw new UsageError(`timeout must be >= 0 seconds, got ${timeoutS}`);
   const outDir = path.resolve(opts.outDir ?? defaultNotebookOutDir());

@@ -5,9 +5,6 @@
  * beyond it the other way, and is "not detected" otherwise (an interval that only excludes zero by rounding-size
  * amounts is not an effect). Nothing here is typed in: every number comes from the tables.
  */
-import { readPositives } from '../select/positives';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { MetricRow, ResultInputs, SweepRow, pairedDifference } from './results';
 
 type Verdict = 'holds' | 'reverses' | 'not detected' | 'not measured';
@@ -36,10 +33,10 @@ function sweepLine(rows: SweepRow[], sweep: string, metric: string, split: strin
 
 /** The claims section as Markdown. */
 export function claimsMarkdown(inp: ResultInputs, rows: MetricRow[], sweeps: SweepRow[]): string {
-  const p = inp.study.profile;
-  const hands = p.eval.splits.includes('test-hands') ? 'test-hands' : p.eval.splits[0];
-  const general = p.eval.splits.includes('test-general') ? 'test-general' : p.eval.splits[0];
-  const lines: string[] = [`# Which of the paper's claims hold (profile \`${inp.study.profileName}\`, world seed ${inp.study.worldSeed})`, ''];
+  const p = inp.settings;
+  const hands = p.splits.includes('test-hands') ? 'test-hands' : p.splits[0];
+  const general = p.splits.includes('test-general') ? 'test-general' : p.splits[0];
+  const lines: string[] = [`# Which of the paper's claims hold (profile \`${p.profileName}\`, world seed ${p.worldSeed})`, ''];
   const compare = (a: string, b: string, split: string, key: string, higher: boolean) => {
     const d = pairedDifference(inp, a, b, split, key);
     return { d, v: verdict(d, higher, key) };
@@ -68,7 +65,7 @@ export function claimsMarkdown(inp: ResultInputs, rows: MetricRow[], sweeps: Swe
     const { d, v } = compare('ipa-halo', m, hands, 'ssimHand', true);
     lines.push(`- \`${hands}\`, ipa-halo vs ${m}: **${v}** — ${fmtDiff(d)}`);
   }
-  const abl = p.ablations.splits[0];
+  const abl = p.sweepSplits[0];
   lines.push('', `## Trends (single training seed, \`${abl}\`)`, '');
   lines.push(`- beta (the paper: 200 overfits, 1000 barely moves, 600 best), SSIM-Hand: ${sweepLine(sweeps, 'beta', 'ssimHand', abl)}`);
   lines.push(`- beta, full-frame SSIM: ${sweepLine(sweeps, 'beta', 'ssim', abl)}`);
@@ -77,9 +74,8 @@ export function claimsMarkdown(inp: ResultInputs, rows: MetricRow[], sweeps: Swe
   lines.push(`- number of positives, SSIM-Hand: ${sweepLine(sweeps, 'positives', 'ssimHand', abl)}`);
   lines.push(`- annotation noise (share of judgments flipped), SSIM-Hand: ${sweepLine(sweeps, 'noise', 'ssimHand', abl)}`);
 
-  const posFile = path.join(inp.study.paths.work, 'selection', 'positives.json');
-  if (fs.existsSync(posFile)) {
-    const pos = readPositives(posFile);
+  const pos = inp.selection;
+  if (pos) {
     const c = pos.cases;
     lines.push('', '## Strict pairs are rare', '');
     lines.push(

@@ -1,7 +1,8 @@
 /**
  * Results of a study: the main table (base and every method on each evaluation split), the paper's ablation
- * table, the sweeps, and training curves, from what the stages stored. Every number here is computed from
- * stored per-clip scores and features; nothing is typed in.
+ * table, the sweeps, and training curves, from scored runs handed in (study/results.ts gathers them from the
+ * study's folders; nothing here reads a file). Every number is computed from per-clip scores and features;
+ * nothing is typed in.
  *
  * Intervals (95%, percentile bootstrap, >= 1,000 resamples, seeded):
  * - per-clip metrics: mean over (training seed, clip) with a two-way bootstrap (clips shared across seeds, and
@@ -11,19 +12,13 @@
  * - win rate against the base: per clip 1 if the method's SSIM-Hand beats the base's on the same clip (same
  *   input, same noise), 0.5 on a tie, 0 otherwise; averaged like a per-clip metric.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { mainJobName, studyJobs, sweepPoints } from '../study/jobs';
-import { AlignJob } from '../align/run';
-import { JobResult } from '../align/run';
 import { Interval, meanCI, pairedBootstrapCI } from '../eval/bootstrap';
 import { ClipScores } from '../eval/evaluate';
 import { frechetCI } from '../eval/fdboot';
 import { ClipFeatureFn, ReferenceFeatures } from '../eval/frechet';
 import { ScoredSplit, SplitScores } from '../eval/score';
-import { StepRecord, readStepLog } from '../train/loop';
-import { DataError, readJson, sha256 } from '../core/files';
-import { Study } from '../study/study';
+import { PositivesFile } from '../select/positives';
+import { StepRecord } from '../train/loop';
 
 /** One row of the long-form main table (results/tables/main.csv). */
 export interface MetricRow {
@@ -49,44 +44,43 @@ export const METRICS: { key: string; label: string; lower?: boolean; kind: 'clip
   { key: 'winRate', label: 'Win rate vs base (hands)', kind: 'win' },
 ];
 
-/** Reference (ground-truth) feature statistics of a split, for the FDs. */
+/** The settings the tables follow (plain data from the study's profile). */
+export interface ResultSettings {
+  /** Name of the profile and world seed the results belong to (for headings). */
+  profileName: string;
+  worldSeed: number;
+  /** Seed and resamples of every bootstrap interval. */
+  bootstrap: { seed: number; resamples: number };
+  /** Post-training methods of the main table, in row order (the base comes first). */
+  methods: string[];
+  /** Splits of the main table. */
+  splits: string[];
+  /** Splits the sweeps are evaluated on. */
+  sweepSplits: string[];
+}
+
+/** One point of an ablation sweep and the scores of the run it reads, by split (a split is absent when not run). */
+export interface SweepScores {
+  group: string;
+  value: number;
+  job: string;
+  runs: Record<string, ScoredSplit>;
+}
+
+/** What the tables are computed from. */
 export interface ResultInputs {
-  study: Study;
+  settings: ResultSettings;
   /** Scores of the base model per split. */
   base: Record<string, ScoredSplit>;
-  /** Finished jobs by name (skipped jobs included, with their reason). */
-  jobs: Record<string, JobResult>;
+  /** Scored runs of each main-table method per split: one per training seed that finished, in seed order. */
+  runs: Record<string, Record<string, ScoredSplit[]>>;
+  /** The ablation sweeps' points in order. */
+  sweeps: SweepScores[];
+  /** The selection of implicit positives (its counts appear in the claims); absent before one is made. */
+  selection?: PositivesFile;
   /** Reference features per split (absent: no FD columns). */
   reference?: Record<string, ReferenceFeatures>;
   clipFeatures?: ClipFeatureFn;
-}
-
-/** Load a job's stored scores for a split. */
-export function jobScores(study: Study, job: JobResult, split: string): ScoredSplit | null {
-  const rel = job.scores[split];
-  if (!rel) return null;
-  const dir = path.join(study.paths.work, 'jobs', rel);
-  const scores = readJson<SplitScores>(path.join(dir, 'scores.json'));
-  let features: Float32Array | null = null;
-  const rec = scores.files['features.f32'];
-  if (rec) {
-    const buf = fs.readFileSync(path.join(dir, 'features.f32'));
-    if (sha256(buf) !== rec.sha256) throw new DataError(`${path.join(dir, 'features.f32')} does not match its SHA-256`);
-    const copy = new Uint8Array(buf.byteLength);
-    copy.set(buf);
-    features = new Float32Array(copy.buffer);
-  }
-  return { scores, features };
-}
-
-/** The finished jobs of a study by name (reads each done.json). */
-export function readJobs(study: Study): Record<string, JobResult> {
-  const out: Record<string, JobResult> = {};
-  for (const job of studyJobs(study.profile.align, study.profile.ablations, study.profile.eval)) {
-    const file = path.join(study.paths.work, 'jobs', job.name, 'done.json');
-    if (fs.existsSync(file)) out[job.name] = readJson<JobResult>(file);
-  }
-  return out;
 }
 
 /** Per-clip values of a metric, keyed by clip id (nulls dropped). */
@@ -112,7 +106,7 @@ function rowOf(method: string, split: string, metric: string, ci: Interval | nul
 
 /** The metric rows of one method (one or several seeds) on one split. */
 export function methodRows(inp: ResultInputs, method: string, split: string, runs: ScoredSplit[]): MetricRow[] {
-  const ev = inp.study.profile.eval;
+  const ev = inp.settings.bootstrap;
   const opts = { seed: ev.seed, resamples: ev.resamples };
   const rows: MetricRow[] = [];
   const base = inp.base[split]?.scores;
@@ -157,21 +151,14 @@ export function methodRows(inp: ResultInputs, method: string, split: string, run
 /** Runs of a main-table method: the base, or the finished (not skipped) jobs of that method over seeds. */
 function methodRuns(inp: ResultInputs, method: string, split: string): ScoredSplit[] {
   if (method === 'base') return inp.base[split] ? [inp.base[split]] : [];
-  const out: ScoredSplit[] = [];
-  for (const seed of inp.study.profile.align.seeds) {
-    const job = inp.jobs[mainJobName(method as AlignJob['method'], seed)];
-    if (!job || job.skipped) continue;
-    const s = jobScores(inp.study, job, split);
-    if (s) out.push(s);
-  }
-  return out;
+  return inp.runs[method]?.[split] ?? [];
 }
 
 /** The long-form main table: base and every method, every split, every metric. */
 export function mainTable(inp: ResultInputs): MetricRow[] {
   const rows: MetricRow[] = [];
-  for (const method of ['base', ...inp.study.profile.align.methods]) {
-    for (const split of inp.study.profile.eval.splits) {
+  for (const method of ['base', ...inp.settings.methods]) {
+    for (const split of inp.settings.splits) {
       const runs = methodRuns(inp, method, split);
       if (runs.length) rows.push(...methodRows(inp, method, split, runs));
       else for (const m of METRICS) rows.push(rowOf(method, split, m.key, null, 0));
@@ -188,29 +175,15 @@ export interface SweepRow extends MetricRow {
 
 /** The ablation sweeps (beta, hand weight, positives, annotation noise), single training seed. */
 export function sweepTable(inp: ResultInputs): SweepRow[] {
-  const p = inp.study.profile;
   const rows: SweepRow[] = [];
-  for (const pt of sweepPoints(p.align, p.ablations, p.selection.maxPositives)) {
-    const job = inp.jobs[pt.job];
-    for (const split of p.ablations.splits) {
-      const s = job && !job.skipped ? jobScores(inp.study, job, split) : null;
+  for (const pt of inp.sweeps) {
+    for (const split of inp.settings.sweepSplits) {
+      const s = pt.runs[split] ?? null;
       const r = s ? methodRows(inp, pt.job, split, [s]) : METRICS.map((m) => rowOf(pt.job, split, m.key, null, 0));
       for (const row of r) rows.push({ ...row, sweep: pt.group, value: pt.value });
     }
   }
   return rows;
-}
-
-/** Training logs of the main jobs (method, seed, records), for the curves. */
-export function trainingCurves(study: Study): { method: string; seed: number; records: StepRecord[] }[] {
-  const out: { method: string; seed: number; records: StepRecord[] }[] = [];
-  for (const seed of study.profile.align.seeds) {
-    for (const method of study.profile.align.methods) {
-      const dir = path.join(study.paths.work, 'jobs', mainJobName(method, seed), 'train');
-      if (fs.existsSync(path.join(dir, 'log.jsonl'))) out.push({ method, seed, records: readStepLog(dir) });
-    }
-  }
-  return out;
 }
 
 /** Main-table rows as a wide table: one row per (method, split), 'mean [low, high]' cells. */
@@ -235,8 +208,8 @@ export function clipTable(s: SplitScores): ClipScores[] {
  * The base model's quality on a split, "bodies right, hands not": full-frame, body-only and hand-region SSIM and
  * PSNR, and the share of frames whose hand region is clearly worse than the frame; means with 95% intervals.
  */
-export function baseQualityRows(study: Study, s: SplitScores): { region: string; SSIM: string; PSNR: string }[] {
-  const ev = study.profile.eval;
+export function baseQualityRows(s: SplitScores, bootstrap: { seed: number; resamples: number }): { region: string; SSIM: string; PSNR: string }[] {
+  const ev = bootstrap;
   const ci = (key: string) => {
     const v = aligned([s], key);
     return v[0].length ? meanCI(v, { seed: ev.seed, resamples: ev.resamples }) : null;
@@ -251,8 +224,15 @@ export function baseQualityRows(study: Study, s: SplitScores): { region: string;
   ];
 }
 
+/** The training log of one post-training run. */
+export interface TrainingCurve {
+  method: string;
+  seed: number;
+  records: StepRecord[];
+}
+
 /** Points of one logged metric for the curves chart: series = method (mean over the seeds that logged it). */
-export function curvePoints(curves: ReturnType<typeof trainingCurves>, metric: string): { series: string; step: number; value: number }[] {
+export function curvePoints(curves: TrainingCurve[], metric: string): { series: string; step: number; value: number }[] {
   const acc = new Map<string, { sum: number; n: number }>();
   for (const c of curves) {
     for (const r of c.records) {
@@ -297,7 +277,7 @@ export function pairedDifference(inp: ResultInputs, a: string, b: string, split:
   if (!ma || !mb) return null;
   const ids = [...ma.keys()].filter((id) => mb.has(id)).sort();
   if (ids.length < 2) return null;
-  const ev = inp.study.profile.eval;
+  const ev = inp.settings.bootstrap;
   return pairedBootstrapCI(ids.map((id) => ma.get(id) as number), ids.map((id) => mb.get(id) as number), { seed: ev.seed, resamples: ev.resamples });
 }
 
@@ -309,6 +289,6 @@ export function pairedVsBase(inp: ResultInputs, run: ScoredSplit, split: string,
   const mb = clipValues(b.scores, key);
   const ids = [...ma.keys()].filter((id) => mb.has(id)).sort();
   if (ids.length < 2) return null;
-  const ev = inp.study.profile.eval;
+  const ev = inp.settings.bootstrap;
   return pairedBootstrapCI(ids.map((id) => ma.get(id) as number), ids.map((id) => mb.get(id) as number), { seed: ev.seed, resamples: ev.resamples });
 }

@@ -5,19 +5,11 @@
 import * as path from 'node:path';
 import { UsageError } from '../core/files';
 import { kitRoot } from '../notebook/kernel';
+import { NOTEBOOK_ENV, ProfileCheck } from '../notebook/env';
 import { DEFAULT_PROFILE, Profile, getProfile } from './profiles';
 
-/** The environment variables a notebook reads. */
-export const NOTEBOOK_ENV = {
-  /** Profile name (default `paper`). */
-  profile: 'IPA_PROFILE',
-  /** World seed (default: the profile's seed). */
-  worldSeed: 'IPA_WORLD_SEED',
-  /** `1` to retrain the base model instead of using the shipped checkpoint. */
-  pretrain: 'IPA_PRETRAIN',
-  /** `1` when the kit's runner started the kernel (no person is watching). */
-  headless: 'IPA_HEADLESS',
-} as const;
+/** The study's profiles, as the notebook runner checks a run's profile before starting a kernel. */
+export const PROFILE_CHECK: ProfileCheck = { defaultName: DEFAULT_PROFILE, check: (name) => void getProfile(name) };
 
 /** The settings of one notebook run. */
 export interface NotebookContext {

@@ -5,7 +5,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { initBackend, parseBackendChoice } from '../gpu/backend';
-import { NOTEBOOK_ENV } from './context';
+import { NOTEBOOK_ENV } from '../notebook/env';
+import { PROFILE_CHECK } from './context';
 import { EnvironmentReport, captureEnvironment, updateEnvironmentFile } from './environment';
 import { UsageError, sha256File } from '../core/files';
 import { KernelTarget, installKernelSpec, kitRoot } from '../notebook/kernel';
@@ -134,6 +135,7 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
         notebook: path.join(root, nb),
         outDir: path.join(resultsDir, 'notebooks'),
         profile: profile.name,
+        profiles: PROFILE_CHECK,
         env,
         timeoutS: opts.timeoutS,
         log,

@@ -1,0 +1,113 @@
+/**
+ * The study's results gathered from its folders for the report: the finished jobs, their stored scores, the
+ * training logs and the selection, handed to report/results.ts as plain data.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { JobResult } from '../align/run';
+import { DataError, readJson, sha256 } from '../core/files';
+import { ClipFeatureFn, ReferenceFeatures } from '../eval/frechet';
+import { ScoredSplit, SplitScores } from '../eval/score';
+import { ResultInputs, ResultSettings, SweepScores, TrainingCurve } from '../report/results';
+import { readPositives } from '../select/positives';
+import { readStepLog } from '../train/loop';
+import { mainJobName, studyJobs, sweepPoints } from './jobs';
+import { Study } from './study';
+
+/** Load a job's stored scores for a split. */
+export function jobScores(study: Study, job: JobResult, split: string): ScoredSplit | null {
+  const rel = job.scores[split];
+  if (!rel) return null;
+  const dir = path.join(study.paths.work, 'jobs', rel);
+  const scores = readJson<SplitScores>(path.join(dir, 'scores.json'));
+  let features: Float32Array | null = null;
+  const rec = scores.files['features.f32'];
+  if (rec) {
+    const buf = fs.readFileSync(path.join(dir, 'features.f32'));
+    if (sha256(buf) !== rec.sha256) throw new DataError(`${path.join(dir, 'features.f32')} does not match its SHA-256`);
+    const copy = new Uint8Array(buf.byteLength);
+    copy.set(buf);
+    features = new Float32Array(copy.buffer);
+  }
+  return { scores, features };
+}
+
+/** The finished jobs of a study by name (reads each done.json). */
+export function readJobs(study: Study): Record<string, JobResult> {
+  const out: Record<string, JobResult> = {};
+  for (const job of studyJobs(study.profile.align, study.profile.ablations, study.profile.eval)) {
+    const file = path.join(study.paths.work, 'jobs', job.name, 'done.json');
+    if (fs.existsSync(file)) out[job.name] = readJson<JobResult>(file);
+  }
+  return out;
+}
+
+/** Training logs of the main jobs (method, seed, records), for the curves. */
+export function trainingCurves(study: Study): TrainingCurve[] {
+  const out: TrainingCurve[] = [];
+  for (const seed of study.profile.align.seeds) {
+    for (const method of study.profile.align.methods) {
+      const dir = path.join(study.paths.work, 'jobs', mainJobName(method, seed), 'train');
+      if (fs.existsSync(path.join(dir, 'log.jsonl'))) out.push({ method, seed, records: readStepLog(dir) });
+    }
+  }
+  return out;
+}
+
+/** The settings of the study's tables: its bootstrap, main-table methods and splits, sweep splits. */
+export function resultSettings(study: Study): ResultSettings {
+  const p = study.profile;
+  return {
+    profileName: study.profileName,
+    worldSeed: study.worldSeed,
+    bootstrap: { seed: p.eval.seed, resamples: p.eval.resamples },
+    methods: [...p.align.methods],
+    splits: [...p.eval.splits],
+    sweepSplits: [...p.ablations.splits],
+  };
+}
+
+/**
+ * Everything the tables need, from the study's folders: for each main-table method the scores of its finished
+ * (not skipped) jobs over the training seeds, in seed order; each sweep point's run; the selection.
+ */
+export function resultInputs(
+  study: Study,
+  given: { base: Record<string, ScoredSplit>; jobs: Record<string, JobResult>; reference?: Record<string, ReferenceFeatures>; clipFeatures?: ClipFeatureFn },
+): ResultInputs {
+  const p = study.profile;
+  const scoresOf = (name: string, split: string): ScoredSplit | null => {
+    const job = given.jobs[name];
+    return job && !job.skipped ? jobScores(study, job, split) : null;
+  };
+  const runs: ResultInputs['runs'] = {};
+  for (const method of p.align.methods) {
+    runs[method] = {};
+    for (const split of p.eval.splits) {
+      runs[method][split] = p.align.seeds.map((seed) => scoresOf(mainJobName(method, seed), split)).filter((s): s is ScoredSplit => s !== null);
+    }
+  }
+  const sweeps: SweepScores[] = sweepPoints(p.align, p.ablations, p.selection.maxPositives).map((pt) => {
+    const byScore: Record<string, ScoredSplit> = {};
+    for (const split of p.ablations.splits) {
+      const s = scoresOf(pt.job, split);
+      if (s) byScore[split] = s;
+    }
+    return { group: pt.group, value: pt.value, job: pt.job, runs: byScore };
+  });
+  const posFile = path.join(study.paths.work, 'selection', 'positives.json');
+  return {
+    settings: resultSettings(study),
+    base: given.base,
+    runs,
+    sweeps,
+    ...(fs.existsSync(posFile) ? { selection: readPositives(posFile) } : {}),
+    ...(given.reference ? { reference: given.reference } : {}),
+    ...(given.clipFeatures ? { clipFeatures: given.clipFeatures } : {}),
+  };
+}
+
+/** Inputs with the base's scores only (for one model compared with the base, outside the study's tables). */
+export function baseOnlyInputs(study: Study, base: Record<string, ScoredSplit>, extra: { reference?: Record<string, ReferenceFeatures>; clipFeatures?: ClipFeatureFn } = {}): ResultInputs {
+  return { settings: resultSettings(study), base, runs: {}, sweeps: [], ...extra };
+}
