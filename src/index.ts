@@ -43,6 +43,7 @@ export * from './align/losses';
 export { haloWeight, haloError, flowMatchingLoss } from './flow/losses';
 export type { FlowMatchingResult } from './flow/losses';
 export * from './align/masks';
+export * from './align/objectives';
 export * from './align/trainer';
 export * from './study/jobs';
 export { runJob, loadTrainingData } from './align/run';

@@ -5,6 +5,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { AlignConfig, AlignSample, alignTrain } from '../src/align/trainer';
+import { OBJECTIVES, Objective, PositiveBatch, Predict } from '../src/align/objectives';
+import { flowMatchingLoss } from '../src/flow/losses';
 import { handMaskOnGrid } from '../src/align/masks';
 import { initParams } from '../src/model/dit';
 import { saveCheckpoint, snapshot } from '../src/train/checkpoint';
@@ -97,5 +99,37 @@ describe('alignment trainer', () => {
       assert.ok(res.adapterDir);
     }
     await assert.rejects(() => alignTrain({ config: { ...CONFIG, method: 'flow-dpo' }, seed: 3, base: { model: TINY, weights, weightsSha256: 'x', worldHash: 'toy' }, positives, pairs: [], outDir: path.join(out, 'none'), resume: false }), /no strict pairs/);
+  });
+
+  it('takes a new method as one table entry: a toy objective trains through the same trainer', async () => {
+    // Twice the SFT loss: at step 1 (same base, batch, noise and t) its loss must be exactly twice SFT's.
+    const toy: Objective = {
+      summary: 'twice the flow-matching error (test only)',
+      data: 'positives',
+      reference: false,
+      halo: false,
+      loss: (b: PositiveBatch, predict: Predict) => {
+        const r = flowMatchingLoss(predict(b, b.t), b.target);
+        return { loss: tf.mul(r.loss, 2) as tf.Scalar, metrics: { halfLoss: r.modelError } };
+      },
+    };
+    const table = { ...OBJECTIVES, toy };
+    const weights = baseDict();
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'ipa-align-toy-'));
+    const positives = toyPositives(3);
+    const base = { model: TINY, weights, weightsSha256: 'x', worldHash: 'toy' };
+    const before = tf.memory().numTensors;
+    await alignTrain({ config: { ...CONFIG, method: 'toy', steps: 2 }, seed: 3, base, positives, pairs: [], outDir: path.join(out, 'toy'), resume: false }, table);
+    assert.equal(tf.memory().numTensors, before, 'the toy objective leaks no tensors');
+    await alignTrain({ config: { ...CONFIG, method: 'sft', steps: 2 }, seed: 3, base, positives, pairs: [], outDir: path.join(out, 'sft'), resume: false });
+    const toyLog = readStepLog(path.join(out, 'toy'));
+    const sftLog = readStepLog(path.join(out, 'sft'));
+    assert.ok(Math.abs(toyLog[0].loss - 2 * sftLog[0].loss) <= 1e-6 * sftLog[0].loss, `toy ${toyLog[0].loss} vs 2 x sft ${sftLog[0].loss}`);
+    assert.equal(toyLog[0].halfLoss, sftLog[0].modelError, 'its own metrics are logged');
+    // A name the table lacks is a compile error; at run time (e.g. from a JSON profile) it is a clear one.
+    await assert.rejects(
+      () => alignTrain({ config: { ...CONFIG, method: 'nope' as 'toy', steps: 1 }, seed: 3, base, positives, pairs: [], outDir: path.join(out, 'nope'), resume: false }, table),
+      /unknown method 'nope' \(methods: sft, sft-halo, ipa, ipa-halo, flow-dpo, toy\)/,
+    );
   });
 });

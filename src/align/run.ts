@@ -18,7 +18,8 @@ import { HandEvidence } from '../select/judge';
 import { PositivesFile, readPositives, selectFromEvidence, writePositives } from '../select/positives';
 import { SplitData, getClip, loadWorldCached, worldHash } from '../world/store';
 import { handMaskOnGrid } from './masks';
-import { AlignConfig, AlignMethod, AlignPair, AlignSample, alignTrain } from './trainer';
+import { AlignMethod, OBJECTIVES } from './objectives';
+import { AlignConfig, AlignPair, AlignSample, alignTrain } from './trainer';
 import { SplitName } from '../world/config';
 
 export type JobGroup = 'main' | 'beta' | 'hand-weight' | 'positives' | 'noise' | 'tune';
@@ -125,7 +126,8 @@ export async function runJob(job: AlignJob, p: JobPaths, ctx?: TaskContext): Pro
   }
 
   const { positives, pairs } = loadTrainingData(pos, p.worldDir, job.config.maskGrid);
-  const empty = job.method === 'flow-dpo' ? (pairs.length ? null : 'no strict (Case 4) pairs among the candidates') : positives.length ? null : 'no implicit positives were selected';
+  const onPairs = OBJECTIVES[job.method].data === 'pairs';
+  const empty = onPairs ? (pairs.length ? null : 'no strict (Case 4) pairs among the candidates') : positives.length ? null : 'no implicit positives were selected';
   if (empty) {
     const skipped: JobResult = { name: job.name, dir: path.relative(p.jobsDir, dir), adapterDir: '', positives: positives.length, pairs: pairs.length, trainSeconds: 0, secondsPerStep: 0, scores: {}, dependsOn, skipped: empty };
     writeJsonAtomic(doneFile, skipped);

@@ -1,6 +1,7 @@
 /**
- * Post-training from a base checkpoint (DESIGN.md section 6): `sft`, `sft-halo`, `ipa`, `ipa-halo` on the implicit
- * positives, `flow-dpo` on the strict (Case 4) pairs.
+ * Post-training from a base checkpoint (docs/design.md, "Post-training methods"): one trainer for every objective
+ * of objectives.ts. It reads what the objective needs (positives or pairs, the reference's predictions or not,
+ * the hand weight or 1) and calls its loss; it never looks at a method's name.
  *
  * The reference is the base model frozen before any optimizer state exists. With LoRA (the default: adapters on
  * the attention Q, K, V projections) it is the same base weights run without the adapters, so it costs no
@@ -20,18 +21,15 @@ import { LoopResult, runLoop } from '../train/loop';
 import { TrainSchedule, adamwConfig } from '../train/optim';
 import { rng } from '../core/seeds';
 import { MaskGrid } from './masks';
-import { flowDpoLoss, ipaLoss } from './losses';
-import { flowMatchingLoss } from '../flow/losses';
-
-export const ALIGN_METHODS = ['sft', 'sft-halo', 'ipa', 'ipa-halo', 'flow-dpo'] as const;
-export type AlignMethod = (typeof ALIGN_METHODS)[number];
+import { AlignMethod, OBJECTIVES, ObjectiveTable, PairBatch, PositiveBatch, VideoBatch, objectiveOf } from './objectives';
 
 /** Post-training settings (plain data). */
-export interface AlignConfig extends TrainSchedule {
-  method: AlignMethod;
+export interface AlignConfig<M extends string = AlignMethod> extends TrainSchedule {
+  /** The objective (a key of OBJECTIVES). */
+  method: M;
   /** Flow-IPA / Flow-DPO temperature. */
   beta: number;
-  /** HALO lambda, used by the '-halo' methods (the others use 1). */
+  /** HALO lambda, used by the objectives with `halo` (the others use 1). */
   handWeight: number;
   /** LoRA on the attention QKV projections, or null for full fine-tuning. */
   lora: LoraConfig | null;
@@ -52,8 +50,8 @@ export interface AlignPair {
   lose: AlignSample;
 }
 
-export interface AlignArgs {
-  config: AlignConfig;
+export interface AlignArgs<M extends string = AlignMethod> {
+  config: AlignConfig<M>;
   seed: number;
   base: { model: ModelConfig; weights: TensorDict; weightsSha256: string; worldHash: string };
   positives: AlignSample[];
@@ -70,14 +68,14 @@ export interface AlignResult {
   meta: ModelCheckpointMeta | null;
 }
 
-/** The HALO lambda a method trains with. */
-export function effectiveHandWeight(c: Pick<AlignConfig, 'method' | 'handWeight'>): number {
-  return c.method.endsWith('-halo') ? c.handWeight : 1;
+/** The HALO lambda a method trains with: the config's when its objective has `halo`, else 1. */
+export function effectiveHandWeight<M extends string = AlignMethod>(c: Pick<AlignConfig<M>, 'method' | 'handWeight'>, table: ObjectiveTable<M> = OBJECTIVES as ObjectiveTable<string>): number {
+  return objectiveOf(c.method, table).halo ? c.handWeight : 1;
 }
 
 /** Check a config; throws naming the field. */
-export function validateAlignConfig(c: AlignConfig): void {
-  if (!(ALIGN_METHODS as readonly string[]).includes(c.method)) throw new Error(`align config: unknown method '${c.method}' (methods: ${ALIGN_METHODS.join(', ')})`);
+export function validateAlignConfig<M extends string = AlignMethod>(c: AlignConfig<M>, table: ObjectiveTable<M> = OBJECTIVES as ObjectiveTable<string>): void {
+  if (!(c.method in table)) throw new Error(`align config: unknown method '${c.method}' (methods: ${Object.keys(table).join(', ')})`);
   for (const k of ['steps', 'batch', 'checkpointEvery'] as const) {
     if (!Number.isInteger(c[k]) || c[k] < 1) throw new Error(`align config: '${k}' must be a positive integer, got ${c[k]}`);
   }
@@ -98,41 +96,50 @@ function epochIndex(seed: number, n: number, i: number, cache: Map<number, numbe
   return perm[i % n];
 }
 
-/** Batch tensors of samples: z, cond, t, target (v = eps - x0) and the HALO mask [B, F, S, S, 1]. */
-function batchTensors(c: ModelConfig, samples: AlignSample[], eps: tf.Tensor, t: tf.Tensor) {
+/** One batch side from samples: z, cond, target (v = eps - x0) and the HALO mask [B, F-1, S, S, 1]. */
+function batchSide(c: ModelConfig, samples: AlignSample[], eps: tf.Tensor, t: tf.Tensor): VideoBatch {
   return tf.tidy(() => {
     const S = c.height;
     const { x0, cond } = batchInputs(samples.map((s) => s.clip), S);
     const F = c.frames - 1;
     const m = new Float32Array(samples.length * F * S * S);
     samples.forEach((s, b) => m.set(s.handMask, b * F * S * S));
-    return { z: noisy(x0, eps, t), cond, target: velocityTarget(x0, eps), mask: tf.tensor(m, [samples.length, F, S, S, 1]) };
+    return { z: noisy(x0, eps, t), cond, target: velocityTarget(x0, eps), handMask: tf.tensor(m, [samples.length, F, S, S, 1]) };
   });
 }
 
-/** Train one method from the base; writes `<outDir>/adapter` (LoRA or fully fine-tuned weights) at the end. */
-export async function alignTrain(a: AlignArgs): Promise<AlignResult> {
+/**
+ * Train one method from the base; writes `<outDir>/adapter` (LoRA or fully fine-tuned weights) at the end.
+ * `table` maps method names to objectives (default: OBJECTIVES).
+ */
+export async function alignTrain<M extends string = AlignMethod>(a: AlignArgs<M>, table: ObjectiveTable<M> = OBJECTIVES as ObjectiveTable<string>): Promise<AlignResult> {
   const c = a.config;
-  validateAlignConfig(c);
+  validateAlignConfig(c, table);
+  const objective = objectiveOf(c.method, table);
   const mc = a.base.model;
-  const dpo = c.method === 'flow-dpo';
-  const data = dpo ? a.pairs : a.positives;
-  if (data.length === 0) throw new Error(`align: no ${dpo ? 'strict pairs' : 'positives'} to train '${c.method}' on`);
-  const lambda = effectiveHandWeight(c);
-  const useRef = c.method.startsWith('ipa') || dpo;
+  const count = objective.data === 'pairs' ? a.pairs.length : a.positives.length;
+  if (count === 0) throw new Error(`align: no ${objective.data === 'pairs' ? 'strict pairs' : 'positives'} to train '${c.method}' on`);
+  const settings = { beta: c.beta, handWeight: objective.halo ? c.handWeight : 1 };
 
   const params = paramsFromDict(a.base.weights);
-  const reference: Params | null = useRef && !c.lora ? paramsFromDict(a.base.weights) : null;
+  const reference: Params | null = objective.reference && !c.lora ? paramsFromDict(a.base.weights) : null;
   const lora: LoraSet | undefined = c.lora ? createLora(mc, params, c.lora, a.seed) : undefined;
   if (lora) for (const v of Object.values(params)) v.trainable = false;
   const trainable = lora ? loraVariables(lora) : params;
+  // The reference: the base without the adapters (LoRA), or its frozen copy (full fine-tuning); no gradient.
   const refForward = (z: tf.Tensor, cond: tf.Tensor, t: tf.Tensor) =>
     lora ? forward(mc, params, { video: z, cond, t }) : forward(mc, reference as Params, { video: z, cond, t });
+  const predict = (side: VideoBatch, t: tf.Tensor) => forward(mc, params, { video: side.z, cond: side.cond, t }, lora);
   const perm = new Map<number, number[]>();
-  const pick = (step: number) => Array.from({ length: c.batch }, (_, j) => epochIndex(a.seed, data.length, step * c.batch + j, perm));
+  const pick = (step: number) => Array.from({ length: c.batch }, (_, j) => epochIndex(a.seed, count, step * c.batch + j, perm));
+  // A batch side from samples, with the reference's prediction when the objective needs it.
+  const side = (samples: AlignSample[], eps: tf.Tensor, t: tf.Tensor): VideoBatch => {
+    const b = batchSide(mc, samples, eps, t);
+    return objective.reference ? { ...b, refPred: refForward(b.z, b.cond, t) } : b;
+  };
 
   try {
-    const loop = await runLoop({
+    const loop = await runLoop<PositiveBatch | PairBatch>({
       outDir: a.outDir,
       totalSteps: c.steps,
       checkpointEvery: c.checkpointEvery,
@@ -143,43 +150,23 @@ export async function alignTrain(a: AlignArgs): Promise<AlignResult> {
       resume: a.resume,
       label: c.method,
       meta: { head: modelHead('adapter', mc, { lora: c.lora, baseWeightsSha256: a.base.weightsSha256 }), seed: a.seed, worldHash: a.base.worldHash, info: { ...a.info, align: c } },
+      // Outside the gradient tape: the batch (step-keyed samples, noise and t) and the reference's predictions.
       prepare: (step) => {
         const idx = pick(step);
         const slots = idx.map((_, i) => i);
         const eps = batchNoise(a.seed, 'align-noise', step, slots, [mc.frames, mc.height, mc.width, mc.channels]);
         const t = batchTimesteps(a.seed, 'align-t', step, slots, c.timesteps);
-        if (!dpo) {
-          const b = batchTensors(mc, idx.map((i) => a.positives[i]), eps, t);
-          const out: Record<string, tf.Tensor> = { ...b, t };
-          if (useRef) out.refPred = refForward(b.z, b.cond, t);
+        try {
+          if (objective.data === 'pairs') {
+            return { t, win: side(idx.map((i) => a.pairs[i].win), eps, t), lose: side(idx.map((i) => a.pairs[i].lose), eps, t) };
+          }
+          return { ...side(idx.map((i) => a.positives[i]), eps, t), t };
+        } finally {
           eps.dispose();
-          return out;
         }
-        const w = batchTensors(mc, idx.map((i) => a.pairs[i].win), eps, t);
-        const l = batchTensors(mc, idx.map((i) => a.pairs[i].lose), eps, t);
-        eps.dispose();
-        return {
-          t, zW: w.z, condW: w.cond, targetW: w.target, maskW: w.mask, refW: refForward(w.z, w.cond, t),
-          zL: l.z, condL: l.cond, targetL: l.target, maskL: l.mask, refL: refForward(l.z, l.cond, t),
-        };
       },
-      stepLoss: (_step, p): { loss: tf.Scalar; metrics: Record<string, tf.Scalar> } => {
-        if (dpo) {
-          const r = flowDpoLoss({
-            modelWin: forward(mc, params, { video: p.zW, cond: p.condW, t: p.t }, lora), refWin: p.refW, targetWin: p.targetW,
-            modelLose: forward(mc, params, { video: p.zL, cond: p.condL, t: p.t }, lora), refLose: p.refL, targetLose: p.targetL,
-            t: p.t, beta: c.beta,
-          });
-          return { loss: r.loss, metrics: { gap: r.gap, modelError: r.modelError, referenceError: r.referenceError, implicitAccuracy: r.implicitAccuracy } };
-        }
-        const pred = forward(mc, params, { video: p.z, cond: p.cond, t: p.t }, lora);
-        if (!useRef) {
-          const r = flowMatchingLoss(pred, p.target, p.mask, lambda);
-          return { loss: r.loss, metrics: { modelError: r.modelError } };
-        }
-        const r = ipaLoss({ modelPred: pred, refPred: p.refPred, target: p.target, t: p.t, handMask: p.mask, beta: c.beta, handWeight: lambda });
-        return { loss: r.loss, metrics: { gap: r.gap, modelError: r.modelError, referenceError: r.referenceError, implicitAccuracy: r.implicitAccuracy } };
-      },
+      stepLoss: (_step, batch) =>
+        objective.data === 'pairs' ? objective.loss(batch as PairBatch, predict, settings) : objective.loss(batch as PositiveBatch, predict, settings),
     });
     if (loop.steps < c.steps) return { loop, adapterDir: null, meta: null };
     const adapterDir = path.join(a.outDir, 'adapter');

@@ -10,7 +10,8 @@ import { readPositives } from '../select/positives';
 import { worldHash } from '../world/store';
 import { loadWorldCached } from '../world/store';
 import { GenerationsManifest } from '../model/generations';
-import { ALIGN_METHODS, AlignConfig, AlignMethod, alignTrain } from '../align/trainer';
+import { ALIGN_METHODS, AlignMethod, OBJECTIVES } from '../align/objectives';
+import { AlignConfig, alignTrain } from '../align/trainer';
 import { loadTrainingData } from '../align/run';
 import { getProfile } from '../study/profiles';
 import { alignStage, baseStage, detectorStage, evaluateStage, jobsOf } from '../study/stages';
@@ -42,7 +43,7 @@ export const alignCommand: Command = {
     if (!posFile) throw new UsageError('--positives FILE is required');
     if (!baseDir) throw new UsageError('--base DIR is required');
     if (!out) throw new UsageError('--out DIR is required');
-    if (args.flags['hand-weight'] !== undefined && !method.endsWith('-halo')) throw new UsageError(`--hand-weight applies to the -halo methods, not '${method}' (which trains with lambda = 1)`);
+    if (args.flags['hand-weight'] !== undefined && !OBJECTIVES[method].halo) throw new UsageError(`--hand-weight applies to the -halo methods, not '${method}' (which trains with lambda = 1)`);
     const d = getProfile(str(args, 'profile', 'paper')).align.defaults;
     const rank = num(args, 'rank', d.lora ? d.lora.rank : 0, { integer: true, min: 0 });
     const config: AlignConfig = {
@@ -78,7 +79,7 @@ export const alignCommand: Command = {
     });
     const last = res.loop.lastRecord;
     process.stdout.write(
-      `${method}: ${res.loop.steps} steps on ${method === 'flow-dpo' ? `${pairs.length} strict pairs` : `${positives.length} positives`}, ${res.loop.secondsPerStep.toFixed(2)} s/step; ` +
+      `${method}: ${res.loop.steps} steps on ${OBJECTIVES[method].data === 'pairs' ? `${pairs.length} strict pairs` : `${positives.length} positives`}, ${res.loop.secondsPerStep.toFixed(2)} s/step; ` +
         `last loss ${last?.loss.toFixed(4)}${last && 'gap' in last ? `, gap ${last.gap.toExponential(2)}` : ''} -> ${res.adapterDir}\n`,
     );
     return 0;

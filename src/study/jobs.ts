@@ -9,7 +9,8 @@
 import { UsageError } from '../core/files';
 import { AblationProfile, AlignProfile, EvalProfile } from './profiles';
 import { AlignJob, JobGroup } from '../align/run';
-import { AlignConfig, AlignMethod } from '../align/trainer';
+import { AlignConfig } from '../align/trainer';
+import { AlignMethod } from '../align/objectives';
 
 /** Where a sweep point reads its result: its own job, or the main run it coincides with. */
 export interface SweepPoint {

@@ -2,7 +2,8 @@
  * Profiles: the sizes and settings of a whole study, as plain data. `smoke` runs the pipeline at toy size (CI);
  * `paper` is the documented reproduction (the default of `npm run reproduce`).
  */
-import type { AlignConfig, AlignMethod } from '../align/trainer';
+import type { AlignConfig } from '../align/trainer';
+import type { AlignMethod } from '../align/objectives';
 import type { ModelConfig } from '../model/config';
 import type { PretrainConfig } from '../model/pretrain';
 import type { JudgeThresholds } from '../select/judge';

@@ -25,7 +25,8 @@ export interface StepRecord {
   [metric: string]: number;
 }
 
-export interface LoopSpec {
+/** A training run; `P` is what `prepare` hands to `stepLoss` (tensors, disposed after the step). */
+export interface LoopSpec<P extends object = Record<string, tf.Tensor>> {
   /** Run folder: `checkpoint/` (latest, resumable) and `log.jsonl`. */
   outDir: string;
   totalSteps: number;
@@ -38,9 +39,9 @@ export interface LoopSpec {
    * Work for step `step` done outside the gradient tape (e.g. the frozen reference's forward pass): its
    * tensors are passed to `stepLoss` and disposed after the step.
    */
-  prepare?: (step: number) => Record<string, tf.Tensor>;
+  prepare?: (step: number) => P;
   /** Loss and scalar metrics of step `step` (0-based); must be deterministic in `step`. */
-  stepLoss: (step: number, prepared: Record<string, tf.Tensor>) => { loss: tf.Scalar; metrics: Record<string, tf.Scalar> };
+  stepLoss: (step: number, prepared: P) => { loss: tf.Scalar; metrics: Record<string, tf.Scalar> };
   /**
    * Instead of `stepLoss` here: gradients computed elsewhere (data-parallel workers) from the current weights,
    * as plain arrays by trainable-variable name. Deterministic for a fixed number of workers.
@@ -87,7 +88,7 @@ function readLog(file: string, upTo: number): string[] {
 }
 
 /** Run (or resume) a training loop; returns when `totalSteps` (or `stopAfter`) steps are done. */
-export async function runLoop(spec: LoopSpec): Promise<LoopResult> {
+export async function runLoop<P extends object = Record<string, tf.Tensor>>(spec: LoopSpec<P>): Promise<LoopResult> {
   const ckptDir = path.join(spec.outDir, 'checkpoint');
   const logFile = path.join(spec.outDir, 'log.jsonl');
   fs.mkdirSync(spec.outDir, { recursive: true });
@@ -145,7 +146,7 @@ export async function runLoop(spec: LoopSpec): Promise<LoopResult> {
         }
       } else {
         let metrics: Record<string, tf.Scalar> = {};
-        const prepared = spec.prepare ? spec.prepare(step) : {};
+        const prepared = spec.prepare ? spec.prepare(step) : ({} as P);
         const { value, grads } = tf.variableGrads(() => {
           const r = spec.stepLoss(step, prepared);
           metrics = Object.fromEntries(Object.entries(r.metrics).map(([k, m]) => [k, tf.keep(m)]));
@@ -153,7 +154,8 @@ export async function runLoop(spec: LoopSpec): Promise<LoopResult> {
         }, varList);
         loss = value.dataSync()[0];
         metricValues = Object.fromEntries(Object.entries(metrics).map(([k, m]) => [k, m.dataSync()[0]]));
-        tf.dispose([value, ...Object.values(metrics), ...Object.values(prepared)]);
+        tf.dispose([value, ...Object.values(metrics)]);
+        tf.dispose(prepared as tf.TensorContainer); // every tensor in it, however nested
         varList.forEach((v, i) => (byName[varNames[i]] = grads[v.name]));
       }
       if (!Number.isFinite(loss)) {
