@@ -4,7 +4,7 @@
  * code 2 and one line naming the problem; other failures exit 1 with the error message.
  */
 import { BackendError } from './gpu';
-import { DataError, UsageError } from './core/files';
+import { DataError, UsageError } from './core/errors';
 import { COMMANDS } from './commands';
 
 function usage(): string {

@@ -10,7 +10,7 @@ import { saveCheckpoint, snapshot } from '../src/train/checkpoint';
 import { modelHead } from '../src/model/checkpoint';
 import { ModelConfig } from '../src/model/config';
 import { openStudy } from '../src/study/study';
-import { UsageError } from '../src/core/files';
+import { UsageError } from '../src/core/errors';
 import { useWasm } from './helpers';
 
 const SMALL: ModelConfig = { height: 64, width: 64, channels: 3, frames: 9, condChannels: 6, patch: 16, dim: 16, depth: 1, heads: 1, mlpRatio: 2, freqDim: 8 };

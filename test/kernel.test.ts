@@ -3,17 +3,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { decodeMessage, encodeMessage, makeMessage, signFrames } from '../src/notebook/protocol';
-import {
-  KERNEL_DISPLAY_NAME,
-  KERNEL_NAME,
-  ensureSelfReference,
-  installKernelSpec,
-  jupyterUserDataDir,
-  kernelLauncherPath,
-  kernelSpec,
-  kernelSpecDir,
-  kernelSpecState,
-} from '../src/notebook/kernel';
+import { KERNEL_DISPLAY_NAME, KERNEL_NAME, ensureSelfReference, installKernelSpec, jupyterUserDataDir, kernelLauncherPath, kernelSpec, kernelSpecDir, kernelSpecState } from '../src/notebook/kernelspec';
 import { ROOT, cli, tmpDir } from './kernel-helpers';
 
 describe('kernelspec', () => {

@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { installKernelSpec } from '../src/notebook/kernel';
+import { installKernelSpec } from '../src/notebook/kernelspec';
 import { FIXTURES, cli, jupyterAvailable, newMarker, notebookOutputs, readNb, tmpDir, waitNoMarker } from './kernel-helpers';
 
 const SKIP = jupyterAvailable()

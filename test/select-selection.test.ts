@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { applyOverride, parseOverride, readOverrideFile, selectPositives, VideoJudgment, verdictOf } from '../src';
-import { DataError, UsageError } from '../src/core/files';
+import { DataError, UsageError } from '../src/core/errors';
 
 function judgment(id: string, verdict: 'good' | 'bad' | 'unjudged', score: number | null): VideoJudgment {
   const marks: VideoJudgment['marks'] = verdict === 'good' ? ['good', 'good'] : verdict === 'bad' ? ['good', 'bad'] : ['unjudged', 'unjudged'];

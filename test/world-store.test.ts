@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DataError } from '../src/core/files';
+import { DataError } from '../src/core/errors';
 import { PROFILES } from '../src/study/profiles';
 import { SPLITS, SplitName } from '../src/world/config';
 import {

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { initBackend } from '../gpu/backend';
 import { Command, bool, num, parseArgs, str } from '../core/args';
-import { UsageError } from '../core/files';
+import { UsageError } from '../core/errors';
 import { SPLITS, SplitName } from '../world/config';
 import { STUDY_OPTIONS, studyFromArgs } from '../study/study';
 import { encodeGif, writePng } from '../report/media';

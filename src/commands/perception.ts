@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { initBackend } from '../gpu/backend';
 import { Command, bool, num, parseArgs, str } from '../core/args';
 import { parseWorldSeed } from '../study/context';
-import { UsageError } from '../core/files';
+import { UsageError } from '../core/errors';
 import { DEFAULT_PROFILE, getProfile } from '../study/profiles';
 import { tableToMarkdown } from '../report/tables';
 import { perceptionConfigFor } from '../study/profiles';

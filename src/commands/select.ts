@@ -1,7 +1,7 @@
 /** `ipa-kit generate` (candidates of the base model) and `ipa-kit select` (judgments, positives, Cases 1-4). */
 import { initBackend } from '../gpu/backend';
 import { Command, parseArgs, str } from '../core/args';
-import { UsageError } from '../core/files';
+import { UsageError } from '../core/errors';
 import { STUDY_OPTIONS, studyFromArgs, workersFromArgs } from '../study/study';
 import { baseStage, candidatesStage, detectorStage, selectionStage, workPath } from '../study/stages';
 import { readOverrideFile } from '../select/override';

@@ -1,6 +1,6 @@
 /** `ipa-kit world`: build the procedural world of a profile (skips a matching world that is already there). */
 import { Command, num, parseArgs, str } from '../core/args';
-import { UsageError } from '../core/files';
+import { UsageError } from '../core/errors';
 import { DEFAULT_PROFILE, getProfile } from '../study/profiles';
 import { SPLITS } from '../world/config';
 import { Progress } from '../core/progress';

@@ -1,5 +1,5 @@
 /** Command-line arguments: a small strict parser whose errors are UsageErrors (exit code 2, one line). */
-import { UsageError } from './files';
+import { UsageError } from './errors';
 
 export interface ParsedArgs {
   positional: string[];

@@ -4,16 +4,7 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-
-/** Error for bad input that the CLI reports in one line with exit code 2 (no stack trace). */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
-
-/** Error for a missing, truncated or altered data file; names the file. */
-export class DataError extends Error {
-  override name = 'DataError';
-}
+import { DataError } from './errors';
 
 export function sha256(data: Uint8Array | string): string {
   return crypto.createHash('sha256').update(data).digest('hex');

@@ -7,7 +7,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Generations, videoAt } from '../model/generations';
-import { DataError, bytesOf, readJson, sha256, writeDirAtomic, writeFileAtomic } from '../core/files';
+import { bytesOf, readJson, sha256, writeDirAtomic, writeFileAtomic } from '../core/files';
+import { DataError } from '../core/errors';
 import { SplitData, getClip } from '../world/store';
 import { ClipScores, FrameDetector, scoreClip } from './evaluate';
 

@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { BACKENDS, BackendName, DeviceReport, SkippedBackend, initBackend, parseBackendChoice } from './backend';
-import { UsageError } from '../core/files';
+import { UsageError } from '../core/errors';
 
 /** What a bench gets: the backend it runs on and a timer. */
 export interface BenchContext {

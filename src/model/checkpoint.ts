@@ -4,7 +4,7 @@
  * base, with that base's weights hash.
  */
 import * as tf from '@tensorflow/tfjs';
-import { DataError } from '../core/files';
+import { DataError } from '../core/errors';
 import { variableFrom } from '../gpu';
 import { CheckpointMeta, TensorDict, readCheckpointMeta } from '../train/checkpoint';
 import { ModelConfig, configDiff, validateModelConfig } from './config';

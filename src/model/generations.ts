@@ -6,7 +6,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DataError, readJson, sha256, writeDirAtomic, writeFileAtomic } from '../core/files';
+import { readJson, sha256, writeDirAtomic, writeFileAtomic } from '../core/files';
+import { DataError } from '../core/errors';
 
 export const GENERATIONS_FORMAT = 'ipa-kit-generations/1';
 

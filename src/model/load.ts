@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { variableFrom } from '../gpu';
-import { DataError } from '../core/files';
+import { DataError } from '../core/errors';
 import { TensorDict, assignInto, readTensorFile } from '../train/checkpoint';
 import { ModelCheckpointMeta, assertSameConfig, paramsFromDict, readModelCheckpointMeta } from './checkpoint';
 import { ModelConfig } from './config';

@@ -1,128 +1,13 @@
 /**
- * The `ipa-kit` Jupyter kernel: its kernelspec (which starts this project's own tslab, no Python needed), where
- * Jupyter looks for it, and a kernel process the kit starts in its own process group and always cleans up.
+ * The kernel process: the `ipa-kit` kernel started in its own process group, reached over the Jupyter protocol,
+ * and always cleaned up (on exit and on the parent's signals).
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { writeFileAtomic, writeJsonAtomic, writeDirAtomic } from '../core/files';
+import { KERNEL_NAME, ensureSelfReference, kernelLauncherPath } from './kernelspec';
 import { ConnectionInfo, KernelClient, newConnectionInfo } from './protocol';
-
-/** The kernelspec name notebooks declare. */
-export const KERNEL_NAME = 'ipa-kit';
-/** The name Jupyter shows for the kernel. */
-export const KERNEL_DISPLAY_NAME = 'ipa-kit (TypeScript)';
-
-/** The kernelspec reference that notebooks carry in their metadata. */
-export const NOTEBOOK_KERNELSPEC = { name: KERNEL_NAME, display_name: KERNEL_DISPLAY_NAME, language: 'typescript' } as const;
-
-/** The kernelspec file (`kernel.json`) as Jupyter reads it. */
-export interface KernelSpec {
-  argv: string[];
-  display_name: string;
-  language: string;
-  interrupt_mode: 'signal';
-  metadata: { ipa_kit: { root: string; version: string } };
-}
-
-let root: string | null = null;
-
-/** The kit's package root: the nearest folder above this module whose package.json is named ipa-kit. */
-export function kitRoot(): string {
-  if (root) return root;
-  for (let dir = __dirname; ; dir = path.dirname(dir)) {
-    try {
-      const meta = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string };
-      if (meta.name === KERNEL_NAME) return (root = dir);
-    } catch {
-      // no package.json here
-    }
-    if (path.dirname(dir) === dir) return (root = path.resolve(__dirname, '..', '..'));
-  }
-}
-
-/** The kit's version from package.json. */
-export function kitVersion(): string {
-  const meta = JSON.parse(fs.readFileSync(path.join(kitRoot(), 'package.json'), 'utf8')) as { version?: string };
-  return meta.version ?? '0.0.0';
-}
-
-/** The compiled kernel entry point that the kernelspec starts. */
-export function kernelLauncherPath(): string {
-  return path.join(kitRoot(), 'dist', 'notebook', 'kernel-main.js');
-}
-
-/** The kernelspec of this checkout: the running Node and this project's kernel entry point. */
-export function kernelSpec(): KernelSpec {
-  return {
-    argv: [process.execPath, kernelLauncherPath(), '{connection_file}'],
-    display_name: KERNEL_DISPLAY_NAME,
-    language: 'typescript',
-    interrupt_mode: 'signal',
-    metadata: { ipa_kit: { root: kitRoot(), version: kitVersion() } },
-  };
-}
-
-/** Jupyter's per-user data folder ($JUPYTER_DATA_DIR, else the platform's default). */
-export function jupyterUserDataDir(): string {
-  if (process.env.JUPYTER_DATA_DIR) return path.resolve(process.env.JUPYTER_DATA_DIR);
-  const home = os.homedir();
-  if (process.platform === 'darwin') return path.join(home, 'Library', 'Jupyter');
-  if (process.platform === 'win32') return path.join(process.env.APPDATA ?? path.join(home, 'AppData', 'Roaming'), 'jupyter');
-  return path.join(process.env.XDG_DATA_HOME || path.join(home, '.local', 'share'), 'jupyter');
-}
-
-/** Where to install: the user's Jupyter data folder, or `PREFIX/share/jupyter` (as `jupyter kernelspec install --prefix`). */
-export type KernelTarget = { user: true } | { prefix: string };
-
-/** The kernelspec folder for a target. */
-export function kernelSpecDir(target: KernelTarget): string {
-  const base = 'prefix' in target ? path.join(path.resolve(target.prefix), 'share', 'jupyter') : jupyterUserDataDir();
-  return path.join(base, 'kernels', KERNEL_NAME);
-}
-
-/** Whether the kernelspec in `dir` is missing, current (starts this checkout), or stale (another path or Node). */
-export function kernelSpecState(dir: string): 'missing' | 'current' | 'stale' {
-  let spec: Partial<KernelSpec>;
-  try {
-    spec = JSON.parse(fs.readFileSync(path.join(dir, 'kernel.json'), 'utf8')) as Partial<KernelSpec>;
-  } catch {
-    return 'missing';
-  }
-  return JSON.stringify(spec.argv) === JSON.stringify(kernelSpec().argv) && spec.display_name === KERNEL_DISPLAY_NAME ? 'current' : 'stale';
-}
-
-/**
- * Make `ipa-kit` importable by name from notebooks. Node resolves the package's own name (self-reference through
- * package.json `exports`), but tslab type-checks cells with Node10 module resolution, which does not: a small
- * package stub in node_modules points its types and entry at the built kit. Idempotent.
- */
-export function ensureSelfReference(root = kitRoot()): void {
-  const dir = path.join(root, 'node_modules', KERNEL_NAME);
-  const stub = {
-    name: KERNEL_NAME,
-    private: true,
-    description: 'written by ipa-kit: lets notebooks import the built kit in this checkout by name',
-    main: '../../dist/index.js',
-    types: '../../dist/index.d.ts',
-  };
-  const text = `${JSON.stringify(stub, null, 2)}\n`;
-  const file = path.join(dir, 'package.json');
-  if (fs.existsSync(file) && fs.readFileSync(file, 'utf8') === text) return;
-  if (fs.existsSync(dir) && fs.lstatSync(dir).isSymbolicLink()) return; // a link to the checkout works as well
-  writeFileAtomic(file, text);
-}
-
-/** Install (or refresh) the kernelspec; returns its folder and what was done. */
-export function installKernelSpec(target: KernelTarget): { dir: string; action: 'installed' | 'updated' | 'unchanged' } {
-  const dir = kernelSpecDir(target);
-  ensureSelfReference();
-  const state = kernelSpecState(dir);
-  if (state === 'current') return { dir, action: 'unchanged' };
-  writeDirAtomic(dir, (tmp) => writeJsonAtomic(path.join(tmp, 'kernel.json'), kernelSpec()));
-  return { dir, action: state === 'missing' ? 'installed' : 'updated' };
-}
 
 /** Options for starting a kernel. */
 export interface StartKernelOptions {

@@ -1,6 +1,7 @@
 /** Jupyter notebooks (nbformat 4): types, strict reading with one-line errors, conversion of kernel messages to outputs, atomic writing. */
 import * as fs from 'node:fs';
-import { DataError, UsageError, writeFileAtomic } from '../core/files';
+import { writeFileAtomic } from '../core/files';
+import { DataError, UsageError } from '../core/errors';
 import type { JupyterMessage } from './protocol';
 
 /** Text as nbformat stores it: one string or a list of lines (each keeping its newline). */

@@ -5,8 +5,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { NOTEBOOK_ENV, ProfileCheck } from './env';
-import { UsageError } from '../core/files';
-import { KERNEL_NAME, KernelProcess, describeExit, kitRoot, kitVersion } from './kernel';
+import { UsageError } from '../core/errors';
+import { KernelProcess, describeExit } from './kernel';
+import { kitRoot, kitVersion } from '../core/kit';
+import { KERNEL_NAME } from './kernelspec';
 import { RequestAbortedError } from './protocol';
 import { CodeCell, Notebook, OutputCollector, joinText, readNotebook, writeNotebook } from './nbformat';
 

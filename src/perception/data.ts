@@ -4,7 +4,7 @@
  * sees the same batches; and whole test splits rendered on the fly (identical to the stored ones).
  */
 import { SplitName, WorldConfig } from '../world/config';
-import { UsageError } from '../core/files';
+import { UsageError } from '../core/errors';
 import { rng } from '../core/seeds';
 import { makeClip } from '../world/clip';
 import { HAND_KEYPOINTS, KEYPOINT_DIMS, NUM_KEYPOINTS, handStart } from '../world/layout';

@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { variableFrom } from '../gpu';
 import { TensorDict, readCheckpointMeta, readTensorFile } from '../train/checkpoint';
-import { DataError } from '../core/files';
+import { DataError } from '../core/errors';
 import { BODY_KEYPOINTS, HAND_KEYPOINTS, KEYPOINT_DIMS, NUM_KEYPOINTS, handStart } from '../world/layout';
 import { PerceptionCheckpointHead, PerceptionCheckpointMeta, checkPerceptionHead } from './checkpoint';
 import { PerceptionConfig, featureDim, handTokens, perceptionTokens, validatePerceptionConfig } from './config';

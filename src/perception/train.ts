@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { readCheckpointMeta, saveCheckpoint, snapshot } from '../train/checkpoint';
 import { runLoop } from '../train/loop';
 import { adamwConfig } from '../train/optim';
-import { DataError } from '../core/files';
+import { DataError } from '../core/errors';
 import { SplitName, WorldConfig } from '../world/config';
 import { validateWorld } from '../world/clip';
 import { PerceptionAccuracy, perceptionAccuracy } from './accuracy';

@@ -7,7 +7,7 @@
  * every id must be a candidate (unknown ids are an error that lists them).
  */
 import * as fs from 'node:fs';
-import { DataError, UsageError } from '../core/files';
+import { DataError, UsageError } from '../core/errors';
 import { rankIds, Selection } from './selection';
 
 /** Ids a person adds to or removes from the positives. */

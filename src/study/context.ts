@@ -3,8 +3,8 @@
  * `reproduce` for the kernel, or by a person before starting Jupyter), and `notebookContext()` reads them.
  */
 import * as path from 'node:path';
-import { UsageError } from '../core/files';
-import { kitRoot } from '../notebook/kernel';
+import { UsageError } from '../core/errors';
+import { kitRoot } from '../core/kit';
 import { NOTEBOOK_ENV, ProfileCheck } from '../notebook/env';
 import { DEFAULT_PROFILE, Profile, getProfile } from './profiles';
 

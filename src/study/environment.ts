@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { DeviceReport } from '../gpu/backend';
 import { writeFileAtomic } from '../core/files';
-import { kitRoot, kitVersion } from '../notebook/kernel';
+import { kitRoot, kitVersion } from '../core/kit';
 
 /** Packages whose versions every run records (optional ones appear only when installed). */
 export const RECORDED_PACKAGES = [

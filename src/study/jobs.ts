@@ -6,7 +6,7 @@
  * names its folder under `<work>/jobs/`. The list is plain data, in a fixed order, so `--shard i/n` splits it
  * the same way on every machine.
  */
-import { UsageError } from '../core/files';
+import { UsageError } from '../core/errors';
 import { AblationProfile, AlignProfile, EvalProfile } from './profiles';
 import { AlignJob, JobGroup } from '../align/run';
 import { AlignConfig } from '../align/trainer';

@@ -8,7 +8,7 @@ import type { ModelConfig } from '../model/config';
 import type { PretrainConfig } from '../model/pretrain';
 import type { JudgeThresholds } from '../select/judge';
 import type { PerceptionConfig } from '../perception/config';
-import { UsageError } from '../core/files';
+import { UsageError } from '../core/errors';
 import { SplitName, WorldConfig } from '../world/config';
 
 /** Sampling (generation) settings. */

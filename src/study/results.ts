@@ -5,7 +5,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { JobResult } from '../align/run';
-import { DataError, readJson, sha256 } from '../core/files';
+import { readJson, sha256 } from '../core/files';
+import { DataError } from '../core/errors';
 import { ClipFeatureFn, ReferenceFeatures } from '../eval/frechet';
 import { ScoredSplit, SplitScores } from '../eval/score';
 import { ResultInputs, ResultSettings, SweepScores, TrainingCurve } from '../report/results';

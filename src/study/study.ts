@@ -13,7 +13,7 @@
 import * as path from 'node:path';
 import { ParsedArgs, num, str } from '../core/args';
 import { NotebookContext, notebookContext } from './context';
-import { kitRoot } from '../notebook/kernel';
+import { kitRoot } from '../core/kit';
 import { Profile, getProfile } from './profiles';
 
 export interface StudyPaths {

@@ -10,7 +10,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { DataError, bytesOf, readJson, sha256, writeDirAtomic, writeFileAtomic } from '../core/files';
+import { bytesOf, readJson, sha256, writeDirAtomic, writeFileAtomic } from '../core/files';
+import { DataError } from '../core/errors';
 
 export const CHECKPOINT_FORMAT = 'ipa-kit-checkpoint/1';
 

@@ -10,7 +10,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { UsageError } from '../core/files';
+import { UsageError } from '../core/errors';
 import { Progress } from '../core/progress';
 import { SaveCheckpointArgs, TensorDict, assignInto, dictFromArrays, readCheckpointMeta, readTensorFile, saveCheckpoint, snapshot } from './checkpoint';
 import { AdamW, Ema, OptimConfig } from './optim';

@@ -6,7 +6,7 @@
  * 'pretrain' split owns blocks above every stored split's.
  */
 import { DEFAULT_HARD_SHARE, SPLITS, SplitName, WorldConfig } from './config';
-import { UsageError } from '../core/files';
+import { UsageError } from '../core/errors';
 import { makeIdentity } from './character';
 import { KEYPOINT_DIMS, NUM_KEYPOINTS } from './layout';
 import { Difficulty, FPS, MotionFamily, makeMotion, poseAt } from './motion';

@@ -6,7 +6,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DataError, UsageError, ArrayDType, bytesOf, readJson, readTypedArray, sha256, writeDirAtomic } from '../core/files';
+import { ArrayDType, bytesOf, readJson, readTypedArray, sha256, writeDirAtomic } from '../core/files';
+import { DataError, UsageError } from '../core/errors';
 import { SPLITS, SplitName, WorldConfig } from './config';
 import { CLIP_ARRAYS, Clip, ClipArray, hardShare, makeClip, validateWorld } from './clip';
 import { KEYPOINT_DIMS, NUM_KEYPOINTS } from './layout';
