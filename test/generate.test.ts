@@ -17,7 +17,7 @@ import { useWasm } from './helpers';
 /** A tiny model on the smoke world's 64x64 frames (patch 16 keeps it fast). */
 const SMALL: ModelConfig = { height: 64, width: 64, channels: 3, frames: 9, condChannels: 6, patch: 16, dim: 16, depth: 1, heads: 1, mlpRatio: 2, freqDim: 8 };
 
-describe('generation stage', () => {
+describe('sampling a split (generateSplit)', () => {
   before(useWasm);
 
   it('gives the same videos on 1 or 2 worker threads, reuses stored ones, and regenerates for another model', async () => {

@@ -7,7 +7,7 @@ import { ENVIRONMENT_BEGIN, ENVIRONMENT_END, captureEnvironment, formatEnvironme
 import { manifestFileName } from '../src/study/manifest';
 import { OutputCollector, readNotebook, serializeNotebook, splitLines, stripOutputs } from '../src/notebook/nbformat';
 import type { JupyterMessage } from '../src/notebook/protocol';
-import { PIPELINE, pipelineFor } from '../src/study/reproduce';
+import { NOTEBOOKS, notebooksFor } from '../src/study/reproduce';
 import { errorHeadline } from '../src/notebook/runner';
 import { Progress } from '../src/core/progress';
 import { ROOT, tmpDir } from './kernel-helpers';
@@ -75,7 +75,7 @@ describe('notebook files', () => {
   });
 
   it('the shipped notebooks declare the ipa-kit kernel and are stored without outputs', () => {
-    for (const step of PIPELINE) {
+    for (const step of NOTEBOOKS) {
       const file = path.join(ROOT, step.notebook);
       const nb = readNotebook(file);
       assert.deepEqual(nb.metadata.kernelspec, { name: 'ipa-kit', display_name: 'ipa-kit (TypeScript)', language: 'typescript' }, step.notebook);
@@ -102,9 +102,9 @@ describe('profiles reach notebooks through the environment', () => {
   });
 
   it('lists the notebooks of a profile from plain data', () => {
-    assert.deepEqual(pipelineFor('smoke').map((n) => n.split('/').pop()), ['00_world.ipynb', '01_pretrain.ipynb', '02_baseline.ipynb', '03_positives.ipynb', '04_alignment.ipynb', '05_results_ablations.ipynb']);
-    assert.deepEqual(pipelineFor('paper', [{ notebook: 'a' }, { notebook: 'b', profiles: ['smoke'] }]), ['a']);
-    assert.throws(() => pipelineFor('huge'), /unknown profile/);
+    assert.deepEqual(notebooksFor('smoke').map((n) => n.split('/').pop()), ['00_world.ipynb', '01_pretrain.ipynb', '02_baseline.ipynb', '03_positives.ipynb', '04_alignment.ipynb', '05_results_ablations.ipynb']);
+    assert.deepEqual(notebooksFor('paper', [{ notebook: 'a' }, { notebook: 'b', profiles: ['smoke'] }]), ['a']);
+    assert.throws(() => notebooksFor('huge'), /unknown profile/);
   });
 });
 

@@ -15,7 +15,7 @@ import { ALIGN_METHODS, AlignMethod, OBJECTIVES } from '../align/objectives';
 import { AlignConfig, alignTrain } from '../align/trainer';
 import { loadTrainingData } from '../align/run';
 import { getProfile } from '../study/profiles';
-import { alignStage, baseStage, detectorStage, evaluateStage, jobsOf } from '../study/stages';
+import { alignStage, baseStage, detectorStage, evaluateStage, jobsOf } from '../study/pipeline';
 import { pairedVsBase } from '../report/results';
 import { baseOnlyInputs, jobScores } from '../study/results';
 import { tableToMarkdown, writeTable } from '../report/tables';

@@ -11,7 +11,7 @@ import { Command, bool, parseArgs, str } from '../core/args';
 import { readJson, writeFileAtomic } from '../core/files';
 import { UsageError } from '../core/errors';
 import { SPLITS, SplitName } from '../world/config';
-import { DetectorInfo, detectorStage, referenceStage, sampleSplit, worldStage } from '../study/stages';
+import { DetectorInfo, detectorStage, referenceStage, sampleSplit, worldStage } from '../study/pipeline';
 import { STUDY_OPTIONS, Study, studyFromArgs, workersFromArgs } from '../study/study';
 import { baseOnlyInputs } from '../study/results';
 import { METRICS, MetricRow, methodRows, pairedVsBase } from '../report/results';

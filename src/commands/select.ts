@@ -3,7 +3,7 @@ import { initBackend } from '../gpu/backend';
 import { Command, parseArgs, str } from '../core/args';
 import { UsageError } from '../core/errors';
 import { STUDY_OPTIONS, studyFromArgs, workersFromArgs } from '../study/study';
-import { baseStage, candidatesStage, detectorStage, selectionStage, workPath } from '../study/stages';
+import { baseStage, candidatesStage, detectorStage, selectionStage, workPath } from '../study/pipeline';
 import { readOverrideFile } from '../select/override';
 
 export const generateCommand: Command = {

@@ -1,5 +1,5 @@
 /**
- * The evaluation stage: a model's generations for a split, scored clip by clip against the ground truth, with
+ * Scoring a split: a model's generations for a split, scored clip by clip against the ground truth, with
  * the perception features of every generated frame (for FD-frame and FD-clip). Stored per model and split as
  * `scores.json` + `features.f32` next to the generations; reused while the generations and the detector are the
  * same.

@@ -1,5 +1,5 @@
 /**
- * Benchmarks as a registry of rows: each stage registers benches (`registerBench`), and `ipa-kit bench` runs
+ * Benchmarks as a registry of rows: each layer registers benches (`registerBench`), and `ipa-kit bench` runs
  * them on every backend that loads here, printing min/median/max over repeats as a table or JSON.
  */
 import * as tf from '@tensorflow/tfjs';

@@ -1,5 +1,5 @@
 /**
- * The selection stage (DESIGN.md section 7, steps 2-3): every candidate video is scored against the ground
+ * Selecting the implicit positives (docs/design.md, "Protocol", steps 2-3): every candidate video is scored against the ground
  * truth, each frame gets a hand judgment from the profile's thresholds, the good videos become the implicit
  * positives (best first, capped), and all candidate pairs of an input are classified into Cases 1-4.
  *

@@ -1,5 +1,5 @@
 /**
- * The base-model stage of a study: use the shipped base checkpoint, or pretrain one (with `--pretrain`, or when
+ * The study's base model (stage 2 of pipeline.ts): use the shipped base checkpoint, or pretrain one (with `--pretrain`, or when
  * no base is shipped for the profile and world seed). A finished pretraining run is reused; an interrupted one
  * resumes from its last checkpoint.
  *

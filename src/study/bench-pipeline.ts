@@ -1,5 +1,5 @@
 /**
- * Benches of the study's stages (rows of `npm run bench`; the speed and memory targets of the issues live here,
+ * Benches of the study's work (rows of `npm run bench`; the speed and memory targets of the issues live here,
  * not in timed tests): world build, sampling, pretraining and post-training steps, scoring, memory and tensor
  * counts. They run on the wasm backend (the default) at the paper profile's sizes, on synthetic inputs.
  */

@@ -1,4 +1,4 @@
-/** The registry of benches run by `ipa-kit bench`: each stage adds its rows here, in pipeline order. */
+/** The benches run by `ipa-kit bench`: each layer's rows, gathered here from the top layer down. */
 import { MATMUL_BENCHES } from '../gpu/bench';
 import { PERCEPTION_BENCHES } from './bench-perception';
 import { STUDY_BENCHES } from './bench-pipeline';
@@ -6,7 +6,7 @@ import { registerBench, registeredBenches } from '../gpu/bench-harness';
 
 let registered = false;
 
-/** Register every stage's benches once. */
+/** Register every layer's benches once. */
 export function registerAllBenches(): void {
   if (registered) return;
   registered = true;

@@ -1,6 +1,6 @@
 /**
  * The main job: install the kernelspec if needed, run the profile's notebooks in order, write a run manifest
- * and regenerate the environment section. The notebook list is plain data (`PIPELINE`).
+ * and regenerate the environment section. The notebook list is plain data (`NOTEBOOKS`).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -18,13 +18,13 @@ import { Profile, getProfile } from './profiles';
 import { studyPaths } from './study';
 
 /** One notebook of the pipeline; `profiles` limits it to some profiles (default: all). */
-export interface PipelineStep {
+export interface NotebookStep {
   notebook: string;
   profiles?: readonly string[];
 }
 
 /** The notebooks of the study in order (paths relative to the checkout). */
-export const PIPELINE: readonly PipelineStep[] = [
+export const NOTEBOOKS: readonly NotebookStep[] = [
   { notebook: 'notebooks/00_world.ipynb' },
   { notebook: 'notebooks/01_pretrain.ipynb' },
   { notebook: 'notebooks/02_baseline.ipynb' },
@@ -34,7 +34,7 @@ export const PIPELINE: readonly PipelineStep[] = [
 ];
 
 /** The notebooks a profile runs, in order. */
-export function pipelineFor(profile: string, steps: readonly PipelineStep[] = PIPELINE): string[] {
+export function notebooksFor(profile: string, steps: readonly NotebookStep[] = NOTEBOOKS): string[] {
   getProfile(profile);
   return steps.filter((s) => !s.profiles || s.profiles.includes(profile)).map((s) => s.notebook);
 }
@@ -109,7 +109,7 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
   const root = kitRoot();
   const backend = opts.backend === undefined ? undefined : parseBackendChoice(opts.backend);
   const worldSeed = opts.worldSeed ?? profile.seed;
-  const notebooks = selectFrom(pipelineFor(profile.name), opts.from);
+  const notebooks = selectFrom(notebooksFor(profile.name), opts.from);
   for (const nb of notebooks) loadRunnableNotebook(path.join(root, nb)); // bad notebooks: exit 2 before any work
   const committed = path.join(root, 'results');
   const resultsDir = path.resolve(opts.resultsDir ?? studyPaths(root, profile.name, worldSeed).results);

@@ -1,0 +1,323 @@
+/**
+ * The study in protocol order (docs/design.md, "Protocol"), the stages that the notebooks and `ipa-kit` call.
+ * "Stage" means one of these functions and nothing else. Each reads what the one before returned, stores what it
+ * makes under the study's folders, skips work whose inputs are unchanged (so a run interrupted anywhere continues
+ * where it stopped), and hands a typed result to the next:
+ *
+ *   1 worldStage        study                        -> WorldInfo          clips with exact ground truth
+ *   2 baseStage         study                        -> BaseInfo           the pretrained video model
+ *   3 detectorStage     study                        -> DetectorInfo       the perception network (keypoints, FD features)
+ *   4 candidatesStage   base                         -> Generations        4 candidates per `train` input
+ *   5 judgeCalibration  base, detector               -> JudgeQuantile[]    what the judge's thresholds are set against (val)
+ *   6 selectionStage    candidates, detector         -> StudySelection     frame judgments, implicit positives, Cases 1-4
+ *   7 alignStage        base, jobs, detector         -> JobResult[]        post-trained adapters, scored on their splits
+ *   8 evaluateStage     a model, splits, detector    -> ScoredSplit        per-clip scores of a model (the base here)
+ *   9 referenceStage    detector, splits             -> ReferenceFeatures  ground-truth features for the FDs
+ *  10 resultsStage      base, detector               -> ResultInputs       what the tables are computed from
+ *
+ * One clip from the world to a figure. The world (stage 1) renders clip `test-hands-00000` from the world seed: a
+ * reference image, pose maps drawn like DWPose renders, ground-truth frames and hand masks. Every model draws it
+ * from the same noise stream (`test-hands-00000#0`), so comparisons are paired: the base (stage 2) in stage 8, each
+ * adapter in stage 7. Where did an adapter come from? From `train` clips such as `train-00000`: the base drew 4
+ * candidates of it (stage 4, `train-00000#0..3`), the judge compared each generated frame's hands with the ground
+ * truth (stage 6, thresholds from stage 5), and a candidate whose frames all passed became an implicit positive that
+ * every method trained on (stage 7, one table entry per method in align/objectives.ts). The scores of our clip (SSIM,
+ * PSNR, SSIM-Hand, hand keypoint error, perception features; eval/score.ts) join the other clips' in stage 10, the
+ * tables of report/results.ts turn them into means with bootstrap intervals and paired differences, and
+ * report/charts.ts draws `figures/main-ssimHand.png`; notebook 05 also shows the clip itself in
+ * `figures/qualitative-test-hands-0.png` (ground truth, base, IPA, IPA+HALO).
+ *
+ * Folders under `<work>` (= data/runs/<profile>-<seed>/):
+ *   candidates/                 the base model's candidates for every `train` input
+ *   selection/                  evidence.json (what the judge saw), judgments.json, positives.json (with the cases)
+ *   models/base/<split>/        the base model's generations (gen/) and scores (scores/) of a split
+ *   jobs/<name>/                one post-training run: train/ (log, adapter), eval/<split>/{gen,scores}
+ *   reference/<split>/          the detector's features of the split's ground truth
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { AlignJob, JOB_TASK, JobPaths, JobResult } from '../align/run';
+import { bytesOf, readJson, sha256, writeFileAtomic, writeJsonAtomic } from '../core/files';
+import { parallelMap } from '../core/pool';
+import { FrameDetector } from '../eval/evaluate';
+import { ClipFeatureFn, ReferenceFeatures, featureStats } from '../eval/frechet';
+import { ScoredSplit, scoreGenerations } from '../eval/score';
+import { backendSetup } from '../gpu/workers';
+import { Generations } from '../model/generations';
+import { generateSplit } from '../model/sample-split';
+import { clipFeatureFn, loadDetector } from '../perception/detector';
+import { trainPerception } from '../perception/train';
+import { ResultInputs } from '../report/results';
+import { HandEvidence, VideoJudgment } from '../select/judge';
+import { SelectionOverride } from '../select/override';
+import { PositivesFile, candidateEvidence, readPositives, selectFromEvidence, writePositives } from '../select/positives';
+import { SplitName } from '../world/config';
+import { World, buildWorld, getClip, loadWorldCached, worldHash } from '../world/store';
+import { BaseInfo, ensureBase } from './base';
+import { shardJobs, studyJobs } from './jobs';
+import { readJobs, resultInputs } from './results';
+import { Study } from './study';
+
+/** The world of a study: loaded and verified, its folder, and whether this call built it. */
+export interface WorldInfo {
+  world: World;
+  dir: string;
+  built: boolean;
+}
+
+
+
+/** Stage 1: the world (built when missing; every file's hash checked on load). */
+export function worldStage(study: Study): WorldInfo {
+  const r = buildWorld({ config: study.profile.world, name: study.profileName, seed: study.worldSeed, out: study.paths.world });
+  return { world: loadWorldCached(study.paths.world), dir: study.paths.world, built: r.built };
+}
+
+/** Stage 2: the base model (shipped, or pretrained with --pretrain / for another world seed). */
+export function baseStage(study: Study, opts: { stopAfter?: number } = {}): Promise<BaseInfo> {
+  return ensureBase(study, opts);
+}
+
+/** A loaded perception network as the evaluation's frame detector, with its weights' hash. */
+export interface DetectorInfo {
+  dir: string;
+  detector: FrameDetector;
+  sha256: string;
+}
+
+/**
+ * Stage 3: the perception network of the study as a frame detector: the shipped one (`data/base/<profile>-<seed>/perception`),
+ * or, with --pretrain or when none is shipped for this profile and world seed, one trained on the world's ground
+ * truth into `<work>/perception/` (resuming an interrupted run).
+ */
+export async function detectorStage(study: Study): Promise<DetectorInfo> {
+  const shipped = path.join(study.paths.shipped, 'perception');
+  let dir = shipped;
+  if (study.pretrain || !fs.existsSync(path.join(shipped, 'checkpoint.json'))) {
+    const runDir = workPath(study, 'perception');
+    dir = path.join(runDir, 'perception');
+    if (!fs.existsSync(path.join(dir, 'checkpoint.json'))) {
+      await trainPerception({ config: study.profile.perception, worldSeed: study.worldSeed, world: study.profile.world, seed: 1, outDir: runDir, resume: true, info: { profile: study.profileName } });
+    }
+  }
+  return loadDetector(dir);
+}
+
+/** Stage 4: candidates of the base model for every `train` input (protocol step 1). */
+export function candidatesStage(study: Study, base: BaseInfo, opts: { workers?: number } = {}): Promise<Generations> {
+  return sampleSplit(study, { baseDir: base.dir }, 'train', workPath(study, 'candidates'), {
+    candidates: study.profile.selection.candidatesPerInput,
+    label: 'candidates',
+    workers: opts.workers,
+  });
+}
+
+/** One row of the judge calibration: a quantile of the per-hand scores. */
+export interface JudgeQuantile {
+  quantile: number;
+  ssimHand: number;
+  psnrHand: number;
+  keypointErrorPx: number;
+}
+
+/**
+ * Stage 5: what the judge's thresholds are set against: the base model's generations of `val` (one per clip), scored
+ * hand by hand, as quantiles of SSIM-Hand, PSNR-Hand and hand keypoint error over visible (frame, hand)
+ * instances. The thresholds in the profile were chosen from these numbers (never from the test splits).
+ */
+export async function judgeCalibration(study: Study, base: BaseInfo, detector: DetectorInfo): Promise<JudgeQuantile[]> {
+  const { world } = worldStage(study);
+  const gens = await sampleSplit(study, { baseDir: base.dir }, 'val', workPath(study, 'models', 'base', 'val', 'gen'), { label: 'base val' });
+  const ev = candidateEvidence(gens, world.splits.val, detector.detector);
+  const ssim: number[] = [];
+  const psnr: number[] = [];
+  const kp: number[] = [];
+  for (const e of ev) {
+    for (const frame of e.hands) {
+      for (const h of frame) {
+        if (!h) continue;
+        ssim.push(h.ssim);
+        psnr.push(h.psnr);
+        if (typeof h.keypointError === 'number') kp.push(h.keypointError);
+      }
+    }
+  }
+  const q = (v: number[], p: number) => {
+    const a = [...v].sort((x, y) => x - y);
+    return a.length ? a[Math.min(a.length - 1, Math.floor(p * (a.length - 1)))] : NaN;
+  };
+  return [0.1, 0.25, 0.5, 0.75, 0.9].map((p) => ({ quantile: p, ssimHand: q(ssim, p), psnrHand: q(psnr, p), keypointErrorPx: q(kp, 1 - p) }));
+}
+
+/** The selection a study trains on: positives.json as read back, with the candidates' folder. */
+export type StudySelection = PositivesFile & { candidatesDir: string };
+
+/**
+ * Stage 6 (protocol steps 2-4): judge every candidate frame by frame, select the implicit positives, analyse
+ * Cases 1-4; writes evidence.json, judgments.json and positives.json.
+ */
+export function selectionStage(
+  study: Study,
+  gens: Generations,
+  detector: { detector: FrameDetector; sha256: string } | null,
+  opts: { override?: SelectionOverride | null } = {},
+): StudySelection {
+  const { world } = worldStage(study);
+  const dir = workPath(study, 'selection');
+  const evidenceFile = path.join(dir, 'evidence.json');
+  const key = sha256(JSON.stringify({ gens: gens.manifest.files['frames.u8'].sha256, detector: detector?.sha256 ?? '' }));
+  const keyFile = path.join(dir, 'evidence.key');
+  let evidence: HandEvidence[];
+  if (fs.existsSync(evidenceFile) && fs.existsSync(keyFile) && fs.readFileSync(keyFile, 'utf8') === key) {
+    evidence = readJson<HandEvidence[]>(evidenceFile);
+  } else {
+    evidence = candidateEvidence(gens, world.splits.train, detector?.detector);
+    writeJsonAtomic(evidenceFile, evidence);
+    fs.writeFileSync(keyFile, key);
+  }
+  const sel = study.profile.selection;
+  const args = { evidence, thresholds: sel.judge, maxPositives: sel.maxPositives, override: opts.override ?? null };
+  const file = path.join(dir, 'positives.json');
+  const r = selectFromEvidence(args);
+  writeJsonAtomic(path.join(dir, 'judgments.json'), r.judgments);
+  writePositives(file, workPath(study, 'candidates'), gens, args, r);
+  return readPositives(file);
+}
+
+/** The study's post-training jobs (optionally one group, one shard). */
+export function jobsOf(study: Study, opts: { group?: 'main' | 'sweeps'; shard?: string } = {}): AlignJob[] {
+  const all = studyJobs(study.profile.align, study.profile.ablations, study.profile.eval);
+  const picked = opts.group === 'main' ? all.filter((j) => j.group === 'main') : opts.group === 'sweeps' ? all.filter((j) => j.group !== 'main') : all;
+  return shardJobs(picked, opts.shard);
+}
+
+/** Stage 7 (protocol step 5): train and evaluate jobs, in parallel worker threads (finished jobs are skipped). */
+export async function alignStage(
+  study: Study,
+  base: BaseInfo,
+  jobs: AlignJob[],
+  detectorDir: string | null,
+  opts: { workers?: number } = {},
+): Promise<JobResult[]> {
+  const paths: JobPaths = {
+    worldDir: study.paths.world,
+    baseDir: base.dir,
+    positivesFile: workPath(study, 'selection', 'positives.json'),
+    jobsDir: workPath(study, 'jobs'),
+    sampler: study.profile.sampler,
+    detector: detectorDir ? { dir: detectorDir } : null,
+  };
+  return parallelMap(
+    JOB_TASK,
+    jobs.map((job) => ({ job, paths })),
+    { workers: opts.workers ?? study.profile.jobs, setup: backendSetup(), label: 'post-training jobs', unit: 'job' },
+  );
+}
+
+/** Stage 8 (protocol step 6): a model's generations and per-clip scores on splits (base: no adapter). */
+export async function evaluateStage(
+  study: Study,
+  model: { label: string; baseDir: string; adapterDir?: string | null },
+  splits: SplitName[],
+  detector: { detector: FrameDetector; sha256: string } | null,
+  opts: { workers?: number } = {},
+): Promise<Record<string, ScoredSplit>> {
+  const { world } = worldStage(study);
+  const out: Record<string, ScoredSplit> = {};
+  for (const split of splits) {
+    const dir = workPath(study, 'models', model.label, split);
+    const gens = await sampleSplit(study, model, split, path.join(dir, 'gen'), { label: `${model.label} ${split}`, workers: opts.workers });
+    out[split] = scoreGenerations({ gens, split: world.splits[split], outDir: path.join(dir, 'scores'), detector: detector?.detector, detectorSha256: detector?.sha256 });
+  }
+  return out;
+}
+
+/**
+ * Stage 9: reference features for the Frechet distances: the detector's features of the ground-truth frames of a split
+ * (frame level) and their clip features. Cached in `<work>/reference/<split>/` with the detector's hash.
+ */
+export function referenceStage(
+  study: Study,
+  detector: { detector: FrameDetector; sha256: string },
+  splits: SplitName[],
+  clipFeatures: ClipFeatureFn,
+): Record<string, ReferenceFeatures> {
+  const { world } = worldStage(study);
+  const out: Record<string, ReferenceFeatures> = {};
+  for (const split of splits) {
+    const d = world.splits[split];
+    const F = d.numFrames;
+    const dim = detector.detector.featureDim;
+    const dir = workPath(study, 'reference', split);
+    const file = path.join(dir, 'features.f32');
+    const keyFile = path.join(dir, 'key');
+    const key = sha256(JSON.stringify({ detector: detector.sha256, world: worldHash(world.manifest), split }));
+    let feats: Float32Array;
+    if (fs.existsSync(file) && fs.existsSync(keyFile) && fs.readFileSync(keyFile, 'utf8') === key) {
+      const buf = fs.readFileSync(file);
+      const copy = new Uint8Array(buf.byteLength);
+      copy.set(buf);
+      feats = new Float32Array(copy.buffer);
+    } else {
+      feats = new Float32Array(d.count * F * dim);
+      for (let i = 0; i < d.count; i++) feats.set(detector.detector.detect(getClip(d, i).frames, F).features, i * F * dim);
+      writeFileAtomic(file, bytesOf(feats));
+      writeFileAtomic(keyFile, key);
+    }
+    const cf = clipFeatures(feats, d.count, F);
+    out[split] = { frame: featureStats(feats, d.count * F, dim, `reference ${split}`), clip: featureStats(cf.features, d.count, cf.dim, `reference ${split} clips`) };
+  }
+  return out;
+}
+
+/**
+ * Stage 10: what the tables are computed from: the base's scores on the main-table and sweep splits, every
+ * finished job's scores, the reference features (with a detector), the selection. report/results.ts turns them
+ * into the main, ablation and sweep tables; report/charts.ts into figures; report/claims.ts into the summary.
+ */
+export async function resultsStage(study: Study, base: BaseInfo, detector: DetectorInfo | null): Promise<ResultInputs> {
+  const p = study.profile;
+  const splits = [...new Set([...p.eval.splits, ...p.ablations.splits])];
+  const scores = await evaluateStage(study, { label: 'base', baseDir: base.dir }, splits, detector);
+  const reference = detector ? referenceStage(study, detector, splits, clipFeatureFn) : undefined;
+  return resultInputs(study, { base: scores, jobs: readJobs(study), reference: reference, clipFeatures: clipFeatureFn });
+}
+
+// Helpers of the stages.
+
+/** A path under the study's work folder. */
+export const workPath = (study: Study, ...parts: string[]) => path.join(study.paths.work, ...parts);
+
+/**
+ * Videos of a model (the base, or base + adapter) for every clip of a split with the profile's sampler, in
+ * `outDir`; stored videos of the same weights, world and settings are reused.
+ */
+export function sampleSplit(
+  study: Study,
+  model: { baseDir: string; adapterDir?: string | null },
+  split: SplitName,
+  outDir: string,
+  opts: { candidates?: number; label?: string; workers?: number } = {},
+): Promise<Generations> {
+  const { world } = worldStage(study);
+  const s = study.profile.sampler;
+  return generateSplit({
+    world,
+    worldDir: study.paths.world,
+    split,
+    baseDir: model.baseDir,
+    adapterDir: model.adapterDir ?? null,
+    candidates: opts.candidates ?? 1,
+    steps: s.steps,
+    seed: s.seed,
+    batch: s.batch,
+    outDir,
+    label: opts.label,
+    workers: opts.workers ?? study.profile.jobs,
+  });
+}
+
+/** The frame judgments of every candidate from the last selection (for galleries). */
+export function readJudgments(study: Study): VideoJudgment[] {
+  return readJson<VideoJudgment[]>(workPath(study, 'selection', 'judgments.json'));
+}
