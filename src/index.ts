@@ -1,4 +1,4 @@
-/** ipa-kit: the public API (DESIGN.md section 9). */
+/** ipa-kit: the public API (docs/design.md, "Public API"). */
 export * from './gpu';
 export * from './world';
 export * from './eval';

@@ -1,5 +1,5 @@
 /**
- * Scoring generated clips against the world's ground truth (DESIGN.md section 7.5). Per clip: full-frame,
+ * Scoring generated clips against the world's ground truth (docs/design.md, "Protocol"). Per clip: full-frame,
  * body-only and hand-region SSIM and PSNR (hand regions = ground-truth hand boxes of frames where a hand is
  * visible), hand keypoint error and PCK from the perception network, and the share of frames whose hand region
  * is clearly worse than the frame (SSIM-Hand below full-frame SSIM by more than HAND_GAP). Perception features

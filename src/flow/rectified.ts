@@ -1,5 +1,5 @@
 /**
- * Rectified flow (DESIGN.md sections 1 and 5): t = 1 is pure noise, t = 0 is data.
+ * Rectified flow (docs/design.md, "Loss conventions"): t = 1 is pure noise, t = 0 is data.
  *   Z_t = (1 - t) x0 + t eps,   target velocity v = eps - x0,   dZ/dt = v.
  */
 import * as tf from '@tensorflow/tfjs';

@@ -1,7 +1,7 @@
 /**
  * Backend choice and the device report.
  *
- * `initBackend` picks the best tfjs backend that really loads, in the order of DESIGN.md section 2:
+ * `initBackend` picks the best tfjs backend that really loads, in the order of docs/design.md, "Backends":
  * tensorflow (tfjs-node-gpu, then tfjs-node) > webgpu (Dawn through the `webgpu` package) > wasm > cpu.
  * A backend asked for by name that cannot load is an error saying why, never a silent fallback.
  */

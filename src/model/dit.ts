@@ -3,13 +3,12 @@
  *
  * Tokens: each frame is cut into `patch` x `patch` pixel patches; a token embeds the noisy patch together with
  * its conditioning patch (frame 0: the clean reference image and its pose map; frames 1..F-1: the pose map).
- * Blocks (DiT with adaLN-Zero on the timestep): spatial attention in which every frame's tokens also see the
- * reference frame's tokens (appearance comes from there), temporal attention across frames at each patch
- * position, and an MLP. The final layer is zero-initialised.
+ * Blocks (DiT with adaLN-Zero on the timestep): full spatio-temporal self-attention over all tokens of the clip,
+ * the reference frame's included (appearance comes from there), and an MLP. The final layer is zero-initialised.
  *
  * Parametrisation ("x-prediction, v-loss", as in JiT, Li & He 2025): the network outputs the clean video x0_hat
  * and the model returns the velocity v_hat = (Z_t - x0_hat) / max(t, X_PRED_T_MIN), so every loss stays in
- * v-space as DESIGN.md defines it. Predicting v = eps - x0 directly would ask each token (D numbers) to carry
+ * v-space as docs/design.md ("Loss conventions") defines it. Predicting v = eps - x0 directly would ask each token (D numbers) to carry
  * its patch's noise (p*p*C numbers) to the output; at D = 96 < 192 it cannot, and the sampler never removes
  * the noise (measured: velocity MSE at t = 0.05 barely below the zero predictor, samples stay noise). The
  * reference slot's clean frame is known, so frame 0 of x0_hat is the reference itself.

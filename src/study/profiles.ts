@@ -21,7 +21,7 @@ export interface SamplerProfile {
   seed: number;
 }
 
-/** Candidate generation, frame judgments and the selection of implicit positives (DESIGN.md section 7). */
+/** Candidate generation, frame judgments and the selection of implicit positives (docs/design.md, "Protocol"). */
 export interface SelectionProfile {
   /** Candidates generated per `train` input (the paper: 4). */
   candidatesPerInput: number;
@@ -47,7 +47,7 @@ export interface EvalProfile {
   seed: number;
 }
 
-/** Ablations (DESIGN.md section 7.6), each run with IPA+HALO and one training seed unless stated. */
+/** Ablations (docs/design.md, "Protocol", step 7), each run with IPA+HALO and one training seed unless stated. */
 export interface AblationProfile {
   betas: number[];
   handWeights: number[];
