@@ -1,0 +1,29 @@
+import { describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { notebookContext } from '../src/study/context';
+import { notebooksFor } from '../src/study/reproduce';
+import { ROOT } from './kernel-helpers';
+
+describe('profiles reach notebooks through the environment', () => {
+  it('reads IPA_PROFILE, IPA_WORLD_SEED, IPA_PRETRAIN, IPA_HEADLESS with defaults', () => {
+    const d = notebookContext({});
+    assert.equal(d.profileName, 'paper');
+    assert.equal(d.worldSeed, d.profile.seed);
+    assert.equal(d.pretrain, false);
+    assert.equal(d.headless, false);
+    assert.equal(d.root, ROOT);
+    const s = notebookContext({ IPA_PROFILE: 'smoke', IPA_WORLD_SEED: '12', IPA_PRETRAIN: '1', IPA_HEADLESS: '1' });
+    assert.deepEqual([s.profileName, s.worldSeed, s.pretrain, s.headless], ['smoke', 12, true, true]);
+  });
+
+  it('rejects an unknown profile or a bad seed with a message naming it', () => {
+    assert.throws(() => notebookContext({ IPA_PROFILE: 'huge' }), /unknown profile 'huge'/);
+    assert.throws(() => notebookContext({ IPA_WORLD_SEED: '1.5' }), /IPA_WORLD_SEED must be an integer/);
+  });
+
+  it('lists the notebooks of a profile from plain data', () => {
+    assert.deepEqual(notebooksFor('smoke').map((n) => n.split('/').pop()), ['00_world.ipynb', '01_pretrain.ipynb', '02_baseline.ipynb', '03_positives.ipynb', '04_alignment.ipynb', '05_results_ablations.ipynb']);
+    assert.deepEqual(notebooksFor('paper', [{ notebook: 'a' }, { notebook: 'b', profiles: ['smoke'] }]), ['a']);
+    assert.throws(() => notebooksFor('huge'), /unknown profile/);
+  });
+});
