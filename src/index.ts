@@ -28,6 +28,8 @@ export { initParams, forward, countParams, qkvNames, X_PRED_T_MIN } from './mode
 export type { Params, LoraSet, ModelInput } from './model/dit';
 export * from './model/lora';
 export * from './train/checkpoint';
+export * from './model/checkpoint';
+export * from './perception/checkpoint';
 export * from './model/load';
 export * from './model/sample';
 export * from './model/generations';
