@@ -3,3 +3,4 @@ export * from './judge';
 export * from './selection';
 export * from './override';
 export * from './cases';
+export * from './premise';
