@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { bodyMask, Box, checkBox, clipBox, clipHandMetrics, psnr, regionPsnr, regionSsim, ssim, ssimMap, ssimMapOf } from '../src';
+import { backgroundMask, bodyMask, Box, checkBox, clipBox, clipHandMetrics, psnr, regionPsnr, regionSsim, ssim, ssimMap, ssimMapOf } from '../src';
 import { rng } from '../src/core/seeds';
 
 const H = 32;
@@ -113,6 +113,35 @@ describe('clipHandMetrics', () => {
     assert.ok(Math.abs((m.hands.psnr[0][1] as number) - regionPsnr(f0, g0, [20, 20, 28, 28])) < 1e-9);
     assert.ok(Math.abs((m.full.ssim[0] as number) - ssim(f0, g0)) < 1e-12);
     assert.ok(Math.abs((m.hands.meanSsim as number) - (right + 2) / 3) < 1e-6);
+  });
+
+  it('with a figure mask: body = character outside hand boxes, background = pixels the character does not touch', () => {
+    // the character covers columns 0..15 fully, column 16 half (anti-aliased edge), nothing from column 17 on
+    const figure = new Uint8Array(F * H * W);
+    for (let f = 0; f < F; f++) for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) figure[(f * H + y) * W + x] = x < 16 ? 255 : x === 16 ? 128 : 0;
+    const body0 = bodyMask(boxes, visible, 0, H, W, figure);
+    const bg0 = backgroundMask(boxes, visible, figure, 0, H, W);
+    // frame 0, left hand box x 4..11 y 4..11 is out of the body; the right hand box (x 20..27) is out of the background
+    assert.equal(body0[5 * W + 5], 0);
+    assert.equal(body0[5 * W + 14], 1);
+    assert.equal(body0[5 * W + 16], 1, 'coverage 128 counts as body');
+    assert.equal(body0[5 * W + 17], 0);
+    assert.equal(bg0[5 * W + 16], 0, 'an edge pixel is neither background...');
+    assert.equal(bg0[5 * W + 17], 1);
+    assert.equal(bg0[22 * W + 22], 0, '...nor is a hand box');
+    assert.equal(body0.reduce((a, v) => a + v, 0), 17 * H - 64); // 17 body columns minus the 8x8 left box
+    assert.equal(bg0.reduce((a, v) => a + v, 0), (W - 17) * H - 64); // background columns minus the right box
+    // damage the background of frame 0 only: background PSNR drops there, the body stays exact
+    const gen = gt.slice();
+    for (let y = 0; y < 4; y++) for (let x = 17; x < W; x++) for (let c = 0; c < C; c++) gen[(y * W + x) * C + c] = 1 - gt[(y * W + x) * C + c];
+    const m = clipHandMetrics(gen, gt, boxes, visible, dims, figure);
+    assert.equal(m.body.psnr[0], Infinity);
+    assert.ok((m.background.psnr[0] as number) < 30);
+    assert.deepEqual(m.background.psnr.slice(1), [Infinity, Infinity]);
+    const plain = clipHandMetrics(gen, gt, boxes, visible, dims);
+    assert.deepEqual(plain.background.ssim, [null, null, null], 'no figure mask: no background');
+    assert.equal(plain.background.meanPsnr, null);
+    assert.throws(() => clipHandMetrics(gen, gt, boxes, visible, dims, figure.subarray(1)), /figure has/);
   });
 
   it('rejects bad boxes of visible hands and wrong lengths, naming the argument', () => {

@@ -71,6 +71,40 @@ describe('world rasteriser', () => {
   });
 });
 
+describe('figure coverage', () => {
+  it('is the share of the final pixel that any shape contributed: 1 - prod(1 - a), reset by fill', () => {
+    const c = new Canvas(32, 2);
+    c.fill([0, 0, 0]);
+    c.draw(new Capsule(8, 16, 24, 16, 4), [255, 255, 255]); // no layer: body
+    c.draw(new Capsule(16, 8, 16, 24, 3), [255, 255, 255], 1, 0.5); // a hand at half opacity over it
+    const fig = new Uint8Array(32 * 32);
+    c.writeFigure(fig);
+    assert.equal(fig[16 * 32 + 16], 255, 'inside the body');
+    assert.equal(fig[10 * 32 + 16], 128, 'the half-opaque hand alone: 0.5');
+    assert.equal(fig[2 * 32 + 2], 0, 'untouched background');
+    c.fill([0, 0, 0]);
+    c.writeFigure(fig);
+    assert.equal(fig.reduce((a, v) => a + v, 0), 0);
+  });
+
+  it('covers the hands and leaves background in every world frame', () => {
+    for (const c of SAMPLE) {
+      for (let f = 0; f < c.numFrames; f++) {
+        let bg = 0;
+        let full = 0;
+        for (let p = 0; p < S * S; p++) {
+          const fig = c.figureMasks[f * S * S + p];
+          const hand = Math.max(c.handMasks[(f * S * S + p) * 2], c.handMasks[(f * S * S + p) * 2 + 1]);
+          assert.ok(fig + 1 >= hand, `${c.id} frame ${f} pixel ${p}: figure ${fig} < hand ${hand}`);
+          if (fig === 0) bg++;
+          if (fig === 255) full++;
+        }
+        assert.ok(bg > S * S * 0.3 && full > S * S * 0.05, `${c.id} frame ${f}: background ${bg}, character ${full} pixels`);
+      }
+    }
+  });
+});
+
 describe('world hand masks', () => {
   it('equal the hands\' share of every final pixel (hand colour swapped: pixel change = mask), occluded parts 0', () => {
     const black: RGB = [0, 0, 0];

@@ -14,7 +14,10 @@ import { SPLITS, SplitName } from '../world/config';
 import { DetectorInfo, detectorStage, referenceStage, sampleSplit, worldStage } from '../study/pipeline';
 import { STUDY_OPTIONS, Study, studyFromArgs, workersFromArgs } from '../study/study';
 import { baseOnlyInputs } from '../study/results';
-import { METRICS, MetricRow, methodRows, pairedVsBase } from '../report/results';
+import { METRICS, MetricRow, methodRows, pairedVsBase, REGION_METRICS } from '../report/results';
+
+/** The metrics `ipa-kit evaluate` reports: the main table's, with body and background next to the full frame. */
+const EVALUATE_METRICS = [...METRICS.slice(0, 2), ...REGION_METRICS, ...METRICS.slice(2)];
 import { writeTable } from '../report/tables';
 import { ScoredSplit, SplitScores, scoreGenerations } from '../eval/score';
 
@@ -75,11 +78,12 @@ export async function evaluateCheckpoint(study: Study, a: EvaluateArgs): Promise
     label,
     a.split,
     [scored],
+    EVALUATE_METRICS,
   );
   const paired: PairedRow[] = [];
   if (baseline) {
     const inp = baseOnlyInputs(study, { [a.split]: baseline });
-    for (const m of METRICS.filter((x) => x.kind === 'clip')) {
+    for (const m of EVALUATE_METRICS.filter((x) => x.kind === 'clip')) {
       const d = pairedVsBase(inp, scored, a.split, m.key);
       if (d) paired.push({ metric: m.key, label: m.label, model: d.meanA, baseline: d.meanB, difference: d.mean, ci_low: d.low, ci_high: d.high, clips: d.n });
     }
@@ -87,7 +91,7 @@ export async function evaluateCheckpoint(study: Study, a: EvaluateArgs): Promise
   const clips = scored.scores.clips;
   const files = [
     ...Object.values(writeTable(clips, path.join(a.outDir, 'clips'))),
-    ...Object.values(writeTable(summary.map((r) => ({ ...r, label: METRICS.find((m) => m.key === r.metric)?.label ?? r.metric })), path.join(a.outDir, 'summary'))),
+    ...Object.values(writeTable(summary.map((r) => ({ ...r, label: EVALUATE_METRICS.find((m) => m.key === r.metric)?.label ?? r.metric })), path.join(a.outDir, 'summary'))),
   ];
   if (paired.length) files.push(...Object.values(writeTable(paired, path.join(a.outDir, 'paired'))));
   const json = (name: string, v: unknown) => {
@@ -155,7 +159,7 @@ export const evaluateCommand: Command = {
       workers: workersFromArgs(args, study),
     });
     const lines = r.summary.map((row) => {
-      const m = METRICS.find((x) => x.key === row.metric);
+      const m = EVALUATE_METRICS.find((x) => x.key === row.metric);
       const v = row.mean === null ? 'n/a' : `${row.mean.toFixed(4)} [${row.ci_low?.toFixed(4)}, ${row.ci_high?.toFixed(4)}]`;
       return `  ${(m?.label ?? row.metric).padEnd(30)} ${v}`;
     });

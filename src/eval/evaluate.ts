@@ -1,6 +1,6 @@
 /**
  * Scoring generated clips against the world's ground truth (docs/design.md, "Protocol"). Per clip: full-frame,
- * body-only and hand-region SSIM and PSNR (hand regions = ground-truth hand boxes of frames where a hand is
+ * body, background and hand-region SSIM and PSNR (hand regions = ground-truth hand boxes of frames where a hand is
  * visible), hand keypoint error and PCK from the perception network, and the share of frames whose hand region
  * is clearly worse than the frame (SSIM-Hand below full-frame SSIM by more than HAND_GAP). Perception features
  * of every generated frame are kept for the Frechet distances.
@@ -25,8 +25,12 @@ export interface ClipScores {
   clipId: string;
   ssim: number;
   psnr: number;
+  /** The character minus its hand boxes (see regions.ts). */
   ssimBody: number | null;
   psnrBody: number | null;
+  /** Pixels the character does not touch. */
+  ssimBackground: number | null;
+  psnrBackground: number | null;
   ssimHand: number | null;
   psnrHand: number | null;
   handKeypointError: number | null;
@@ -40,6 +44,7 @@ export interface ClipTruth {
   frames: Uint8Array; // [F, S, S, 3]
   handBoxes: Float32Array; // [F, 2, 4]
   handVisible: Uint8Array; // [F, 2]
+  figureMasks: Uint8Array; // [F, S, S] character coverage 0..255
   keypoints: Float32Array; // [F, 60, 3]
 }
 
@@ -67,7 +72,7 @@ export function scoreClip(
   detected?: Float32Array,
 ): { scores: ClipScores; metrics: ClipHandMetrics; keypoints: HandKeypointMetrics | null } {
   const F = truth.handVisible.length / 2;
-  const m = clipHandMetrics(gen, truth.frames, truth.handBoxes, truth.handVisible, { frames: F, height: size, width: size, channels: 3 });
+  const m = clipHandMetrics(gen, truth.frames, truth.handBoxes, truth.handVisible, { frames: F, height: size, width: size, channels: 3 }, truth.figureMasks);
   const kp = detected ? handKeypointMetrics(detected, truth.keypoints, truth.handBoxes, truth.handVisible, F) : null;
   return {
     metrics: m,
@@ -79,6 +84,8 @@ export function scoreClip(
       psnr: m.full.meanPsnr as number,
       ssimBody: m.body.meanSsim,
       psnrBody: m.body.meanPsnr,
+      ssimBackground: m.background.meanSsim,
+      psnrBackground: m.background.meanPsnr,
       ssimHand: m.hands.meanSsim,
       psnrHand: m.hands.meanPsnr,
       handKeypointError: kp ? kp.meanError : null,

@@ -12,7 +12,9 @@ export {
   ssimMapOf,
   regionSsim,
   regionPsnr,
+  backgroundMask,
   bodyMask,
+  FIGURE_BODY_MIN,
   clipHandMetrics,
 } from './regions';
 export {

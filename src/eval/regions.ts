@@ -1,6 +1,10 @@
 /**
- * Region metrics on ground-truth hand boxes (SSIM-Hand, PSNR-Hand) and on the body (the frame minus the union
- * of the visible hand boxes), so "bodies right, hands not" shows up as a gap between the two.
+ * Region metrics on ground-truth hand boxes (SSIM-Hand, PSNR-Hand), on the body and on the background, so
+ * "bodies right, hands not" shows up as a gap between the first two. With the world's figure mask (coverage of
+ * the character in each pixel): body = pixels at least half covered by the character, outside every visible hand
+ * box; background = pixels the character does not touch at all, outside the hand boxes (visible in the
+ * reference: a good model copies it). Without a figure mask the body is the frame minus the hand boxes and the
+ * background is not measured.
  *
  * Region SSIM is the mean of the 'same'-size SSIM map (see ssim.ts: truncated, renormalised windows at the
  * border) over the region's pixels; the windows still see the pixels around the region, as in the standard
@@ -85,13 +89,20 @@ export function regionPsnr(a: ImageInput, b: ImageInput, box: Box): number {
   return psnrFromMse(s / ((x1 - x0) * (y1 - y0) * c));
 }
 
-/** Body mask `[H, W]` of one frame: 1 outside every visible hand box, 0 inside (boxes `[F, 2, 4]`, flags `[F, 2]`). */
+/** Figure coverage (0..255) from which a pixel counts as the character's (body region). */
+export const FIGURE_BODY_MIN = 128;
+
+/**
+ * Body mask `[H, W]` of one frame: 1 outside every visible hand box (boxes `[F, 2, 4]`, flags `[F, 2]`), 0 inside;
+ * with `figure` (`[F, H, W]` coverage 0..255) also 0 where the character covers less than FIGURE_BODY_MIN.
+ */
 export function bodyMask(
   boxes: ArrayLike<number>,
   visible: ArrayLike<number | boolean>,
   frame: number,
   height: number,
   width: number,
+  figure?: ArrayLike<number>,
 ): Uint8Array {
   checkInt('frame', frame, 0);
   checkInt('height', height, 1);
@@ -105,7 +116,32 @@ export function bodyMask(
     const [x0, y0, x1, y1] = checkBox(`boxes[${frame}][${hand}]`, handBox(boxes, frame, hand), height, width);
     for (let y = y0; y < y1; y++) mask.fill(0, y * width + x0, y * width + x1);
   }
+  if (figure) {
+    checkFigure(figure, frame + 1, height, width);
+    const o = frame * height * width;
+    for (let i = 0; i < height * width; i++) if (figure[o + i] < FIGURE_BODY_MIN) mask[i] = 0;
+  }
   return mask;
+}
+
+/** Background mask `[H, W]` of one frame: 1 where the character's coverage is 0, outside every visible hand box. */
+export function backgroundMask(
+  boxes: ArrayLike<number>,
+  visible: ArrayLike<number | boolean>,
+  figure: ArrayLike<number>,
+  frame: number,
+  height: number,
+  width: number,
+): Uint8Array {
+  const mask = bodyMask(boxes, visible, frame, height, width);
+  checkFigure(figure, frame + 1, height, width);
+  const o = frame * height * width;
+  for (let i = 0; i < height * width; i++) if (figure[o + i] !== 0) mask[i] = 0;
+  return mask;
+}
+
+function checkFigure(figure: ArrayLike<number>, frames: number, height: number, width: number): void {
+  if (figure.length < frames * height * width) throw new Error(`figure has ${figure.length} values, expected at least ${frames} x ${height} x ${width}`);
 }
 
 /** Metrics of one region kind over a clip: per-frame values (null where the region is absent) and clip means. */
@@ -134,14 +170,16 @@ export interface HandSeries {
   meanPsnr: number | null;
 }
 
-/** Full-frame, hand and body metrics of a generated clip against ground truth. */
+/** Full-frame, hand, body and background metrics of a generated clip against ground truth. */
 export interface ClipHandMetrics {
   frames: number;
   /** Full-frame SSIM (valid windows, the standard) and PSNR per frame. */
   full: RegionSeries;
   hands: HandSeries;
-  /** The frame minus the union of the visible hand boxes. */
+  /** The character minus the visible hand boxes (the frame minus the hand boxes without a figure mask). */
   body: RegionSeries;
+  /** Pixels the character does not touch (absent everywhere without a figure mask). */
+  background: RegionSeries;
 }
 
 function meanOf(values: (number | null)[]): number | null {
@@ -154,10 +192,27 @@ function meanPsnrOf(values: (number | null)[]): number | null {
   return v.length ? meanPsnr(v) : null;
 }
 
+/** Mean SSIM and PSNR of one frame over a mask's pixels (null where the mask is empty). */
+function maskedSeriesPush(series: RegionSeries, mask: Uint8Array, map: ArrayLike<number>, sq: ArrayLike<number>, C: number): void {
+  let s = 0;
+  let e = 0;
+  let n = 0;
+  for (let i = 0; i < mask.length; i++) {
+    if (mask[i]) {
+      s += map[i];
+      e += sq[i];
+      n++;
+    }
+  }
+  series.ssim.push(n ? s / n : null);
+  series.psnr.push(n ? psnrFromMse(e / (n * C)) : null);
+}
+
 /**
- * Full-frame, hand and body metrics of a clip: `gen`, `gt` are `[F, H, W, C]` generated and true frames, `boxes`
- * `[F, 2, 4]` and `visible` `[F, 2]` the ground-truth hand boxes. Clip means weigh every visible (frame, hand)
- * instance equally (hands) or every frame equally (full, body); PSNR means cap at PSNR_CAP_DB.
+ * Full-frame, hand, body and background metrics of a clip: `gen`, `gt` are `[F, H, W, C]` generated and true
+ * frames, `boxes` `[F, 2, 4]` and `visible` `[F, 2]` the ground-truth hand boxes, `figure` `[F, H, W]` the
+ * character's coverage 0..255 (optional; see the module docstring). Clip means weigh every visible (frame, hand)
+ * instance equally (hands) or every frame equally (full, body, background); PSNR means cap at PSNR_CAP_DB.
  */
 export function clipHandMetrics(
   gen: PixelArray,
@@ -165,6 +220,7 @@ export function clipHandMetrics(
   boxes: ArrayLike<number>,
   visible: ArrayLike<number | boolean>,
   dims: ClipDims,
+  figure?: ArrayLike<number>,
 ): ClipHandMetrics {
   checkClipDims('dims', dims);
   const { frames: F, height: H, width: W, channels: C } = dims;
@@ -172,10 +228,12 @@ export function clipHandMetrics(
   checkPixels('gen', gen, F * frameLen);
   checkPixels('gt', gt, F * frameLen);
   checkHandBoxes(boxes, visible, F, H, W);
+  if (figure !== undefined && figure.length !== F * H * W) throw new Error(`figure has ${figure.length} values, expected ${F} x ${H} x ${W} = ${F * H * W}`);
   const sa = pixelScale(gen);
   const sb = pixelScale(gt);
   const full: RegionSeries = { ssim: [], psnr: [], meanSsim: null, meanPsnr: null };
   const body: RegionSeries = { ssim: [], psnr: [], meanSsim: null, meanPsnr: null };
+  const background: RegionSeries = { ssim: [], psnr: [], meanSsim: null, meanPsnr: null };
   const hands: HandSeries = { ssim: [], psnr: [], count: 0, meanSsim: null, meanPsnr: null };
   const handSsimAll: number[] = [];
   const handPsnrAll: number[] = [];
@@ -210,26 +268,21 @@ export function clipHandMetrics(
     }
     hands.ssim.push(fs);
     hands.psnr.push(fp);
-    const mask = bodyMask(boxes, visible, f, H, W);
-    let bs = 0;
-    let be = 0;
-    let bn = 0;
-    for (let i = 0; i < H * W; i++) {
-      if (mask[i]) {
-        bs += map[i];
-        be += sq[i];
-        bn++;
-      }
+    maskedSeriesPush(body, bodyMask(boxes, visible, f, H, W, figure), map, sq, C);
+    if (figure) maskedSeriesPush(background, backgroundMask(boxes, visible, figure, f, H, W), map, sq, C);
+    else {
+      background.ssim.push(null);
+      background.psnr.push(null);
     }
-    body.ssim.push(bn ? bs / bn : null);
-    body.psnr.push(bn ? psnrFromMse(be / (bn * C)) : null);
   }
   full.meanSsim = meanOf(full.ssim);
   full.meanPsnr = meanPsnrOf(full.psnr);
   body.meanSsim = meanOf(body.ssim);
   body.meanPsnr = meanPsnrOf(body.psnr);
+  background.meanSsim = meanOf(background.ssim);
+  background.meanPsnr = meanPsnrOf(background.psnr);
   hands.count = handSsimAll.length;
   hands.meanSsim = meanOf(handSsimAll);
   hands.meanPsnr = meanPsnrOf(handPsnrAll);
-  return { frames: F, full, hands, body };
+  return { frames: F, full, hands, body, background };
 }

@@ -32,7 +32,15 @@ export interface MetricRow {
 }
 
 /** The metrics of the main table, in column order; `lower` marks metrics where lower is better. */
-export const METRICS: { key: string; label: string; lower?: boolean; kind: 'clip' | 'fd-frame' | 'fd-clip' | 'win' }[] = [
+export interface MetricSpec {
+  key: string;
+  label: string;
+  /** Lower is better. */
+  lower?: boolean;
+  kind: 'clip' | 'fd-frame' | 'fd-clip' | 'win';
+}
+
+export const METRICS: MetricSpec[] = [
   { key: 'ssim', label: 'SSIM', kind: 'clip' },
   { key: 'psnr', label: 'PSNR', kind: 'clip' },
   { key: 'ssimHand', label: 'SSIM-Hand', kind: 'clip' },
@@ -42,6 +50,14 @@ export const METRICS: { key: string; label: string; lower?: boolean; kind: 'clip
   { key: 'fdFrame', label: 'FD-frame (FID-VID stand-in)', lower: true, kind: 'fd-frame' },
   { key: 'fdClip', label: 'FD-clip (FVD stand-in)', lower: true, kind: 'fd-clip' },
   { key: 'winRate', label: 'Win rate vs base (hands)', kind: 'win' },
+];
+
+/** Region metrics next to the full frame (`ipa-kit evaluate`, the base-model report): body and background. */
+export const REGION_METRICS: MetricSpec[] = [
+  { key: 'ssimBody', label: 'SSIM-Body', kind: 'clip' },
+  { key: 'psnrBody', label: 'PSNR-Body', kind: 'clip' },
+  { key: 'ssimBackground', label: 'SSIM-Background', kind: 'clip' },
+  { key: 'psnrBackground', label: 'PSNR-Background', kind: 'clip' },
 ];
 
 /** The settings the tables follow (plain data from the study's profile). */
@@ -104,13 +120,13 @@ function rowOf(method: string, split: string, metric: string, ci: Interval | nul
   return { method, split, metric, mean: ci ? ci.mean : null, ci_low: ci ? ci.low : null, ci_high: ci ? ci.high : null, n_seeds: seeds };
 }
 
-/** The metric rows of one method (one or several seeds) on one split. */
-export function methodRows(inp: ResultInputs, method: string, split: string, runs: ScoredSplit[]): MetricRow[] {
+/** The metric rows of one method (one or several seeds) on one split, for `metrics` (the main table's by default). */
+export function methodRows(inp: ResultInputs, method: string, split: string, runs: ScoredSplit[], metrics: readonly MetricSpec[] = METRICS): MetricRow[] {
   const ev = inp.settings.bootstrap;
   const opts = { seed: ev.seed, resamples: ev.resamples };
   const rows: MetricRow[] = [];
   const base = inp.base[split]?.scores;
-  for (const m of METRICS) {
+  for (const m of metrics) {
     let ci: Interval | null = null;
     if (m.kind === 'clip') {
       const v = aligned(runs.map((r) => r.scores), m.key);
@@ -218,7 +234,8 @@ export function baseQualityRows(s: SplitScores, bootstrap: { seed: number; resam
   const worse = ci('handWorseShare');
   return [
     { region: 'full frame', SSIM: fmt(ci('ssim')), PSNR: fmt(ci('psnr'), 2) },
-    { region: 'body (frame minus hand boxes)', SSIM: fmt(ci('ssimBody')), PSNR: fmt(ci('psnrBody'), 2) },
+    { region: 'body (the character minus hand boxes)', SSIM: fmt(ci('ssimBody')), PSNR: fmt(ci('psnrBody'), 2) },
+    { region: 'background (no character coverage)', SSIM: fmt(ci('ssimBackground')), PSNR: fmt(ci('psnrBackground'), 2) },
     { region: 'hands (ground-truth hand boxes)', SSIM: fmt(ci('ssimHand')), PSNR: fmt(ci('psnrHand'), 2) },
     { region: `frames whose hand SSIM is below the frame's by more than 0.2 (share)`, SSIM: fmt(worse), PSNR: '' },
   ];

@@ -62,7 +62,7 @@ function sampleNow(study: Study, params: Params, step: number, dir: string): Pen
   const out: PendingSample = { step, strips: [], record: { step, clips: [] } };
   clips.forEach((clip, i) => {
     const gen = frames.slice(i * per, (i + 1) * per);
-    const m = clipHandMetrics(gen, clip.frames, clip.handBoxes, clip.handVisible, { frames: clip.numFrames, height: c.height, width: c.width, channels: 3 });
+    const m = clipHandMetrics(gen, clip.frames, clip.handBoxes, clip.handVisible, { frames: clip.numFrames, height: c.height, width: c.width, channels: 3 }, clip.figureMasks);
     out.record.clips.push({ clip: clip.id, ssim: m.full.meanSsim, ssimHand: m.hands.meanSsim });
     const strip = clipStrip({ ...clip, frames: gen }, { scale: 2, rows: ['frames'] });
     out.strips.push({ file: path.join(dir, `step-${tag}-${i}.png`), ...strip });

@@ -42,6 +42,8 @@ export interface Clip {
   poses: Uint8Array;
   /** [F, S, S, 2] per-hand coverage 0..255 of the final pixel (channel 0 left hand, 1 right). */
   handMasks: Uint8Array;
+  /** [F, S, S] coverage 0..255 of the character (body, clothes, hair, hands) in the final pixel; 0 = background. */
+  figureMasks: Uint8Array;
   /** [F, 2, 4] x0, y0, x1, y1 (x1, y1 exclusive) bounds of the nonzero mask pixels; zeros when not visible. */
   handBoxes: Float32Array;
   /** [F, 2] 1 when the hand has any nonzero mask pixel. */
@@ -51,7 +53,7 @@ export interface Clip {
 }
 
 /** The per-clip arrays (a stored split holds each stacked over its clips, with a leading N axis). */
-export const CLIP_ARRAYS = ['ref', 'refPose', 'refKeypoints', 'frames', 'poses', 'handMasks', 'handBoxes', 'handVisible', 'keypoints'] as const;
+export const CLIP_ARRAYS = ['ref', 'refPose', 'refKeypoints', 'frames', 'poses', 'handMasks', 'figureMasks', 'handBoxes', 'handVisible', 'keypoints'] as const;
 export type ClipArray = (typeof CLIP_ARRAYS)[number];
 
 const SPLIT_BLOCK: Record<ClipSplit, number> = { train: 1, val: 2, 'test-general': 3, 'test-hands': 4, pretrain: 100 };
@@ -150,6 +152,7 @@ export function makeClip(worldSeed: number, split: ClipSplit, index: number, wor
     frames: new Uint8Array(F * img),
     poses: new Uint8Array(F * img),
     handMasks: new Uint8Array(F * S * S * 2),
+    figureMasks: new Uint8Array(F * S * S),
     handBoxes: new Float32Array(F * 8),
     handVisible: new Uint8Array(F * 2),
     keypoints: new Float32Array(F * K3),
@@ -163,6 +166,7 @@ export function makeClip(worldSeed: number, split: ClipSplit, index: number, wor
     const out = renderFrame(canvas, identity, poseAt(motion, identity, motion.start + f / FPS));
     canvas.writeRgb(clip.frames, f * img);
     canvas.writeMasks(clip.handMasks, f * S * S * 2);
+    canvas.writeFigure(clip.figureMasks, f * S * S);
     clip.keypoints.set(out.keypoints, f * K3);
     renderPoseMap(poseCanvas, out.keypoints);
     poseCanvas.writeRgb(clip.poses, f * img);

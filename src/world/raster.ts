@@ -5,6 +5,8 @@
  *
  * The canvas also keeps per-layer ownership masks: after every shape, mask[l] = mask[l] * (1 - a) + (layer == l) * a,
  * which is exactly the share of each final pixel's colour that layer l contributed (hands use layers 0 and 1).
+ * A canvas with layers also keeps the figure coverage, figure = figure * (1 - a) + a after every shape: the share
+ * of each final pixel's colour that any shape (the character, hands included) contributed over the fill.
  */
 
 /** A colour with channels in [0, 255]. */
@@ -137,11 +139,14 @@ export class Canvas {
   readonly rgb: Float64Array;
   /** Ownership masks, [size, size, layers], floats in [0, 1]. */
   readonly masks: Float64Array;
+  /** Figure coverage, [size, size], floats in [0, 1]; empty when the canvas has no mask layers. */
+  readonly figure: Float64Array;
   private readonly tmp = new Float64Array(3);
 
   constructor(readonly size: number, readonly layers = 0) {
     this.rgb = new Float64Array(size * size * 3);
     this.masks = new Float64Array(size * size * Math.max(layers, 0));
+    this.figure = new Float64Array(layers > 0 ? size * size : 0);
   }
 
   /** Fill every pixel with a paint (resets the masks). */
@@ -164,6 +169,7 @@ export class Canvas {
       }
     }
     this.masks.fill(0);
+    this.figure.fill(0);
   }
 
   /** Composite a shape with a paint at an opacity, owned by mask layer `layer` (-1: none). */
@@ -184,6 +190,7 @@ export class Canvas {
     }
     const rgb = this.rgb;
     const masks = this.masks;
+    const figure = this.figure;
     for (let y = y0; y <= y1; y++) {
       const cy = y + 0.5;
       for (let x = x0; x <= x1; x++) {
@@ -201,6 +208,7 @@ export class Canvas {
           const m = p * L;
           for (let l = 0; l < L; l++) masks[m + l] *= b;
           if (layer >= 0) masks[m + layer] += a;
+          figure[p] = figure[p] * b + a;
         }
       }
     }
@@ -211,6 +219,15 @@ export class Canvas {
     const n = this.rgb.length;
     for (let i = 0; i < n; i++) {
       const v = this.rgb[i];
+      out[offset + i] = v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v);
+    }
+  }
+
+  /** Write the figure coverage as rounded uint8 0..255 into out at offset (S*S values). */
+  writeFigure(out: Uint8Array, offset = 0): void {
+    const n = this.figure.length;
+    for (let i = 0; i < n; i++) {
+      const v = this.figure[i] * 255;
       out[offset + i] = v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v);
     }
   }

@@ -14,7 +14,7 @@ import { KEYPOINT_DIMS, NUM_KEYPOINTS } from './layout';
 import { Difficulty, FPS, MotionFamily } from './motion';
 
 /** Bumped whenever the generator's output changes, so an old world on disk is rebuilt rather than reused. */
-export const WORLD_FORMAT_VERSION = 1;
+export const WORLD_FORMAT_VERSION = 2; // 2: figure masks added
 const FORMAT = 'ipa-kit-world';
 
 /** Per-split arrays stored as files, with their element type. */
@@ -25,6 +25,7 @@ export const SPLIT_FIELDS = {
   frames: 'uint8',
   poses: 'uint8',
   handMasks: 'uint8',
+  figureMasks: 'uint8',
   handBoxes: 'float32',
   handVisible: 'uint8',
   keypoints: 'float32',
@@ -128,6 +129,7 @@ function fieldShapes(n: number, w: WorldConfig): Record<SplitField, number[]> {
     frames: [n, F, S, S, 3],
     poses: [n, F, S, S, 3],
     handMasks: [n, F, S, S, 2],
+    figureMasks: [n, F, S, S],
     handBoxes: [n, F, 2, 4],
     handVisible: [n, F, 2],
     keypoints: [n, F, K, KEYPOINT_DIMS],
