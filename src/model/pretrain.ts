@@ -17,7 +17,7 @@ import { TrainSchedule, adamwConfig } from '../train/optim';
 import { WorkerPool, defineTask } from '../core/pool';
 import { backendSetup } from '../gpu/workers';
 import { WorldConfig } from '../world/config';
-import { makeClip } from '../world/clip';
+import { makePretrainClip } from '../world/defects';
 
 /** Pretraining settings (plain data; the profiles hold one per profile). */
 export interface PretrainConfig extends TrainSchedule {
@@ -231,7 +231,7 @@ export function gradShard(inp: GradShardInput): GradShardOutput {
   }
   for (const [n, v] of Object.entries(params)) tf.tidy(() => v.assign(tf.tensor(inp.weights[n], v.shape)));
   const { stream } = inp;
-  const clips = inp.indices.map((i) => makeClip(stream.worldSeed, 'pretrain', i, stream.world));
+  const clips = inp.indices.map((i) => makePretrainClip(stream.worldSeed, i, stream.world).clip);
   const names = Object.keys(params);
   const p = params;
   if (inp.microBatch) return microBatchGrads(inp.model, p, clips, inp.seed, inp.step, inp.density, inp.microBatch, inp.offset);

@@ -13,6 +13,7 @@ import { clipHandMetrics } from '../eval/regions';
 import { sha256, writeJsonAtomic } from '../core/files';
 import { Study } from './study';
 import { Clip, makeClip } from '../world/clip';
+import { makePretrainClip } from '../world/defects';
 import { clipStrip } from '../report/strip';
 import { writePng } from '../report/media';
 import { ModelCheckpointMeta, readModelCheckpointMeta } from '../model/checkpoint';
@@ -93,7 +94,7 @@ export async function ensureBase(study: Study, opts: { stopAfter?: number; sampl
   const res = await pretrain({
     config: study.profile.pretrain,
     seed: study.profile.pretrainSeed,
-    source: (i) => makeClip(study.worldSeed, 'pretrain', i, study.profile.world),
+    source: (i) => makePretrainClip(study.worldSeed, i, study.profile.world).clip,
     worldHash: pretrainStreamHash(study),
     outDir: runDir,
     resume: true,

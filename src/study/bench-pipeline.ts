@@ -17,6 +17,7 @@ import { generate } from '../model/sample';
 import { pretrain } from '../model/pretrain';
 import { benchWorldBuild } from '../world/bench';
 import { makeClip } from '../world/clip';
+import { makePretrainClip } from '../world/defects';
 import { rng } from '../core/seeds';
 import { BenchDefinition, BenchMeasurement } from '../gpu/bench-harness';
 import { getProfile } from './profiles';
@@ -82,7 +83,7 @@ const pretrainBench: BenchDefinition = {
       const res = await pretrain({
         config: { ...p.pretrain, steps, checkpointEvery: 1000 },
         seed: 1,
-        source: (i) => makeClip(1, 'pretrain', i, p.world),
+        source: (i) => makePretrainClip(1, i, p.world).clip,
         worldHash: 'bench',
         outDir: tmp('pretrain'),
         resume: false,
@@ -168,7 +169,7 @@ const memoryBench: BenchDefinition = {
     await pretrain({
       config: { ...p.pretrain, steps: 100, batch: 2, checkpointEvery: 1000 },
       seed: 1,
-      source: (i) => makeClip(1, 'pretrain', i, p.world),
+      source: (i) => makePretrainClip(1, i, p.world).clip,
       worldHash: 'bench',
       outDir: tmp('memory'),
       resume: false,

@@ -4,12 +4,13 @@
  */
 import type { AlignConfig } from '../align/trainer';
 import type { AlignMethod } from '../align/objectives';
-import type { ModelConfig } from '../model/config';
+import { ModelConfig, UNET_MODEL } from '../model/config';
 import type { PretrainConfig } from '../model/pretrain';
 import type { JudgeThresholds } from '../select/judge';
 import type { PerceptionConfig } from '../perception/config';
 import { UsageError } from '../core/errors';
 import { SplitName, WorldConfig } from '../world/config';
+import { NO_HAND_DEFECTS } from '../world/defects';
 
 /** Sampling (generation) settings. */
 export interface SamplerProfile {
@@ -80,8 +81,8 @@ export interface Profile {
   jobs: number;
 }
 
-const PAPER_MODEL: ModelConfig = { height: 64, width: 64, channels: 3, frames: 9, condChannels: 6, patch: 8, dim: 96, depth: 4, heads: 2, mlpRatio: 3, freqDim: 64 };
-const SMOKE_MODEL: ModelConfig = { ...PAPER_MODEL, dim: 32, depth: 1, heads: 1, mlpRatio: 2, freqDim: 16 };
+const PAPER_MODEL: ModelConfig = { ...UNET_MODEL, predict: 'x' as const, inputGate: false };
+const SMOKE_MODEL: ModelConfig = { height: 64, width: 64, channels: 3, frames: 9, condChannels: 6, patch: 8, dim: 32, depth: 1, heads: 1, mlpRatio: 2, freqDim: 16 };
 
 const ALIGN_DEFAULTS: Omit<AlignConfig, 'method'> = {
   steps: 40,
@@ -126,10 +127,13 @@ export const PROFILES: Record<string, Profile> = {
     name: 'paper',
     description: 'the documented reproduction: 256 train inputs (1,024 candidates), 100 hard-hand test clips',
     seed: 1,
-    world: { size: 64, frames: 8, splits: { train: 256, val: 48, 'test-general': 64, 'test-hands': 100 }, hardShare: 0.25 },
+    world: {
+      size: 64, frames: 8, splits: { train: 256, val: 48, 'test-general': 64, 'test-hands': 100 }, hardShare: 0.25,
+      pretrainDefects: { ...NO_HAND_DEFECTS, poseShiftRate: 0.5 },
+    },
     pretrain: {
-      model: PAPER_MODEL, steps: 1300, batch: 8, lr: 1e-3, warmupSteps: 50, minLrFraction: 0.1, weightDecay: 0.01, clipNorm: 1,
-      emaDecay: 0.995, checkpointEvery: 50, timesteps: { kind: 'logit-normal', mean: 0.8, std: 0.8 },
+      model: PAPER_MODEL, steps: 700, batch: 8, microBatch: 2, lr: 1e-3, warmupSteps: 50, minLrFraction: 0.1, weightDecay: 0.01, clipNorm: 1,
+      emaDecay: 0.99, checkpointEvery: 25, timesteps: { kind: 'logit-normal', mean: 0.8, std: 0.8 },
     },
     pretrainSeed: 1,
     sampler: { steps: 4, batch: 8, seed: 1 },

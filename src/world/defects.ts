@@ -14,13 +14,12 @@
  * stay the truth (where the hand is), and the reference image and its pose map are left clean. All rates zero
  * (NO_HAND_DEFECTS) gives today's clean world, byte for byte.
  */
-import { UsageError } from '../core/files';
+import { UsageError } from '../core/errors';
 import { rng } from '../core/seeds';
 import { Clip, ClipSplit, makeClip } from './clip';
 import { HAND_KEYPOINTS, HAND_SIDES, HandSide, KEYPOINT_DIMS, NUM_KEYPOINTS, handStart } from './layout';
 import { Canvas } from './raster';
 import { renderPoseMap } from './render';
-import type { WorldConfig } from './config';
 
 /** Hand-defect knobs of the pretraining stream (plain data; every rate is a share of clips in [0, 1]). */
 export interface HandDefects {
@@ -129,7 +128,7 @@ export interface DefectiveClip {
 }
 
 /** Pretraining clip `index` with the hand defects of `d` (the clean clip of makeClip when it draws none). */
-export function makePretrainClip(worldSeed: number, index: number, world: WorldConfig, d: HandDefects = NO_HAND_DEFECTS): DefectiveClip {
+export function makePretrainClip(worldSeed: number, index: number, world: Parameters<typeof makeClip>[3], d: HandDefects = world.pretrainDefects ?? NO_HAND_DEFECTS): DefectiveClip {
   const clip = makeClip(worldSeed, 'pretrain', index, world);
   return applyHandDefects(clip, worldSeed, d);
 }

@@ -60,7 +60,7 @@ export interface WorldManifest {
   /** The world's name (the study's profile name). */
   profile: string;
   seed: number;
-  config: Required<WorldConfig>;
+  config: StoredWorldConfig;
   fps: number;
   keypoints: { count: number; dims: number; layout: string };
   counts: Record<SplitName, number>;
@@ -140,7 +140,11 @@ function fieldShapes(n: number, w: WorldConfig): Record<SplitField, number[]> {
 
 const count = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
 
-function fullConfig(w: WorldConfig): Required<WorldConfig> {
+/** The config of the stored splits: the world config with defaults filled in, without the pretrain stream's defects. */
+export type StoredWorldConfig = Required<Omit<WorldConfig, 'pretrainDefects'>>;
+
+/** The stored splits' config with defaults filled in; the pretrain stream's defects are not part of it (never stored). */
+function fullConfig(w: WorldConfig): StoredWorldConfig {
   return { size: w.size, frames: w.frames, splits: { ...w.splits }, hardShare: hardShare(w) };
 }
 
