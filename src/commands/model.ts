@@ -50,18 +50,19 @@ export const pretrainCommand: Command = {
 export const sampleCommand: Command = {
   summary: 'generate videos of a split with a base model (and optional adapter): frames + GIFs',
   help: [
-    'usage: ipa-kit sample --checkpoint DIR [--adapter DIR] --split S --out DIR [--n N] [--seed S] [--steps K] [--profile P] [--world-seed N]',
+    'usage: ipa-kit sample --checkpoint DIR [--adapter DIR] --split S --out DIR [--n N] [--seed S] [--steps K] [--eta E] [--profile P] [--world-seed N]',
     '',
     '  --checkpoint DIR  base checkpoint folder (e.g. data/base/paper-1/base)',
     '  --adapter DIR     post-training adapter folder (LoRA or fine-tuned weights) trained on that base',
     `  --split S         world split: ${SPLITS.join(', ')}`,
     '  --n N             first N clips of the split (default 4)',
     '  --seed S          sampling seed (default 1); each clip also has its own noise stream',
-    "  --steps K         Euler steps (default: the profile's)",
+    "  --steps K         sampler steps, 1..1000 (default: the profile's)",
+    "  --eta E           share of the noise renewed per step, 0 (Euler) .. 1 (default: the profile's)",
     '  --out DIR         writes generations.json + frames.u8 (uint8 [N, F, S, S, 3]) and per clip a GIF and a PNG strip',
   ].join('\n'),
   async run(argv) {
-    const args = parseArgs(argv, [...STUDY_OPTIONS, 'checkpoint', 'adapter', 'split', 'out', 'n', 'seed', 'steps']);
+    const args = parseArgs(argv, [...STUDY_OPTIONS, 'checkpoint', 'adapter', 'split', 'out', 'n', 'seed', 'steps', 'eta']);
     const study = studyFromArgs(args);
     const ckpt = str(args, 'checkpoint');
     const out = str(args, 'out');
@@ -76,12 +77,13 @@ export const sampleCommand: Command = {
     const data = world.splits[split];
     const n = num(args, 'n', Math.min(4, data.count), { integer: true, min: 1, max: data.count });
     const seed = num(args, 'seed', study.profile.sampler.seed, { integer: true, min: 0 });
-    const steps = num(args, 'steps', study.profile.sampler.steps, { integer: true, min: 1 });
+    const steps = num(args, 'steps', study.profile.sampler.steps, { integer: true, min: 1, max: 1000 });
+    const eta = num(args, 'eta', study.profile.sampler.eta ?? 0, { min: 0, max: 1 });
     const model = loadModel(ckpt, str(args, 'adapter'));
     const t0 = Date.now();
     try {
       const clips = Array.from({ length: n }, (_, i) => getClip(data, i));
-      const frames = generate(model.config, model.params, clips.map((c) => ({ key: generationKey(c.id, 0), clip: c })), { steps, seed, batch: study.profile.sampler.batch, label: 'sample' });
+      const frames = generate(model.config, model.params, clips.map((c) => ({ key: generationKey(c.id, 0), clip: c })), { steps, eta, seed, batch: study.profile.sampler.batch, label: 'sample' });
       const seconds = (Date.now() - t0) / 1000;
       saveGenerations(out, {
         split,

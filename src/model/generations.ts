@@ -30,6 +30,8 @@ export interface GenerationsManifest {
   adapterWeightsSha256: string | null;
   seed: number;
   steps: number;
+  /** Stochastic sampler's eta (absent in generations written before it existed: Euler, 0). */
+  eta?: number;
   frames: number;
   size: number;
   count: number;

@@ -22,6 +22,8 @@ export interface GenerateSplitArgs {
   /** Candidates per clip (their noise streams are `<clipId>#0..k-1`). */
   candidates: number;
   steps: number;
+  /** Stochastic sampler's share of renewed noise per step; 0 or absent = Euler. */
+  eta?: number;
   seed: number;
   batch: number;
   outDir: string;
@@ -37,6 +39,7 @@ export interface GenerateInput {
   split: string;
   items: { row: number; candidate: number }[];
   steps: number;
+  eta: number;
   seed: number;
   batch: number;
 }
@@ -55,7 +58,7 @@ export function generateTask(input: GenerateInput, ctx: TaskContext): Uint8Array
         const clip = getClip(split, row);
         return { key: generationKey(clip.id, candidate), clip };
       });
-      out.push(generate(model.config, model.params, jobs, { steps: input.steps, seed: input.seed, batch: input.batch }));
+      out.push(generate(model.config, model.params, jobs, { steps: input.steps, eta: input.eta, seed: input.seed, batch: input.batch }));
       ctx.progress(part.length);
     }
     const total = out.reduce((s, a) => s + a.length, 0);
@@ -96,6 +99,7 @@ export async function generateSplit(a: GenerateSplitArgs): Promise<Generations> 
     existing.worldHash === worldHash &&
     existing.split === a.split &&
     existing.steps === a.steps &&
+    (existing.eta ?? 0) === (a.eta ?? 0) &&
     existing.seed === a.seed &&
     JSON.stringify(existing.entries) === JSON.stringify(entries)
   ) {
@@ -113,6 +117,7 @@ export async function generateSplit(a: GenerateSplitArgs): Promise<Generations> 
       split: a.split,
       items: entries.slice(i, i + chunk).map((e) => ({ row: e.row, candidate: e.candidate })),
       steps: a.steps,
+      eta: a.eta ?? 0,
       seed: a.seed,
       batch: a.batch,
     });
@@ -134,6 +139,7 @@ export async function generateSplit(a: GenerateSplitArgs): Promise<Generations> 
       adapterWeightsSha256: adapterSha,
       seed: a.seed,
       steps: a.steps,
+      eta: a.eta ?? 0,
       frames: split.numFrames,
       size: split.size,
       entries,

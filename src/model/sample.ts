@@ -19,6 +19,8 @@ export interface SampleJob {
 
 export interface SampleOptions {
   steps: number;
+  /** Stochastic sampler's share of renewed noise per step (flow/sampler.ts); 0 or absent = Euler. */
+  eta?: number;
   seed: number;
   batch: number;
   lora?: LoraSet;
@@ -54,7 +56,13 @@ export function generate(c: ModelConfig, params: Params, jobs: SampleJob[], opts
       const refData = new Float32Array(B * S * S * c.channels);
       part.forEach((j, b) => j.clip.ref.forEach((v, k) => (refData[b * S * S * c.channels + k] = toUnit(v))));
       const ref = tf.tensor(refData, [B, 1, S, S, c.channels]);
-      return eulerSample((z, t) => forward(c, params, { video: z, cond, t }, opts.lora), noise, ref, { steps: opts.steps });
+      // Fresh noise of step i for the stochastic sampler: its own stream per job and step.
+      const freshNoise = (step: number): tf.Tensor => {
+        const data = new Float32Array(B * c.frames * S * S * c.channels);
+        part.forEach((j, b) => data.set(rng(opts.seed, 'sample-fresh', j.key, step).normals(c.frames * S * S * c.channels), b * c.frames * S * S * c.channels));
+        return tf.tensor(data, [B, ...shape]);
+      };
+      return eulerSample((z, t) => forward(c, params, { video: z, cond, t }, opts.lora), noise, ref, { steps: opts.steps, eta: opts.eta ?? 0, freshNoise });
     });
     // Frames 1..F of each sample (typed-array copies: a strided tf.slice is slow on wasm).
     const all = z0.dataSync() as Float32Array;

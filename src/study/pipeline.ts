@@ -309,6 +309,7 @@ export function sampleSplit(
     adapterDir: model.adapterDir ?? null,
     candidates: opts.candidates ?? 1,
     steps: s.steps,
+    eta: s.eta,
     seed: s.seed,
     batch: s.batch,
     outDir,

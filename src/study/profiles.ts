@@ -14,8 +14,13 @@ import { NO_HAND_DEFECTS } from '../world/defects';
 
 /** Sampling (generation) settings. */
 export interface SamplerProfile {
-  /** Euler steps from noise to data. */
+  /** Sampler steps from noise to data. */
   steps: number;
+  /**
+   * Share of the noise renewed at each step (flow/sampler.ts): 0 or absent = the deterministic Euler sampler;
+   * 0.5 lets candidates of one input differ (docs/design.md, "The base model"). 0..1.
+   */
+  eta?: number;
   /** Clips per forward pass. */
   batch: number;
   /** Seed of the sampling noise (each clip's noise is also keyed by its id and candidate number). */
