@@ -137,8 +137,8 @@ export const PROFILES: Record<string, Profile> = {
       pretrainDefects: { ...NO_HAND_DEFECTS, poseShiftRate: 0.5 },
     },
     pretrain: {
-      model: PAPER_MODEL, steps: 700, batch: 8, microBatch: 2, lr: 1e-3, warmupSteps: 50, minLrFraction: 0.1, weightDecay: 0.01, clipNorm: 1,
-      emaDecay: 0.99, checkpointEvery: 25, timesteps: { kind: 'logit-normal', mean: 0.8, std: 0.8 },
+      model: PAPER_MODEL, steps: 360, batch: 8, microBatch: 2, lr: 1e-3, warmupSteps: 25, minLrFraction: 0.1, weightDecay: 0.01, clipNorm: 1,
+      emaDecay: 0.99, checkpointEvery: 20, timesteps: { kind: 'logit-normal', mean: 0.8, std: 0.8 },
     },
     pretrainSeed: 1,
     sampler: { steps: 4, batch: 8, seed: 1 },
