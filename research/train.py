@@ -86,9 +86,10 @@ def main():
         loss.backward()
         torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
         opt.step()
+        decay = min(a.ema, (1 + state['step']) / (10 + state['step']))  # EMA warmup: short runs must not keep the zero-init head
         with torch.no_grad():
             for pe, p in zip(ema.parameters(), net.parameters()):
-                pe.mul_(a.ema).add_(p, alpha=1 - a.ema)
+                pe.mul_(decay).add_(p, alpha=1 - decay)
         state['step'] += 1
         state['clips'] += a.batch
         state['seconds'] = time.time() - t_start
