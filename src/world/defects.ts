@@ -10,11 +10,11 @@
  *
  * Defects are applied to a clean clip after rendering and only in the `pretrain` stream; the stored splits keep
  * exact pose maps and sharp ground truth. Frame defects change only pixels inside a hand's box grown by the
- * defect's reach; pose defects change only pose-map pixels of hand keypoints. The hand masks, boxes and keypoints
+ * defect's reach; pose defects change only pose-map pixels of hand keypoints. The hand and figure masks, boxes and keypoints
  * stay the truth (where the hand is), and the reference image and its pose map are left clean. All rates zero
  * (NO_HAND_DEFECTS) gives today's clean world, byte for byte.
  */
-import { UsageError } from '../core/files';
+import { UsageError } from '../core/errors';
 import { rng } from '../core/seeds';
 import { Clip, ClipSplit, makeClip } from './clip';
 import { HAND_KEYPOINTS, HAND_SIDES, HandSide, KEYPOINT_DIMS, NUM_KEYPOINTS, handStart } from './layout';

@@ -8,7 +8,8 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { UsageError, bytesOf, writeJsonAtomic } from '../core/files';
+import { UsageError } from '../core/errors';
+import { bytesOf, writeJsonAtomic } from '../core/files';
 import type { WorldConfig } from './config';
 import { CLIP_ARRAYS, Clip, ClipArray, ClipSplit, makeClip, validateWorld } from './clip';
 import { ClipDefects, HandDefects, NO_HAND_DEFECTS, handDefects, makePretrainClip } from './defects';
@@ -17,7 +18,7 @@ import { KEYPOINT_DIMS, NUM_KEYPOINTS } from './layout';
 /** Element type of each exported field. */
 const DTYPES: Record<ClipArray, 'uint8' | 'float32'> = {
   ref: 'uint8', refPose: 'uint8', refKeypoints: 'float32', frames: 'uint8', poses: 'uint8',
-  handMasks: 'uint8', handBoxes: 'float32', handVisible: 'uint8', keypoints: 'float32',
+  handMasks: 'uint8', figureMasks: 'uint8', handBoxes: 'float32', handVisible: 'uint8', keypoints: 'float32',
 };
 
 /** Options of exportClips. */
@@ -58,7 +59,7 @@ function shapeOf(field: ClipArray, n: number, S: number, F: number): number[] {
   const K = NUM_KEYPOINTS;
   const shapes: Record<ClipArray, number[]> = {
     ref: [n, S, S, 3], refPose: [n, S, S, 3], refKeypoints: [n, K, KEYPOINT_DIMS], frames: [n, F, S, S, 3], poses: [n, F, S, S, 3],
-    handMasks: [n, F, S, S, 2], handBoxes: [n, F, 2, 4], handVisible: [n, F, 2], keypoints: [n, F, K, KEYPOINT_DIMS],
+    handMasks: [n, F, S, S, 2], figureMasks: [n, F, S, S], handBoxes: [n, F, 2, 4], handVisible: [n, F, 2], keypoints: [n, F, K, KEYPOINT_DIMS],
   };
   return shapes[field];
 }
