@@ -57,11 +57,12 @@ def main():
     ap.add_argument('--cands', type=int, default=4)
     ap.add_argument('--seed', type=int, default=1000)
     ap.add_argument('--raw', action='store_true', help='use the raw weights instead of the EMA')
+    ap.add_argument('--ckpt', default='ckpt.pt', help='checkpoint file inside the run folder')
     a = ap.parse_args()
     torch.set_num_threads(1)
     t0 = time.time()
     run_dir = os.path.join(HERE, 'runs', a.run)
-    ck = torch.load(os.path.join(run_dir, 'ckpt.pt'))
+    ck = torch.load(os.path.join(run_dir, a.ckpt))
     cfg = UNetConfig(predict=ck['args']['predict'], input_gate=bool(ck['args']['gate']))
     net = UNet(cfg)
     net.load_state_dict(ck['net'] if a.raw else ck['ema'])
@@ -114,7 +115,7 @@ def main():
     }
     with open(os.path.join(run_dir, 'premise.jsonl'), 'a') as f:
         f.write(json.dumps(res) + '\n')
-    tag = f"s{a.steps}-e{a.eta}-sh{a.shift}"
+    tag = f"s{a.steps}-e{a.eta}-sh{a.shift}-{ck['state']['clips']}{'-raw' if a.raw else ''}"
     rows = []
     for i in range(4):
         row = [truth[i, 0]] + [gens[c][i, 0] for c in range(C)]

@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { UsageError } from '../src/core/files';
+import { UsageError } from '../src/core/errors';
 import { PROFILES } from '../src/study/profiles';
 import {
   CLIP_ARRAYS, Clip, HandDefects, NUM_KEYPOINTS, applyHandDefects, clipDefects, exportClips, handDefects, handStart, makeClip, makePretrainClip,

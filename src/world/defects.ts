@@ -10,7 +10,7 @@
  *
  * Defects are applied to a clean clip after rendering and only in the `pretrain` stream; the stored splits keep
  * exact pose maps and sharp ground truth. Frame defects change only pixels inside a hand's box grown by the
- * defect's reach; pose defects change only pose-map pixels of hand keypoints. The hand masks, boxes and keypoints
+ * defect's reach; pose defects change only pose-map pixels of hand keypoints. The hand and figure masks, boxes and keypoints
  * stay the truth (where the hand is), and the reference image and its pose map are left clean. All rates zero
  * (NO_HAND_DEFECTS) gives today's clean world, byte for byte.
  */
