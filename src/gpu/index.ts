@@ -1,2 +1,4 @@
 export * from './backend';
 export * from './ops';
+export * from './conv';
+export * from './norm';

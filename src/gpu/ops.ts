@@ -91,7 +91,7 @@ function ensureKitMatmul(): void {
   kernelsFor.add(backendName);
 }
 
-function mm2d(a: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
+export function mm2d(a: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
   ensureKitMatmul();
   return tf.engine().runKernel(KIT_MATMUL, { a, b }, {}) as tf.Tensor2D;
 }
