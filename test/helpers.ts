@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { main } from '../src/cli';
 import { initBackend } from '../src/gpu';
-import { ModelConfig } from '../src/model/config';
+import { DitConfig } from '../src/model/config';
 
 /** Use the wasm backend (the default backend of the kit) for a test file. */
 export async function useWasm(): Promise<void> {
@@ -28,7 +28,7 @@ export function values(t: tf.Tensor): Float32Array {
 }
 
 /** A tiny model for fast tests. */
-export const TINY: ModelConfig = { height: 16, width: 16, channels: 3, frames: 3, condChannels: 6, patch: 4, dim: 16, depth: 2, heads: 2, mlpRatio: 2, freqDim: 8 };
+export const TINY: DitConfig = { height: 16, width: 16, channels: 3, frames: 3, condChannels: 6, patch: 4, dim: 16, depth: 2, heads: 2, mlpRatio: 2, freqDim: 8 };
 
 /** Run the `ipa-kit` CLI in-process, capturing stdout and stderr. */
 export async function cliInProcess(args: string[]): Promise<{ code: number; out: string; err: string }> {

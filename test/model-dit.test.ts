@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { ModelConfig } from '../src/model/config';
+import { DitConfig as ModelConfig } from '../src/model/config';
 import { X_PRED_T_MIN, forward, initParams, patchify, qkvNames, unpatchify } from '../src/model/dit';
 import { createLora, loraVariables, mergeLora, unmergeLora } from '../src/model/lora';
 import { readCheckpointMeta, readTensorFile, saveCheckpoint, snapshot } from '../src/train/checkpoint';

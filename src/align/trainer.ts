@@ -14,7 +14,7 @@ import { TimestepDensity, batchNoise, batchTimesteps, noisy, velocityTarget } fr
 import { TensorDict, saveCheckpoint, snapshot } from '../train/checkpoint';
 import { ModelCheckpointMeta, modelHead, paramsFromDict } from '../model/checkpoint';
 import { ModelConfig } from '../model/config';
-import { LoraSet, Params, forward } from '../model/dit';
+import { LoraSet, Params, condLayout, forward } from '../model/network';
 import { ClipPixels, batchInputs } from '../model/inputs';
 import { LoraConfig, createLora, disposeLora, loraVariables } from '../model/lora';
 import { LoopResult, runLoop } from '../train/loop';
@@ -100,7 +100,7 @@ function epochIndex(seed: number, n: number, i: number, cache: Map<number, numbe
 function batchSide(c: ModelConfig, samples: AlignSample[], eps: tf.Tensor, t: tf.Tensor): VideoBatch {
   return tf.tidy(() => {
     const S = c.height;
-    const { x0, cond } = batchInputs(samples.map((s) => s.clip), S);
+    const { x0, cond } = batchInputs(samples.map((s) => s.clip), S, condLayout(c));
     const F = c.frames - 1;
     const m = new Float32Array(samples.length * F * S * S);
     samples.forEach((s, b) => m.set(s.handMask, b * F * S * S));

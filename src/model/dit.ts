@@ -16,7 +16,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { attention, linear } from '../gpu';
 import { ParamSpec, initFromSpecs } from '../train/init';
-import { ModelConfig, tokensPerFrame, validateModelConfig } from './config';
+import { DitConfig, tokensPerFrame, validateModelConfig } from './config';
 
 /** Lower clamp of t in the x0 -> velocity conversion (JiT's 0.05). */
 export const X_PRED_T_MIN = 0.05;
@@ -40,14 +40,14 @@ export interface ModelInput {
 }
 
 /** Names of the attention QKV projections (where LoRA goes). */
-export function qkvNames(c: ModelConfig): string[] {
+export function qkvNames(c: DitConfig): string[] {
   const out: string[] = [];
   for (let i = 0; i < c.depth; i++) out.push(`blocks.${i}.attn.q.w`, `blocks.${i}.attn.k.w`, `blocks.${i}.attn.v.w`);
   return out;
 }
 
 /** Shapes of all parameters, with their initialisation. */
-function paramSpecs(c: ModelConfig): ParamSpec[] {
+function paramSpecs(c: DitConfig): ParamSpec[] {
   const D = c.dim;
   const P = c.patch * c.patch;
   const hidden = c.mlpRatio * D;
@@ -83,7 +83,7 @@ function paramSpecs(c: ModelConfig): ParamSpec[] {
 }
 
 /** Fresh parameters from a seed (xavier-uniform linears, N(0, 0.02) embeddings, zero-init where DiT has it). */
-export function initParams(c: ModelConfig, seed: number): Params {
+export function initParams(c: DitConfig, seed: number): Params {
   validateModelConfig(c);
   return initFromSpecs(paramSpecs(c), seed, 'init');
 }
@@ -99,7 +99,7 @@ export function countParams(p: Params | LoraSet): number {
 }
 
 /** Fixed 2-D sine-cosine position embedding [T, D] (as in DiT / MAE). */
-export function spatialPosEmbed(c: ModelConfig): Float32Array {
+export function spatialPosEmbed(c: DitConfig): Float32Array {
   const gh = c.height / c.patch;
   const gw = c.width / c.patch;
   const D = c.dim;
@@ -209,7 +209,7 @@ function selfAttention(params: Params, lora: LoraSet | undefined, p: string, x: 
 }
 
 /** Constant [condC, C] matrix selecting the image channels of the conditioning. */
-function imageChannels(c: ModelConfig): tf.Tensor {
+function imageChannels(c: DitConfig): tf.Tensor {
   return constant(`img/${c.condChannels}/${c.channels}`, () => {
     const m = new Float32Array(c.condChannels * c.channels);
     for (let i = 0; i < c.channels; i++) m[i * c.channels + i] = 1;
@@ -218,7 +218,7 @@ function imageChannels(c: ModelConfig): tf.Tensor {
 }
 
 /** Constant frame mask [1, F, 1, 1, 1]: 0 on the reference slot, 1 on generated frames. */
-function generatedFrames(c: ModelConfig): tf.Tensor {
+function generatedFrames(c: DitConfig): tf.Tensor {
   return constant(`gen/${c.frames}`, () => {
     const m = new Float32Array(c.frames).fill(1);
     m[0] = 0;
@@ -238,12 +238,12 @@ function constant(key: string, make: () => tf.Tensor): tf.Tensor {
 }
 
 /** The constant sine-cosine position embedding of a config. */
-function posEmbed(c: ModelConfig): tf.Tensor {
+function posEmbed(c: DitConfig): tf.Tensor {
   return constant(`pos/${c.height}x${c.width}/${c.patch}/${c.dim}`, () => tf.tensor2d(spatialPosEmbed(c), [tokensPerFrame(c), c.dim]));
 }
 
 /** Check the input shapes against the config; throws naming the argument. */
-export function checkInput(c: ModelConfig, inp: ModelInput): void {
+export function checkInput(c: DitConfig, inp: ModelInput): void {
   const want = [c.frames, c.height, c.width];
   const [B] = inp.video.shape;
   const show = (s: number[]) => JSON.stringify(s);
@@ -257,7 +257,7 @@ export function checkInput(c: ModelConfig, inp: ModelInput): void {
 }
 
 /** Velocity prediction v(Z_t; t, I, P): [B, F, H, W, C] (through x0_hat, see above). Call inside tf.tidy or dispose the result. */
-export function forward(c: ModelConfig, params: Params, inp: ModelInput, lora?: LoraSet): tf.Tensor {
+export function forward(c: DitConfig, params: Params, inp: ModelInput, lora?: LoraSet): tf.Tensor {
   checkInput(c, inp);
   return tf.tidy(() => {
     const D = c.dim;

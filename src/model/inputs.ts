@@ -1,8 +1,11 @@
 /**
  * Model inputs from world clips. Pixels are scaled to [-1, 1]. A clip of F generated frames becomes a video of
  * F + 1 frames: frame 0 is the reference-image slot (as in VACE), frames 1..F are the generated frames.
- * Conditioning per frame (6 channels): frame 0 = [reference image, reference pose map]; frame f >= 1 =
- * [zeros, pose map of frame f].
+ * Conditioning per frame, two layouts:
+ * - 'dit' (6 channels, the DiT's): frame 0 = [reference image, reference pose map]; frame f >= 1 =
+ *   [zeros, pose map of frame f].
+ * - 'ref-every-frame' (9 channels, the U-Net's): every frame f = [reference image, pose map of f, reference
+ *   pose map] (frame 0's pose map is the reference pose), so each generated frame sees the reference image.
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -42,8 +45,17 @@ export function cleanVideo(clip: Pick<ClipPixels, 'ref' | 'frames'>, out?: Float
   return dst;
 }
 
-/** Conditioning of one clip: [F+1, S, S, 6] in [-1, 1] (see the module docstring). */
-export function conditioning(clip: Pick<ClipPixels, 'ref' | 'refPose' | 'poses'>, out?: Float32Array, offset = 0): Float32Array {
+/** Conditioning layouts (see the module docstring). */
+export type CondLayout = 'dit' | 'ref-every-frame';
+
+/** Channels per frame of a conditioning layout. */
+export function condChannelsOf(layout: CondLayout): number {
+  return layout === 'dit' ? 6 : 9;
+}
+
+/** Conditioning of one clip: [F+1, S, S, 6 or 9] in [-1, 1] (see the module docstring). */
+export function conditioning(clip: Pick<ClipPixels, 'ref' | 'refPose' | 'poses'>, out?: Float32Array, offset = 0, layout: CondLayout = 'dit'): Float32Array {
+  if (layout === 'ref-every-frame') return refEveryFrame(clip, out, offset);
   const px = clip.ref.length / 3;
   const F = clip.poses.length / (px * 3);
   const dst = out ?? new Float32Array((F + 1) * px * 6);
@@ -66,18 +78,39 @@ export function conditioning(clip: Pick<ClipPixels, 'ref' | 'refPose' | 'poses'>
   return dst;
 }
 
-/** Stack clips into tensors: x0 [B, F+1, S, S, 3] (when frames are given) and cond [B, F+1, S, S, 6]. */
-export function batchInputs(clips: ClipPixels[], size: number): { x0: tf.Tensor; cond: tf.Tensor } {
+/** Layout 'ref-every-frame' of one clip: [F+1, S, S, 9]. */
+function refEveryFrame(clip: Pick<ClipPixels, 'ref' | 'refPose' | 'poses'>, out?: Float32Array, offset = 0): Float32Array {
+  const px = clip.ref.length / 3;
+  const F = clip.poses.length / (px * 3);
+  const dst = out ?? new Float32Array((F + 1) * px * 9);
+  for (let f = 0; f <= F; f++) {
+    const pose = f === 0 ? clip.refPose : clip.poses;
+    const po = f === 0 ? 0 : (f - 1) * px * 3;
+    for (let p = 0; p < px; p++) {
+      const o = offset + (f * px + p) * 9;
+      for (let c = 0; c < 3; c++) {
+        dst[o + c] = toUnit(clip.ref[p * 3 + c]);
+        dst[o + 3 + c] = toUnit(pose[po + p * 3 + c]);
+        dst[o + 6 + c] = toUnit(clip.refPose[p * 3 + c]);
+      }
+    }
+  }
+  return dst;
+}
+
+/** Stack clips into tensors: x0 [B, F+1, S, S, 3] (when frames are given) and cond [B, F+1, S, S, 6 or 9]. */
+export function batchInputs(clips: ClipPixels[], size: number, layout: CondLayout = 'dit'): { x0: tf.Tensor; cond: tf.Tensor } {
   if (clips.length === 0) throw new Error('batchInputs: no clips');
   const px = size * size;
   const F = clips[0].poses.length / (px * 3);
   if (!Number.isInteger(F) || clips[0].ref.length !== px * 3) throw new Error(`batchInputs: clip arrays do not fit size ${size}`);
   const B = clips.length;
   const x = new Float32Array(B * (F + 1) * px * 3);
-  const c = new Float32Array(B * (F + 1) * px * 6);
+  const cc = condChannelsOf(layout);
+  const c = new Float32Array(B * (F + 1) * px * cc);
   clips.forEach((clip, b) => {
     cleanVideo(clip, x, b * (F + 1) * px * 3);
-    conditioning(clip, c, b * (F + 1) * px * 6);
+    conditioning(clip, c, b * (F + 1) * px * cc, layout);
   });
-  return { x0: tf.tensor(x, [B, F + 1, size, size, 3]), cond: tf.tensor(c, [B, F + 1, size, size, 6]) };
+  return { x0: tf.tensor(x, [B, F + 1, size, size, 3]), cond: tf.tensor(c, [B, F + 1, size, size, cc]) };
 }

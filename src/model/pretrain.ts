@@ -10,7 +10,7 @@ import { TimestepDensity, batchNoise, batchTimesteps, noisy, velocityTarget } fr
 import { TensorDict, saveCheckpoint, snapshot } from '../train/checkpoint';
 import { ModelCheckpointMeta, modelHead } from './checkpoint';
 import { ModelConfig, validateModelConfig } from './config';
-import { Params, countParams, forward, initParams } from './dit';
+import { Params, condLayout, countParams, forward, initParams } from './network';
 import { ClipPixels, batchInputs } from './inputs';
 import { LoopResult, runLoop } from '../train/loop';
 import { TrainSchedule, adamwConfig } from '../train/optim';
@@ -74,7 +74,7 @@ export function validatePretrainConfig(c: PretrainConfig): void {
  */
 export function flowStepLoss(c: ModelConfig, params: Params, clips: ClipPixels[], seed: number, step: number, density: TimestepDensity, offset = 0): tf.Scalar {
   const idx = clips.map((_, i) => offset + i);
-  const { x0, cond } = batchInputs(clips, c.height);
+  const { x0, cond } = batchInputs(clips, c.height, condLayout(c));
   const eps = batchNoise(seed, 'train-noise', step, idx, x0.shape.slice(1));
   const t = batchTimesteps(seed, 'train-t', step, idx, density);
   const pred = forward(c, params, { video: noisy(x0, eps, t), cond, t });

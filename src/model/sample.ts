@@ -8,7 +8,7 @@ import { gaussianNoise } from '../flow/rectified';
 import { Progress } from '../core/progress';
 import { rng } from '../core/seeds';
 import { ModelConfig } from './config';
-import { LoraSet, Params, forward } from './dit';
+import { LoraSet, Params, condLayout, forward } from './network';
 import { ClipPixels, batchInputs, toUnit, videoToBytes } from './inputs';
 
 export interface SampleJob {
@@ -46,7 +46,7 @@ export function generate(c: ModelConfig, params: Params, jobs: SampleJob[], opts
     const B = part.length;
     const z0 = tf.tidy(() => {
       const clips: ClipPixels[] = part.map((j) => ({ ...j.clip, frames: j.clip.frames ?? new Uint8Array(per) }));
-      const { cond } = batchInputs(clips, S);
+      const { cond } = batchInputs(clips, S, condLayout(c));
       const shape = [c.frames, S, S, c.channels];
       const noiseData = new Float32Array(B * c.frames * S * S * c.channels);
       part.forEach((j, b) => noiseData.set(jobNoise(opts.seed, j.key, shape), b * c.frames * S * S * c.channels));

@@ -11,7 +11,7 @@ import { alignTrain, AlignConfig, AlignSample } from '../align/trainer';
 import { AlignMethod, ALIGN_METHODS } from '../align/objectives';
 import { handMaskOnGrid } from '../align/masks';
 import { scoreClip } from '../eval/evaluate';
-import { initParams, Params } from '../model/dit';
+import { initParams, Params } from '../model/network';
 import { snapshot } from '../train/checkpoint';
 import { generate } from '../model/sample';
 import { pretrain } from '../model/pretrain';
