@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { BACKENDS, ConvRouting, avgPool2x2, conv2d, film, groupNorm, initBackend, setConvRouting, silu, upsample2x } from '../src/gpu';
+import { BACKENDS, ConvRouting, avgPool2x2, concatChannels, conv2d, film, groupNorm, groupNormAct, initBackend, setConvRouting, silu, upsample2x } from '../src/gpu';
 import { assertClose } from './helpers';
 
 /** A seeded random array (values and cotangents are made as plain data, so every backend sees the same numbers). */
@@ -132,6 +132,22 @@ const OPS: { name: string; shapes: number[][]; op: (...t: tf.Tensor[]) => tf.Ten
     ref: (x, g, b) => groupNormRef(x as tf.Tensor4D, 4, g, b),
   },
   { name: 'groupNorm (1 channel)', shapes: [[1, 5, 3, 1], [1], [1]], op: (x, g, b) => groupNorm(x as tf.Tensor4D, 1, g as tf.Tensor1D, b as tf.Tensor1D), ref: (x, g, b) => groupNormRef(x as tf.Tensor4D, 1, g, b) },
+  {
+    name: 'groupNormAct: GN + FiLM + SiLU fused (2 clips of 3 frames, 2 groups)',
+    shapes: [[6, 3, 5, 4], [4], [4], [2, 4], [2, 4]],
+    op: (x, g, b, s, sh) => groupNormAct(x as tf.Tensor4D, 2, g as tf.Tensor1D, b as tf.Tensor1D, { scale: s as tf.Tensor2D, shift: sh as tf.Tensor2D, silu: true }),
+    ref: (x, g, b, s, sh) => {
+      const u = film(groupNormRef(x as tf.Tensor4D, 2, g, b) as tf.Tensor4D, s as tf.Tensor2D, sh as tf.Tensor2D);
+      return tf.mul(u, tf.sigmoid(u));
+    },
+  },
+  {
+    name: 'groupNormAct: GN alone (1 channel, batch 1)',
+    shapes: [[1, 5, 3, 1], [1], [1]],
+    op: (x, g, b) => groupNormAct(x as tf.Tensor4D, 1, g as tf.Tensor1D, b as tf.Tensor1D),
+    ref: (x, g, b) => groupNormRef(x as tf.Tensor4D, 1, g, b),
+  },
+  { name: 'concatChannels', shapes: [[2, 3, 5, 1], [2, 3, 5, 4]], op: (a, b) => concatChannels(a as tf.Tensor4D, b as tf.Tensor4D), ref: (a, b) => tf.concat([a, b], 3) },
   {
     name: 'film (2 clips of 3 frames)',
     shapes: [[6, 3, 5, 4], [2, 4], [2, 4]],

@@ -100,7 +100,9 @@ export function conv3x3FilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D): tf.Tensor4D 
       const n1 = Math.min(N, n0 + step);
       const rows = (n1 - n0) * H * W;
       const dyc = n1 - n0 === N ? dy : tf.slice(dy, [n0, 0, 0, 0], [n1 - n0, H, W, Cout]); // contiguous rows
-      const part = mm2d(colsTensor(xT, Cin, N, H, W, n0, n1), tf.reshape(dyc, [rows, Cout])); // [9*Cin, Cout]
+      const cols = colsTensor(xT, Cin, N, H, W, n0, n1);
+      const part = mm2d(cols, tf.reshape(dyc, [rows, Cout])); // [9*Cin, Cout]
+      cols.dispose(); // one chunk's scratch at a time
       acc = acc ? tf.add(acc, part) : part;
     }
     return tf.reshape(acc as tf.Tensor, [3, 3, Cin, Cout]) as tf.Tensor4D;
@@ -121,7 +123,11 @@ function conv3x3Im2col(x: tf.Tensor4D, w: tf.Tensor4D): tf.Tensor4D {
     const xT = tf.transpose(x, [3, 0, 1, 2]); // [Cin, N, H, W]
     const wt = tf.transpose(tf.reshape(w, [9 * Cin, Cout])); // [Cout, 9Cin]
     const parts: tf.Tensor[] = [];
-    for (let n0 = 0; n0 < N; n0 += step) parts.push(mm2d(wt, colsTensor(xT, Cin, N, H, W, n0, Math.min(N, n0 + step))));
+    for (let n0 = 0; n0 < N; n0 += step) {
+      const cols = colsTensor(xT, Cin, N, H, W, n0, Math.min(N, n0 + step));
+      parts.push(mm2d(wt, cols));
+      cols.dispose();
+    }
     return tf.reshape(tf.transpose(parts.length === 1 ? parts[0] : tf.concat(parts, 1)), [N, H, W, Cout]) as tf.Tensor4D;
   });
 }

@@ -22,6 +22,12 @@ import { makeClip } from '../world/clip';
 /** Pretraining settings (plain data; the profiles hold one per profile). */
 export interface PretrainConfig extends TrainSchedule {
   model: ModelConfig;
+  /**
+   * Clips per forward/backward pass; the step's gradient is the size-weighted sum over the passes (default:
+   * the whole batch in one pass). The U-Net of the spec at 8 clips x 8 frames needs more than the wasm heap's
+   * 4 GiB in one pass (measured: ~0.8 GiB of heap per clip); 2 fits. Same numbers for the same value.
+   */
+  microBatch?: number;
   emaDecay: number;
   timesteps: TimestepDensity;
 }
@@ -65,6 +71,7 @@ export function validatePretrainConfig(c: PretrainConfig): void {
     if (!Number.isInteger(c[k]) || c[k] < 1) throw new Error(`pretrain config: '${k}' must be a positive integer, got ${c[k]}`);
   }
   if (!(c.lr > 0)) throw new Error(`pretrain config: 'lr' must be > 0, got ${c.lr}`);
+  if (c.microBatch !== undefined && !(Number.isInteger(c.microBatch) && c.microBatch >= 1)) throw new Error(`pretrain config: 'microBatch' must be a positive integer, got ${c.microBatch}`);
   if (!(c.emaDecay >= 0 && c.emaDecay < 1)) throw new Error(`pretrain config: 'emaDecay' must be in [0, 1), got ${c.emaDecay}`);
 }
 
@@ -81,6 +88,33 @@ export function flowStepLoss(c: ModelConfig, params: Params, clips: ClipPixels[]
   return flowMatchingLoss(pred, velocityTarget(x0, eps)).loss;
 }
 
+/**
+ * Loss and gradients of a step's clips `offset..offset+n-1` in passes of `micro` clips (see
+ * PretrainConfig.microBatch): the mean loss and the size-weighted sum of the passes' gradients, as arrays.
+ */
+export function microBatchGrads(c: ModelConfig, params: Params, clips: ClipPixels[], seed: number, step: number, density: TimestepDensity, micro: number, offset = 0): { loss: number; grads: Record<string, Float32Array> } {
+  const names = Object.keys(params);
+  const sums: Record<string, tf.Tensor> = {};
+  let loss = 0;
+  for (let i = 0; i < clips.length; i += micro) {
+    const part = clips.slice(i, i + micro);
+    const w = part.length / clips.length;
+    const { value, grads } = tf.variableGrads(() => flowStepLoss(c, params, part, seed, step, density, offset + i), names.map((n) => params[n]));
+    loss += value.dataSync()[0] * w;
+    for (const n of names) {
+      const g = grads[params[n].name];
+      const next = tf.tidy(() => (sums[n] ? tf.add(sums[n], tf.mul(g, w)) : tf.mul(g, w)));
+      sums[n]?.dispose();
+      sums[n] = next;
+    }
+    tf.dispose([value, ...Object.values(grads)]);
+  }
+  const out: Record<string, Float32Array> = {};
+  for (const n of names) out[n] = sums[n].dataSync() as Float32Array;
+  tf.dispose(Object.values(sums));
+  return { loss, grads: out };
+}
+
 /** Pretrain (or resume) and write the base checkpoint to `<outDir>/base`. */
 export async function pretrain(a: PretrainArgs): Promise<PretrainResult> {
   const c = a.config;
@@ -90,6 +124,13 @@ export async function pretrain(a: PretrainArgs): Promise<PretrainResult> {
   const W = a.workers ?? 1;
   if (W > 1 && (!a.stream || c.batch % W !== 0)) throw new Error(`pretrain: ${W} data-parallel workers need the stream description and a batch divisible by ${W} (batch ${c.batch})`);
   const pool = W > 1 ? new WorkerPool(W, backendSetup()) : null;
+  const micro = c.microBatch && c.microBatch < c.batch / W ? c.microBatch : null;
+  const local = micro
+    ? async (step: number) => {
+        const clips = Array.from({ length: c.batch }, (_, i) => a.source(step * c.batch + i));
+        return { ...microBatchGrads(c.model, params, clips, a.seed, step, c.timesteps, micro), metrics: {} };
+      }
+    : undefined;
   const computeGrads = pool
     ? async (step: number) => {
         const weights = Object.fromEntries(Object.entries(params).map(([n, v]) => [n, v.dataSync() as Float32Array]));
@@ -105,6 +146,7 @@ export async function pretrain(a: PretrainArgs): Promise<PretrainResult> {
               stream: a.stream,
               density: c.timesteps,
               weights,
+              microBatch: micro ?? undefined,
             } satisfies GradShardInput),
           ),
         );
@@ -116,7 +158,7 @@ export async function pretrain(a: PretrainArgs): Promise<PretrainResult> {
         }
         return { loss: parts.reduce((s, p) => s + p.loss, 0) / W, metrics: {}, grads };
       }
-    : undefined;
+    : local;
   try {
     const loop = await runLoop({
       computeGrads,
@@ -167,6 +209,8 @@ export interface GradShardInput {
   stream: { worldSeed: number; world: WorldConfig } | undefined;
   density: TimestepDensity;
   weights: Record<string, Float32Array>;
+  /** Clips per forward/backward pass (PretrainConfig.microBatch). */
+  microBatch?: number;
 }
 
 export interface GradShardOutput {
@@ -190,6 +234,7 @@ export function gradShard(inp: GradShardInput): GradShardOutput {
   const clips = inp.indices.map((i) => makeClip(stream.worldSeed, 'pretrain', i, stream.world));
   const names = Object.keys(params);
   const p = params;
+  if (inp.microBatch) return microBatchGrads(inp.model, p, clips, inp.seed, inp.step, inp.density, inp.microBatch, inp.offset);
   const { value, grads } = tf.variableGrads(() => flowStepLoss(inp.model, p, clips, inp.seed, inp.step, inp.density, inp.offset), names.map((n) => p[n]));
   const out: GradShardOutput = { loss: value.dataSync()[0], grads: {} };
   names.forEach((n) => (out.grads[n] = grads[p[n].name].dataSync() as Float32Array));

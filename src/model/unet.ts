@@ -14,7 +14,7 @@
  * Frame 0 (the reference slot) is never computed: its velocity is exact from the known clean reference.
  */
 import * as tf from '@tensorflow/tfjs';
-import { attention, avgPool2x2, conv2d, film, groupNorm, linear, silu, upsample2x } from '../gpu';
+import { attention, avgPool2x2, concatChannels, conv2d, groupNormAct, linear, silu, upsample2x } from '../gpu';
 import { ParamSpec, initFromSpecs } from '../train/init';
 import { UnetConfig, validateModelConfig } from './config';
 import type { LoraSet, ModelInput, Params } from './dit';
@@ -103,14 +103,16 @@ function proj(params: Params, lora: LoraSet | undefined, prefix: string, x: tf.T
 }
 
 const conv = (params: Params, p: string, x: tf.Tensor4D) => conv2d(x, params[`${p}.w`] as tf.Tensor4D, params[`${p}.b`] as tf.Tensor1D);
-const gn = (c: UnetConfig, params: Params, p: string, x: tf.Tensor4D) => groupNorm(x, c.groups, params[`${p}.g`] as tf.Tensor1D, params[`${p}.b`] as tf.Tensor1D);
+/** GroupNorm by parameter prefix, fused with the FiLM and the SiLU that follow it (one op, inputs saved only). */
+const gn = (c: UnetConfig, params: Params, p: string, x: tf.Tensor4D, act: boolean, scale?: tf.Tensor2D, shift?: tf.Tensor2D) =>
+  groupNormAct(x, c.groups, params[`${p}.g`] as tf.Tensor1D, params[`${p}.b`] as tf.Tensor1D, { silu: act, scale, shift });
 
 /** ResBlock: x [B*F, h, w, cin] -> [B*F, h, w, cout]; `st` = SiLU(temb) [B, E]. */
 function resBlock(c: UnetConfig, params: Params, p: string, x: tf.Tensor4D, st: tf.Tensor2D): tf.Tensor4D {
-  const h1 = conv(params, `${p}.c1`, silu(gn(c, params, `${p}.n1`, x))); // [B*F, h, w, cout]
+  const h1 = conv(params, `${p}.c1`, gn(c, params, `${p}.n1`, x, true)); // [B*F, h, w, cout]
   const scale = linear(st, params[`${p}.film.scale.w`], params[`${p}.film.scale.b`]) as tf.Tensor2D; // [B, cout]
   const shift = linear(st, params[`${p}.film.shift.w`], params[`${p}.film.shift.b`]) as tf.Tensor2D; // [B, cout]
-  const h2 = conv(params, `${p}.c2`, silu(film(gn(c, params, `${p}.n2`, h1), scale, shift)));
+  const h2 = conv(params, `${p}.c2`, gn(c, params, `${p}.n2`, h1, true, scale, shift)); // SiLU(GN(h1) * (1 + scale) + shift)
   const skip = params[`${p}.skip.w`] ? conv(params, `${p}.skip`, x) : x;
   return tf.add(skip, h2) as tf.Tensor4D;
 }
@@ -120,7 +122,7 @@ function clipAttention(c: UnetConfig, params: Params, lora: LoraSet | undefined,
   const [N, h, w, C] = x.shape;
   const T = (N / B) * h * w; // tokens per clip (channels-last: a reshape, no transpose)
   const H = c.heads;
-  const tok = tf.reshape(gn(c, params, 'mid.attn.norm', x), [B, T, C]);
+  const tok = tf.reshape(gn(c, params, 'mid.attn.norm', x, false), [B, T, C]);
   const heads = (name: string) => tf.reshape(tf.transpose(tf.reshape(proj(params, lora, `mid.attn.${name}`, tok), [B, T, H, C / H]), [0, 2, 1, 3]), [B * H, T, C / H]) as tf.Tensor3D;
   const o = attention(heads('q'), heads('k'), heads('v')); // [B*H, T, C/H]
   const merged = tf.reshape(tf.transpose(tf.reshape(o, [B, H, T, C / H]), [0, 2, 1, 3]), [B, T, C]);
@@ -142,10 +144,10 @@ function unet(c: UnetConfig, params: Params, x: tf.Tensor4D, st: tf.Tensor2D, lo
   h = clipAttention(c, params, lora, h, B);
   h = resBlock(c, params, 'mid.res2', h, st);
   for (let j = 0; j < L; j++) {
-    h = resBlock(c, params, `dec.${j}`, tf.concat([h, skips[L - 1 - j]], 3) as tf.Tensor4D, st);
+    h = resBlock(c, params, `dec.${j}`, concatChannels(h, skips[L - 1 - j]), st);
     if (j < L - 1) h = conv(params, `up.${j}`, upsample2x(h));
   }
-  return conv(params, 'head', silu(gn(c, params, 'head.norm', h))); // [B*F, H, W, C]
+  return conv(params, 'head', gn(c, params, 'head.norm', h, true)); // [B*F, H, W, C]
 }
 
 /** Frames `from..to-1` of a [B, F+1, ...] video (a gather: no strided slice, which wasm runs element-wise in JS). */

@@ -2,6 +2,7 @@
 import { MATMUL_BENCHES } from '../gpu/bench';
 import { PERCEPTION_BENCHES } from './bench-perception';
 import { STUDY_BENCHES } from './bench-pipeline';
+import { REFERENCE_BENCHES } from './bench-reference';
 import { registerBench, registeredBenches } from '../gpu/bench-harness';
 
 let registered = false;
@@ -10,7 +11,7 @@ let registered = false;
 export function registerAllBenches(): void {
   if (registered) return;
   registered = true;
-  for (const b of [...MATMUL_BENCHES, ...STUDY_BENCHES, ...PERCEPTION_BENCHES]) registerBench(b);
+  for (const b of [...MATMUL_BENCHES, ...STUDY_BENCHES, ...PERCEPTION_BENCHES, ...REFERENCE_BENCHES]) registerBench(b);
 }
 
 export { registeredBenches };

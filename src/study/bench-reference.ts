@@ -1,0 +1,184 @@
+/**
+ * The yardstick (group 'reference'): the kit's pretraining step against the same network, batch and step in
+ * PyTorch (bench/reference/: models.py, step.py), for the current DiT and the U-Net, on 1 and 2 threads on
+ * both sides (kit: 1 or 2 data-parallel workers; PyTorch: torch.set_num_threads and OPENBLAS_NUM_THREADS).
+ * PyTorch runs only when Debian's python3-torch is importable by /usr/bin/python3; the row is skipped with the
+ * reason otherwise (the kit itself never needs Python). The replica's parameter count is checked against the
+ * kit's. Also the op profile of one kit step by kernel name (`opProfile`, printed with `--profile`).
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { BenchDefinition, BenchMeasurement } from '../gpu/bench-harness';
+import { DitConfig, ModelConfig, UNET_MODEL } from '../model/config';
+import { countParams, initParams } from '../model/network';
+import { ClipPixels } from '../model/inputs';
+import { flowStepLoss, microBatchGrads, pretrain } from '../model/pretrain';
+import { AdamW, adamwConfig } from '../train/optim';
+import { rng } from '../core/seeds';
+import { makeClip } from '../world';
+import { getProfile } from './profiles';
+
+/** The Python that has Debian's python3-torch (the `python3` on PATH may be another one). */
+export const REFERENCE_PYTHON = process.env.IPA_REFERENCE_PYTHON ?? '/usr/bin/python3';
+
+/** bench/reference/ of the package (from dist/study/ or src/study/). */
+function referenceDir(): string {
+  return path.resolve(__dirname, '..', '..', 'bench', 'reference');
+}
+
+/** Why PyTorch cannot run here, or null when it can. */
+export function torchUnavailable(): string | null {
+  if (!fs.existsSync(path.join(referenceDir(), 'step.py'))) return `no bench/reference/step.py next to the kit (${referenceDir()})`;
+  const r = spawnSync(REFERENCE_PYTHON, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8', timeout: 60_000 });
+  if (r.error) return `${REFERENCE_PYTHON} does not run (${r.error.message})`;
+  if (r.status !== 0) return `${REFERENCE_PYTHON} cannot import torch (install Debian's python3-torch)`;
+  return null;
+}
+
+/** One PyTorch run: per-step seconds after a warm-up step, and the replica's parameter count. */
+export function torchSteps(model: ModelConfig, batch: number, threads: number, repeats: number): { params: number; seconds: number[]; torch: string } {
+  const env = { ...process.env, OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) };
+  const r = spawnSync(REFERENCE_PYTHON, ['step.py', JSON.stringify(model), String(batch), String(threads), String(repeats)], { cwd: referenceDir(), env, encoding: 'utf8', timeout: 1_800_000 });
+  if (r.status !== 0) throw new Error(`reference step.py failed: ${(r.stderr || r.stdout || String(r.error)).trim().split('\n').pop()}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop() as string) as { params: number; seconds: number[]; torch: string };
+}
+
+/** Random clips (timing only: the step does not depend on the pictures). */
+function randomClips(c: ModelConfig, n: number, seed: number): ClipPixels[] {
+  const px = c.height * c.width * 3;
+  const F = c.frames - 1;
+  const bytes = (k: number, label: string) => Uint8Array.from(rng(seed, label).uniforms(k, 0, 255), (v) => Math.floor(v));
+  return Array.from({ length: n }, (_, i) => ({ ref: bytes(px, `ref${i}`), refPose: bytes(px, `rp${i}`), frames: bytes(F * px, `f${i}`), poses: bytes(F * px, `p${i}`) }));
+}
+
+/** Clips per forward/backward pass of the reference rows: the U-Net's batch of 8 does not fit the wasm heap in one. */
+export function referenceMicroBatch(model: ModelConfig): number | undefined {
+  return model.kind === 'unet' ? 2 : undefined;
+}
+
+/** A kit pretraining step on one worker (loss, gradients, AdamW), `repeats` times after one warm-up step. */
+export function kitSteps(model: ModelConfig, batch: number, repeats: number, micro = referenceMicroBatch(model)): { params: number; seconds: number[] } {
+  const params = initParams(model, 1);
+  const opt = new AdamW(adamwConfig({ lr: 1e-4, weightDecay: 0.01, clipNorm: 1, warmupSteps: 0, minLrFraction: 1 }, 1000), params);
+  const clips = randomClips(model, batch, 2);
+  const seconds: number[] = [];
+  try {
+    for (let i = 0; i <= repeats; i++) {
+      const start = performance.now();
+      if (micro && micro < batch) {
+        const r = microBatchGrads(model, params, clips, 1, i, { kind: 'uniform' }, micro);
+        const g = Object.fromEntries(Object.entries(r.grads).map(([n, d]) => [n, tf.tensor(d, params[n].shape)]));
+        opt.apply(g);
+        tf.dispose(Object.values(g));
+      } else {
+        const { value, grads } = tf.variableGrads(() => flowStepLoss(model, params, clips, 1, i, { kind: 'uniform' }));
+        opt.apply(Object.fromEntries(Object.entries(params).map(([n, v]) => [n, grads[v.name]])));
+        value.dataSync();
+        tf.dispose([value, ...Object.values(grads)]);
+      }
+      if (i > 0) seconds.push((performance.now() - start) / 1000);
+    }
+    return { params: countParams(params), seconds };
+  } finally {
+    opt.dispose();
+    tf.dispose(Object.values(params));
+  }
+}
+
+/** Kernel time of one kit training step (forward + backward), summed by kernel name, largest first. */
+export async function opProfile(model: ModelConfig, batch: number): Promise<{ kernel: string; ms: number; calls: number }[]> {
+  const params = initParams(model, 1);
+  const clips = randomClips(model, batch, 3);
+  const step = () => {
+    const { value, grads } = tf.variableGrads(() => flowStepLoss(model, params, clips, 1, 0, { kind: 'uniform' }));
+    return [value, ...Object.values(grads)];
+  };
+  tf.dispose(step()); // warm-up
+  const info = await tf.profile(() => step());
+  tf.dispose(Object.values(params));
+  const by = new Map<string, { ms: number; calls: number }>();
+  for (const k of info.kernels) {
+    const e = by.get(k.name) ?? { ms: 0, calls: 0 };
+    e.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+    e.calls += 1;
+    by.set(k.name, e);
+  }
+  return [...by.entries()].map(([kernel, e]) => ({ kernel, ...e })).sort((a, b) => b.ms - a.ms);
+}
+
+/** The models of the reference rows: the paper DiT (current base) and the U-Net of the spec, batch 8. */
+function referenceModels(): { name: string; model: ModelConfig; batch: number }[] {
+  const p = getProfile('paper');
+  return [
+    { name: 'DiT (paper base)', model: p.pretrain.model as DitConfig, batch: p.pretrain.batch },
+    { name: 'U-Net (spec)', model: UNET_MODEL, batch: p.pretrain.batch },
+  ];
+}
+
+/** Seconds per step of the kit's data-parallel pretraining on 2 workers (world clips, as in the pretraining bench). */
+async function kitTwoWorkers(model: ModelConfig, batch: number, steps: number): Promise<number> {
+  const p = getProfile('paper');
+  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ipa-bench-ref-'));
+  try {
+    const res = await pretrain({
+      config: { ...p.pretrain, model, batch, steps: steps + 1, checkpointEvery: 1000, microBatch: referenceMicroBatch(model) },
+      seed: 1,
+      source: (i) => makeClip(1, 'pretrain', i, p.world),
+      stream: { worldSeed: 1, world: p.world },
+      outDir,
+      worldHash: 'bench',
+      workers: 2,
+      resume: false,
+    });
+    return res.loop.secondsPerStep;
+  } finally {
+    fs.rmSync(outDir, { recursive: true, force: true });
+  }
+}
+
+const referenceBench: BenchDefinition = {
+  name: 'pytorch reference',
+  group: 'reference',
+  description: 'seconds per pretraining step (batch 8) of the kit vs the same network in PyTorch (bench/reference), 1 and 2 threads',
+  backends: ['wasm'],
+  async run(ctx) {
+    const why = torchUnavailable();
+    if (why) ctx.log(`reference: PyTorch rows skipped: ${why}`);
+    const out: BenchMeasurement[] = [];
+    const repeats = Math.max(2, Math.min(ctx.repeats, 3));
+    for (const { name, model, batch } of referenceModels()) {
+      // Back to back in one run: PyTorch 1 thread, the kit on 1 worker, then 2 threads / 2 workers.
+      let torch1: number[] | null = null;
+      let torchParams: number | null = null;
+      if (!why) {
+        const r = torchSteps(model, batch, 1, repeats);
+        torch1 = r.seconds;
+        torchParams = r.params;
+        out.push({ case: `${name}, batch ${batch}`, variant: 'pytorch 1 thread', unit: 's/step', samples: r.seconds, higherIsBetter: false, note: `torch ${r.torch}, ${r.params} params` });
+      }
+      const kit = kitSteps(model, batch, repeats);
+      if (torchParams !== null && torchParams !== kit.params) throw new Error(`reference: the PyTorch ${name} has ${torchParams} parameters, the kit's ${kit.params}`);
+      const speed = torch1 ? ` = ${(median(torch1) / median(kit.seconds)).toFixed(2)}x PyTorch's speed` : '';
+      const mb = referenceMicroBatch(model);
+      out.push({ case: `${name}, batch ${batch}`, variant: 'kit 1 worker', unit: 's/step', samples: kit.seconds, higherIsBetter: false, note: `${kit.params} params${speed}${mb ? `, passes of ${mb} clips` : ''}` });
+      ctx.log(`reference: ${name}: kit ${median(kit.seconds).toFixed(2)} s/step${speed}`);
+      if (!why) {
+        const r = torchSteps(model, batch, 2, repeats);
+        out.push({ case: `${name}, batch ${batch}`, variant: 'pytorch 2 threads', unit: 's/step', samples: r.seconds, higherIsBetter: false });
+      }
+      const two = await kitTwoWorkers(model, batch, repeats);
+      out.push({ case: `${name}, batch ${batch}`, variant: 'kit 2 workers', unit: 's/step', samples: [two], higherIsBetter: false, note: `${(median(kit.seconds) / two).toFixed(2)}x of 1 worker` });
+    }
+    return out;
+  },
+};
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+export const REFERENCE_BENCHES: BenchDefinition[] = [referenceBench];
