@@ -32,7 +32,17 @@ def main():
         opt.step()
         if i > 0:
             seconds.append(time.perf_counter() - start)
-    print(json.dumps({'params': sum(p.numel() for p in net.parameters()), 'seconds': seconds, 'torch': torch.__version__}))
+    print(json.dumps({'params': sum(p.numel() for p in net.parameters()), 'seconds': seconds, 'torch': torch.__version__, 'blas': blas_library()}))
+
+
+def blas_library():
+    """The BLAS library file this process loaded (Debian's torch links libblas.so.3, whichever it resolves to)."""
+    try:
+        with open('/proc/self/maps') as f:
+            libs = {line.split()[-1] for line in f if 'blas' in line.lower() and '/' in line}
+        return ', '.join(sorted(l.split('/')[-2] + '/' + l.split('/')[-1] for l in libs)) or 'none found'
+    except OSError:
+        return 'unknown'
 
 
 if __name__ == '__main__':

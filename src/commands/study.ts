@@ -1,6 +1,7 @@
 /** The notebook and run commands: `ipa-kit kernel install`, `run NOTEBOOK`, `reproduce` and `bench`. */
 import { parseBackendChoice } from '../gpu/backend';
 import { registerAllBenches } from '../study/benches';
+import { stepProfiles } from '../study/bench-reference';
 import { Command, bool, num, parseArgs, str } from '../core/args';
 import { formatBenchTable, runBenches } from '../gpu/bench-harness';
 import { PROFILE_CHECK, parseWorldSeed } from '../study/context';
@@ -118,7 +119,7 @@ export const reproduceCommand: Command = {
 export const benchCommand: Command = {
   summary: 'time the compute paths on every backend that loads here (plain tf.matMul vs the kit matmul, ...)',
   help: [
-    'usage: ipa-kit bench [--only GROUP] [--backend B] [--repeats N] [--json]',
+    'usage: ipa-kit bench [--only GROUP] [--backend B] [--repeats N] [--json] [--profile]',
     '',
     'Prints min / median / max over N repeats (default 5, after one warm-up run) for each registered bench on',
     'each backend that loads (the others are listed as skipped, with the reason). "vs first" is the median',
@@ -126,15 +127,17 @@ export const benchCommand: Command = {
     '  --only GROUP  only this group (e.g. matmul)',
     '  --backend B   only this backend',
     '  --json        a JSON document instead of the table',
+    '  --profile     also print the kernel-time profile of one pretraining step (DiT and U-Net, by kernel name)',
   ].join('\n'),
   async run(argv) {
-    const args = parseArgs(argv, ['only', 'backend', 'repeats', 'json'], ['json']);
+    const args = parseArgs(argv, ['only', 'backend', 'repeats', 'json', 'profile'], ['json', 'profile']);
     if (args.positional.length) throw new UsageError(`unexpected argument '${args.positional[0]}'`);
     registerAllBenches();
     const backend = str(args, 'backend');
     if (backend !== undefined) parseBackendChoice(backend);
     const report = await runBenches({ only: str(args, 'only'), backend, repeats: num(args, 'repeats', 5, { min: 1, max: 1000, integer: true }) });
     process.stdout.write(bool(args, 'json') ? `${JSON.stringify(report, null, 2)}\n` : `${formatBenchTable(report)}\n`);
+    if (bool(args, 'profile')) process.stdout.write(`${await stepProfiles()}\n`);
     return 0;
   },
 };

@@ -39,11 +39,11 @@ export function torchUnavailable(): string | null {
 }
 
 /** One PyTorch run: per-step seconds after a warm-up step, and the replica's parameter count. */
-export function torchSteps(model: ModelConfig, batch: number, threads: number, repeats: number): { params: number; seconds: number[]; torch: string } {
+export function torchSteps(model: ModelConfig, batch: number, threads: number, repeats: number): { params: number; seconds: number[]; torch: string; blas: string } {
   const env = { ...process.env, OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) };
   const r = spawnSync(REFERENCE_PYTHON, ['step.py', JSON.stringify(model), String(batch), String(threads), String(repeats)], { cwd: referenceDir(), env, encoding: 'utf8', timeout: 1_800_000 });
   if (r.status !== 0) throw new Error(`reference step.py failed: ${(r.stderr || r.stdout || String(r.error)).trim().split('\n').pop()}`);
-  return JSON.parse(r.stdout.trim().split('\n').pop() as string) as { params: number; seconds: number[]; torch: string };
+  return JSON.parse(r.stdout.trim().split('\n').pop() as string) as { params: number; seconds: number[]; torch: string; blas: string };
 }
 
 /** Random clips (timing only: the step does not depend on the pictures). */
@@ -109,6 +109,20 @@ export async function opProfile(model: ModelConfig, batch: number): Promise<{ ke
   return [...by.entries()].map(([kernel, e]) => ({ kernel, ...e })).sort((a, b) => b.ms - a.ms);
 }
 
+/** The op profile of one pretraining step of each reference model, as text tables (`ipa-kit bench --profile`). */
+export async function stepProfiles(top = 15): Promise<string> {
+  const out: string[] = [];
+  for (const { name, model } of referenceModels()) {
+    const batch = referenceMicroBatch(model) ?? 8;
+    const rows = await opProfile(model, batch);
+    const total = rows.reduce((s, r) => s + r.ms, 0);
+    out.push(`op profile: ${name}, one forward+backward pass of ${batch} clips on ${tf.getBackend()}: ${total.toFixed(0)} ms of kernel time in ${rows.reduce((s, r) => s + r.calls, 0)} kernel calls`);
+    out.push(`  ${'kernel'.padEnd(26)} ${'ms'.padStart(8)} ${'share'.padStart(6)} ${'calls'.padStart(6)}`);
+    for (const r of rows.slice(0, top)) out.push(`  ${r.kernel.padEnd(26)} ${r.ms.toFixed(0).padStart(8)} ${((100 * r.ms) / total).toFixed(1).padStart(5)}% ${String(r.calls).padStart(6)}`);
+  }
+  return out.join('\n');
+}
+
 /** The models of the reference rows: the paper DiT (current base) and the U-Net of the spec, batch 8. */
 function referenceModels(): { name: string; model: ModelConfig; batch: number }[] {
   const p = getProfile('paper');
@@ -157,7 +171,7 @@ const referenceBench: BenchDefinition = {
         const r = torchSteps(model, batch, 1, repeats);
         torch1 = r.seconds;
         torchParams = r.params;
-        out.push({ case: `${name}, batch ${batch}`, variant: 'pytorch 1 thread', unit: 's/step', samples: r.seconds, higherIsBetter: false, note: `torch ${r.torch}, ${r.params} params` });
+        out.push({ case: `${name}, batch ${batch}`, variant: 'pytorch 1 thread', unit: 's/step', samples: r.seconds, higherIsBetter: false, note: `torch ${r.torch}, BLAS ${r.blas}, ${r.params} params` });
       }
       const kit = kitSteps(model, batch, repeats);
       if (torchParams !== null && torchParams !== kit.params) throw new Error(`reference: the PyTorch ${name} has ${torchParams} parameters, the kit's ${kit.params}`);
