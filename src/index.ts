@@ -58,6 +58,8 @@ export * from './select/positives';
 export * from './report/results';
 export * from './study/results';
 export * from './report/charts';
+export * from './report/premise';
+export * from './study/premise-figures';
 export * from './study/world-figures';
 export * from './report/media';
 export * from './report/grids';

@@ -3,7 +3,7 @@ import { initBackend } from '../gpu/backend';
 import { Command, parseArgs, str } from '../core/args';
 import { UsageError } from '../core/errors';
 import { STUDY_OPTIONS, studyFromArgs, workersFromArgs } from '../study/study';
-import { baseStage, candidatesStage, detectorStage, selectionStage, workPath } from '../study/pipeline';
+import { baseStage, candidatesStage, detectorStage, premiseStage, selectionStage, workPath } from '../study/pipeline';
 import { readOverrideFile } from '../select/override';
 
 export const generateCommand: Command = {
@@ -26,14 +26,16 @@ export const generateCommand: Command = {
 };
 
 export const selectCommand: Command = {
-  summary: 'judge every candidate frame, select the implicit positives and analyse Cases 1-4',
+  summary: 'judge every candidate frame, select the implicit positives, analyse Cases 1-4 and the premise',
   help: [
     'usage: ipa-kit select [--profile P] [--world-seed N] [--override FILE] [--backend B]',
     '',
     '  --override FILE  ids to add (`+id` or a bare id) or remove (`-id`), one per line (# comments), or JSON',
     '                   {"include": [...], "exclude": [...]}: a person\'s corrections of the automatic judge',
     '',
-    'Writes data/runs/<profile>-<seed>/selection/{evidence.json,positives.json}.',
+    'Writes data/runs/<profile>-<seed>/selection/{evidence.json,judgments.json,positives.json} and the premise',
+    'table (within-input share of hand-score variance, good-and-bad inputs, strict pairs, acceptance, targets)',
+    'to <results>/tables/premise.{csv,md}.',
   ].join('\n'),
   async run(argv) {
     const args = parseArgs(argv, [...STUDY_OPTIONS, 'override']);
@@ -46,11 +48,14 @@ export const selectCommand: Command = {
     const det = await detectorStage(study);
     const p = selectionStage(study, gens, det, { override });
     const c = p.cases;
+    const premise = premiseStage(study, p);
+    const within = premise.report.handScore?.withinShare;
     process.stdout.write(
       [
         `good candidates: ${p.goodCount} of ${p.candidatesCount} (${(100 * p.acceptanceRate).toFixed(1)}%); positives: ${p.positives.length} (cap ${p.maxPositives})`,
         `Case 1 (both good) ${c.counts.case1}, Case 2 (both bad) ${c.counts.case2}, Case 3 (mixed) ${c.counts.case3}, Case 4 (strict pair) ${c.counts.case4} of ${c.judgedPairs} judged pairs`,
         `positives in a strict pair: ${c.positivesInStrictPairs} of ${c.positives}${c.pairableShare === null ? '' : ` (${(100 * c.pairableShare).toFixed(1)}%)`}`,
+        `within-input share of hand-score variance: ${within === null || within === undefined ? 'n/a' : `${(100 * within).toFixed(1)}%`}; inputs with a good and a bad candidate: ${premise.report.inputsWithGoodAndBad} of ${premise.report.inputsJudged} (-> ${premise.files.md})`,
         `-> ${workPath(study, 'selection', 'positives.json')}`,
       ].join('\n') + '\n',
     );

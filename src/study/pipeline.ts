@@ -10,22 +10,24 @@
  *   4 candidatesStage   base                         -> Generations        4 candidates per `train` input
  *   5 judgeCalibration  base, detector               -> JudgeQuantile[]    what the judge's thresholds are set against (val)
  *   6 selectionStage    candidates, detector         -> StudySelection     frame judgments, implicit positives, Cases 1-4
- *   7 alignStage        base, jobs, detector         -> JobResult[]        post-trained adapters, scored on their splits
- *   8 evaluateStage     a model, splits, detector    -> ScoredSplit        per-clip scores of a model (the base here)
- *   9 referenceStage    detector, splits             -> ReferenceFeatures  ground-truth features for the FDs
- *  10 resultsStage      base, detector               -> ResultInputs       what the tables are computed from
+ *   7 premiseStage      selection                    -> StudyPremise       does hand quality vary with the noise? (tables/premise)
+ *   8 alignStage        base, jobs, detector         -> JobResult[]        post-trained adapters, scored on their splits
+ *   9 evaluateStage     a model, splits, detector    -> ScoredSplit        per-clip scores of a model (the base here)
+ *  10 referenceStage    detector, splits             -> ReferenceFeatures  ground-truth features for the FDs
+ *  11 resultsStage      base, detector               -> ResultInputs       what the tables are computed from
  *
  * One clip from the world to a figure. The world (stage 1) renders clip `test-hands-00000` from the world seed: a
  * reference image, pose maps drawn like DWPose renders, ground-truth frames and hand masks. Every model draws it
- * from the same noise stream (`test-hands-00000#0`), so comparisons are paired: the base (stage 2) in stage 8, each
- * adapter in stage 7. Where did an adapter come from? From `train` clips such as `train-00000`: the base drew 4
+ * from the same noise stream (`test-hands-00000#0`), so comparisons are paired: the base (stage 2) in stage 9, each
+ * adapter in stage 8. Where did an adapter come from? From `train` clips such as `train-00000`: the base drew 4
  * candidates of it (stage 4, `train-00000#0..3`), the judge compared each generated frame's hands with the ground
- * truth (stage 6, thresholds from stage 5), and a candidate whose frames all passed became an implicit positive that
- * every method trained on (stage 7, one table entry per method in align/objectives.ts). The scores of our clip (SSIM,
- * PSNR, SSIM-Hand, hand keypoint error, perception features; eval/score.ts) join the other clips' in stage 10, the
- * tables of report/results.ts turn them into means with bootstrap intervals and paired differences, and
- * report/charts.ts draws `figures/main-ssimHand.png`; notebook 05 also shows the clip itself in
- * `figures/qualitative-test-hands-0.png` (ground truth, base, IPA, IPA+HALO).
+ * truth (stage 6, thresholds from stage 5; stage 7 measures whether the 4 differ in their hands at all), and a
+ * candidate whose frames all passed became an implicit positive that every method trained on (stage 8, one table
+ * entry per method in align/objectives.ts). The scores of our clip (SSIM, PSNR, SSIM-Hand, hand keypoint error,
+ * perception features; eval/score.ts) join the other clips' in stage 11, the tables of report/results.ts turn
+ * them into means with bootstrap intervals and paired differences, and report/charts.ts draws
+ * `figures/main-ssimHand.png`; notebook 05 also shows the clip itself in `figures/qualitative-test-hands-0.png`
+ * (ground truth, base, IPA, IPA+HALO).
  *
  * Folders under `<work>` (= data/runs/<profile>-<seed>/):
  *   candidates/                 the base model's candidates for every `train` input
@@ -47,8 +49,11 @@ import { Generations } from '../model/generations';
 import { generateSplit } from '../model/sample-split';
 import { clipFeatureFn, loadDetector } from '../perception/detector';
 import { trainPerception } from '../perception/train';
+import { PremiseRow, premiseRows } from '../report/premise';
 import { ResultInputs } from '../report/results';
+import { writeTable } from '../report/tables';
 import { HandEvidence, VideoJudgment } from '../select/judge';
+import { PremiseReport, premiseReport } from '../select/premise';
 import { SelectionOverride } from '../select/override';
 import { PositivesFile, candidateEvidence, readPositives, selectFromEvidence, writePositives } from '../select/positives';
 import { SplitName } from '../world/config';
@@ -153,7 +158,7 @@ export async function judgeCalibration(study: Study, base: BaseInfo, detector: D
 export type StudySelection = PositivesFile & { candidatesDir: string };
 
 /**
- * Stage 6 (protocol steps 2-4): judge every candidate frame by frame, select the implicit positives, analyse
+ * Stage 6 (protocol steps 2 and 4): judge every candidate frame by frame, select the implicit positives, analyse
  * Cases 1-4; writes evidence.json, judgments.json and positives.json.
  */
 export function selectionStage(
@@ -184,6 +189,26 @@ export function selectionStage(
   return readPositives(file);
 }
 
+/** The premise of a study's selection: its metrics, the table's rows (also in `<results>/tables/premise.{csv,md}`), the judgments. */
+export interface StudyPremise {
+  report: PremiseReport;
+  rows: PremiseRow[];
+  judgments: VideoJudgment[];
+  files: { csv: string; md: string };
+}
+
+/**
+ * Stage 7 (protocol step 3): the premise metrics of the selection's candidates: the within-input share of the
+ * variance of their hand scores, the inputs with both a good and a bad candidate, the strict (Case 4) pairs and the
+ * acceptance, each next to its target (report/premise.ts); writes `<results>/tables/premise.{csv,md}`.
+ */
+export function premiseStage(study: Study, sel: Pick<StudySelection, 'cases'>): StudyPremise {
+  const judgments = readJudgments(study);
+  const rows = premiseRows(judgments, sel.cases);
+  const files = writeTable(rows, path.join(study.paths.results, 'tables', 'premise'));
+  return { report: premiseReport(judgments), rows, judgments, files };
+}
+
 /** The study's post-training jobs (optionally one group, one shard). */
 export function jobsOf(study: Study, opts: { group?: 'main' | 'sweeps'; shard?: string } = {}): AlignJob[] {
   const all = studyJobs(study.profile.align, study.profile.ablations, study.profile.eval);
@@ -191,7 +216,7 @@ export function jobsOf(study: Study, opts: { group?: 'main' | 'sweeps'; shard?: 
   return shardJobs(picked, opts.shard);
 }
 
-/** Stage 7 (protocol step 5): train and evaluate jobs, in parallel worker threads (finished jobs are skipped). */
+/** Stage 8 (protocol step 5): train and evaluate jobs, in parallel worker threads (finished jobs are skipped). */
 export async function alignStage(
   study: Study,
   base: BaseInfo,
@@ -214,7 +239,7 @@ export async function alignStage(
   );
 }
 
-/** Stage 8 (protocol step 6): a model's generations and per-clip scores on splits (base: no adapter). */
+/** Stage 9 (protocol step 6): a model's generations and per-clip scores on splits (base: no adapter). */
 export async function evaluateStage(
   study: Study,
   model: { label: string; baseDir: string; adapterDir?: string | null },
@@ -233,7 +258,7 @@ export async function evaluateStage(
 }
 
 /**
- * Stage 9: reference features for the Frechet distances: the detector's features of the ground-truth frames of a split
+ * Stage 10: reference features for the Frechet distances: the detector's features of the ground-truth frames of a split
  * (frame level) and their clip features. Cached in `<work>/reference/<split>/` with the detector's hash.
  */
 export function referenceStage(
@@ -271,7 +296,7 @@ export function referenceStage(
 }
 
 /**
- * Stage 10: what the tables are computed from: the base's scores on the main-table and sweep splits, every
+ * Stage 11: what the tables are computed from: the base's scores on the main-table and sweep splits, every
  * finished job's scores, the reference features (with a detector), the selection. report/results.ts turns them
  * into the main, ablation and sweep tables; report/charts.ts into figures; report/claims.ts into the summary.
  */
