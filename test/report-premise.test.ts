@@ -49,7 +49,7 @@ describe('premise table', () => {
     // a has a good and a bad candidate, b only bad: 1 of 2 inputs.
     assert.deepEqual(row(rows, 'inputs with a good and a bad'), { metric: 'inputs with a good and a bad candidate', value: 0.5, count: 1, of: 2, target: '>= 10%', met: 'yes' });
     // Pairs: (a#0, a#1) Case 4, (b#0, b#1) Case 2.
-    assert.deepEqual(row(rows, 'strict'), { metric: 'strict (Case 4) pairs, of judged pairs', value: 0.5, count: 1, of: 2, target: '>= 2%', met: 'yes' });
+    assert.deepEqual(row(rows, 'strict'), { metric: 'strict (Case 4) pairs among judged pairs', value: 0.5, count: 1, of: 2, target: '>= 2%', met: 'yes' });
     // 1 good of 4 judged: 25%, above the 20% ceiling.
     assert.deepEqual(row(rows, 'acceptance'), { metric: 'acceptance (judged good)', value: 0.25, count: 1, of: 4, target: '2% to 20% (paper: 1.55%)', met: 'no' });
     const md = tableToMarkdown(rows);

@@ -85,7 +85,7 @@ export function premiseRows(judgments: readonly VideoJudgment[], cases: PremiseC
     plain('hand-score sd within inputs', v ? Math.sqrt(v.within) : null),
     plain('hand-score sd between inputs', v ? Math.sqrt(v.between) : null),
     share('inputs with a good and a bad candidate', r.goodAndBadShare, r.inputsWithGoodAndBad, r.inputsJudged, T.goodAndBadShare),
-    share('strict (Case 4) pairs, of judged pairs', strictShare, cases.counts.case4, cases.judgedPairs, T.strictPairShare),
+    share('strict (Case 4) pairs among judged pairs', strictShare, cases.counts.case4, cases.judgedPairs, T.strictPairShare),
     share('acceptance (judged good)', r.acceptance, r.good, r.judged, T.acceptance),
   ];
 }

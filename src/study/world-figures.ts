@@ -1,9 +1,13 @@
-/** What notebook 00 shows of the world: a summary table, a gallery, an animated clip, and the statistics figures. */
+/**
+ * What the notebooks show of the world: notebook 00 a summary table, a gallery, an animated clip and the statistics
+ * figures; notebook 01 the hand-defect knobs of the pretraining stream and defective clips next to their clean ones.
+ */
 import * as path from 'node:path';
-import { SPLITS, SplitName } from '../world/config';
+import { SPLITS, SplitName, WorldConfig } from '../world/config';
 import { Study } from './study';
 import { writeFileAtomic } from '../core/files';
-import { Clip } from '../world/clip';
+import { Clip, makeClip } from '../world/clip';
+import { ClipDefects, HandDefects, NO_HAND_DEFECTS, clipDefects, handDefects, hasDefect, makePretrainClip } from '../world/defects';
 import { handBoxStats, motionSpeedStats } from '../world/stats';
 import { World, getClip } from '../world/store';
 import { RgbImage, clipStrip } from '../report/strip';
@@ -58,4 +62,67 @@ export async function worldFigures(study: Study, world: World): Promise<{ handBo
   const a = await saveFigure(handBoxChart(handBoxStats(world)), path.join(dir, 'world-hand-boxes'));
   const b = await saveFigure(motionSpeedChart(motionSpeedStats(world)), path.join(dir, 'world-motion-speed'));
   return { handBoxes: a.png, motion: b.png };
+}
+
+/** One row per hand-defect knob of the pretraining stream: its value and its value in the clean world. */
+export function defectKnobRows(d: Partial<HandDefects> | undefined): { knob: string; value: number; 'clean world': number }[] {
+  const full = handDefects(d ?? {});
+  return (Object.keys(NO_HAND_DEFECTS) as (keyof HandDefects)[]).map((k) => ({ knob: k, value: full[k], 'clean world': NO_HAND_DEFECTS[k] }));
+}
+
+/** The defects a clip got, as words ('blur (exposure 0.62)', 'mitten', 'ghost', 'pose drop', 'pose shift'). */
+export function defectNames(c: ClipDefects): string[] {
+  const out: string[] = [];
+  if (c.blur) out.push(`blur (exposure ${c.exposure.toFixed(2)})`);
+  if (c.mitten) out.push('mitten');
+  if (c.ghost) out.push('ghost');
+  if (c.poseDrop) out.push('pose drop');
+  if (c.poseShift) out.push('pose shift');
+  return out;
+}
+
+/** Options of defectGallery. */
+export interface DefectGalleryOptions {
+  /** Defective clips to show (default 3). */
+  count?: number;
+  /** Pretraining clips to look through for them, from index 0 (default 64). */
+  scan?: number;
+  /** Integer upscale of the strips (default 3). */
+  scale?: number;
+}
+
+/**
+ * Defective pretraining clips next to their clean versions: the first `count` clips of the `pretrain` stream that
+ * draw a defect under `world.pretrainDefects`, each as two strips (clipStrip rows frames and poses, the reference in
+ * the first column): clean (makeClip), then defective (makePretrainClip); clips stacked top to bottom. `image` is
+ * null when none of the first `scan` clips has a defect (the clean world).
+ */
+export function defectGallery(worldSeed: number, world: WorldConfig, opts: DefectGalleryOptions = {}): { image: RgbImage | null; clips: { id: string; defects: string[] }[] } {
+  const count = opts.count ?? 3;
+  const scan = opts.scan ?? 64;
+  const scale = opts.scale ?? 3;
+  if (!Number.isInteger(count) || count < 1) throw new Error(`defectGallery: count must be a positive integer, got ${count}`);
+  if (!Number.isInteger(scan) || scan < 1) throw new Error(`defectGallery: scan must be a positive integer, got ${scan}`);
+  const d = handDefects(world.pretrainDefects ?? {});
+  const strips: RgbImage[] = [];
+  const clips: { id: string; defects: string[] }[] = [];
+  for (let i = 0; i < scan && clips.length < count; i++) {
+    const c = clipDefects(worldSeed, i, d);
+    if (!hasDefect(c)) continue;
+    const rows = { scale, rows: ['frames', 'poses'] as const };
+    const clean = clipStrip(makeClip(worldSeed, 'pretrain', i, world), rows);
+    const bad = makePretrainClip(worldSeed, i, world, d).clip;
+    strips.push(stackImages([clean, clipStrip(bad, rows)], 2 * scale, [128, 128, 128]));
+    clips.push({ id: bad.id, defects: defectNames(c) });
+  }
+  return { image: strips.length ? stackImages(strips, 6 * scale) : null, clips };
+}
+
+/** defectGallery of the study's world, written to `<results>/figures/pretrain-defects.png` (file null without defects). */
+export async function defectGalleryFigure(study: Study, opts: DefectGalleryOptions = {}): Promise<{ file: string | null; clips: { id: string; defects: string[] }[] }> {
+  const g = defectGallery(study.worldSeed, study.profile.world, opts);
+  if (!g.image) return { file: null, clips: [] };
+  const file = path.join(study.paths.results, 'figures', 'pretrain-defects.png');
+  await writePng(file, g.image.data, g.image.width, g.image.height);
+  return { file, clips: g.clips };
 }
