@@ -1,8 +1,30 @@
 /** The package root (src/index.ts): the public names of docs/design.md, "Public API", whatever the layout. */
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import * as ts from 'typescript';
 import * as kit from '../src';
+import { readNotebook } from '../src/notebook/nbformat';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+/** The names read as values from `kit` (`kit.X` outside type positions such as `kit.SplitName`). */
+function kitValues(code: string): Set<string> {
+  const names = new Set<string>();
+  const visit = (n: ts.Node): void => {
+    if (ts.isPropertyAccessExpression(n) && ts.isIdentifier(n.expression) && n.expression.text === 'kit') names.add(n.name.text);
+    ts.forEachChild(n, visit);
+  };
+  visit(ts.createSourceFile('notebook.ts', code, ts.ScriptTarget.ES2022, true));
+  return names;
+}
+
+/** The code cells of a shipped notebook, joined in order (the kernel runs them in one scope). */
+function notebookCode(step: { notebook: string }): string {
+  const nb = readNotebook(path.join(ROOT, step.notebook));
+  return nb.cells.filter((c) => c.cell_type === 'code').map((c) => (Array.isArray(c.source) ? c.source.join('') : c.source)).join('\n');
+}
 
 describe('package root', () => {
   it('exports the public losses and metrics, and they compute', () => {
@@ -22,5 +44,17 @@ describe('package root', () => {
       assert.equal(typeof kit[name], 'function', name);
     }
     assert.deepEqual(kit.ALIGN_METHODS, ['sft', 'sft-halo', 'ipa', 'ipa-halo', 'flow-dpo']);
+  });
+
+  it('every kit.X value of the shipped notebooks is exported, and their code parses', () => {
+    for (const step of kit.NOTEBOOKS) {
+      const code = notebookCode(step);
+      const names = [...kitValues(code)];
+      assert.ok(names.length > 0, `${step.notebook} uses the kit`);
+      const missing = names.filter((n) => !(n in kit));
+      assert.deepEqual(missing, [], `${step.notebook} calls names the package root does not export`);
+      const out = ts.transpileModule(code, { reportDiagnostics: true, compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 } });
+      assert.deepEqual((out.diagnostics ?? []).map((d) => ts.flattenDiagnosticMessageText(d.messageText, ' ')), [], `${step.notebook} parses`);
+    }
   });
 });
