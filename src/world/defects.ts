@@ -18,38 +18,11 @@ import { UsageError } from '../core/errors';
 import { rng } from '../core/seeds';
 import { Clip, ClipSplit, makeClip } from './clip';
 import { HAND_KEYPOINTS, HAND_SIDES, HandSide, KEYPOINT_DIMS, NUM_KEYPOINTS, handStart } from './layout';
+import type { HandDefects } from './config';
 import { Canvas } from './raster';
 import { renderPoseMap } from './render';
 
-/** Hand-defect knobs of the pretraining stream (plain data; every rate is a share of clips in [0, 1]). */
-export interface HandDefects {
-  /** Share of clips shot with a slow shutter: hands motion-blurred along their velocity. 0..1, default 0. */
-  blurRate: number;
-  /**
-   * Longest shutter time of a blurred clip, in frame intervals. 0..2, default 1. Each blurred clip draws its
-   * exposure uniformly in [0.25, 1] x blurExposure; a hand's blur length (px) = exposure x wrist speed (px/frame)
-   * + blurMinLength.
-   */
-  blurExposure: number;
-  /** Blur length (px at 64 px frames, scaled with the frame side) added to every hand of a blurred clip (camera shake). 0..8, default 2. */
-  blurMinLength: number;
-  /** Share of clips whose hands are "mittens": fingers fused into one flat blob of the hand's mean colour. 0..1, default 0. */
-  mittenRate: number;
-  /** Share of clips whose hands fade into the surrounding colour (ghost hands). 0..1, default 0. */
-  ghostRate: number;
-  /** How far a ghost hand fades towards its surroundings: 0 (no change) .. 1 (gone). Default 0.7. */
-  ghostOpacity: number;
-  /** Share of clips whose pose maps come from a hand detector that drops keypoints. 0..1, default 0. */
-  poseDropRate: number;
-  /** Share of a pose-dropping clip's (frame, hand) pairs that lose keypoints (half the whole hand, half 1-3 fingers). 0..1, default 0.5. */
-  poseDropFrames: number;
-  /** Share of clips whose pose maps misplace hand skeletons (turned about the wrist). 0..1, default 0. */
-  poseShiftRate: number;
-  /** Largest turn of a misplaced hand skeleton, degrees; each clip and hand draws +-U(0.5, 1) x this. 0..180, default 45. */
-  poseShiftAngle: number;
-  /** Share of a pose-shifting clip's frames whose hand skeletons are turned. 0..1, default 1. */
-  poseShiftFrames: number;
-}
+export type { HandDefects };
 
 /** Today's clean world: no defects (the other fields at their defaults). */
 export const NO_HAND_DEFECTS: Readonly<HandDefects> = Object.freeze({
