@@ -87,7 +87,8 @@ export interface Profile {
 }
 
 const PAPER_MODEL: ModelConfig = { ...UNET_MODEL, predict: 'x' as const, inputGate: false };
-const SMOKE_MODEL: ModelConfig = { height: 64, width: 64, channels: 3, frames: 9, condChannels: 6, patch: 8, dim: 32, depth: 1, heads: 1, mlpRatio: 2, freqDim: 16 };
+// The smoke U-Net: the paper's network at toy width (8, 8, 16, 16 channels at 64, 32, 16, 8 px; attention at 8 px).
+const SMOKE_MODEL: ModelConfig = { ...PAPER_MODEL, levels: [8, 8, 16, 16], embedDim: 32, freqDim: 16, groups: 4, heads: 2 };
 
 const ALIGN_DEFAULTS: Omit<AlignConfig, 'method'> = {
   steps: 40,
@@ -100,7 +101,7 @@ const ALIGN_DEFAULTS: Omit<AlignConfig, 'method'> = {
   beta: 600,
   handWeight: 10,
   lora: { rank: 8, alpha: 8 },
-  maskGrid: { kind: 'patch', size: 8 },
+  maskGrid: { kind: 'pixel' }, // the U-Net's loss is per pixel: HALO weighs the hand pixels themselves
   checkpointEvery: 10,
   timesteps: { kind: 'uniform' },
 };
@@ -110,13 +111,16 @@ export const PROFILES: Record<string, Profile> = {
     name: 'smoke',
     description: 'the whole pipeline at toy size, for CI (minutes)',
     seed: 1,
-    world: { size: 64, frames: 8, splits: { train: 8, val: 4, 'test-general': 4, 'test-hands': 4 }, hardShare: 0.25 },
+    world: {
+      size: 64, frames: 8, splits: { train: 8, val: 4, 'test-general': 4, 'test-hands': 4 }, hardShare: 0.25,
+      pretrainDefects: { ...NO_HAND_DEFECTS, poseShiftRate: 0.5 },
+    },
     pretrain: {
       model: SMOKE_MODEL, steps: 30, batch: 4, lr: 2e-3, warmupSteps: 5, minLrFraction: 0.1, weightDecay: 0.01, clipNorm: 1,
       emaDecay: 0.9, checkpointEvery: 10, timesteps: { kind: 'logit-normal', mean: 0.8, std: 0.8 },
     },
     pretrainSeed: 1,
-    sampler: { steps: 4, batch: 8, seed: 1 },
+    sampler: { steps: 4, eta: 0.5, batch: 8, seed: 1 },
     selection: { candidatesPerInput: 4, judge: { minSsimHand: 0.05 }, maxPositives: 8 },
     align: { defaults: { ...ALIGN_DEFAULTS, steps: 3, batch: 2, checkpointEvery: 3 }, methods: ['sft', 'sft-halo', 'ipa', 'ipa-halo', 'flow-dpo'], seeds: [1, 2], tuning: { lr: [1e-3], steps: [2, 3] } },
     eval: { splits: ['test-general', 'test-hands'], resamples: 1000, seed: 1 },
