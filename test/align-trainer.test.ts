@@ -112,6 +112,12 @@ describe('alignment trainer', () => {
     const again = await alignTrain({ config: { ...CONFIG, method: 'ipa', lr: 1e-2 }, seed: 3, base, positives, pairs: [], outDir: run, resume: true, onMismatch: 'restart' });
     assert.equal(again.loop.resumedFrom, 0);
     assert.deepEqual(readStepLog(run).map((r) => r.step), [1, 2, 3, 4, 5, 6]);
+    // ... also when its checkpoint cannot be verified (an older format): a plain resume names the file instead.
+    const ckpt = path.join(run, 'checkpoint', 'checkpoint.json');
+    fs.writeFileSync(ckpt, JSON.stringify({ ...JSON.parse(fs.readFileSync(ckpt, 'utf8')), format: 'ipa-kit-checkpoint/1' }));
+    await assert.rejects(resume({ lr: 1e-2 }), /checkpoint\.json: checkpoint format 'ipa-kit-checkpoint\/1' was written by an older kit/);
+    const fresh = await alignTrain({ config: { ...CONFIG, method: 'ipa', lr: 1e-2 }, seed: 3, base, positives, pairs: [], outDir: run, resume: true, onMismatch: 'restart' });
+    assert.equal(fresh.loop.resumedFrom, 0);
   });
 
   it('runs every method, logs the per-step record, and rejects a method without data', async () => {

@@ -152,7 +152,7 @@ export function readCheckpointMeta<H extends CheckpointHead = CheckpointHead>(di
   if (!fs.existsSync(file)) throw new DataError(`not a checkpoint: ${file} is missing`);
   const head = checkShape<{ format: string }>(readJson<unknown>(file), object({ format: string() }), file);
   if (head.format === 'ipa-kit-checkpoint/1') {
-    throw new DataError(`${file}: checkpoint format 'ipa-kit-checkpoint/1' was written by an older kit and does not cover its tensor index with a hash, so it cannot be verified: train it again`);
+    throw new DataError(`${file}: checkpoint format 'ipa-kit-checkpoint/1' was written by an older kit and does not cover its tensor index with a hash, so it cannot be verified: remove ${dir} and train it again`);
   }
   if (head.format !== CHECKPOINT_FORMAT) throw new DataError(`${file}: unknown checkpoint format '${head.format}' (expected ${CHECKPOINT_FORMAT})`);
   const meta = checkShape<CheckpointMeta<H>>(head, CHECKPOINT_SHAPE, file);

@@ -17,9 +17,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { DataError, UsageError } from '../core/errors';
-import { assertOnlyEntries, processAlive, recoverDir, removeTree, writeFileAtomic } from '../core/files';
+import { assertOnlyEntries, assertReplaceable, processAlive, recoverDir, removeTree, writeFileAtomic } from '../core/files';
 import { Progress } from '../core/progress';
-import { CheckpointMeta, SaveCheckpointArgs, TensorDict, assignInto, dictFromArrays, readCheckpointMeta, readTensorFile, saveCheckpoint, snapshot } from './checkpoint';
+import { CHECKPOINT_FOLDER, CheckpointMeta, SaveCheckpointArgs, TensorDict, assignInto, dictFromArrays, readCheckpointMeta, readTensorFile, saveCheckpoint, snapshot } from './checkpoint';
 import { AdamW, Ema, OptimConfig } from './optim';
 
 /** What one step reports, as written to log.jsonl (one JSON object per line). */
@@ -137,7 +137,16 @@ export async function runLoop<P extends object = Record<string, tf.Tensor>>(spec
   recoverDir(ckptDir);
   removeStaleLogCopies(spec.outDir);
   if (fs.existsSync(path.join(ckptDir, 'checkpoint.json')) && spec.resume && spec.resumeCheck) {
-    const diff = spec.resumeCheck(readCheckpointMeta(ckptDir));
+    let diff: string[];
+    try {
+      diff = spec.resumeCheck(readCheckpointMeta(ckptDir));
+    } catch (err) {
+      // A checkpoint that cannot be verified (an older format, damaged) counts as one of other settings when the
+      // caller restarts on a mismatch; it is removed only when it is a checkpoint folder the kit wrote.
+      if (!(err instanceof DataError) || spec.onMismatch !== 'restart') throw err;
+      assertReplaceable(ckptDir, CHECKPOINT_FOLDER);
+      diff = [err.message];
+    }
     if (diff.length && spec.onMismatch === 'restart') removeTree(ckptDir);
     else if (diff.length) throw new DataError(`${ckptDir} was trained with other settings (${diff.join('; ')}): resume it with the same settings, or start a new run in another folder`);
   }
