@@ -87,10 +87,11 @@ export const alignCommand: Command = {
       info: { command: 'align', positives: posFile },
     });
     const last = res.loop.lastRecord;
-    process.stdout.write(
-      `${method}: ${res.loop.steps} steps on ${OBJECTIVES[method].data === 'pairs' ? `${pairs.length} strict pairs` : `${positives.length} positives`}, ${res.loop.secondsPerStep.toFixed(2)} s/step; ` +
-        `last loss ${last?.loss.toFixed(4)}${last && 'gap' in last ? `, gap ${last.gap.toExponential(2)}` : ''} -> ${res.adapterDir}\n`,
-    );
+    // A resumed run whose steps were all done already trains nothing: say so instead of an undefined loss.
+    const trained = last
+      ? `${res.loop.secondsPerStep.toFixed(2)} s/step; last loss ${last.loss.toFixed(4)}${'gap' in last ? `, gap ${last.gap.toExponential(2)}` : ''}`
+      : `all done before this run (resumed at step ${res.loop.resumedFrom})`;
+    process.stdout.write(`${method}: ${res.loop.steps} steps on ${OBJECTIVES[method].data === 'pairs' ? `${pairs.length} strict pairs` : `${positives.length} positives`}, ${trained} -> ${res.adapterDir}\n`);
     return 0;
   },
 };
