@@ -81,6 +81,7 @@ describe('checkpoint integrity', () => {
     assert.match(loadError(tampered('no-tensors', (m) => void delete m.tensors)), /no-tensors\/checkpoint\.json: field 'tensors' is missing/);
     assert.match(loadError(tampered('bad-offset', (m) => void (m.tensors['weights.bin'][0].offset = '0'))), /field 'tensors\["weights\.bin"\]\[0\]\.offset' must be an integer >= 0, got "0"/);
     assert.match(loadError(tampered('bad-model', (m) => void (m.model = { height: 'x' }), true)), /bad-model\/checkpoint\.json: model config: 'height' must be a positive integer/);
+    assert.match(loadError(tampered('bad-lora', (m) => void (m.lora = { rank: 'x', alpha: 1 }), true)), /bad-lora\/checkpoint\.json: field 'lora\.rank' must be an integer >= 1, got "x"/);
     assert.match(loadError(tampered('old-format', (m) => void (m.format = 'ipa-kit-checkpoint/1'))), /'ipa-kit-checkpoint\/1' was written by an older kit and does not cover its tensor index/);
     for (const [label, edit, field] of [
       ['cli-null', () => null, /the top level must be an object, got null/],
