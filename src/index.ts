@@ -66,6 +66,7 @@ export * from './report/grids';
 export { readPretrainSamples } from './study/base';
 export * from './report/claims';
 export { writeFileAtomic, readJson } from './core/files';
+export { kitRelative } from './core/kit';
 export { readOverrideFile, parseOverride } from './select/override';
 export { loadDetector, clipFeatureFn, detectorAccuracyRows } from './perception/detector';
 export { RgbImage, StripOptions, clipStrip, overlayHands } from './report/strip';

@@ -84,6 +84,42 @@ describe('alignment trainer', () => {
     assert.throws(() => loadModel(otherDir, res.adapterDir as string), /trained on another base/);
   });
 
+  it('--resume refuses a checkpoint made with another method, lr, beta, seed, base or positives, naming the fields', async () => {
+    const weights = baseDict();
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'ipa-align-resume-'));
+    const baseDir = path.join(out, 'base');
+    saveCheckpoint(baseDir, { head: modelHead('base', TINY), step: 0, seed: 1, worldHash: 'toy', files: { weights } });
+    const sha = loadModel(baseDir);
+    tf.dispose(Object.values(sha.params));
+    const positives = toyPositives(4);
+    const base = { model: TINY, weights, weightsSha256: sha.baseWeightsSha256, worldHash: 'toy' };
+    const run = path.join(out, 'run');
+    const first = await alignTrain({ config: { ...CONFIG, method: 'ipa' }, seed: 3, base, positives, pairs: [], outDir: run, resume: false, stopAfter: 3 });
+    assert.equal(first.adapterDir, null);
+    const resume = (over: Partial<AlignConfig>, seed = 3, b = base, pos = positives) =>
+      alignTrain({ config: { ...CONFIG, method: 'ipa', ...over }, seed, base: b, positives: pos, pairs: [], outDir: run, resume: true });
+    await assert.rejects(resume({ method: 'sft' }), /was trained with other settings \(method "sft" here, "ipa" in the checkpoint\)/);
+    await assert.rejects(resume({ lr: 1e-2 }), /lr 0\.01 here, 0\.005 in the checkpoint/);
+    await assert.rejects(resume({ beta: 600, lr: 1e-2 }), /lr 0\.01 here, 0\.005 in the checkpoint; beta 600 here, 50 in the checkpoint/);
+    await assert.rejects(resume({}, 4), /seed 4 here, 3 in the checkpoint/);
+    await assert.rejects(resume({}, 3, { ...base, weightsSha256: 'f'.repeat(64) }), /base weights ffffffffffff\.\.\. here/);
+    await assert.rejects(resume({}, 3, base, positives.slice(1)), /training data \(positives or strict pairs\) differ/);
+    assert.equal(readStepLog(run).length, 3, 'a refused resume leaves the run as it was');
+    const same = await resume({});
+    assert.equal(same.loop.resumedFrom, 3);
+    assert.ok(same.adapterDir);
+    // A pipeline job whose inputs changed starts over instead.
+    const again = await alignTrain({ config: { ...CONFIG, method: 'ipa', lr: 1e-2 }, seed: 3, base, positives, pairs: [], outDir: run, resume: true, onMismatch: 'restart' });
+    assert.equal(again.loop.resumedFrom, 0);
+    assert.deepEqual(readStepLog(run).map((r) => r.step), [1, 2, 3, 4, 5, 6]);
+    // ... also when its checkpoint cannot be verified (an older format): a plain resume names the file instead.
+    const ckpt = path.join(run, 'checkpoint', 'checkpoint.json');
+    fs.writeFileSync(ckpt, JSON.stringify({ ...JSON.parse(fs.readFileSync(ckpt, 'utf8')), format: 'ipa-kit-checkpoint/1' }));
+    await assert.rejects(resume({ lr: 1e-2 }), /checkpoint\.json: checkpoint format 'ipa-kit-checkpoint\/1' was written by an older kit/);
+    const fresh = await alignTrain({ config: { ...CONFIG, method: 'ipa', lr: 1e-2 }, seed: 3, base, positives, pairs: [], outDir: run, resume: true, onMismatch: 'restart' });
+    assert.equal(fresh.loop.resumedFrom, 0);
+  });
+
   it('runs every method, logs the per-step record, and rejects a method without data', async () => {
     const weights = baseDict();
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'ipa-align-all-'));

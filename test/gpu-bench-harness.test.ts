@@ -57,7 +57,7 @@ describe('ipa-kit bench (CLI)', () => {
     for (const [args, pattern] of [
       [['bench', '--only', 'nothing'], /no bench in group 'nothing' \(groups: matmul(, [a-z-]+)*\)/],
       [['bench', '--backend', 'tpu'], /unknown backend 'tpu'/],
-      [['bench', '--repeats', '0'], /--repeats must be >= 1/],
+      [['bench', '--repeats', '0'], /--repeats must be an integer in 1\.\.1000, got 0/],
     ] as const) {
       const r = await cli([...args]);
       assert.equal(r.code, 2, r.stderr);

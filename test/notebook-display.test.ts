@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
+import * as path from 'node:path';
 import { displayBundle, inKernel, plotlyHtml, show, showPlotly } from '../src/notebook/display';
 
 describe('notebook display', () => {
@@ -7,6 +8,13 @@ describe('notebook display', () => {
     const b = displayBundle({ png: Uint8Array.from([1, 2, 3]), svg: '<svg/>', text: 'a figure' });
     assert.deepEqual(b, { 'image/png': 'AQID', 'image/svg+xml': '<svg/>', 'text/plain': 'a figure' });
     assert.deepEqual(displayBundle({ markdown: '# hi' }), { 'text/markdown': '# hi', 'text/plain': '# hi' });
+  });
+
+  it('shows a saved file\'s path relative to the kit, so executed notebooks carry no machine\'s absolute paths', () => {
+    const root = path.resolve(__dirname, '..', '..');
+    const b = displayBundle({ png: Uint8Array.from([1]), path: path.join(root, 'results', 'figures', 'cases.png') });
+    assert.equal(b['text/plain'], 'results/figures/cases.png');
+    assert.equal(displayBundle({ png: Uint8Array.from([1]), path: '/elsewhere/x.png' })['text/plain'], '/elsewhere/x.png', 'outside the kit: unchanged');
   });
 
   it('outside a kernel prints the path of saved content and otherwise does nothing', () => {

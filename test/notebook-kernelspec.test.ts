@@ -30,6 +30,29 @@ describe('kernelspec', () => {
     assert.deepEqual(fs.readdirSync(path.dirname(first.dir)), [KERNEL_NAME], 'no temporary folders left beside it');
   });
 
+  it('installs a missing spec but leaves a stale one (another checkout) unless asked, and says what it did', () => {
+    const prefix = tmpDir('keep-stale');
+    const missing = installKernelSpec({ prefix }, { update: false });
+    assert.equal(missing.action, 'installed');
+    assert.match(missing.now, new RegExp(`the checkout ${ROOT.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} with `));
+    const file = path.join(missing.dir, 'kernel.json');
+    const other = { ...kernelSpec(), argv: ['/usr/bin/node', '/other/checkout/dist/repro/kernel-main.js', '{connection_file}'], metadata: { ipa_kit: { root: '/other/checkout', version: '0.1.0' } } };
+    fs.writeFileSync(file, JSON.stringify(other));
+    const kept = installKernelSpec({ prefix }, { update: false });
+    assert.equal(kept.action, 'kept');
+    assert.equal(kept.before, 'the checkout /other/checkout with /usr/bin/node');
+    assert.deepEqual(JSON.parse(fs.readFileSync(file, 'utf8')), other, 'left as it was');
+    const updated = installKernelSpec({ prefix }, { update: true });
+    assert.equal(updated.action, 'updated');
+    assert.equal(updated.before, 'the checkout /other/checkout with /usr/bin/node');
+    assert.equal(kernelSpecState(missing.dir), 'current');
+    // A kernel.json the kit did not write (no ipa_kit metadata) is never replaced; a null one is stale, not a crash.
+    fs.writeFileSync(file, JSON.stringify({ argv: ['python3', '-m', 'something'], display_name: 'mine' }));
+    assert.throws(() => installKernelSpec({ prefix }, { update: true }), /is not a kernelspec folder written by ipa-kit/);
+    fs.writeFileSync(file, 'null');
+    assert.equal(kernelSpecState(missing.dir), 'stale');
+  });
+
   it('puts the user install in $JUPYTER_DATA_DIR when set', () => {
     const saved = process.env.JUPYTER_DATA_DIR;
     try {

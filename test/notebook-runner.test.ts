@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ENVIRONMENT_BEGIN, ENVIRONMENT_END } from '../src/study/environment';
-import { FIXTURES, cli, newMarker, notebookOutputs, readNb, tmpDir, waitNoMarker } from './kernel-helpers';
+import { FIXTURES, ROOT, cli, newMarker, notebookOutputs, readNb, tmpDir, waitNoMarker } from './kernel-helpers';
 
 const fixture = (name: string) => path.join(FIXTURES, name);
 
@@ -97,12 +97,15 @@ describe('ipa-kit run', () => {
 
   const bad: [string, string[], Record<string, string>, RegExp][] = [
     ['a notebook that is not valid JSON', ['run', fixture('broken.ipynb')], {}, /^ipa-kit run: notebook is not valid JSON: .*broken\.ipynb/],
+    ['a notebook that is not JSON at all (the parser quotes its lines)', ['run', fixture('not-json.ipynb')], {}, /^ipa-kit run: notebook is not valid JSON: .*not-json\.ipynb \(Unexpected token .*"hello world " is not valid JSON\)$/],
+    ['a timeout past what Node timers hold', ['run', fixture('outputs.ipynb'), '--timeout', '1e99'], {}, /--timeout must be a number in \[0, 2000000\], got 1e99/],
+    ['a notebook written over itself', ['run', fixture('outputs.ipynb'), '--out', FIXTURES], {}, /would replace .*outputs\.ipynb itself/],
     ['a missing notebook', ['run', fixture('missing.ipynb')], {}, /^ipa-kit run: notebook not found: .*missing\.ipynb$/],
     ['an unknown profile', ['run', fixture('outputs.ipynb'), '--profile', 'huge'], {}, /^ipa-kit run: unknown profile 'huge': valid profiles are smoke, paper$/],
     ['an unknown profile from IPA_PROFILE', ['run', fixture('outputs.ipynb')], { IPA_PROFILE: 'huge' }, /unknown profile 'huge'/],
     ['an unknown backend', ['run', fixture('outputs.ipynb'), '--backend', 'tpu'], {}, /^ipa-kit run: unknown backend 'tpu'/],
     ['a notebook of another kernel', ['run', fixture('python.ipynb')], {}, /declares the kernel 'python3'/],
-    ['a bad timeout', ['run', fixture('outputs.ipynb'), '--timeout', 'soon'], {}, /--timeout must be a number, got 'soon'/],
+    ['a bad timeout', ['run', fixture('outputs.ipynb'), '--timeout', 'soon'], {}, /--timeout must be a number in \[0, 2000000\], got 'soon'/],
     ['no notebook', ['run'], {}, /missing NOTEBOOK/],
   ];
   for (const [what, args, env, pattern] of bad) {
@@ -117,13 +120,29 @@ describe('ipa-kit run', () => {
 });
 
 describe('ipa-kit reproduce', () => {
-  it('installs the kernelspec, runs the profile notebooks, writes the manifest and the environment section', async () => {
+  it('runs the profile notebooks, writes everything to --results DIR with kit-relative paths, the manifest and the environment section; leaves a stale kernelspec', async () => {
     const results = tmpDir('results');
     const jupyterData = tmpDir('jupyter-data');
+    // A kernelspec the kit wrote for another checkout: reproduce must not repoint it unless asked.
+    const specDir = path.join(jupyterData, 'kernels', 'ipa-kit');
+    fs.mkdirSync(specDir, { recursive: true });
+    const otherSpec = `${JSON.stringify({ argv: ['/usr/bin/node', '/other/checkout/dist/repro/kernel-main.js', '{connection_file}'], display_name: 'ipa-kit (TypeScript)', language: 'typescript', interrupt_mode: 'signal', metadata: { ipa_kit: { root: '/other/checkout', version: '0.1.0' } } })}\n`;
+    fs.writeFileSync(path.join(specDir, 'kernel.json'), otherSpec);
+    const started = Date.now();
     const marker = newMarker();
     const r = await cli(['reproduce', '--profile', 'smoke', '--world-seed', '9', '--results', results], { JUPYTER_DATA_DIR: jupyterData, IPA_TEST_MARKER: marker });
     assert.equal(r.code, 0, r.stderr);
-    assert.ok(fs.existsSync(path.join(jupyterData, 'kernels', 'ipa-kit', 'kernel.json')), 'kernelspec installed');
+    assert.equal(fs.readFileSync(path.join(specDir, 'kernel.json'), 'utf8'), otherSpec, 'the stale kernelspec is left as it was');
+    assert.match(r.stderr, /kernelspec 'ipa-kit' at .* starts the checkout \/other\/checkout with \/usr\/bin\/node, not this checkout: left as it is/);
+    // --results DIR: tables, figures and the summary go there too, not to the study's folder in the checkout.
+    for (const f of ['tables/main.csv', 'tables/cases.csv', 'summary.md', 'figures/world-gallery.png']) assert.ok(fs.existsSync(path.join(results, f)), `${f} in --results`);
+    const own = path.join(ROOT, 'results', 'smoke-seed9');
+    const touched = fs.existsSync(own) ? (fs.readdirSync(own, { recursive: true }) as string[]).filter((f) => fs.statSync(path.join(own, f)).mtimeMs >= started) : [];
+    assert.deepEqual(touched, [], 'nothing written to the study\'s own results folder');
+    for (const nb of fs.readdirSync(path.join(results, 'notebooks'))) {
+      const text = fs.readFileSync(path.join(results, 'notebooks', nb), 'utf8');
+      assert.ok(!text.includes(`${ROOT}/`), `${nb} prints no absolute path inside the kit`);
+    }
     const executed = readNb(path.join(results, 'notebooks', '00_world.ipynb'));
     assert.match(JSON.stringify(notebookOutputs(executed)), /profile smoke: .*world seed 9/);
     const runs = fs.readdirSync(path.join(results, 'runs'));
@@ -141,6 +160,16 @@ describe('ipa-kit reproduce', () => {
     assert.ok(env.includes(ENVIRONMENT_BEGIN) && env.includes(ENVIRONMENT_END));
     assert.match(env, /- backend: wasm/);
     assert.deepEqual(await waitNoMarker(marker), []);
+  });
+
+  it('never writes into a --results folder of someone else\'s files (exit 2 before any kernel starts)', async () => {
+    const results = tmpDir('not-results');
+    fs.writeFileSync(path.join(results, 'thesis.tex'), 'mine');
+    const r = await cli(['reproduce', '--profile', 'smoke', '--results', results]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr, /is not a results folder: it holds 'thesis\.tex'/);
+    assert.deepEqual(fs.readdirSync(results), ['thesis.tex']);
   });
 
   for (const [args, pattern] of [

@@ -3,6 +3,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { sealed } from '../src/core/json';
 import * as tf from '@tensorflow/tfjs';
 import { frechetDistance } from '../src/eval/frechet';
 import { loadBase } from '../src/model/load';
@@ -231,7 +232,9 @@ describe('perception network', () => {
     const json = JSON.parse(fs.readFileSync(path.join(badConfig, 'checkpoint.json'), 'utf8'));
     json.perception.handPatch = 5;
     fs.writeFileSync(path.join(badConfig, 'checkpoint.json'), JSON.stringify(json));
-    assert.throws(() => loadPerception(badConfig), /handPatch 5 must divide handCrop 16/);
+    assert.throws(() => loadPerception(badConfig), /checkpoint\.json is altered: its content does not match its SHA-256/); // any edit breaks the seal
+    fs.writeFileSync(path.join(badConfig, 'checkpoint.json'), JSON.stringify(sealed(json, 'sha256')));
+    assert.throws(() => loadPerception(badConfig), /handPatch 5 must divide handCrop 16/); // a re-sealed bad config is still checked
     // A video checkpoint is not a perception network; a perception head is checked before anything is written.
     const video = path.join(TMP, 'video');
     saveCheckpoint(video, { head: modelHead('base', DEFAULT_MODEL), step: 0, seed: 1, worldHash: 'w', files: { weights: snapshot(trained.params) } });

@@ -18,7 +18,7 @@ function scores(split: string, values: (i: number) => Partial<ClipScores>, n = 3
     id: `c${i}#0`, clipId: `c${i}`, ssim: 0.5, psnr: 20, ssimBody: 0.6, psnrBody: 22, ssimBackground: 0.9, psnrBackground: 30, ssimHand: 0.3, psnrHand: 15,
     handKeypointError: null, handPck: null, handWorseShare: 0.5, ...values(i),
   }));
-  return { scores: { format: SCORES_FORMAT, split, generationsSha256: 'x', detectorSha256: '', clips, featureDim: 0, framesPerClip: 8, files: {} }, features: null };
+  return { scores: { format: SCORES_FORMAT, split, generationsSha256: 'x', detectorSha256: '', clips, featureDim: 0, framesPerClip: 8, files: {}, sha256: '' }, features: null };
 }
 
 describe('results', () => {

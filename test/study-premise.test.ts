@@ -38,7 +38,7 @@ describe('premise of a study', () => {
   const gens: Generations = {
     manifest: {
       format: 'test', split: 'train', worldDir: '', worldHash: '', baseWeightsSha256: '', adapterWeightsSha256: null, seed: 1, steps: 4,
-      frames: F, size: S, count: entries.length, entries, seconds: 0, files: {},
+      frames: F, size: S, count: entries.length, entries, seconds: 0, files: {}, sha256: '',
     },
     frames,
   };

@@ -1,5 +1,6 @@
 import { before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -41,7 +42,28 @@ function tmp(name: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `ipa-${name}-`));
 }
 
-describe('training loop', () => {
+/**
+ * A child process for the crash tests: runs the toy loop (IPA_LOOP_CHILD = { dir, total, resume }) and exits;
+ * IPA_TEST_CRASH_AT in its environment kills it (SIGKILL) at a crash point.
+ */
+function runChild(job: { dir: string; total: number; resume: boolean }, crashAt: string): ReturnType<typeof spawnSync> {
+  const env: NodeJS.ProcessEnv = { ...process.env, IPA_LOOP_CHILD: JSON.stringify(job), IPA_TEST_CRASH_AT: crashAt, IPA_QUIET: '1' };
+  delete env.NODE_TEST_CONTEXT;
+  return spawnSync(process.execPath, [__filename], { env, encoding: 'utf8' });
+}
+
+if (process.env.IPA_LOOP_CHILD) {
+  const job = JSON.parse(process.env.IPA_LOOP_CHILD) as { dir: string; total: number; resume: boolean };
+  void useWasm()
+    .then(() => runLoop(toySpec(job.dir, freshVars(), job.total, job.resume)))
+    .then(
+      () => process.exit(0),
+      (err) => {
+        process.stderr.write(`${String(err)}\n`);
+        process.exit(3);
+      },
+    );
+} else describe('training loop', () => {
   before(useWasm);
 
   it('a run stopped and resumed reaches the same weights, optimizer state and EMA as an uninterrupted run', async () => {
@@ -78,6 +100,85 @@ describe('training loop', () => {
     const vars = freshVars();
     await assert.rejects(() => runLoop(toySpec(dir, vars, 8, false, 5)), /loss became NaN at step 6.*last good checkpoint \(step 4\)/);
     assert.equal(readCheckpointMeta(path.join(dir, 'checkpoint')).step, 4);
+  });
+
+  it('a crash (SIGKILL) between the two renames of a checkpoint swap loses nothing: resume starts from the previous checkpoint, not step 0', async () => {
+    const straight = tmp('straight-6');
+    const a = freshVars();
+    await runLoop(toySpec(straight, a, 6, false));
+    const dir = tmp('swap-crash');
+    // Checkpoints at steps 2, 4, 6: die in the second swap (step 4), after the step-2 folder was set aside.
+    const child = runChild({ dir, total: 6, resume: false }, 'dir-swap:2');
+    assert.equal(child.signal, 'SIGKILL', `the child must die at the crash point (status ${child.status}): ${child.stderr}`);
+    assert.ok(!fs.existsSync(path.join(dir, 'checkpoint')), 'no checkpoint folder at the moment of the crash');
+    const b = freshVars();
+    const res = await runLoop(toySpec(dir, b, 6, true));
+    assert.equal(res.resumedFrom, 2, 'the step-2 checkpoint was put back');
+    assert.deepEqual(Array.from(b.w.dataSync()), Array.from(a.w.dataSync()), 'same weights as an uninterrupted run');
+    assert.deepEqual(readStepLog(dir).map((r) => r.loss), readStepLog(straight).map((r) => r.loss), 'same log');
+    assert.deepEqual(fs.readdirSync(dir).sort(), ['checkpoint', 'log.jsonl'], 'no old or temporary folder left');
+  });
+
+  it('a log that must be trimmed on resume is replaced atomically: a crash during the trim keeps it whole', async () => {
+    const dir = tmp('trim');
+    await runLoop(toySpec(dir, freshVars(), 6, false, -1, 4)); // checkpoint at step 4, log 1..4
+    const file = path.join(dir, 'log.jsonl');
+    // As a crash in step 5 leaves it: a record past the checkpoint and a partial line.
+    fs.appendFileSync(file, '{"step":5,"loss":1,"lr":0.01,"gradNorm":1,"seconds":0}\n{"step":6,"lo');
+    const before = fs.readFileSync(file);
+    const child = runChild({ dir, total: 6, resume: true }, 'replace-log.jsonl');
+    assert.equal(child.signal, 'SIGKILL', `the child must die at the crash point (status ${child.status}): ${child.stderr}`);
+    assert.ok(fs.readFileSync(file).equals(before), 'the log is as it was, not truncated or half-written');
+    const inode = fs.statSync(file).ino;
+    const res = await runLoop(toySpec(dir, freshVars(), 6, true));
+    assert.equal(res.resumedFrom, 4);
+    assert.notEqual(fs.statSync(file).ino, inode, 'trimmed by replacing the file, not by rewriting it in place');
+    assert.deepEqual(readStepLog(dir).map((r) => r.step), [1, 2, 3, 4, 5, 6]);
+    assert.ok(!fs.readdirSync(dir).some((f) => f.endsWith('.tmp')), 'the dead process\'s temporary copy is removed');
+    // Nothing to trim: the log is appended to, not rewritten.
+    const again = tmp('no-trim');
+    await runLoop(toySpec(again, freshVars(), 6, false, -1, 2));
+    const ino2 = fs.statSync(path.join(again, 'log.jsonl')).ino;
+    await runLoop(toySpec(again, freshVars(), 6, true));
+    assert.equal(fs.statSync(path.join(again, 'log.jsonl')).ino, ino2);
+  });
+
+  it('fsyncs the log before every checkpoint, so resume never finds a checkpoint ahead of its log', async () => {
+    const real = require('node:fs') as typeof fs;
+    const open = real.openSync;
+    const sync = real.fsyncSync;
+    const names = new Map<number, string>();
+    const synced: string[] = [];
+    real.openSync = ((p: fs.PathLike, ...rest: unknown[]) => {
+      const fd = (open as (...a: unknown[]) => number)(p, ...rest);
+      names.set(fd, String(p));
+      return fd;
+    }) as typeof fs.openSync;
+    real.fsyncSync = ((fd: number) => {
+      synced.push(names.get(fd) ?? '');
+      return sync(fd);
+    }) as typeof fs.fsyncSync;
+    const dir = tmp('fsync-log');
+    try {
+      await runLoop(toySpec(dir, freshVars(), 6, false)); // checkpoints at 2, 4, 6
+    } finally {
+      real.openSync = open;
+      real.fsyncSync = sync;
+    }
+    const log = path.join(dir, 'log.jsonl');
+    const order = synced.map((p) => (p === log ? 'log' : p.endsWith('weights.bin') ? 'weights' : '')).filter((x) => x);
+    assert.deepEqual(order, ['log', 'weights', 'log', 'weights', 'log', 'weights']);
+  });
+
+  it('writes into a run folder only when it holds nothing but the run\'s own entries', async () => {
+    const dir = tmp('foreign');
+    fs.writeFileSync(path.join(dir, 'thesis.tex'), 'mine');
+    await assert.rejects(() => runLoop(toySpec(dir, freshVars(), 2, false)), /is not a toy run folder: it holds 'thesis\.tex'/);
+    assert.deepEqual(fs.readdirSync(dir), ['thesis.tex']);
+    const notLog = tmp('not-a-log');
+    fs.writeFileSync(path.join(notLog, 'log.jsonl'), 'null\n{"step":1}\n');
+    await assert.rejects(() => runLoop(toySpec(notLog, freshVars(), 2, false)), /log\.jsonl: line 1 is not a step record/);
+    assert.equal(fs.readFileSync(path.join(notLog, 'log.jsonl'), 'utf8'), 'null\n{"step":1}\n');
   });
 
   it('leaks no tensors over many steps', async () => {

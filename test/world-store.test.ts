@@ -5,11 +5,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DataError } from '../src/core/errors';
+import { sealed } from '../src/core/json';
 import { PROFILES } from '../src/study/profiles';
 import { SPLITS, SplitName } from '../src/world/config';
 import {
   World, benchWorldBuild, buildWorld, getClip, handBoxStats, identityId, loadWorld, makeClip, makeIdentity, makeMotion, motionId,
-  motionSpeedStats, worldFileName, clipDifficulty,
+  motionSpeedStats, worldFileName, clipDifficulty, WORLD_FORMAT_VERSION,
 } from '../src/world';
 import { cliInProcess as cli } from './helpers';
 
@@ -176,6 +177,33 @@ describe('world loader', () => {
     assert.match((err as Error).message, /test-hands\.keypoints\.f32.*SHA-256/);
   });
 
+  it('rejects an edited manifest (its own SHA-256), a clip id that is not a plain name, and a manifest of the wrong shape', () => {
+    const edit = (label: string, change: (m: Record<string, any>) => void, reseal: boolean): Error => {
+      const dir = copyDir(smokeDir, path.join(TMP, `manifest-${label}`));
+      const file = path.join(dir, 'manifest.json');
+      const m = JSON.parse(fs.readFileSync(file, 'utf8'));
+      change(m);
+      fs.writeFileSync(file, JSON.stringify(reseal ? sealed(m, 'sha256') : m));
+      try {
+        loadWorld(dir);
+      } catch (err) {
+        assert.ok(err instanceof DataError, String(err));
+        assert.ok(!(err as Error).message.includes('\n'));
+        return err as Error;
+      }
+      return assert.fail(`${label}: loaded`);
+    };
+    assert.match(edit('id', (m) => (m.clips.val[0].id = 'val-00009'), false).message, /manifest\.json is altered: its content does not match its SHA-256/);
+    assert.match(edit('count', (m) => (m.clips.val[0].identity += 1), false).message, /is altered/);
+    assert.match(edit('traversal', (m) => (m.clips.val[0].id = '../../evil'), true).message, /field 'clips\.val\[0\]\.id' must be a plain name/);
+    assert.match(edit('repeat', (m) => (m.clips.val[1].id = m.clips.val[0].id), true).message, /clip ids of split 'val' repeat/);
+    assert.match(edit('null', (m) => Object.keys(m).forEach((k) => delete m[k]), false).message, /manifest\.json: field 'format' is missing/);
+    const nullDir = copyDir(smokeDir, path.join(TMP, 'manifest-null'));
+    fs.writeFileSync(path.join(nullDir, 'manifest.json'), 'null');
+    assert.throws(() => loadWorld(nullDir), /manifest\.json: the top level must be an object, got null/);
+    assert.match(edit('files', (m) => delete m.files, true).message, /field 'files' is missing/);
+  });
+
   it('rejects a missing or foreign manifest', () => {
     const err = corrupt('manifest.json', function remove(f) { fs.rmSync(f); });
     assert.ok(err instanceof DataError);
@@ -215,6 +243,45 @@ describe('ipa-kit world', () => {
     const seed = await cli(['world', '--profile', 'smoke', '--seed', 'x']);
     assert.equal(seed.code, 2);
     assert.match(seed.err, /--seed/);
+  });
+
+  it('never replaces a folder the kit did not write: a foreign manifest.json, or a world with a file added (exit 2, one line)', async () => {
+    // The issue's case: a manifest.json that is not the kit's, beside a user's file.
+    const victim = path.join(TMP, 'victim');
+    fs.mkdirSync(victim);
+    fs.writeFileSync(path.join(victim, 'manifest.json'), '{}\n');
+    fs.writeFileSync(path.join(victim, 'precious.txt'), 'precious\n');
+    const r = await cli(['world', '--profile', 'smoke', '--out', victim]);
+    assert.equal(r.code, 2, r.out);
+    assert.equal(r.err.trim().split('\n').length, 1, r.err);
+    assert.match(r.err, /victim is not a world folder written by ipa-kit .*left as it is/);
+    assert.deepEqual(fs.readdirSync(victim).sort(), ['manifest.json', 'precious.txt']);
+    assert.equal(fs.readFileSync(path.join(victim, 'precious.txt'), 'utf8'), 'precious\n');
+    // A world the kit wrote, damaged, with a user's file added: not rebuilt either.
+    const added = copyDir(smokeDir, path.join(TMP, 'world-plus-notes'));
+    fs.writeFileSync(path.join(added, 'notes.txt'), 'mine');
+    fs.truncateSync(path.join(added, 'val.frames.u8'), 10);
+    const r2 = await cli(['world', '--profile', 'smoke', '--out', added]);
+    assert.equal(r2.code, 2);
+    assert.match(r2.err, /holds 'notes\.txt', which ipa-kit did not write/);
+    assert.equal(fs.readFileSync(path.join(added, 'notes.txt'), 'utf8'), 'mine');
+  });
+
+  it('rebuilds a world the kit wrote in an older format', async () => {
+    const dir = copyDir(smokeDir, path.join(TMP, 'old-format'));
+    const m = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
+    fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify({ ...m, version: 1 }));
+    const r = await cli(['world', '--profile', 'smoke', '--out', dir]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /built world smoke-1/);
+    assert.equal(loadWorld(dir).manifest.version, WORLD_FORMAT_VERSION);
+  });
+
+  it('an --out that cannot be a folder is one line with exit 2, not a raw EEXIST', async () => {
+    const r = await cli(['world', '--profile', 'smoke', '--out', '/dev/null/x']);
+    assert.equal(r.code, 2);
+    assert.equal(r.err.trim().split('\n').length, 1, r.err);
+    assert.match(r.err, /^ipa-kit world: cannot write \/dev\/null\/x \(ENOTDIR\)/);
   });
 
   it('refuses to replace a folder that is not a world', async () => {

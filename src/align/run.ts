@@ -12,11 +12,11 @@ import { generateSplit } from '../model/sample-split';
 import { loadGenerations, videoAt } from '../model/generations';
 import { readModelCheckpointMeta } from '../model/checkpoint';
 import { loadBase } from '../model/load';
-import { readJson, sha256, writeJsonAtomic } from '../core/files';
+import { sha256, writeJsonAtomic } from '../core/files';
 import { DataError } from '../core/errors';
+import { count, number, object, optional, readJsonShape, record, string } from '../core/json';
 import { TaskContext, defineTask } from '../core/pool';
-import { HandEvidence } from '../select/judge';
-import { PositivesFile, readPositives, selectFromEvidence, writePositives } from '../select/positives';
+import { PositivesFile, readEvidence, readPositives, selectFromEvidence, writePositives } from '../select/positives';
 import { SplitData, getClip, loadWorldCached, worldHash } from '../world/store';
 import { handMaskOnGrid } from './masks';
 import { AlignMethod, OBJECTIVES } from './objectives';
@@ -65,6 +65,25 @@ export interface JobResult {
   skipped?: string;
 }
 
+/** The shape of a job's done.json. */
+const JOB_RESULT_SHAPE = object({
+  name: string(),
+  dir: string(),
+  adapterDir: string(),
+  positives: count,
+  pairs: count,
+  trainSeconds: number(),
+  secondsPerStep: number(),
+  scores: record(string()),
+  dependsOn: string(),
+  skipped: optional(string()),
+});
+
+/** Read a job's done.json (shape checked). */
+export function readJobResult(file: string): JobResult {
+  return readJsonShape<JobResult>(file, JOB_RESULT_SHAPE);
+}
+
 function sampleOf(key: string, clip: ReturnType<typeof getClip>, video: Uint8Array, grid: AlignJob['config']['maskGrid']): AlignSample {
   return {
     key,
@@ -97,7 +116,7 @@ export function loadTrainingData(pos: PositivesFile & { candidatesDir: string },
 function jobPositives(job: AlignJob, p: JobPaths, dir: string): PositivesFile & { candidatesDir: string } {
   const main = readPositives(p.positivesFile);
   if (job.selection.maxPositives === null && job.selection.annotationNoise === 0) return main;
-  const evidence = readJson<HandEvidence[]>(path.join(path.dirname(p.positivesFile), 'evidence.json'));
+  const evidence = readEvidence(path.join(path.dirname(p.positivesFile), 'evidence.json'));
   const args = {
     evidence,
     thresholds: main.thresholds,
@@ -122,7 +141,7 @@ export async function runJob(job: AlignJob, p: JobPaths, ctx?: TaskContext): Pro
   const dependsOn = sha256(JSON.stringify({ job, baseSha, world: worldHash(world.manifest), positives: pos.positives, pairs: pos.strictPairs, candidates: pos.candidates.sha256, sampler: p.sampler, detector: detector?.sha256 ?? '' }));
   const doneFile = path.join(dir, 'done.json');
   if (fs.existsSync(doneFile)) {
-    const done = readJson<JobResult>(doneFile);
+    const done = readJobResult(doneFile);
     if (done.dependsOn === dependsOn) return done;
   }
 
@@ -144,6 +163,7 @@ export async function runJob(job: AlignJob, p: JobPaths, ctx?: TaskContext): Pro
     pairs,
     outDir: path.join(dir, 'train'),
     resume: true,
+    onMismatch: 'restart', // a job whose inputs changed trains again from the base
     info: { job: job.name, group: job.group },
   });
   if (!res.adapterDir) throw new Error(`job ${job.name}: training stopped early`);

@@ -11,7 +11,7 @@
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { TimestepDensity, batchNoise, batchTimesteps, noisy, velocityTarget } from '../flow/rectified';
-import { TensorDict, saveCheckpoint, snapshot } from '../train/checkpoint';
+import { CheckpointMeta, TensorDict, saveCheckpoint, snapshot } from '../train/checkpoint';
 import { ModelCheckpointMeta, modelHead, paramsFromDict } from '../model/checkpoint';
 import { ModelConfig } from '../model/config';
 import { LoraSet, Params, condLayout, forward } from '../model/network';
@@ -19,6 +19,7 @@ import { ClipPixels, batchInputs } from '../model/inputs';
 import { LoraConfig, createLora, disposeLora, loraVariables } from '../model/lora';
 import { LoopResult, runLoop } from '../train/loop';
 import { TrainSchedule, adamwConfig } from '../train/optim';
+import { sha256 } from '../core/files';
 import { rng } from '../core/seeds';
 import { MaskGrid } from './masks';
 import { AlignMethod, OBJECTIVES, ObjectiveTable, PairBatch, PositiveBatch, VideoBatch, objectiveOf } from './objectives';
@@ -58,6 +59,8 @@ export interface AlignArgs<M extends string = AlignMethod> {
   pairs: AlignPair[];
   outDir: string;
   resume: boolean;
+  /** A checkpoint in outDir made with other settings: 'error' (default) or 'restart' (pipeline jobs whose inputs changed). */
+  onMismatch?: 'error' | 'restart';
   stopAfter?: number;
   info?: Record<string, unknown>;
 }
@@ -82,6 +85,33 @@ export function validateAlignConfig<M extends string = AlignMethod>(c: AlignConf
   if (!(c.lr > 0)) throw new Error(`align config: 'lr' must be > 0, got ${c.lr}`);
   if (!(c.beta > 0 && Number.isFinite(c.beta))) throw new Error(`align config: 'beta' must be > 0, got ${c.beta}`);
   if (!(c.handWeight > 0 && Number.isFinite(c.handWeight))) throw new Error(`align config: 'handWeight' must be > 0, got ${c.handWeight}`);
+}
+
+/** What a resumed run must share with the checkpoint it continues. */
+export interface AlignRunIdentity {
+  config: AlignConfig<string>;
+  seed: number;
+  baseWeightsSha256: string;
+  worldHash: string;
+  /** SHA-256 of the training data's ids (positives, or strict pairs for Flow-DPO). */
+  trainingData: string;
+}
+
+/** The differences between a checkpoint and this run's settings, one phrase each (empty: it may be resumed). */
+export function alignResumeDiff(meta: CheckpointMeta, want: AlignRunIdentity): string[] {
+  const diff: string[] = [];
+  const show = (v: unknown) => (v === undefined ? 'none' : JSON.stringify(v));
+  const info = meta.info ?? {};
+  const have = (typeof info.align === 'object' && info.align !== null ? info.align : {}) as Record<string, unknown>;
+  for (const k of Object.keys(want.config) as (keyof AlignConfig)[]) {
+    if (show(want.config[k]) !== show(have[k])) diff.push(`${k} ${show(want.config[k])} here, ${show(have[k])} in the checkpoint`);
+  }
+  if (meta.seed !== want.seed) diff.push(`seed ${want.seed} here, ${meta.seed} in the checkpoint`);
+  const base = meta.kind === 'adapter' ? (meta as ModelCheckpointMeta).baseWeightsSha256 : undefined;
+  if (base !== want.baseWeightsSha256) diff.push(`base weights ${want.baseWeightsSha256.slice(0, 12)}... here, ${base ? `${base.slice(0, 12)}...` : 'none'} in the checkpoint`);
+  if (meta.worldHash !== want.worldHash) diff.push(`world ${want.worldHash.slice(0, 12)}... here, ${String(meta.worldHash).slice(0, 12)}... in the checkpoint`);
+  if (info.trainingData !== want.trainingData) diff.push('training data (positives or strict pairs) differ');
+  return diff;
 }
 
 /** Index of the sample used at global position i: a fresh seeded permutation per pass over the data. */
@@ -130,6 +160,8 @@ export async function alignTrain<M extends string = AlignMethod>(a: AlignArgs<M>
   const refForward = (z: tf.Tensor, cond: tf.Tensor, t: tf.Tensor) =>
     lora ? forward(mc, params, { video: z, cond, t }) : forward(mc, reference as Params, { video: z, cond, t });
   const predict = (side: VideoBatch, t: tf.Tensor) => forward(mc, params, { video: side.z, cond: side.cond, t }, lora);
+  const trainingData = sha256(JSON.stringify(objective.data === 'pairs' ? a.pairs.map((p) => [p.win.key, p.lose.key]) : a.positives.map((p) => p.key)));
+  const identity: AlignRunIdentity = { config: c, seed: a.seed, baseWeightsSha256: a.base.weightsSha256, worldHash: a.base.worldHash, trainingData };
   const perm = new Map<number, number[]>();
   const pick = (step: number) => Array.from({ length: c.batch }, (_, j) => epochIndex(a.seed, count, step * c.batch + j, perm));
   // A batch side from samples, with the reference's prediction when the objective needs it.
@@ -148,8 +180,11 @@ export async function alignTrain<M extends string = AlignMethod>(a: AlignArgs<M>
       emaDecay: 0,
       trainable,
       resume: a.resume,
+      outputs: ['adapter'],
+      resumeCheck: (meta) => alignResumeDiff(meta, identity),
+      onMismatch: a.onMismatch,
       label: c.method,
-      meta: { head: modelHead('adapter', mc, { lora: c.lora, baseWeightsSha256: a.base.weightsSha256 }), seed: a.seed, worldHash: a.base.worldHash, info: { ...a.info, align: c } },
+      meta: { head: modelHead('adapter', mc, { lora: c.lora, baseWeightsSha256: a.base.weightsSha256 }), seed: a.seed, worldHash: a.base.worldHash, info: { ...a.info, align: c, trainingData } },
       // Outside the gradient tape: the batch (step-keyed samples, noise and t) and the reference's predictions.
       prepare: (step) => {
         const idx = pick(step);
@@ -176,7 +211,7 @@ export async function alignTrain<M extends string = AlignMethod>(a: AlignArgs<M>
       seed: a.seed,
       worldHash: a.base.worldHash,
       metrics: { finalLoss: loop.lastRecord?.loss ?? NaN, secondsPerStep: loop.secondsPerStep },
-      info: { ...a.info, align: c },
+      info: { ...a.info, align: c, trainingData },
       files: { weights: snapshot(trainable) },
     });
     return { loop, adapterDir, meta };

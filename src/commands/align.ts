@@ -4,13 +4,12 @@ import { initBackend } from '../gpu/backend';
 import { readModelCheckpointMeta } from '../model/checkpoint';
 import { loadBase } from '../model/load';
 import { Command, bool, num, parseArgs, str } from '../core/args';
-import { readJson } from '../core/files';
-import { UsageError } from '../core/errors';
-import { STUDY_OPTIONS, studyFromArgs, workersFromArgs } from '../study/study';
+import { DataError, UsageError } from '../core/errors';
+import { STUDY_OPTIONS, STUDY_OPTIONS_HELP, studyFromArgs, workersFromArgs } from '../study/study';
 import { readPositives } from '../select/positives';
 import { worldHash } from '../world/store';
 import { loadWorldCached } from '../world/store';
-import { GenerationsManifest } from '../model/generations';
+import { readGenerationsManifest } from '../model/generations';
 import { ALIGN_METHODS, AlignMethod, OBJECTIVES } from '../align/objectives';
 import { AlignConfig, alignTrain } from '../align/trainer';
 import { loadTrainingData } from '../align/run';
@@ -20,6 +19,7 @@ import { pairedVsBase } from '../report/results';
 import { baseOnlyInputs, jobScores } from '../study/results';
 import { tableToMarkdown, writeTable } from '../report/tables';
 import { tuningJobs } from '../study/jobs';
+import { BATCH, BETA, HAND_WEIGHT, LEARNING_RATE, LORA_RANK, SEED, TRAIN_STEPS, rangeText } from '../core/ranges';
 
 export const alignCommand: Command = {
   summary: 'post-train from a base checkpoint on a positives file (sft, sft-halo, ipa, ipa-halo, flow-dpo)',
@@ -31,8 +31,15 @@ export const alignCommand: Command = {
     '  --base DIR        base checkpoint folder the candidates were generated with',
     '  --out DIR         run folder: log.jsonl, checkpoint/ (resumable), adapter/',
     "  --profile P       defaults for every option below come from the profile's align settings (default paper)",
-    '  --steps N --batch B --lr LR --beta BETA --hand-weight L (the -halo methods) --rank R (0 = full fine-tuning) --seed S',
-    '  --resume          continue an interrupted run in --out',
+    `  --steps N         optimiser steps, ${rangeText(TRAIN_STEPS)}`,
+    `  --batch B         videos per batch, ${rangeText(BATCH)}`,
+    `  --lr LR           learning rate, ${rangeText(LEARNING_RATE)}`,
+    `  --beta BETA       Flow-IPA / Flow-DPO temperature, ${rangeText(BETA)}`,
+    `  --hand-weight L   HALO hand weight (the -halo methods), ${rangeText(HAND_WEIGHT)}`,
+    `  --rank R          LoRA rank (0 = full fine-tuning), ${rangeText(LORA_RANK)}`,
+    `  --seed S          training seed (default 1), ${rangeText(SEED)}`,
+    '  --resume          continue an interrupted run in --out (its settings, base and positives must be the same;',
+    '                    a run folder that holds files of anything else is never written into)',
   ].join('\n'),
   async run(argv) {
     const args = parseArgs(argv, ['profile', 'backend', 'method', 'positives', 'base', 'out', 'steps', 'batch', 'lr', 'beta', 'hand-weight', 'rank', 'seed', 'resume'], ['resume']);
@@ -46,21 +53,22 @@ export const alignCommand: Command = {
     if (!out) throw new UsageError('--out DIR is required');
     if (args.flags['hand-weight'] !== undefined && !OBJECTIVES[method].halo) throw new UsageError(`--hand-weight applies to the -halo methods, not '${method}' (which trains with lambda = 1)`);
     const d = getProfile(str(args, 'profile', 'paper')).align.defaults;
-    const rank = num(args, 'rank', d.lora ? d.lora.rank : 0, { integer: true, min: 0 });
+    const rank = num(args, 'rank', d.lora ? d.lora.rank : 0, LORA_RANK);
     const config: AlignConfig = {
       ...d,
       method,
-      steps: num(args, 'steps', d.steps, { integer: true, min: 1 }),
-      batch: num(args, 'batch', d.batch, { integer: true, min: 1 }),
-      lr: num(args, 'lr', d.lr, { min: 1e-12 }),
-      beta: num(args, 'beta', d.beta, { min: 1e-12 }),
-      handWeight: num(args, 'hand-weight', d.handWeight, { min: 1e-12 }),
+      steps: num(args, 'steps', d.steps, TRAIN_STEPS),
+      batch: num(args, 'batch', d.batch, BATCH),
+      lr: num(args, 'lr', d.lr, LEARNING_RATE),
+      beta: num(args, 'beta', d.beta, BETA),
+      handWeight: num(args, 'hand-weight', d.handWeight, HAND_WEIGHT),
       lora: rank === 0 ? null : { rank, alpha: d.lora ? (d.lora.alpha / d.lora.rank) * rank : rank },
     };
-    const seed = num(args, 'seed', 1, { integer: true, min: 0 });
+    const seed = num(args, 'seed', 1, SEED);
     await initBackend({ backend: str(args, 'backend') });
     const pos = readPositives(posFile);
-    const cands = readJson<GenerationsManifest>(path.join(pos.candidatesDir, 'generations.json'));
+    const cands = readGenerationsManifest(pos.candidatesDir);
+    if (!cands) throw new DataError(`the candidates of ${posFile} are missing: ${path.join(pos.candidatesDir, 'generations.json')}`);
     const worldDir = path.resolve(pos.candidatesDir, cands.worldDir);
     const baseMeta = readModelCheckpointMeta(baseDir);
     if (cands.baseWeightsSha256 !== baseMeta.files['weights.bin'].sha256) {
@@ -79,10 +87,11 @@ export const alignCommand: Command = {
       info: { command: 'align', positives: posFile },
     });
     const last = res.loop.lastRecord;
-    process.stdout.write(
-      `${method}: ${res.loop.steps} steps on ${OBJECTIVES[method].data === 'pairs' ? `${pairs.length} strict pairs` : `${positives.length} positives`}, ${res.loop.secondsPerStep.toFixed(2)} s/step; ` +
-        `last loss ${last?.loss.toFixed(4)}${last && 'gap' in last ? `, gap ${last.gap.toExponential(2)}` : ''} -> ${res.adapterDir}\n`,
-    );
+    // A resumed run whose steps were all done already trains nothing: say so instead of an undefined loss.
+    const trained = last
+      ? `${res.loop.secondsPerStep.toFixed(2)} s/step; last loss ${last.loss.toFixed(4)}${'gap' in last ? `, gap ${last.gap.toExponential(2)}` : ''}`
+      : `all done before this run (resumed at step ${res.loop.resumedFrom})`;
+    process.stdout.write(`${method}: ${res.loop.steps} steps on ${OBJECTIVES[method].data === 'pairs' ? `${pairs.length} strict pairs` : `${positives.length} positives`}, ${trained} -> ${res.adapterDir}\n`);
     return 0;
   },
 };
@@ -97,6 +106,8 @@ export const sweepCommand: Command = {
     '                indexed Job) with --shard $((TASK_ID+1))/n share the jobs; each job writes its own folder',
     '                under data/runs/<profile>-<seed>/jobs/, so copying those folders together merges the shards',
     '  --list        print the jobs (of the shard) and exit',
+    '',
+    ...STUDY_OPTIONS_HELP,
   ].join('\n'),
   async run(argv) {
     const args = parseArgs(argv, [...STUDY_OPTIONS, 'group', 'shard', 'list'], ['list']);
@@ -108,10 +119,11 @@ export const sweepCommand: Command = {
       process.stdout.write(`${jobs.map((j) => j.name).join('\n')}\n`);
       return 0;
     }
+    const workers = workersFromArgs(args, study);
     await initBackend({ backend: str(args, 'backend') });
     const base = await baseStage(study);
     const det = await detectorStage(study);
-    const results = await alignStage(study, base, jobs, det?.dir ?? null, { workers: workersFromArgs(args, study) });
+    const results = await alignStage(study, base, jobs, det?.dir ?? null, { workers });
     for (const r of results) process.stdout.write(`${r.name}: ${r.skipped ? `skipped (${r.skipped})` : `${r.trainSeconds.toFixed(0)} s training, scores in ${Object.keys(r.scores).join(', ')}`}\n`);
     return 0;
   },
@@ -125,15 +137,18 @@ export const tuneCommand: Command = {
     '  Needs the base, candidates and selection of the study. Trains IPA+HALO (first seed) for every (lr, steps)',
     "  of the profile's align.tuning grid, evaluates on val only, and writes <results>/tables/tuning.{csv,md}:",
     '  val SSIM-Hand and SSIM with their paired differences to the base. The test splits are not touched.',
+    '',
+    ...STUDY_OPTIONS_HELP,
   ].join('\n'),
   async run(argv) {
     const args = parseArgs(argv, [...STUDY_OPTIONS]);
     const study = studyFromArgs(args);
+    const workers = workersFromArgs(args, study);
     await initBackend({ backend: str(args, 'backend') });
     const base = await baseStage(study);
     const det = await detectorStage(study);
     const jobs = tuningJobs(study.profile.align);
-    const results = await alignStage(study, base, jobs, det?.dir ?? null, { workers: workersFromArgs(args, study) });
+    const results = await alignStage(study, base, jobs, det?.dir ?? null, { workers });
     const baseScores = await evaluateStage(study, { label: 'base', baseDir: base.dir }, ['val'], det);
     const inp = baseOnlyInputs(study, baseScores);
     const fmt = (d: { mean: number; low: number; high: number } | null) => (d ? `${d.mean >= 0 ? '+' : ''}${d.mean.toFixed(4)} [${d.low.toFixed(4)}, ${d.high.toFixed(4)}]` : '—');

@@ -8,18 +8,20 @@ import { initBackend } from '../gpu/backend';
 import { readModelCheckpointMeta } from '../model/checkpoint';
 import { clipFeatureFn } from '../perception/detector';
 import { Command, bool, parseArgs, str } from '../core/args';
-import { readJson, writeFileAtomic } from '../core/files';
+import { assertOnlyEntries, assertReplaceable, writeFileAtomic } from '../core/files';
 import { UsageError } from '../core/errors';
+import { kitRelative } from '../core/kit';
+import { GENERATIONS_FOLDER } from '../model/generations';
 import { SPLITS, SplitName } from '../world/config';
 import { DetectorInfo, detectorStage, referenceStage, sampleSplit, worldStage } from '../study/pipeline';
-import { STUDY_OPTIONS, Study, studyFromArgs, workersFromArgs } from '../study/study';
+import { STUDY_OPTIONS, STUDY_OPTIONS_HELP, Study, studyFromArgs, workersFromArgs } from '../study/study';
 import { baseOnlyInputs } from '../study/results';
 import { METRICS, MetricRow, methodRows, pairedVsBase, REGION_METRICS } from '../report/results';
 
 /** The metrics `ipa-kit evaluate` reports: the main table's, with body and background next to the full frame. */
 const EVALUATE_METRICS = [...METRICS.slice(0, 2), ...REGION_METRICS, ...METRICS.slice(2)];
 import { writeTable } from '../report/tables';
-import { ScoredSplit, SplitScores, scoreGenerations } from '../eval/score';
+import { SCORES_FOLDER, ScoredSplit, readScoresFile, scoreGenerations } from '../eval/score';
 
 export interface EvaluateArgs {
   checkpoint: string;
@@ -58,11 +60,17 @@ export interface EvaluateResult {
 function readScores(dir: string): ScoredSplit {
   const file = path.join(dir, 'scores', 'scores.json');
   if (!fs.existsSync(file)) throw new UsageError(`${dir} holds no evaluation (no scores/scores.json): pass the --out folder of an earlier 'ipa-kit evaluate'`);
-  return { scores: readJson<SplitScores>(file), features: null };
+  return { scores: readScoresFile(file), features: null };
 }
 
 /** Generate (or reuse) the split's videos, score them, summarise; writes clips.{csv,json} and summary.{csv,md,json}. */
+/** The entries `evaluate` writes into its --out folder (a folder holding anything else is not written into). */
+const EVALUATE_ENTRIES = /^(gen|scores|clips\.(csv|md|json)|summary\.(csv|md|json)|paired\.(csv|md))$/;
+
 export async function evaluateCheckpoint(study: Study, a: EvaluateArgs): Promise<EvaluateResult> {
+  assertOnlyEntries(a.outDir, (n) => EVALUATE_ENTRIES.test(n), 'evaluation');
+  assertReplaceable(path.join(a.outDir, 'gen'), GENERATIONS_FOLDER);
+  assertReplaceable(path.join(a.outDir, 'scores'), SCORES_FOLDER);
   readModelCheckpointMeta(a.checkpoint);
   if (a.adapter) readModelCheckpointMeta(a.adapter);
   const baseline = a.baselineDir ? readScores(a.baselineDir) : null;
@@ -101,9 +109,10 @@ export async function evaluateCheckpoint(study: Study, a: EvaluateArgs): Promise
   };
   json('clips.json', clips);
   json('summary.json', {
-    checkpoint: path.resolve(a.checkpoint),
-    adapter: a.adapter ? path.resolve(a.adapter) : null,
-    baseline: a.baselineDir ? path.resolve(a.baselineDir) : null,
+    // Paths relative to the kit (absolute only for folders outside it), so no machine's paths are stored.
+    checkpoint: kitRelative(path.resolve(a.checkpoint)),
+    adapter: a.adapter ? kitRelative(path.resolve(a.adapter)) : null,
+    baseline: a.baselineDir ? kitRelative(path.resolve(a.baselineDir)) : null,
     profile: study.profileName,
     worldSeed: study.worldSeed,
     split: a.split,
@@ -135,6 +144,8 @@ export const evaluateCommand: Command = {
     '',
     "Sampling uses the profile's sampler (steps, seed) with one noise stream per clip, as the study does;",
     'stored videos and scores are reused when the weights, world and settings match.',
+    '',
+    ...STUDY_OPTIONS_HELP,
   ].join('\n'),
   async run(argv) {
     const args = parseArgs(argv, [...STUDY_OPTIONS, 'checkpoint', 'adapter', 'split', 'out', 'baseline', 'label', 'no-detector'], ['no-detector']);

@@ -4,28 +4,31 @@ import * as path from 'node:path';
 import { initBackend } from '../gpu/backend';
 import { Command, bool, num, parseArgs, str } from '../core/args';
 import { UsageError } from '../core/errors';
+import { assertReplaceable } from '../core/files';
 import { SPLITS, SplitName } from '../world/config';
-import { STUDY_OPTIONS, studyFromArgs } from '../study/study';
+import { STUDY_OPTIONS, studyFromArgs, workersFromArgs } from '../study/study';
 import { encodeGif, writePng } from '../report/media';
 import { clipStrip } from '../report/strip';
 import { buildWorld, getClip, loadWorldCached, worldHash } from '../world/store';
 import { readModelCheckpointMeta } from '../model/checkpoint';
-import { generationKey, saveGenerations } from '../model/generations';
+import { GENERATIONS_FOLDER, generationKey, saveGenerations } from '../model/generations';
 import { loadModel } from '../model/load';
 import { generate } from '../model/sample';
 import { ensureBase, shipBase } from '../study/base';
 import { writeFileAtomic } from '../core/files';
 import * as tf from '@tensorflow/tfjs';
+import { SAMPLER_STEPS, SEED, TRAIN_STEPS, WORKERS, rangeText } from '../core/ranges';
 
 export const pretrainCommand: Command = {
   summary: 'pretrain the base video model on the streamed world (resumable)',
   help: [
-    'usage: ipa-kit pretrain [--profile P] [--world-seed N] [--resume] [--stop-after N] [--ship] [--backend B]',
+    'usage: ipa-kit pretrain [--profile P] [--world-seed N] [--resume] [--stop-after N] [--ship] [--workers N] [--backend B]',
     '',
     '  --profile P       profile (default paper): model size, steps, batch, learning rate',
-    "  --world-seed N    world seed (default: the profile's)",
+    `  --world-seed N    world seed (default: the profile's), ${rangeText(SEED)}`,
     '  --resume          continue an interrupted run in data/runs/<profile>-<seed>/pretrain (else an existing run is an error)',
-    '  --stop-after N    stop (with a checkpoint) after N steps; run again with --resume to continue',
+    `  --stop-after N    stop (with a checkpoint) after N steps, ${rangeText(TRAIN_STEPS)}; run again with --resume to continue`,
+    `  --workers N       data-parallel worker threads (default: the profile's), ${rangeText(WORKERS)}; must divide the batch`,
     '  --ship            copy the finished base (checkpoint, log, samples) to data/base/<profile>-<seed>/',
     '',
     'Writes data/runs/<profile>-<seed>/pretrain/{checkpoint,log.jsonl,samples,base}.',
@@ -33,14 +36,17 @@ export const pretrainCommand: Command = {
   async run(argv) {
     const args = parseArgs(argv, [...STUDY_OPTIONS, 'resume', 'stop-after', 'ship'], ['resume', 'ship']);
     const study = studyFromArgs(args, true);
+    const stopAfter = args.flags['stop-after'] !== undefined ? num(args, 'stop-after', 0, TRAIN_STEPS) : undefined;
+    const workers = workersFromArgs(args, study);
+    const batch = study.profile.pretrain.batch;
+    if (workers > 1 && batch % workers !== 0) throw new UsageError(`--workers ${workers} must divide the profile's pretraining batch of ${batch}`);
     await initBackend({ backend: str(args, 'backend') });
     const runDir = path.join(study.paths.work, 'pretrain');
     if (fs.existsSync(path.join(runDir, 'checkpoint', 'checkpoint.json')) && !fs.existsSync(path.join(runDir, 'base')) && !bool(args, 'resume')) {
       throw new UsageError(`${runDir} holds an unfinished run: continue it with --resume, or remove the folder to start over`);
     }
-    const stopAfter = args.flags['stop-after'] ? num(args, 'stop-after', 0, { integer: true, min: 1 }) : undefined;
     const t0 = Date.now();
-    const info = await ensureBase(study, { stopAfter });
+    const info = await ensureBase(study, { stopAfter, workers });
     process.stdout.write(`base model (${info.source}) at ${info.dir}: step ${info.meta.step}, final loss ${info.meta.metrics.finalLoss?.toFixed(4)}, ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
     if (bool(args, 'ship')) process.stdout.write(`shipped to ${shipBase(study, info)}\n`);
     return 0;
@@ -55,14 +61,16 @@ export const sampleCommand: Command = {
     '  --checkpoint DIR  base checkpoint folder (e.g. data/base/paper-1/base)',
     '  --adapter DIR     post-training adapter folder (LoRA or fine-tuned weights) trained on that base',
     `  --split S         world split: ${SPLITS.join(', ')}`,
-    '  --n N             first N clips of the split (default 4)',
-    '  --seed S          sampling seed (default 1); each clip also has its own noise stream',
-    "  --steps K         sampler steps, 1..1000 (default: the profile's)",
-    "  --eta E           share of the noise renewed per step, 0 (Euler) .. 1 (default: the profile's)",
+    "  --n N             first N clips of the split (default 4), 1..the split's clips",
+    '  --out DIR         must be new, empty, or the --out of an earlier sample (it is replaced)',
+    `  --seed S          sampling seed (default: the profile's), ${rangeText(SEED)}; each clip also has its own noise stream`,
+    `  --steps K         sampler steps (default: the profile's), ${rangeText(SAMPLER_STEPS)}`,
+    "  --eta E           share of the noise renewed per step (default: the profile's), 0 (Euler) .. 1",
+    `  --world-seed N    world seed (default: the profile's), ${rangeText(SEED)}`,
     '  --out DIR         writes generations.json + frames.u8 (uint8 [N, F, S, S, 3]) and per clip a GIF and a PNG strip',
   ].join('\n'),
   async run(argv) {
-    const args = parseArgs(argv, [...STUDY_OPTIONS, 'checkpoint', 'adapter', 'split', 'out', 'n', 'seed', 'steps', 'eta']);
+    const args = parseArgs(argv, ['profile', 'world-seed', 'backend', 'checkpoint', 'adapter', 'split', 'out', 'n', 'seed', 'steps', 'eta']);
     const study = studyFromArgs(args);
     const ckpt = str(args, 'checkpoint');
     const out = str(args, 'out');
@@ -70,15 +78,16 @@ export const sampleCommand: Command = {
     if (!ckpt) throw new UsageError('--checkpoint DIR is required');
     if (!out) throw new UsageError('--out DIR is required');
     if (!split || !(SPLITS as readonly string[]).includes(split)) throw new UsageError(`--split must be one of ${SPLITS.join(', ')}`);
+    const seed = num(args, 'seed', study.profile.sampler.seed, SEED);
+    const steps = num(args, 'steps', study.profile.sampler.steps, SAMPLER_STEPS);
+    const eta = num(args, 'eta', study.profile.sampler.eta ?? 0, { min: 0, max: 1 });
+    assertReplaceable(out, GENERATIONS_FOLDER); // a folder the kit did not write is never replaced
     readModelCheckpointMeta(ckpt);
     await initBackend({ backend: str(args, 'backend') });
     buildWorld({ config: study.profile.world, name: study.profileName, seed: study.worldSeed, out: study.paths.world });
     const world = loadWorldCached(study.paths.world);
     const data = world.splits[split];
-    const n = num(args, 'n', Math.min(4, data.count), { integer: true, min: 1, max: data.count });
-    const seed = num(args, 'seed', study.profile.sampler.seed, { integer: true, min: 0 });
-    const steps = num(args, 'steps', study.profile.sampler.steps, { integer: true, min: 1, max: 1000 });
-    const eta = num(args, 'eta', study.profile.sampler.eta ?? 0, { min: 0, max: 1 });
+    const n = num(args, 'n', Math.min(4, data.count), { min: 1, max: data.count, integer: true });
     const model = loadModel(ckpt, str(args, 'adapter'));
     const t0 = Date.now();
     try {
@@ -93,6 +102,7 @@ export const sampleCommand: Command = {
         adapterWeightsSha256: model.adapter ? model.adapter.files['weights.bin'].sha256 : null,
         seed,
         steps,
+        eta,
         frames: data.numFrames,
         size: data.size,
         entries: clips.map((c, i) => ({ id: generationKey(c.id, 0), clipId: c.id, row: i, candidate: 0 })),

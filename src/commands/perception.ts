@@ -8,6 +8,10 @@ import { DEFAULT_PROFILE, getProfile } from '../study/profiles';
 import { tableToMarkdown } from '../report/tables';
 import { perceptionConfigFor } from '../study/profiles';
 import { PerceptionTrainMetrics, trainPerception } from '../perception/train';
+import { SEED, rangeText } from '../core/ranges';
+
+/** Training steps of the perception network (its profiles use a few thousand). */
+const PERCEPTION_STEPS = { min: 1, max: 10_000_000, integer: true };
 
 /** The default run folder of a profile's perception network (the study's work folder). */
 export function defaultPerceptionDir(profile: string, worldSeed: number): string {
@@ -35,8 +39,8 @@ export const perceptionCommand: Command = {
     '',
     `  --profile P     profile whose world and perception config to use (default ${DEFAULT_PROFILE})`,
     "  --world-seed N  world seed (default: the profile's)",
-    "  --seed S        seed of the network's weights (default 1)",
-    "  --steps N       training steps (default: the profile's perception config)",
+    `  --seed S        seed of the network's weights (default 1), ${rangeText(SEED)}`,
+    `  --steps N       training steps (default: the profile's perception config), ${rangeText(PERCEPTION_STEPS)}`,
     '  --out DIR       run folder (default data/runs/<profile>-<world seed>/perception); the checkpoint is DIR/perception',
     '  --resume        continue the run in DIR from its last checkpoint',
     '  --backend B     auto | tensorflow | webgpu | wasm | cpu (default auto)',
@@ -50,9 +54,9 @@ export const perceptionCommand: Command = {
     const profile = getProfile(str(args, 'profile', DEFAULT_PROFILE));
     const rawWorldSeed = str(args, 'world-seed');
     const worldSeed = rawWorldSeed === undefined ? profile.seed : parseWorldSeed(rawWorldSeed, 'option --world-seed');
-    const seed = num(args, 'seed', 1, { integer: true, min: 0, max: 0xffffffff });
+    const seed = num(args, 'seed', 1, SEED);
     const config = perceptionConfigFor(profile.name);
-    config.steps = num(args, 'steps', config.steps, { integer: true, min: 1, max: 10_000_000 });
+    config.steps = num(args, 'steps', config.steps, PERCEPTION_STEPS);
     config.warmupSteps = Math.min(config.warmupSteps, config.steps - 1);
     const out = str(args, 'out', defaultPerceptionDir(profile.name, worldSeed));
     const device = await initBackend({ backend: str(args, 'backend') });

@@ -2,7 +2,7 @@
 import { initBackend } from '../gpu/backend';
 import { Command, parseArgs, str } from '../core/args';
 import { UsageError } from '../core/errors';
-import { STUDY_OPTIONS, studyFromArgs, workersFromArgs } from '../study/study';
+import { STUDY_OPTIONS, STUDY_OPTIONS_HELP, studyFromArgs, workersFromArgs } from '../study/study';
 import { baseStage, candidatesStage, detectorStage, premiseStage, selectionStage, workPath } from '../study/pipeline';
 import { readOverrideFile } from '../select/override';
 
@@ -12,14 +12,17 @@ export const generateCommand: Command = {
     'usage: ipa-kit generate [--profile P] [--world-seed N] [--workers N] [--backend B]',
     '',
     'Writes data/runs/<profile>-<seed>/candidates/ (generations.json + frames.u8); reuses matching candidates.',
+    '',
+    ...STUDY_OPTIONS_HELP,
   ].join('\n'),
   async run(argv) {
     const args = parseArgs(argv, [...STUDY_OPTIONS]);
     if (args.positional.length) throw new UsageError(`unexpected argument '${args.positional[0]}'`);
     const study = studyFromArgs(args);
+    const workers = workersFromArgs(args, study);
     await initBackend({ backend: str(args, 'backend') });
     const base = await baseStage(study);
-    const gens = await candidatesStage(study, base, { workers: workersFromArgs(args, study) });
+    const gens = await candidatesStage(study, base, { workers });
     process.stdout.write(`${gens.manifest.count} candidates (${study.profile.selection.candidatesPerInput} per train input) in ${workPath(study, 'candidates')} (${gens.manifest.seconds.toFixed(0)} s to generate)\n`);
     return 0;
   },
@@ -36,20 +39,23 @@ export const selectCommand: Command = {
     'Writes data/runs/<profile>-<seed>/selection/{evidence.json,judgments.json,positives.json} and the premise',
     'table (within-input share of hand-score variance, good-and-bad inputs, strict pairs, acceptance, targets)',
     'to <results>/tables/premise.{csv,md}.',
+    '',
+    ...STUDY_OPTIONS_HELP,
   ].join('\n'),
   async run(argv) {
     const args = parseArgs(argv, [...STUDY_OPTIONS, 'override']);
     const study = studyFromArgs(args);
+    const workers = workersFromArgs(args, study);
     const overrideFile = str(args, 'override');
     const override = overrideFile ? readOverrideFile(overrideFile) : null;
     await initBackend({ backend: str(args, 'backend') });
     const base = await baseStage(study);
-    const gens = await candidatesStage(study, base, { workers: workersFromArgs(args, study) });
+    const gens = await candidatesStage(study, base, { workers });
     const det = await detectorStage(study);
     const p = selectionStage(study, gens, det, { override });
-    const c = p.cases;
     const premise = premiseStage(study, p);
     const within = premise.report.handScore?.withinShare;
+    const c = p.cases;
     process.stdout.write(
       [
         `good candidates: ${p.goodCount} of ${p.candidatesCount} (${(100 * p.acceptanceRate).toFixed(1)}%); positives: ${p.positives.length} (cap ${p.maxPositives})`,

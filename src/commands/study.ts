@@ -6,7 +6,8 @@ import { Command, bool, num, parseArgs, str } from '../core/args';
 import { formatBenchTable, runBenches } from '../gpu/bench-harness';
 import { PROFILE_CHECK, parseWorldSeed } from '../study/context';
 import { UsageError } from '../core/errors';
-import { KERNEL_DISPLAY_NAME, KERNEL_NAME, KernelTarget, installKernelSpec } from '../notebook/kernelspec';
+import { REPEATS, TIMEOUT_S, rangeText } from '../core/ranges';
+import { KERNEL_DISPLAY_NAME, KERNEL_NAME, KernelTarget, installKernelSpec, kernelSpecMessage } from '../notebook/kernelspec';
 import { DEFAULT_PROFILE } from '../study/profiles';
 import { reproduce } from '../study/reproduce';
 import { NotebookRunError, displayPath, runNotebook } from '../notebook/runner';
@@ -42,8 +43,7 @@ export const kernelCommand: Command = {
     const prefix = str(args, 'prefix');
     if (prefix !== undefined && bool(args, 'user')) throw new UsageError('give either --user or --prefix, not both');
     const target: KernelTarget = prefix !== undefined ? { prefix } : { user: true };
-    const { dir, action } = installKernelSpec(target);
-    process.stdout.write(`kernelspec '${KERNEL_NAME}' ${action}: ${dir}\n`);
+    process.stdout.write(`${kernelSpecMessage(installKernelSpec(target, { update: true }))}\n`);
     return 0;
   },
 };
@@ -58,7 +58,7 @@ export const runCommand: Command = {
     '(default: results/notebooks/ of the checkout), atomically. Stops at the first failing cell',
     '(exit 1, with the cell number and its error; the partial notebook goes to NAME.failed.ipynb).',
     '  --profile P   profile for the notebook (sets IPA_PROFILE in the kernel; default $IPA_PROFILE or paper)',
-    '  --timeout S   seconds one cell may run before the kernel is stopped (default 0: no limit)',
+    `  --timeout S   seconds one cell may run before the kernel is stopped (default 0: no limit), ${rangeText(TIMEOUT_S)}`,
     '  --backend B   tfjs backend for the notebook (sets IPA_BACKEND: auto, tensorflow, webgpu, wasm, cpu)',
   ].join('\n'),
   async run(argv) {
@@ -72,7 +72,7 @@ export const runCommand: Command = {
         profile: str(args, 'profile'),
         profiles: PROFILE_CHECK,
         outDir: str(args, 'out'),
-        timeoutS: num(args, 'timeout', 0, { min: 0 }),
+        timeoutS: num(args, 'timeout', 0, TIMEOUT_S),
         env: backend ? { IPA_BACKEND: backend } : {},
       });
       return 0;
@@ -87,19 +87,23 @@ export const runCommand: Command = {
 export const reproduceCommand: Command = {
   summary: "the main job: run the profile's notebooks in order, write the run manifest and the environment",
   help: [
-    'usage: ipa-kit reproduce [--profile P] [--pretrain] [--world-seed N] [--from NOTEBOOK] [--timeout S] [--backend B] [--results DIR]',
+    'usage: ipa-kit reproduce [--profile P] [--pretrain] [--world-seed N] [--from NOTEBOOK] [--timeout S] [--backend B]',
+    '                         [--results DIR] [--install-kernel]',
     '',
-    "Installs the kernelspec (user folder) if it is missing or stale, runs the profile's notebooks in order",
-    '(executed notebooks in results/notebooks/), writes a manifest to results/runs/ and regenerates the marked',
-    'section of environment.md (with --results DIR: DIR/environment.md).',
+    "Installs the kernelspec (user folder) if it is missing, runs the profile's notebooks in order (executed",
+    'notebooks in results/notebooks/), writes a manifest to results/runs/ and regenerates the marked section of',
+    'environment.md. Prints any change it makes to the kernelspec.',
     '  --profile P      smoke or paper (default $IPA_PROFILE or paper)',
     '  --pretrain       retrain the base model instead of using the shipped checkpoint (IPA_PRETRAIN=1)',
-    "  --world-seed N   world seed (IPA_WORLD_SEED; default the profile's seed)",
+    "  --world-seed N   world seed (IPA_WORLD_SEED; default the profile's seed), 0..4294967295",
     '  --from NOTEBOOK  start at this notebook (e.g. 02_baseline), using what earlier ones wrote',
-    '  --timeout S      seconds one cell may run (default 0: no limit)',
+    `  --timeout S      seconds one cell may run (default 0: no limit), ${rangeText(TIMEOUT_S)}`,
+    '  --results DIR    everything the run writes (notebooks, tables, figures, media, summary, runs/, environment.md)',
+    '                   goes to DIR instead of the study\'s results folder; DIR must be new, empty or a results folder',
+    '  --install-kernel also refresh a kernelspec that starts another checkout or Node (default: leave it, and say so)',
   ].join('\n'),
   async run(argv) {
-    const args = parseArgs(argv, ['profile', 'pretrain', 'world-seed', 'from', 'timeout', 'backend', 'results'], ['pretrain']);
+    const args = parseArgs(argv, ['profile', 'pretrain', 'world-seed', 'from', 'timeout', 'backend', 'results', 'install-kernel'], ['pretrain', 'install-kernel']);
     if (args.positional.length) throw new UsageError(`unexpected argument '${args.positional[0]}'`);
     const seed = str(args, 'world-seed');
     const { error } = await reproduce({
@@ -107,9 +111,10 @@ export const reproduceCommand: Command = {
       pretrain: bool(args, 'pretrain'),
       worldSeed: seed === undefined ? undefined : parseWorldSeed(seed, '--world-seed'),
       from: str(args, 'from'),
-      timeoutS: num(args, 'timeout', 0, { min: 0 }),
+      timeoutS: num(args, 'timeout', 0, TIMEOUT_S),
       backend: str(args, 'backend'),
       resultsDir: str(args, 'results'),
+      installKernel: bool(args, 'install-kernel'),
     });
     return error ? reportFailure('reproduce', error) : 0;
   },
@@ -125,6 +130,7 @@ export const benchCommand: Command = {
     'each backend that loads (the others are listed as skipped, with the reason). "vs first" is the median',
     "relative to the case's first variant (for matmul: fast / plain).",
     '  --only GROUP  only this group (e.g. matmul)',
+    `  --repeats N   timed repeats, ${rangeText(REPEATS)}`,
     '  --backend B   only this backend',
     '  --json        a JSON document instead of the table',
     '  --profile     also print the kernel-time profile of one pretraining step (DiT and U-Net, by kernel name)',
@@ -135,7 +141,7 @@ export const benchCommand: Command = {
     registerAllBenches();
     const backend = str(args, 'backend');
     if (backend !== undefined) parseBackendChoice(backend);
-    const report = await runBenches({ only: str(args, 'only'), backend, repeats: num(args, 'repeats', 5, { min: 1, max: 1000, integer: true }) });
+    const report = await runBenches({ only: str(args, 'only'), backend, repeats: num(args, 'repeats', 5, REPEATS) });
     process.stdout.write(bool(args, 'json') ? `${JSON.stringify(report, null, 2)}\n` : `${formatBenchTable(report)}\n`);
     if (bool(args, 'profile')) process.stdout.write(`${await stepProfiles()}\n`);
     return 0;

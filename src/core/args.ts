@@ -1,5 +1,6 @@
 /** Command-line arguments: a small strict parser whose errors are UsageErrors (exit code 2, one line). */
 import { UsageError } from './errors';
+import { Range, rangeText } from './ranges';
 
 export interface ParsedArgs {
   positional: string[];
@@ -48,16 +49,19 @@ export function str(args: ParsedArgs, name: string, def?: string): string | unde
   return v ?? def;
 }
 
-/** A numeric flag within [min, max] (integer when `integer`), or the default. */
-export function num(args: ParsedArgs, name: string, def: number, opts: { min?: number; max?: number; integer?: boolean } = {}): number {
+/**
+ * A numeric flag within its range (core/ranges.ts; an integer when the range says so), or the default. Every
+ * numeric flag has a range: a value outside it (or not a number, or empty) is a UsageError that states the range.
+ */
+export function num(args: ParsedArgs, name: string, def: number, range: Range): number {
   const raw = str(args, name);
   if (raw === undefined) return def;
   const v = Number(raw);
-  if (!Number.isFinite(v) || (opts.integer && !Number.isInteger(v))) {
-    throw new UsageError(`option --${name} must be ${opts.integer ? 'an integer' : 'a number'}, got '${raw}'`);
+  const kind = range.integer ? 'an integer' : 'a number';
+  if (raw.trim() === '' || !Number.isFinite(v) || (range.integer && !Number.isInteger(v))) {
+    throw new UsageError(`option --${name} must be ${kind} in ${rangeText(range)}, got '${raw}'`);
   }
-  if (opts.min !== undefined && v < opts.min) throw new UsageError(`option --${name} must be >= ${opts.min}, got ${v}`);
-  if (opts.max !== undefined && v > opts.max) throw new UsageError(`option --${name} must be <= ${opts.max}, got ${v}`);
+  if (v < range.min || v > range.max) throw new UsageError(`option --${name} must be ${kind} in ${rangeText(range)}, got ${raw}`);
   return v;
 }
 

@@ -4,7 +4,8 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DataError } from './errors';
+import { crashPoint } from './crash';
+import { DataError, UsageError } from './errors';
 
 export function sha256(data: Uint8Array | string): string {
   return crypto.createHash('sha256').update(data).digest('hex');
@@ -14,7 +15,10 @@ export function sha256File(file: string): string {
   return sha256(fs.readFileSync(file));
 }
 
-/** Write a file atomically: a temporary file in the same folder, fsync, then rename over the target. */
+/**
+ * Write a file atomically: a temporary file in the same folder, fsync, then rename over the target (a crash
+ * leaves the old file or the new one; the crash point `replace-<name>` sits just before the rename).
+ */
 export function writeFileAtomic(file: string, data: Uint8Array | string): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
@@ -25,6 +29,7 @@ export function writeFileAtomic(file: string, data: Uint8Array | string): void {
   } finally {
     fs.closeSync(fd);
   }
+  crashPoint(`replace-${path.basename(file)}`);
   fs.renameSync(tmp, file);
 }
 
@@ -44,7 +49,7 @@ export function readJson<T>(file: string): T {
   try {
     return JSON.parse(text) as T;
   } catch (err) {
-    throw new DataError(`not valid JSON: ${file} (${(err as Error).message})`);
+    throw new DataError(`not valid JSON: ${file} (${(err as Error).message.replace(/\s+/g, ' ')})`);
   }
 }
 
@@ -87,23 +92,198 @@ export function removeTree(dir: string): void {
 }
 
 /**
- * Write a folder atomically: `fill(tmpDir)` writes into a fresh temporary sibling, which is then renamed to
- * `dir` (an existing `dir` is replaced). A crash leaves either the old folder or the new one, never a mix.
+ * A kind of folder the kit writes, and how to recognise one it wrote: its marker file (the folder's manifest),
+ * a test that the marker is the kit's (its format field), and the entries the kit writes there.
  */
-export function writeDirAtomic(dir: string, fill: (tmpDir: string) => void): void {
+export interface FolderKind {
+  /** Names the kind in messages ('world', 'checkpoint', ...). */
+  what: string;
+  /** The manifest file that marks a folder of this kind; null for a kind without one (see `allows`). */
+  marker: string | null;
+  /** Whether the parsed marker was written by the kit (e.g. its `format` field). */
+  owned(marker: unknown): boolean;
+  /** The entries (besides the marker) the kit writes into such a folder, given its parsed marker. */
+  entries(marker: unknown): string[];
+  /** Names the kit writes there whatever the marker says (a kind without a marker: all of them). */
+  allows?: (name: string) => boolean;
+}
+
+const asRecord = (v: unknown): Record<string, unknown> => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+
+/** The kind of a folder whose marker holds `format` (exactly, or a string starting with `formatPrefix`) and `files`. */
+export function manifestFolder(what: string, marker: string, format: string | { prefix: string }, more: (marker: Record<string, unknown>) => string[] = () => []): FolderKind {
+  return {
+    what,
+    marker,
+    owned: (m) => {
+      const f = asRecord(m).format;
+      return typeof f === 'string' && (typeof format === 'string' ? f === format : f.startsWith(format.prefix));
+    },
+    entries: (m) => [...Object.keys(asRecord(asRecord(m).files)), ...more(asRecord(m))],
+  };
+}
+
+/** Whether a process with this id is running (EPERM: it runs as another user). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Check that `dir` may be replaced by a new folder of this kind: it does not exist, is empty, or is a folder the
+ * kit wrote (its marker is the kit's) holding nothing the kit did not write. Anything else (a user's folder, a
+ * file, a kit folder with a user's file added) is a UsageError that leaves it untouched.
+ */
+export function assertReplaceable(dir: string, kind: FolderKind): void {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return;
+    throw new UsageError(`cannot write ${dir} (${code ?? (err as Error).message}): choose another folder`);
+  }
+  if (!st.isDirectory()) throw new UsageError(`${dir} exists and is not a folder: choose another folder`);
+  const names = fs.readdirSync(dir);
+  if (names.length === 0) return;
+  const leave = `it was left as it is: choose another folder, or remove it yourself`;
+  let known = new Set<string>();
+  if (kind.marker !== null) {
+    let marker: unknown;
+    try {
+      marker = JSON.parse(fs.readFileSync(path.join(dir, kind.marker), 'utf8'));
+    } catch {
+      throw new UsageError(`${dir} is not a ${kind.what} folder written by ipa-kit (no readable ${kind.marker}); ${leave}`);
+    }
+    if (!kind.owned(marker)) throw new UsageError(`${dir} is not a ${kind.what} folder written by ipa-kit (${kind.marker} lacks the kit's format marker); ${leave}`);
+    known = new Set([kind.marker, ...kind.entries(marker)]);
+  }
+  const foreign = names.filter((n) => !known.has(n) && !kind.allows?.(n));
+  if (foreign.length) {
+    throw new UsageError(`${dir} holds ${foreign.slice(0, 3).map((n) => `'${n}'`).join(', ')}${foreign.length > 3 ? ` and ${foreign.length - 3} more` : ''}, which ipa-kit did not write; ${leave}`);
+  }
+}
+
+/** Check that a folder the kit writes files into (not replacing it) holds only entries it writes there. */
+export function assertOnlyEntries(dir: string, allowed: (name: string) => boolean, what: string): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return;
+    throw new UsageError(code === 'ENOTDIR' ? `${dir} exists and is not a folder: choose another folder` : `cannot use ${dir} (${code ?? (err as Error).message})`);
+  }
+  const foreign = names.filter((n) => !allowed(n) && !/\.tmp$/.test(n));
+  if (foreign.length) {
+    throw new UsageError(`${dir} is not a ${what} folder: it holds ${foreign.slice(0, 3).map((n) => `'${n}'`).join(', ')}${foreign.length > 3 ? ` and ${foreign.length - 3} more` : ''}, which ipa-kit did not write; choose another folder`);
+  }
+}
+
+/** Where writeDirAtomic keeps the previous folder while the new one is moved into place. */
+function backupOf(dir: string): string {
+  return path.join(path.dirname(dir), `.${path.basename(dir)}.old`);
+}
+
+/** fsync a file or folder (folders: where the platform allows it). */
+function fsyncPath(p: string): void {
+  let fd: number;
+  try {
+    fd = fs.openSync(p, 'r');
+  } catch {
+    return; // a folder on a platform that cannot open one
+  }
+  try {
+    fs.fsyncSync(fd);
+  } catch {
+    // folders that cannot be synced (some filesystems)
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** fsync every file under `dir`, then the folders themselves (deepest first). */
+export function syncTree(dir: string): void {
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) syncTree(p);
+    else if (e.isFile()) fsyncPath(p);
+  }
+  fsyncPath(dir);
+}
+
+/**
+ * Finish or undo a folder swap that a crash interrupted (see writeDirAtomic), and remove temporary folders of
+ * processes that are gone. Called before a folder is read or written; does nothing in the normal case.
+ */
+export function recoverDir(dir: string): void {
   const parent = path.dirname(dir);
-  fs.mkdirSync(parent, { recursive: true });
+  const base = path.basename(dir);
+  let names: string[];
+  try {
+    names = fs.readdirSync(parent);
+  } catch {
+    return;
+  }
+  // `.<name>.old` (this version) or `<name>.old.<pid>` (earlier ones): the previous folder of a swap.
+  const backups = names.filter((n) => n === `.${base}.old` || (n.startsWith(`${base}.old.`) && /^\d+$/.test(n.slice(base.length + 5))));
+  try {
+    for (const b of backups) {
+      const p = path.join(parent, b);
+      if (!fs.existsSync(dir)) {
+        fs.renameSync(p, dir); // the crash came between the two renames: the previous folder is put back
+        fsyncPath(parent);
+      } else {
+        removeTree(p); // the new folder is in place: the previous one is no longer needed
+      }
+    }
+    const tmp = new RegExp(`^\\.${base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.(\\d+)\\.[0-9a-f]{8}\\.tmp$`);
+    for (const n of names) {
+      const m = tmp.exec(n);
+      if (m && !processAlive(Number(m[1]))) removeTree(path.join(parent, n));
+    }
+  } catch {
+    // a read-only checkout: nothing to recover there
+  }
+}
+
+/**
+ * Write a folder atomically: `fill(tmpDir)` writes into a fresh temporary sibling, whose files are fsynced; then
+ * the existing `dir` (if any) is renamed to `.<name>.old`, the new folder is renamed to `dir`, and the old one is
+ * removed. A crash at any point leaves the old folder or the new one, complete: `recoverDir` (called here and by
+ * the readers) puts the old one back when the crash came between the two renames. An existing `dir` is replaced
+ * only when it is a folder of `kind` that the kit wrote (see assertReplaceable).
+ */
+export function writeDirAtomic(dir: string, fill: (tmpDir: string) => void, kind: FolderKind): void {
+  recoverDir(dir);
+  assertReplaceable(dir, kind);
+  const parent = path.dirname(dir);
+  try {
+    fs.mkdirSync(parent, { recursive: true });
+  } catch (err) {
+    throw new UsageError(`cannot create the folder ${parent} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): choose another folder`);
+  }
   const tmp = path.join(parent, `.${path.basename(dir)}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`);
   removeTree(tmp);
   fs.mkdirSync(tmp, { recursive: true });
   try {
     fill(tmp);
-    const old = `${dir}.old.${process.pid}`;
-    if (fs.existsSync(dir)) fs.renameSync(dir, old);
-    fs.renameSync(tmp, dir);
-    removeTree(old);
+    syncTree(tmp);
   } catch (err) {
     removeTree(tmp);
     throw err;
   }
+  const old = backupOf(dir);
+  if (fs.existsSync(dir)) {
+    fs.renameSync(dir, old);
+    fsyncPath(parent);
+  }
+  crashPoint('dir-swap');
+  fs.renameSync(tmp, dir);
+  fsyncPath(parent);
+  removeTree(old);
 }

@@ -26,3 +26,12 @@ export function kitVersion(): string {
   const meta = JSON.parse(fs.readFileSync(path.join(kitRoot(), 'package.json'), 'utf8')) as { version?: string };
   return meta.version ?? '0.0.0';
 }
+
+/** `p` relative to the kit (e.g. `results/figures/cases.png`) when it lies inside it, else `p` unchanged: what the kit
+ * stores in committed files and prints (manifests, summaries, notebook outputs), so no machine's paths end up there. */
+export function kitRelative(p: string, base = kitRoot()): string {
+  if (!path.isAbsolute(p)) return p;
+  const rel = path.relative(base, p);
+  if (rel === '') return '.';
+  return !rel.startsWith('..') && !path.isAbsolute(rel) ? rel.split(path.sep).join('/') : p;
+}

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { DataError } from '../core/errors';
+import { Shape, array, number, object, optional, string } from '../core/json';
 import { variableFrom } from '../gpu';
 import { CheckpointMeta, TensorDict, readCheckpointMeta } from '../train/checkpoint';
 import { ModelConfig, configDiff, validateModelConfig } from './config';
@@ -39,8 +40,15 @@ export function checkModelHead(meta: CheckpointMeta): void {
   if (meta.kind !== 'base' && meta.kind !== 'adapter') throw new Error(`a '${meta.kind}' checkpoint, not a video model`);
   const m = meta as ModelCheckpointMeta;
   if (!m.model) throw new Error(`a '${meta.kind}' checkpoint without its 'model' config`);
+  HEAD_SHAPE(m, ''); // a ShapeError naming the field (readCheckpointMeta adds the file)
   validateModelConfig(m.model);
 }
+
+/** The shape of the head's optional fields (the model config has its own validator). */
+const HEAD_SHAPE: Shape = object({
+  lora: optional(object({ rank: number({ integer: true, min: 1 }), alpha: number(), targets: optional(array(string())) })),
+  baseWeightsSha256: optional(string({ pattern: /^[0-9a-f]{64}$/, what: 'a SHA-256 (64 hex digits)' })),
+});
 
 /** Read a video-model checkpoint's metadata (base or adapter); any other kind is a DataError. */
 export function readModelCheckpointMeta(dir: string): ModelCheckpointMeta {

@@ -1,15 +1,48 @@
 /**
  * Stored generations: the videos a model produced for the clips of a split (candidates for selection, or test
  * generations for evaluation). A folder holds `generations.json` (which model, which world and split, sampler
- * settings, one entry per video, file hashes) and `frames.u8` (uint8 [N, F, S, S, 3], generated frames only).
- * Written atomically; loading verifies the hash.
+ * settings, one entry per video, file hashes, and the SHA-256 of generations.json itself) and `frames.u8` (uint8
+ * [N, F, S, S, 3], generated frames only). Written atomically; loading checks the manifest's shape and seal and
+ * the frames' size and hash.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readJson, sha256, writeDirAtomic, writeFileAtomic } from '../core/files';
+import { manifestFolder, readJson, recoverDir, sha256, writeDirAtomic, writeFileAtomic } from '../core/files';
 import { DataError } from '../core/errors';
+import { Shape, array, checkSeal, checkShape, count, nullable, number, object, optional, plainName, sealed, string } from '../core/json';
 
-export const GENERATIONS_FORMAT = 'ipa-kit-generations/1';
+/** 2: generations.json carries its own SHA-256 (`sha256`). */
+export const GENERATIONS_FORMAT = 'ipa-kit-generations/2';
+
+/**
+ * A generations folder as writeDirAtomic recognises it: generations.json of a kit format, its frames, and the GIF
+ * and PNG per clip that `ipa-kit sample` adds.
+ */
+export const GENERATIONS_FOLDER = manifestFolder('generations', 'generations.json', { prefix: 'ipa-kit-generations/' }, (m) =>
+  (Array.isArray(m.entries) ? m.entries : []).flatMap((e: { clipId?: unknown }) => (typeof e?.clipId === 'string' ? [`${e.clipId}.gif`, `${e.clipId}.png`] : [])),
+);
+
+const SHA256 = string({ pattern: /^[0-9a-f]{64}$/, what: 'a SHA-256 (64 hex digits)' });
+
+/** The shape of generations.json. */
+const GENERATIONS_SHAPE: Shape = object({
+  format: string(),
+  split: string(),
+  worldDir: string(),
+  worldHash: string(),
+  baseWeightsSha256: SHA256,
+  adapterWeightsSha256: nullable(SHA256),
+  seed: count,
+  steps: count,
+  eta: optional(number({ min: 0, max: 1 })),
+  frames: count,
+  size: count,
+  count: count,
+  entries: array(object({ id: string(), clipId: plainName, row: count, candidate: count })),
+  seconds: number(),
+  files: object({ 'frames.u8': object({ sha256: SHA256, bytes: count }) }),
+  sha256: SHA256,
+});
 
 /** One generated video: candidate `candidate` of the split's clip at `row`. */
 export interface GenerationEntry {
@@ -38,6 +71,8 @@ export interface GenerationsManifest {
   entries: GenerationEntry[];
   seconds: number;
   files: Record<string, { sha256: string; bytes: number }>;
+  /** SHA-256 of this manifest without this field (canonical JSON). */
+  sha256: string;
 }
 
 export interface Generations {
@@ -52,28 +87,38 @@ export function generationKey(clipId: string, candidate: number): string {
 }
 
 /** Write a generations folder atomically. */
-export function saveGenerations(dir: string, manifest: Omit<GenerationsManifest, 'format' | 'files' | 'count'>, frames: Uint8Array): GenerationsManifest {
+export function saveGenerations(dir: string, manifest: Omit<GenerationsManifest, 'format' | 'files' | 'count' | 'sha256'>, frames: Uint8Array): GenerationsManifest {
   const per = manifest.frames * manifest.size * manifest.size * 3;
   if (frames.length !== manifest.entries.length * per) throw new Error(`saveGenerations: ${frames.length} bytes do not fit ${manifest.entries.length} videos`);
-  const full: GenerationsManifest = {
-    format: GENERATIONS_FORMAT,
-    ...manifest,
-    count: manifest.entries.length,
-    files: { 'frames.u8': { sha256: sha256(frames), bytes: frames.byteLength } },
-  };
+  const full: GenerationsManifest = sealed(
+    {
+      format: GENERATIONS_FORMAT,
+      ...manifest,
+      count: manifest.entries.length,
+      files: { 'frames.u8': { sha256: sha256(frames), bytes: frames.byteLength } },
+      sha256: '',
+    },
+    'sha256',
+  );
   writeDirAtomic(dir, (tmp) => {
     fs.writeFileSync(path.join(tmp, 'frames.u8'), frames);
     writeFileAtomic(path.join(tmp, 'generations.json'), `${JSON.stringify(full, null, 2)}\n`);
-  });
+  }, GENERATIONS_FOLDER);
   return full;
 }
 
-/** The manifest of a generations folder, or null when there is none. */
+/** The manifest of a generations folder (shape and seal checked), or null when there is none. */
 export function readGenerationsManifest(dir: string): GenerationsManifest | null {
+  recoverDir(dir);
   const file = path.join(dir, 'generations.json');
   if (!fs.existsSync(file)) return null;
-  const m = readJson<GenerationsManifest>(file);
-  if (m.format !== GENERATIONS_FORMAT) throw new DataError(`${file}: unknown format '${m.format}'`);
+  const head = checkShape<{ format: string }>(readJson<unknown>(file), object({ format: string() }), file);
+  if (head.format !== GENERATIONS_FORMAT) throw new DataError(`${file}: unknown format '${head.format}' (expected ${GENERATIONS_FORMAT}; generate it again)`);
+  const m = checkShape<GenerationsManifest>(head, GENERATIONS_SHAPE, file);
+  checkSeal(m as unknown as Record<string, unknown>, 'sha256', file);
+  if (m.count !== m.entries.length || m.files['frames.u8'].bytes !== m.count * m.frames * m.size * m.size * 3) {
+    throw new DataError(`${file}: ${m.count} videos of ${m.frames} frames of ${m.size}x${m.size} do not match its ${m.entries.length} entries and ${m.files['frames.u8'].bytes} bytes`);
+  }
   return m;
 }
 

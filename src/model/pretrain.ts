@@ -170,6 +170,18 @@ export async function pretrain(a: PretrainArgs): Promise<PretrainResult> {
       emaDecay: c.emaDecay,
       trainable: params,
       resume: a.resume,
+      outputs: ['base', 'samples'],
+      resumeCheck: (meta) => {
+        const info = meta.info ?? {};
+        const diff: string[] = [];
+        const had = (typeof info.pretrain === 'object' && info.pretrain !== null ? info.pretrain : {}) as Record<string, unknown>;
+        for (const k of Object.keys(c) as (keyof PretrainConfig)[]) {
+          if (JSON.stringify(c[k]) !== JSON.stringify(had[k])) diff.push(`${k} ${JSON.stringify(c[k])} here, ${JSON.stringify(had[k]) ?? 'none'} in the checkpoint`);
+        }
+        if (meta.seed !== a.seed) diff.push(`seed ${a.seed} here, ${meta.seed} in the checkpoint`);
+        if (meta.worldHash !== a.worldHash) diff.push(`data '${a.worldHash}' here, '${meta.worldHash}' in the checkpoint`);
+        return diff;
+      },
       label: 'pretrain',
       onStep: a.onStep ? (r) => a.onStep?.(r.step, params) : undefined,
       meta: { head: modelHead('base', c.model), seed: a.seed, worldHash: a.worldHash, info: { ...a.info, pretrain: c } },

@@ -5,11 +5,12 @@
  */
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { DataError } from '../core/errors';
 import { TaskContext, defineTask, parallelMap } from '../core/pool';
 import { backendSetup } from '../gpu/workers';
 import { World, getClip, loadWorldCached, worldHash as computeWorldHash } from '../world/store';
 import { readModelCheckpointMeta } from './checkpoint';
-import { GenerationEntry, Generations, generationKey, loadGenerations, readGenerationsManifest, saveGenerations } from './generations';
+import { GenerationEntry, Generations, GenerationsManifest, generationKey, loadGenerations, readGenerationsManifest, saveGenerations } from './generations';
 import { loadModel } from './load';
 import { generate } from './sample';
 
@@ -91,7 +92,12 @@ export async function generateSplit(a: GenerateSplitArgs): Promise<Generations> 
   for (let row = 0; row < split.count; row++) {
     for (let k = 0; k < a.candidates; k++) entries.push({ id: generationKey(split.ids[row], k), clipId: split.ids[row], row, candidate: k });
   }
-  const existing = readGenerationsManifest(a.outDir);
+  let existing: GenerationsManifest | null = null;
+  try {
+    existing = readGenerationsManifest(a.outDir);
+  } catch (err) {
+    if (!(err instanceof DataError)) throw err; // an older or damaged store is made again (only a kit folder is replaced)
+  }
   if (
     existing &&
     existing.baseWeightsSha256 === baseSha &&

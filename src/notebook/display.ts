@@ -3,6 +3,7 @@
  * Jupyter display data in the tslab kernel. Outside a kernel they print a file path (when there is one) or do nothing.
  */
 import * as fs from 'node:fs';
+import { kitRelative } from '../core/kit';
 import { RenderOptions, VegaLiteSpec, renderVegaLite } from '../report/figures';
 import { TableFormat, TableInput, tableToHtml, tableToMarkdown } from '../report/tables';
 
@@ -30,7 +31,8 @@ export function displayBundle(c: ShowContent): DisplayBundle {
   if (c.svg) b['image/svg+xml'] = c.svg;
   if (c.html) b['text/html'] = c.html;
   if (c.markdown) b['text/markdown'] = c.markdown;
-  b['text/plain'] = c.text ?? c.path ?? c.markdown ?? (c.png || c.gif || c.svg ? '<figure>' : c.html ? '<html>' : '');
+  // A file's path as text: relative to the kit, so executed notebooks carry no machine's absolute paths.
+  b['text/plain'] = c.text ?? (c.path ? kitRelative(c.path) : undefined) ?? c.markdown ?? (c.png || c.gif || c.svg ? '<figure>' : c.html ? '<html>' : '');
   return b;
 }
 
@@ -58,7 +60,7 @@ export function show(c: ShowContent | string): void {
   const content: ShowContent = typeof c === 'string' ? { markdown: c } : c;
   const sink = kernelSink();
   if (sink) sink({ data: displayBundle(content), metadata: {}, transient: {} }, false);
-  else if (content.path) process.stdout.write(`${content.path}\n`);
+  else if (content.path) process.stdout.write(`${kitRelative(content.path)}\n`);
 }
 
 /** Show a file by path: PNG, GIF, SVG, Markdown or HTML. */

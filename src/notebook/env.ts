@@ -13,6 +13,8 @@ export const NOTEBOOK_ENV = {
   pretrain: 'IPA_PRETRAIN',
   /** `1` when the kit's runner started the kernel (no person is watching). */
   headless: 'IPA_HEADLESS',
+  /** The results folder for tables, figures and media (`reproduce --results DIR`; default: the study's own). */
+  results: 'IPA_RESULTS_DIR',
 } as const;
 
 /** The profiles a caller knows: the default name and a check that throws a UsageError naming an unknown one. */

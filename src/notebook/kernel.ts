@@ -6,8 +6,41 @@ import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { processAlive } from '../core/files';
 import { KERNEL_NAME, ensureSelfReference, kernelLauncherPath } from './kernelspec';
 import { ConnectionInfo, KernelClient, newConnectionInfo } from './protocol';
+
+/** The prefix of the temporary folders that hold a running kernel's connection file (with its HMAC key). */
+const CONNECTION_PREFIX = 'ipa-kit-kernel-';
+
+/**
+ * Remove connection folders (`ipa-kit-kernel-<pid>-*` in the temporary folder, with their HMAC keys) whose
+ * process is gone, e.g. after the runner was killed with SIGKILL; only this user's. Returns the folders removed.
+ */
+export function removeStaleConnections(tmp = os.tmpdir()): string[] {
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = fs.readdirSync(tmp);
+  } catch {
+    return removed;
+  }
+  const uid = typeof process.getuid === 'function' ? process.getuid() : null;
+  for (const n of names) {
+    const m = new RegExp(`^${CONNECTION_PREFIX}(\\d+)-[A-Za-z0-9]{6}$`).exec(n);
+    if (!m || processAlive(Number(m[1]))) continue;
+    const p = path.join(tmp, n);
+    try {
+      const st = fs.lstatSync(p);
+      if (!st.isDirectory() || (uid !== null && st.uid !== uid)) continue;
+      fs.rmSync(p, { recursive: true, force: true });
+      removed.push(p);
+    } catch {
+      // gone meanwhile, or not ours to remove
+    }
+  }
+  return removed;
+}
 
 /** Options for starting a kernel. */
 export interface StartKernelOptions {
@@ -93,8 +126,9 @@ export class KernelProcess {
     const launcher = kernelLauncherPath();
     if (!fs.existsSync(launcher)) throw new Error(`the kernel entry point ${launcher} is missing: run \`npm run build\``);
     ensureSelfReference();
+    removeStaleConnections();
     const connection = await newConnectionInfo(KERNEL_NAME);
-    const connectionDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ipa-kit-kernel-'));
+    const connectionDir = fs.mkdtempSync(path.join(os.tmpdir(), `${CONNECTION_PREFIX}${process.pid}-`));
     const connectionFile = path.join(connectionDir, 'kernel.json');
     fs.writeFileSync(connectionFile, JSON.stringify(connection), { mode: 0o600 });
     const child = spawn(process.execPath, [launcher, connectionFile], {

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { writeFileAtomic, writeJsonAtomic, writeDirAtomic } from '../core/files';
+import { FolderKind, writeFileAtomic, writeJsonAtomic, writeDirAtomic } from '../core/files';
 import { kitRoot, kitVersion } from '../core/kit';
 
 /** The kernelspec name notebooks declare. */
@@ -61,14 +61,35 @@ export function kernelSpecDir(target: KernelTarget): string {
 
 /** Whether the kernelspec in `dir` is missing, current (starts this checkout), or stale (another path or Node). */
 export function kernelSpecState(dir: string): 'missing' | 'current' | 'stale' {
-  let spec: Partial<KernelSpec>;
+  let spec: Partial<KernelSpec> | null;
   try {
-    spec = JSON.parse(fs.readFileSync(path.join(dir, 'kernel.json'), 'utf8')) as Partial<KernelSpec>;
-  } catch {
-    return 'missing';
+    spec = JSON.parse(fs.readFileSync(path.join(dir, 'kernel.json'), 'utf8')) as Partial<KernelSpec> | null;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : 'stale';
   }
+  if (typeof spec !== 'object' || spec === null) return 'stale';
   return JSON.stringify(spec.argv) === JSON.stringify(kernelSpec().argv) && spec.display_name === KERNEL_DISPLAY_NAME ? 'current' : 'stale';
 }
+
+/** What the kernelspec in `dir` starts, in words (for messages): its checkout and Node, or why it cannot be read. */
+export function describeKernelSpec(dir: string): string {
+  try {
+    const spec = JSON.parse(fs.readFileSync(path.join(dir, 'kernel.json'), 'utf8')) as Partial<KernelSpec> | null;
+    const argv = spec && Array.isArray(spec.argv) ? spec.argv.map(String) : [];
+    const root = spec?.metadata?.ipa_kit?.root;
+    return typeof root === 'string' ? `the checkout ${root} with ${argv[0] ?? 'an unknown node'}` : `${argv.join(' ') || 'an unreadable command'}`;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'nothing (no kernel.json)' : 'an unreadable kernel.json';
+  }
+}
+
+/** A kernelspec folder the kit wrote: kernel.json with the kit's metadata, nothing else. */
+const KERNELSPEC_FOLDER: FolderKind = {
+  what: 'kernelspec',
+  marker: 'kernel.json',
+  owned: (m) => typeof m === 'object' && m !== null && typeof (m as Partial<KernelSpec>).metadata?.ipa_kit === 'object',
+  entries: () => [],
+};
 
 /**
  * Make `ipa-kit` importable by name from notebooks. Node resolves the package's own name (self-reference through
@@ -91,12 +112,42 @@ export function ensureSelfReference(root = kitRoot()): void {
   writeFileAtomic(file, text);
 }
 
-/** Install (or refresh) the kernelspec; returns its folder and what was done. */
-export function installKernelSpec(target: KernelTarget): { dir: string; action: 'installed' | 'updated' | 'unchanged' } {
+/** What installKernelSpec did, with what the spec started before (`before`) and starts now (`now`), in words. */
+export interface KernelSpecChange {
+  dir: string;
+  /** 'kept': a stale spec (another checkout or Node) left as it was, because `update` was not asked for. */
+  action: 'installed' | 'updated' | 'unchanged' | 'kept';
+  before: string;
+  now: string;
+}
+
+/**
+ * Install the kernelspec when it is missing; refresh a stale one (another checkout or Node) only with `update`
+ * (`ipa-kit kernel install` asks for it, `reproduce` only with --install-kernel). A spec the kit did not write
+ * is never replaced (UsageError).
+ */
+export function installKernelSpec(target: KernelTarget, opts: { update?: boolean } = { update: true }): KernelSpecChange {
   const dir = kernelSpecDir(target);
   ensureSelfReference();
   const state = kernelSpecState(dir);
-  if (state === 'current') return { dir, action: 'unchanged' };
-  writeDirAtomic(dir, (tmp) => writeJsonAtomic(path.join(tmp, 'kernel.json'), kernelSpec()));
-  return { dir, action: state === 'missing' ? 'installed' : 'updated' };
+  const before = describeKernelSpec(dir);
+  const now = `the checkout ${kitRoot()} with ${process.execPath}`;
+  if (state === 'current') return { dir, action: 'unchanged', before, now: before };
+  if (state === 'stale' && !opts.update) return { dir, action: 'kept', before, now: before };
+  writeDirAtomic(dir, (tmp) => writeJsonAtomic(path.join(tmp, 'kernel.json'), kernelSpec()), KERNELSPEC_FOLDER);
+  return { dir, action: state === 'missing' ? 'installed' : 'updated', before, now };
+}
+
+/** One line saying what installKernelSpec changed (or why it changed nothing). */
+export function kernelSpecMessage(c: KernelSpecChange): string {
+  switch (c.action) {
+    case 'installed':
+      return `kernelspec '${KERNEL_NAME}' installed: ${c.dir} (starts ${c.now})`;
+    case 'updated':
+      return `kernelspec '${KERNEL_NAME}' updated: ${c.dir} (it started ${c.before}; now ${c.now})`;
+    case 'unchanged':
+      return `kernelspec '${KERNEL_NAME}' unchanged: ${c.dir} (starts ${c.now})`;
+    default:
+      return `kernelspec '${KERNEL_NAME}' at ${c.dir} starts ${c.before}, not this checkout: left as it is (reproduce does not need it; --install-kernel or 'ipa-kit kernel install' points it here)`;
+  }
 }

@@ -130,7 +130,7 @@ export function readNotebook(file: string): Notebook {
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw new DataError(`notebook is not valid JSON: ${file} (${(err as Error).message})`);
+    throw new DataError(`notebook is not valid JSON: ${file} (${(err as Error).message.replace(/\s+/g, ' ')})`);
   }
   return validateNotebook(value, file);
 }

@@ -11,6 +11,7 @@ import { kitRoot, kitVersion } from '../core/kit';
 import { KERNEL_NAME } from './kernelspec';
 import { RequestAbortedError } from './protocol';
 import { CodeCell, Notebook, OutputCollector, joinText, readNotebook, writeNotebook } from './nbformat';
+import { TIMEOUT_S, rangeText } from '../core/ranges';
 
 /** Options of one notebook run. */
 export interface RunNotebookOptions {
@@ -114,11 +115,13 @@ export async function runNotebook(opts: RunNotebookOptions): Promise<NotebookRun
   if (!profile) throw new UsageError(`no profile: pass one or set ${NOTEBOOK_ENV.profile}`);
   opts.profiles?.check(profile); // unknown profile: UsageError before any kernel starts
   const timeoutS = opts.timeoutS ?? 0;
-  if (!(timeoutS >= 0)) throw new UsageError(`timeout must be >= 0 seconds, got ${timeoutS}`);
+  // Node's timers overflow past 2^31 - 1 ms (a longer delay fires after 1 ms): the range stays below that.
+  if (!(timeoutS >= TIMEOUT_S.min && timeoutS <= TIMEOUT_S.max)) throw new UsageError(`timeout must be in ${rangeText(TIMEOUT_S)} seconds, got ${timeoutS}`);
   const outDir = path.resolve(opts.outDir ?? defaultNotebookOutDir());
   const base = path.basename(file, '.ipynb');
   const output = path.join(outDir, `${base}.ipynb`);
   const failedOutput = path.join(outDir, `${base}.failed.ipynb`);
+  if (output === file || failedOutput === file) throw new UsageError(`the executed notebook would replace ${file} itself: choose another --out folder`);
   const log = opts.log ?? defaultLog;
   const name = path.basename(file);
   const n = nb.cells.length;

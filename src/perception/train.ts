@@ -113,6 +113,7 @@ export async function trainPerception(a: TrainPerceptionArgs): Promise<TrainPerc
       emaDecay: c.emaDecay,
       trainable: params,
       resume: a.resume,
+      outputs: ['perception'],
       label: 'perception',
       meta: { head: perceptionHead(c), seed: a.seed, worldHash: dataId, info },
       stepLoss: (step) => {

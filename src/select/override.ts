@@ -35,7 +35,7 @@ export function parseOverride(text: string, source = 'override'): SelectionOverr
     try {
       value = JSON.parse(trimmed);
     } catch (err) {
-      throw new UsageError(`${source}: not valid JSON (${(err as Error).message})`);
+      throw new UsageError(`${source}: not valid JSON (${(err as Error).message.replace(/\s+/g, ' ')})`);
     }
     if (Array.isArray(value)) return { include: checkIds(`${source}`, value), exclude: [] };
     const obj = value as Record<string, unknown>;

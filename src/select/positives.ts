@@ -12,6 +12,7 @@ import { FrameDetector, scoreClip } from '../eval/evaluate';
 import { Generations, videoAt } from '../model/generations';
 import { readJson, writeJsonAtomic } from '../core/files';
 import { DataError } from '../core/errors';
+import { Shape, anything, array, checkShape, count, nullable, number, object, oneOf, optional, readJsonShape, record, string } from '../core/json';
 import { SplitData, getClip } from '../world/store';
 import { CaseReport, StrictPair, caseAnalysis } from './cases';
 import { HandEvidence, JudgeThresholds, VideoJudgment, flipJudgments, handEvidence, judgeVideos } from './judge';
@@ -30,6 +31,51 @@ export function candidateEvidence(gens: Generations, split: SplitData, detector?
     const { metrics, keypoints } = scoreClip(e.id, e.clipId, video, truth, gens.manifest.size, detected);
     return handEvidence(e.id, e.clipId, metrics, keypoints ?? undefined);
   });
+}
+
+const MAYBE_NUMBER = optional(nullable(number()));
+const HAND_SCORES: Shape = nullable(object({ ssim: number(), psnr: nullable(number()), keypointError: MAYBE_NUMBER, pck: MAYBE_NUMBER }));
+
+/** The shape of evidence.json: per video, `[frame][hand]` scores of the visible hands. */
+const EVIDENCE_SHAPE: Shape = array(object({ id: string(), inputId: string(), hands: array(array(HAND_SCORES)) }));
+
+/** The shape of judgments.json. */
+const JUDGMENTS_SHAPE: Shape = array(
+  object({
+    id: string(),
+    inputId: string(),
+    marks: array(oneOf('good', 'bad', 'unjudged')),
+    verdict: oneOf('good', 'bad', 'unjudged'),
+    judgedFrames: count,
+    goodFrames: count,
+    score: nullable(number()),
+  }),
+);
+
+/** The shape of positives.json. */
+const POSITIVES_SHAPE: Shape = object({
+  format: string(),
+  candidates: object({ dir: string(), sha256: string() }),
+  thresholds: record(number()),
+  annotationNoise: number({ min: 0, max: 1 }),
+  maxPositives: count,
+  candidatesCount: count,
+  goodCount: count,
+  acceptanceRate: number({ min: 0, max: 1 }),
+  positives: array(string()),
+  strictPairs: array(object({ inputId: string(), winner: string(), loser: string() })),
+  cases: record(anything),
+  override: nullable(object({ include: array(string()), exclude: array(string()) })),
+});
+
+/** Read evidence.json (what the judge saw of every candidate), shape checked. */
+export function readEvidence(file: string): HandEvidence[] {
+  return readJsonShape<HandEvidence[]>(file, EVIDENCE_SHAPE);
+}
+
+/** Read judgments.json (the frame marks and verdict of every candidate), shape checked. */
+export function readJudgmentsFile(file: string): VideoJudgment[] {
+  return readJsonShape<VideoJudgment[]>(file, JUDGMENTS_SHAPE);
 }
 
 export interface PositivesFile {
@@ -94,7 +140,8 @@ export function writePositives(file: string, candidatesDir: string, gens: Genera
 /** Read a positives file; the candidates folder it names is resolved against the file's folder. */
 export function readPositives(file: string): PositivesFile & { candidatesDir: string } {
   if (!fs.existsSync(file)) throw new DataError(`positives file not found: ${file}`);
-  const p = readJson<PositivesFile>(file);
-  if (p.format !== POSITIVES_FORMAT) throw new DataError(`${file} is not a positives file (format '${String(p.format)}')`);
+  const head = checkShape<{ format: string }>(readJson<unknown>(file), object({ format: string() }), file);
+  if (head.format !== POSITIVES_FORMAT) throw new DataError(`${file} is not a positives file (format '${String(head.format)}')`);
+  const p = checkShape<PositivesFile>(head, POSITIVES_SHAPE, file);
   return { ...p, candidatesDir: path.resolve(path.dirname(file), p.candidates.dir) };
 }

@@ -10,13 +10,15 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { clipHandMetrics } from '../eval/regions';
-import { sha256, writeJsonAtomic } from '../core/files';
+import { FolderKind, assertOnlyEntries, assertReplaceable, recoverDir, sha256, writeDirAtomic, writeFileAtomic, writeJsonAtomic } from '../core/files';
+import { array, nullable, number, object, readJsonShape, string } from '../core/json';
 import { Study } from './study';
 import { Clip, makeClip } from '../world/clip';
 import { makePretrainClip } from '../world/defects';
 import { clipStrip } from '../report/strip';
 import { writePng } from '../report/media';
 import { ModelCheckpointMeta, readModelCheckpointMeta } from '../model/checkpoint';
+import { CHECKPOINT_FOLDER } from '../train/checkpoint';
 import { configDiff } from '../model/config';
 import { generate } from '../model/sample';
 import { pretrain } from '../model/pretrain';
@@ -37,6 +39,7 @@ export function pretrainStreamHash(study: Study): string {
 }
 
 function matches(dir: string, study: Study): ModelCheckpointMeta | null {
+  recoverDir(dir);
   if (!fs.existsSync(path.join(dir, 'checkpoint.json'))) return null;
   const meta = readModelCheckpointMeta(dir);
   return configDiff(meta.model, study.profile.pretrain.model).length === 0 ? meta : null;
@@ -115,18 +118,30 @@ export async function ensureBase(study: Study, opts: { stopAfter?: number; sampl
   return { dir: res.baseDir, meta: res.meta, source: 'pretrained', runDir };
 }
 
-/** Copy a pretrained base (checkpoint, log, samples) to the study's shipped folder `data/base/<profile>-<seed>/`. */
+/** What a shipped folder `data/base/<profile>-<seed>/` holds (anything else means it is not only the kit's). */
+const SHIPPED_ENTRIES = new Set(['base', 'samples', 'log.jsonl', 'perception', 'perception-log.jsonl']);
+/** A samples folder: no manifest; the kit's when it holds only sample strips and records. */
+const SAMPLES_FOLDER: FolderKind = { what: 'samples', marker: null, owned: () => true, entries: () => [], allows: (n) => /^step-\d+(-\d+\.png|\.json)$/.test(n) };
+
+/**
+ * Copy a pretrained base (checkpoint, log, samples) to the study's shipped folder `data/base/<profile>-<seed>/`.
+ * The checkpoint and the samples are swapped in atomically, and only over what the kit put there.
+ */
 export function shipBase(study: Study, info: BaseInfo): string {
   const dst = study.paths.shipped;
-  fs.mkdirSync(dst, { recursive: true });
-  for (const [from, to] of [[info.dir, 'base'], [path.join(info.runDir, 'samples'), 'samples']] as const) {
-    if (!fs.existsSync(from)) continue;
-    fs.rmSync(path.join(dst, to), { recursive: true, force: true });
-    fs.cpSync(from, path.join(dst, to), { recursive: true });
-  }
-  fs.copyFileSync(path.join(info.runDir, 'log.jsonl'), path.join(dst, 'log.jsonl'));
+  assertOnlyEntries(dst, (n) => SHIPPED_ENTRIES.has(n), 'shipped base');
+  assertReplaceable(path.join(dst, 'base'), CHECKPOINT_FOLDER); // both checked before either is written
+  assertReplaceable(path.join(dst, 'samples'), SAMPLES_FOLDER);
+  const copyInto = (from: string) => (tmp: string) => fs.cpSync(from, tmp, { recursive: true });
+  writeDirAtomic(path.join(dst, 'base'), copyInto(info.dir), CHECKPOINT_FOLDER);
+  const samples = path.join(info.runDir, 'samples');
+  if (fs.existsSync(samples)) writeDirAtomic(path.join(dst, 'samples'), copyInto(samples), SAMPLES_FOLDER);
+  writeFileAtomic(path.join(dst, 'log.jsonl'), fs.readFileSync(path.join(info.runDir, 'log.jsonl')));
   return dst;
 }
+
+/** The shape of a samples/step-NNNNN.json record. */
+const SAMPLE_RECORD_SHAPE = object({ step: number({ integer: true, min: 0 }), clips: array(object({ clip: string(), ssim: nullable(number()), ssimHand: nullable(number()) })) });
 
 /** The samples saved during pretraining: per step the val clips' SSIM and SSIM-Hand, and the PNG strips. */
 export function readPretrainSamples(runDir: string): { step: number; ssim: number | null; ssimHand: number | null; images: string[] }[] {
@@ -141,7 +156,7 @@ export function readPretrainSamples(runDir: string): { step: number; ssim: numbe
     .filter((f) => /^step-\d+\.json$/.test(f))
     .sort()
     .map((f) => {
-      const r = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as PendingSample['record'];
+      const r = readJsonShape<PendingSample['record']>(path.join(dir, f), SAMPLE_RECORD_SHAPE);
       const tag = f.replace(/\.json$/, '');
       const images = fs.readdirSync(dir).filter((g) => g.startsWith(`${tag}-`) && g.endsWith('.png')).sort().map((g) => path.join(dir, g));
       return { step: r.step, ssim: mean(r.clips.map((c) => c.ssim)), ssimHand: mean(r.clips.map((c) => c.ssimHand)), images };

@@ -20,8 +20,10 @@ export interface NotebookContext {
   headless: boolean;
   /** The kit's checkout (package root). */
   root: string;
-  /** `results/` of the checkout. */
+  /** `results/` of the checkout, or the folder IPA_RESULTS_DIR names. */
   resultsDir: string;
+  /** The folder IPA_RESULTS_DIR names (absolute), or null: the study's own results folder. */
+  resultsOverride: string | null;
   /** `data/` of the checkout. */
   dataDir: string;
 }
@@ -30,7 +32,7 @@ export interface NotebookContext {
 export function parseWorldSeed(raw: string, what: string): number {
   const v = Number(raw);
   if (raw.trim() === '' || !Number.isInteger(v) || v < 0 || v > 0xffffffff) {
-    throw new UsageError(`${what} must be an integer in [0, 4294967295], got '${raw}'`);
+    throw new UsageError(`${what} must be an integer in 0..4294967295, got '${raw}'`);
   }
   return v;
 }
@@ -42,6 +44,7 @@ export function notebookContext(env: NodeJS.ProcessEnv = process.env): NotebookC
   const rawSeed = env[NOTEBOOK_ENV.worldSeed];
   const worldSeed = rawSeed ? parseWorldSeed(rawSeed, NOTEBOOK_ENV.worldSeed) : profile.seed;
   const root = kitRoot();
+  const resultsOverride = env[NOTEBOOK_ENV.results] ? path.resolve(root, env[NOTEBOOK_ENV.results] as string) : null;
   return {
     profileName,
     profile,
@@ -49,7 +52,8 @@ export function notebookContext(env: NodeJS.ProcessEnv = process.env): NotebookC
     pretrain: env[NOTEBOOK_ENV.pretrain] === '1',
     headless: env[NOTEBOOK_ENV.headless] === '1',
     root,
-    resultsDir: path.join(root, 'results'),
+    resultsDir: resultsOverride ?? path.join(root, 'results'),
+    resultsOverride,
     dataDir: path.join(root, 'data'),
   };
 }

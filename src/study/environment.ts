@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { DeviceReport } from '../gpu/backend';
 import { writeFileAtomic } from '../core/files';
-import { kitRoot, kitVersion } from '../core/kit';
+import { kitRelative, kitRoot, kitVersion } from '../core/kit';
 
 /** Packages whose versions every run records (optional ones appear only when installed). */
 export const RECORDED_PACKAGES = [
@@ -125,7 +125,7 @@ export function captureEnvironment(device: DeviceReport | null = null): Environm
     device,
     packages,
     jupyter: nbconvert ? `nbconvert ${nbconvert}` : null,
-    ffmpeg: ffmpegPath && ffmpegVersion ? { path: ffmpegPath, version: ffmpegVersion } : null,
+    ffmpeg: ffmpegPath && ffmpegVersion ? { path: kitRelative(ffmpegPath), version: ffmpegVersion } : null,
   };
 }
 
@@ -144,7 +144,7 @@ export function formatEnvironmentMarkdown(r: EnvironmentReport): string {
       : '- backend: not initialised',
     ...(d?.skipped ?? []).map((s) => `  - skipped ${s.backend}: ${s.reason}`),
     `- jupyter: ${r.jupyter ?? 'not found (optional)'}`,
-    `- ffmpeg: ${r.ffmpeg ? `ffmpeg ${r.ffmpeg.version} (${r.ffmpeg.path === 'ffmpeg' ? 'on PATH' : path.relative(kitRoot(), r.ffmpeg.path)})` : 'not found (optional)'}`,
+    `- ffmpeg: ${r.ffmpeg ? `ffmpeg ${r.ffmpeg.version} (${r.ffmpeg.path === 'ffmpeg' ? 'on PATH' : kitRelative(r.ffmpeg.path)})` : 'not found (optional)'}`,
     `- packages: ${Object.entries(r.packages).map(([k, v]) => `${k} ${v}`).join(', ')}`,
   ];
   return lines.join('\n');

@@ -39,7 +39,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AlignJob, JOB_TASK, JobPaths, JobResult } from '../align/run';
-import { bytesOf, readJson, sha256, writeFileAtomic, writeJsonAtomic } from '../core/files';
+import { bytesOf, sha256, writeFileAtomic, writeJsonAtomic } from '../core/files';
 import { parallelMap } from '../core/pool';
 import { FrameDetector } from '../eval/evaluate';
 import { ClipFeatureFn, ReferenceFeatures, featureStats } from '../eval/frechet';
@@ -55,7 +55,7 @@ import { writeTable } from '../report/tables';
 import { HandEvidence, VideoJudgment } from '../select/judge';
 import { PremiseReport, premiseReport } from '../select/premise';
 import { SelectionOverride } from '../select/override';
-import { PositivesFile, candidateEvidence, readPositives, selectFromEvidence, writePositives } from '../select/positives';
+import { PositivesFile, candidateEvidence, readEvidence, readJudgmentsFile, readPositives, selectFromEvidence, writePositives } from '../select/positives';
 import { SplitName } from '../world/config';
 import { World, buildWorld, getClip, loadWorldCached, worldHash } from '../world/store';
 import { BaseInfo, ensureBase } from './base';
@@ -174,7 +174,7 @@ export function selectionStage(
   const keyFile = path.join(dir, 'evidence.key');
   let evidence: HandEvidence[];
   if (fs.existsSync(evidenceFile) && fs.existsSync(keyFile) && fs.readFileSync(keyFile, 'utf8') === key) {
-    evidence = readJson<HandEvidence[]>(evidenceFile);
+    evidence = readEvidence(evidenceFile);
   } else {
     evidence = candidateEvidence(gens, world.splits.train, detector?.detector);
     writeJsonAtomic(evidenceFile, evidence);
@@ -345,5 +345,5 @@ export function sampleSplit(
 
 /** The frame judgments of every candidate from the last selection (for galleries). */
 export function readJudgments(study: Study): VideoJudgment[] {
-  return readJson<VideoJudgment[]>(workPath(study, 'selection', 'judgments.json'));
+  return readJudgmentsFile(workPath(study, 'selection', 'judgments.json'));
 }

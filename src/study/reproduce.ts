@@ -1,6 +1,8 @@
 /**
- * The main job: install the kernelspec if needed, run the profile's notebooks in order, write a run manifest
- * and regenerate the environment section. The notebook list is plain data (`NOTEBOOKS`).
+ * The main job: install the kernelspec if it is missing, run the profile's notebooks in order, write a run
+ * manifest and regenerate the environment section. The notebook list is plain data (`NOTEBOOKS`). Everything
+ * the notebooks write (executed notebooks, tables, figures, media, summary) goes to the results folder, and
+ * paths in what is written are relative to the kit.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -8,10 +10,10 @@ import { initBackend, parseBackendChoice } from '../gpu/backend';
 import { NOTEBOOK_ENV } from '../notebook/env';
 import { PROFILE_CHECK } from './context';
 import { EnvironmentReport, captureEnvironment, updateEnvironmentFile } from './environment';
-import { sha256File } from '../core/files';
+import { assertOnlyEntries, sha256File } from '../core/files';
 import { UsageError } from '../core/errors';
 import { kitRoot } from '../core/kit';
-import { KernelTarget, installKernelSpec } from '../notebook/kernelspec';
+import { KernelTarget, installKernelSpec, kernelSpecMessage } from '../notebook/kernelspec';
 import { ManifestBase, writeRunManifest } from './manifest';
 import { CellTiming, NotebookRunError, displayPath, loadRunnableNotebook, runNotebook } from '../notebook/runner';
 import { Profile, getProfile } from './profiles';
@@ -57,6 +59,12 @@ export interface ReproduceOptions {
   resultsDir?: string;
   /** Where the kernelspec goes (default: the user's Jupyter folder). */
   kernelTarget?: KernelTarget;
+  /**
+   * Also refresh a kernelspec that starts another checkout or Node (default false: such a spec is left as it is
+   * and a line says so; a missing one is always installed). The runner starts its kernel directly, not through
+   * the spec; the spec is for Jupyter.
+   */
+  installKernel?: boolean;
   log?: (line: string) => void;
 }
 
@@ -88,6 +96,14 @@ export interface ReproduceResult {
   error: NotebookRunError | null;
 }
 
+/** What a results folder holds: the entries `reproduce` and the notebooks write, and other studies' folders. */
+const RESULTS_ENTRIES = new Set(['notebooks', 'runs', 'tables', 'figures', 'media', 'supplementary', 'summary.md', 'environment.md', 'README.md']);
+
+/** Whether a name belongs in a results folder (see RESULTS_ENTRIES; `<profile>-seed<N>` folders of other studies). */
+export function isResultsEntry(name: string): boolean {
+  return RESULTS_ENTRIES.has(name) || /^[A-Za-z0-9_]+-seed\d+$/.test(name);
+}
+
 /** A path relative to the checkout when it lies inside it, else absolute. */
 function rootRelative(root: string, p: string): string {
   const rel = path.relative(root, p);
@@ -113,10 +129,13 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
   for (const nb of notebooks) loadRunnableNotebook(path.join(root, nb)); // bad notebooks: exit 2 before any work
   const committed = path.join(root, 'results');
   const resultsDir = path.resolve(opts.resultsDir ?? studyPaths(root, profile.name, worldSeed).results);
+  // A folder of someone else's files is never written into (the notebooks would replace same-named files).
+  assertOnlyEntries(resultsDir, isResultsEntry, 'results');
   const envFile = resultsDir === committed ? path.join(root, 'environment.md') : path.join(resultsDir, 'environment.md');
 
-  const spec = installKernelSpec(opts.kernelTarget ?? { user: true });
-  if (spec.action !== 'unchanged') log(`kernelspec ${spec.action}: ${spec.dir}`);
+  const spec = installKernelSpec(opts.kernelTarget ?? { user: true }, { update: opts.installKernel ?? false });
+  if (spec.action === 'installed' || spec.action === 'updated') process.stdout.write(`${kernelSpecMessage(spec)}\n`);
+  else if (spec.action === 'kept') log(kernelSpecMessage(spec));
   const device = await initBackend(backend ? { backend } : {});
   const environment = captureEnvironment(device);
   const started = new Date();
@@ -125,6 +144,7 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
   const env: Record<string, string> = {
     [NOTEBOOK_ENV.worldSeed]: String(worldSeed),
     [NOTEBOOK_ENV.pretrain]: opts.pretrain ? '1' : '0',
+    [NOTEBOOK_ENV.results]: resultsDir,
     ...(backend ? { IPA_BACKEND: backend } : {}),
   };
   const records: NotebookRecord[] = notebooks.map((n) => ({ notebook: n, output: null, outputSha256: null, status: 'not run', seconds: null, cells: [] }));

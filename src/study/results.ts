@@ -4,11 +4,10 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { JobResult } from '../align/run';
-import { readJson, sha256 } from '../core/files';
+import { JobResult, readJobResult } from '../align/run';
 import { DataError } from '../core/errors';
 import { ClipFeatureFn, ReferenceFeatures } from '../eval/frechet';
-import { ScoredSplit, SplitScores } from '../eval/score';
+import { ScoredSplit, loadScores } from '../eval/score';
 import { ResultInputs, ResultSettings, SweepScores, TrainingCurve } from '../report/results';
 import { readPositives } from '../select/positives';
 import { readStepLog } from '../train/loop';
@@ -20,17 +19,9 @@ export function jobScores(study: Study, job: JobResult, split: string): ScoredSp
   const rel = job.scores[split];
   if (!rel) return null;
   const dir = path.join(study.paths.work, 'jobs', rel);
-  const scores = readJson<SplitScores>(path.join(dir, 'scores.json'));
-  let features: Float32Array | null = null;
-  const rec = scores.files['features.f32'];
-  if (rec) {
-    const buf = fs.readFileSync(path.join(dir, 'features.f32'));
-    if (sha256(buf) !== rec.sha256) throw new DataError(`${path.join(dir, 'features.f32')} does not match its SHA-256`);
-    const copy = new Uint8Array(buf.byteLength);
-    copy.set(buf);
-    features = new Float32Array(copy.buffer);
-  }
-  return { scores, features };
+  const scored = loadScores(dir);
+  if (!scored) throw new DataError(`${path.join(dir, 'scores.json')} is missing (listed by job ${job.name})`);
+  return scored;
 }
 
 /** The finished jobs of a study by name (reads each done.json). */
@@ -38,7 +29,7 @@ export function readJobs(study: Study): Record<string, JobResult> {
   const out: Record<string, JobResult> = {};
   for (const job of studyJobs(study.profile.align, study.profile.ablations, study.profile.eval)) {
     const file = path.join(study.paths.work, 'jobs', job.name, 'done.json');
-    if (fs.existsSync(file)) out[job.name] = readJson<JobResult>(file);
+    if (fs.existsSync(file)) out[job.name] = readJobResult(file);
   }
   return out;
 }

@@ -15,6 +15,7 @@ import { ParsedArgs, num, str } from '../core/args';
 import { NotebookContext, notebookContext } from './context';
 import { kitRoot } from '../core/kit';
 import { Profile, getProfile } from './profiles';
+import { SEED, WORKERS, rangeText } from '../core/ranges';
 
 export interface StudyPaths {
   root: string;
@@ -53,29 +54,39 @@ export function studyPaths(root: string, profileName: string, worldSeed: number)
   };
 }
 
-/** A study from explicit settings (defaults: the paper profile on its seed, in this checkout). */
-export function openStudy(opts: { profile?: string; worldSeed?: number; pretrain?: boolean; root?: string } = {}): Study {
+/** A study from explicit settings (defaults: the paper profile on its seed, in this checkout; `resultsDir` replaces its results folder). */
+export function openStudy(opts: { profile?: string; worldSeed?: number; pretrain?: boolean; root?: string; resultsDir?: string } = {}): Study {
   const profileName = opts.profile ?? 'paper';
   const profile = getProfile(profileName);
   const worldSeed = opts.worldSeed ?? profile.seed;
-  return { profileName, profile, worldSeed, pretrain: opts.pretrain ?? false, paths: studyPaths(opts.root ?? kitRoot(), profileName, worldSeed) };
+  const paths = studyPaths(opts.root ?? kitRoot(), profileName, worldSeed);
+  if (opts.resultsDir) paths.results = path.resolve(opts.resultsDir);
+  return { profileName, profile, worldSeed, pretrain: opts.pretrain ?? false, paths };
 }
 
-/** The study a notebook runs (profile, world seed and --pretrain from the environment). */
+/** The study a notebook runs (profile, world seed, --pretrain and the results folder from the environment). */
 export function notebookStudy(ctx: NotebookContext = notebookContext()): Study {
-  return openStudy({ profile: ctx.profileName, worldSeed: ctx.worldSeed, pretrain: ctx.pretrain, root: ctx.root });
+  return openStudy({ profile: ctx.profileName, worldSeed: ctx.worldSeed, pretrain: ctx.pretrain, root: ctx.root, resultsDir: ctx.resultsOverride ?? undefined });
 }
 
 /** Options every study command takes. */
 export const STUDY_OPTIONS = ['profile', 'world-seed', 'backend', 'workers'] as const;
 
+/** Help lines of the study options (numeric ones with their ranges, core/ranges.ts). */
+export const STUDY_OPTIONS_HELP: readonly string[] = [
+  '  --profile P       smoke or paper (default paper)',
+  `  --world-seed N    world seed (default: the profile's), ${rangeText(SEED)}`,
+  `  --workers N       worker threads (default: the profile's), ${rangeText(WORKERS)}`,
+  '  --backend B       auto | tensorflow | webgpu | wasm | cpu (default auto)',
+];
+
 /** The study named by `--profile` and `--world-seed` (and `--pretrain` when `pretrain` is true). */
 export function studyFromArgs(args: ParsedArgs, pretrain = false): Study {
   const profile = getProfile(str(args, 'profile', 'paper'));
-  return openStudy({ profile: profile.name, worldSeed: num(args, 'world-seed', profile.seed, { integer: true, min: 0 }), pretrain });
+  return openStudy({ profile: profile.name, worldSeed: num(args, 'world-seed', profile.seed, SEED), pretrain });
 }
 
 /** `--workers N` (default: the profile's). */
 export function workersFromArgs(args: ParsedArgs, study: Study): number {
-  return num(args, 'workers', study.profile.jobs, { integer: true, min: 1, max: 64 });
+  return num(args, 'workers', study.profile.jobs, WORKERS);
 }

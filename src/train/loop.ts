@@ -6,13 +6,20 @@
  * so a run stopped at any point and resumed from its last checkpoint reaches the same weights as an
  * uninterrupted run (same seed, same backend). A NaN or infinite loss or gradient stops the run with a clear
  * message; the last good checkpoint stays as it was.
+ *
+ * Crash safety: checkpoints are swapped in atomically (writeDirAtomic; an interrupted swap is undone on the next
+ * start), the log is fsynced before each checkpoint (resume keeps the log up to the checkpoint's step), and a log
+ * that must be trimmed on resume is replaced atomically, never rewritten in place. A run folder is written only
+ * when it holds nothing but what the loop and its caller write there; resuming a checkpoint made with other
+ * settings is an error naming them (or, with `onMismatch: 'restart'`, starts over).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { UsageError } from '../core/errors';
+import { DataError, UsageError } from '../core/errors';
+import { assertOnlyEntries, assertReplaceable, processAlive, recoverDir, removeTree, writeFileAtomic } from '../core/files';
 import { Progress } from '../core/progress';
-import { SaveCheckpointArgs, TensorDict, assignInto, dictFromArrays, readCheckpointMeta, readTensorFile, saveCheckpoint, snapshot } from './checkpoint';
+import { CHECKPOINT_FOLDER, CheckpointMeta, SaveCheckpointArgs, TensorDict, assignInto, dictFromArrays, readCheckpointMeta, readTensorFile, saveCheckpoint, snapshot } from './checkpoint';
 import { AdamW, Ema, OptimConfig } from './optim';
 
 /** What one step reports, as written to log.jsonl (one JSON object per line). */
@@ -51,6 +58,15 @@ export interface LoopSpec<P extends object = Record<string, tf.Tensor>> {
   stopAfter?: number;
   /** Continue from `outDir/checkpoint` when it exists; without it an existing checkpoint is an error. */
   resume: boolean;
+  /** Entries the caller writes into `outDir` besides `checkpoint/` and `log.jsonl` (e.g. 'adapter'). */
+  outputs?: string[];
+  /**
+   * The settings a resumed checkpoint must share with this run: returns the differences (one phrase each, e.g.
+   * "lr 0.001 here, 0.0001 in the checkpoint"), empty when it may be resumed.
+   */
+  resumeCheck?: (meta: CheckpointMeta) => string[];
+  /** What a mismatch does: 'error' (default: a DataError naming the differences) or 'restart' from step 0. */
+  onMismatch?: 'error' | 'restart';
   label: string;
   /** Checkpoint metadata (without tensors and step). */
   meta: Omit<SaveCheckpointArgs, 'files' | 'step'>;
@@ -72,29 +88,72 @@ export class DivergenceError extends Error {
   override name = 'DivergenceError';
 }
 
-function readLog(file: string, upTo: number): string[] {
-  if (!fs.existsSync(file)) return [];
+/**
+ * The lines of a log up to step `upTo`, and whether the file holds more (later steps or a partial last line from
+ * an interrupted append). A line that is not a step record (except a partial last one) is a DataError naming it.
+ */
+function readLog(file: string, upTo: number): { lines: string[]; more: boolean } {
+  if (!fs.existsSync(file)) return { lines: [], more: false };
   const out: string[] = [];
-  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
+  let more = false;
+  const all = fs.readFileSync(file, 'utf8').split('\n');
+  const last = all.length - 1 - [...all].reverse().findIndex((l) => l.trim() !== '');
+  all.forEach((line, i) => {
+    if (!line.trim()) return;
+    let r: unknown;
     try {
-      const r = JSON.parse(line) as StepRecord;
-      if (r.step <= upTo) out.push(line);
+      r = JSON.parse(line);
     } catch {
-      // a partial last line from an interrupted append: dropped
+      if (i === last) {
+        more = true; // a partial last line from an interrupted append: dropped
+        return;
+      }
+      throw new DataError(`${file}: line ${i + 1} is not valid JSON`);
     }
+    const step = (r as Partial<StepRecord> | null)?.step;
+    if (typeof step !== 'number' || !Number.isInteger(step) || step < 1) throw new DataError(`${file}: line ${i + 1} is not a step record (no integer 'step' >= 1)`);
+    if (step <= upTo) out.push(line);
+    else more = true;
+  });
+  return { lines: out, more };
+}
+
+/** Remove temporary copies of the log left by processes that are gone. */
+function removeStaleLogCopies(outDir: string): void {
+  for (const n of fs.readdirSync(outDir)) {
+    const m = /^log\.jsonl\.(\d+)\.[0-9a-f]{8}\.tmp$/.exec(n);
+    if (m && !processAlive(Number(m[1]))) removeTree(path.join(outDir, n));
   }
-  return out;
 }
 
 /** Run (or resume) a training loop; returns when `totalSteps` (or `stopAfter`) steps are done. */
 export async function runLoop<P extends object = Record<string, tf.Tensor>>(spec: LoopSpec<P>): Promise<LoopResult> {
   const ckptDir = path.join(spec.outDir, 'checkpoint');
   const logFile = path.join(spec.outDir, 'log.jsonl');
+  // A run folder holds only what the loop and its caller write: anything else means it is someone else's folder.
+  const own = new Set(['checkpoint', 'log.jsonl', ...(spec.outputs ?? [])]);
+  assertOnlyEntries(spec.outDir, (n) => own.has(n) || /^\.checkpoint\.old$/.test(n), `${spec.label} run`);
   fs.mkdirSync(spec.outDir, { recursive: true });
+  recoverDir(ckptDir);
+  removeStaleLogCopies(spec.outDir);
+  if (fs.existsSync(path.join(ckptDir, 'checkpoint.json')) && spec.resume && spec.resumeCheck) {
+    let diff: string[];
+    try {
+      diff = spec.resumeCheck(readCheckpointMeta(ckptDir));
+    } catch (err) {
+      // A checkpoint that cannot be verified (an older format, damaged) counts as one of other settings when the
+      // caller restarts on a mismatch; it is removed only when it is a checkpoint folder the kit wrote.
+      if (!(err instanceof DataError) || spec.onMismatch !== 'restart') throw err;
+      assertReplaceable(ckptDir, CHECKPOINT_FOLDER);
+      diff = [err.message];
+    }
+    if (diff.length && spec.onMismatch === 'restart') removeTree(ckptDir);
+    else if (diff.length) throw new DataError(`${ckptDir} was trained with other settings (${diff.join('; ')}): resume it with the same settings, or start a new run in another folder`);
+  }
   const opt = new AdamW(spec.optim, spec.trainable);
   const ema = spec.emaDecay > 0 ? new Ema(spec.emaDecay, spec.trainable) : null;
   let start = 0;
+  let logFd: number | null = null;
   try {
     if (fs.existsSync(path.join(ckptDir, 'checkpoint.json'))) {
       if (!spec.resume) throw new UsageError(`${spec.outDir} already holds a checkpoint: resume it (--resume) or choose another output folder`);
@@ -107,15 +166,19 @@ export async function runLoop<P extends object = Record<string, tf.Tensor>>(spec
       if (ema) ema.importState(flat(readTensorFile(ckptDir, meta, 'ema')));
       start = meta.step;
     }
-    // Keep the log consistent with the checkpoint: drop records past it (and any partial line).
-    const kept = readLog(logFile, start);
-    fs.writeFileSync(logFile, kept.length ? `${kept.join('\n')}\n` : '');
+    // Keep the log consistent with the checkpoint: drop records past it (and any partial line), by replacing the
+    // file atomically (a crash keeps the old log whole); a log with nothing to drop is left as it is.
+    const log = readLog(logFile, start);
+    if (log.more) writeFileAtomic(logFile, log.lines.length ? `${log.lines.join('\n')}\n` : '');
+    logFd = fs.openSync(logFile, 'a');
+    const logTo = logFd;
 
     const varNames = Object.keys(spec.trainable);
     const varList = varNames.map((n) => spec.trainable[n]);
     let lastSaved = start;
     const lastGood = () => (lastSaved > 0 ? `The last good checkpoint (step ${lastSaved}) in ${ckptDir} is kept.` : 'No checkpoint was written yet.');
     const save = (step: number, record: StepRecord | null) => {
+      fs.fsyncSync(logTo); // the log up to this step is on disk before the checkpoint that resume trusts
       lastSaved = step;
       const files: Record<string, TensorDict> = { weights: snapshot(spec.trainable) };
       const st = opt.exportState();
@@ -169,7 +232,7 @@ export async function runLoop<P extends object = Record<string, tf.Tensor>>(spec
       }
       ema?.update();
       last = { step: step + 1, loss, lr, gradNorm, seconds: (Date.now() - ts) / 1000, ...metricValues };
-      fs.appendFileSync(logFile, `${JSON.stringify(last)}\n`);
+      fs.writeSync(logTo, `${JSON.stringify(last)}\n`);
       spec.onStep?.(last);
       bar.tick(1, { loss, ...metricValues });
       if ((step + 1) % spec.checkpointEvery === 0 || step + 1 === end) save(step + 1, last);
@@ -184,6 +247,7 @@ export async function runLoop<P extends object = Record<string, tf.Tensor>>(spec
       secondsPerStep: done > 0 ? (Date.now() - t0) / 1000 / done : 0,
     };
   } finally {
+    if (logFd !== null) fs.closeSync(logFd);
     opt.dispose();
     ema?.dispose();
   }
@@ -191,5 +255,5 @@ export async function runLoop<P extends object = Record<string, tf.Tensor>>(spec
 
 /** Read a run's log.jsonl (complete lines only). */
 export function readStepLog(outDir: string): StepRecord[] {
-  return readLog(path.join(outDir, 'log.jsonl'), Infinity).map((l) => JSON.parse(l) as StepRecord);
+  return readLog(path.join(outDir, 'log.jsonl'), Infinity).lines.map((l) => JSON.parse(l) as StepRecord);
 }

@@ -1,21 +1,30 @@
 /**
  * The stored world: a folder (a study keeps it in `data/worlds/<profile>-<seed>/`) holds a manifest.json (config,
- * seed, counts, shapes, clip metadata and a size and SHA-256 per file) and one raw little-endian array per split and
- * field. buildWorld writes it atomically and skips a matching complete world; loadWorld checks every file's size and
- * hash and throws a DataError naming the file that is missing, truncated or altered.
+ * seed, counts, shapes, clip metadata and a size and SHA-256 per file, sealed by the SHA-256 of the manifest itself)
+ * and one raw little-endian array per split and field. buildWorld writes it atomically, skips a matching complete
+ * world and replaces only a folder that is a world the kit wrote; loadWorld checks the manifest's shape and seal,
+ * that clip ids are plain names, and every file's size and hash, and throws a DataError naming the file that is
+ * missing, truncated or altered.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ArrayDType, bytesOf, readJson, readTypedArray, sha256, writeDirAtomic } from '../core/files';
+import { ArrayDType, bytesOf, manifestFolder, readJson, readTypedArray, recoverDir, sha256, writeDirAtomic } from '../core/files';
 import { DataError, UsageError } from '../core/errors';
+import { PLAIN_NAME, Shape, array, checkSeal, checkShape, count as countShape, number, object, oneOf, plainName, record, sealed, string } from '../core/json';
 import { SPLITS, SplitName, WorldConfig } from './config';
 import { CLIP_ARRAYS, Clip, ClipArray, hardShare, makeClip, validateWorld } from './clip';
 import { KEYPOINT_DIMS, NUM_KEYPOINTS } from './layout';
 import { Difficulty, FPS, MotionFamily } from './motion';
 
-/** Bumped whenever the generator's output changes, so an old world on disk is rebuilt rather than reused. */
-export const WORLD_FORMAT_VERSION = 2; // 2: figure masks added
+/**
+ * Bumped whenever the generator's output or the manifest changes, so an old world on disk is rebuilt rather than
+ * reused (2: figure masks added; 3: the manifest carries its own SHA-256).
+ */
+export const WORLD_FORMAT_VERSION = 3;
 const FORMAT = 'ipa-kit-world';
+
+/** A world folder as writeDirAtomic recognises it: manifest.json with the world format, and the files it lists. */
+export const WORLD_FOLDER = manifestFolder('world', 'manifest.json', FORMAT);
 
 /** Per-split arrays stored as files, with their element type. */
 export const SPLIT_FIELDS = {
@@ -66,7 +75,27 @@ export interface WorldManifest {
   counts: Record<SplitName, number>;
   files: Record<string, WorldFile>;
   clips: Record<SplitName, ClipMeta[]>;
+  /** SHA-256 of this manifest without this field (canonical JSON): any edit of the manifest breaks it. */
+  sha256: string;
 }
+
+const SHA256 = string({ pattern: /^[0-9a-f]{64}$/, what: 'a SHA-256 (64 hex digits)' });
+const INTEGER = number({ integer: true });
+
+/** The shape of manifest.json (checked before any field is used). */
+const MANIFEST_SHAPE: Shape = object({
+  format: string(),
+  version: INTEGER,
+  profile: string(),
+  seed: countShape,
+  config: object({ size: countShape, frames: countShape, splits: record(countShape), hardShare: number({ min: 0, max: 1 }) }),
+  fps: number(),
+  keypoints: object({ count: countShape, dims: countShape, layout: string() }),
+  counts: record(countShape),
+  files: record(object({ split: string(), field: string(), dtype: string(), shape: array(countShape), bytes: countShape, sha256: SHA256 }), { keys: PLAIN_NAME, what: 'a plain file name' }),
+  clips: record(array(object({ id: plainName, identity: INTEGER, motion: INTEGER, difficulty: oneOf('moderate', 'hard'), motionFamily: object({ body: string(), left: string(), right: string() }) }))),
+  sha256: SHA256,
+});
 
 /**
  * A stored split: each clip array stacked over its N clips with a leading N axis (ref [N, S, S, 3], frames
@@ -189,7 +218,7 @@ export function getClip(data: SplitData, i: number): Clip {
 }
 
 /** Whether `dir` holds a complete, unaltered world built from exactly this config and seed. */
-function matchingWorld(dir: string, expected: Omit<WorldManifest, 'files' | 'clips'>): WorldManifest | null {
+function matchingWorld(dir: string, expected: Omit<WorldManifest, 'files' | 'clips' | 'sha256'>): WorldManifest | null {
   if (!fs.existsSync(path.join(dir, 'manifest.json'))) return null;
   try {
     const world = loadWorld(dir);
@@ -205,7 +234,7 @@ function matchingWorld(dir: string, expected: Omit<WorldManifest, 'files' | 'cli
 /** Build a world from its config and seed (or find it already built) and return its folder and manifest. */
 export function buildWorld(opts: BuildWorldOptions): BuildWorldResult {
   const seed = opts.seed;
-  if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`seed must be a non-negative integer, got ${seed}`);
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new UsageError(`seed must be an integer in [0, 4294967295], got ${seed}`);
   const w = opts.config;
   validateWorld(w);
   const dir = opts.out;
@@ -219,17 +248,16 @@ export function buildWorld(opts: BuildWorldOptions): BuildWorldResult {
     keypoints: { count: NUM_KEYPOINTS, dims: KEYPOINT_DIMS, layout: 'body 0-17 (OpenPose/COCO-18), left hand 18-38, right hand 39-59 (OpenPose hand order); x, y pixels, visible 0/1' },
     counts: { ...w.splits },
   } as const;
+  recoverDir(dir);
   const existing = matchingWorld(dir, head);
   if (existing) return { dir, built: false, manifest: existing };
-  if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0 && !fs.existsSync(path.join(dir, 'manifest.json'))) {
-    throw new UsageError(`${dir} exists and is not a world folder (no manifest.json): choose another --out`);
-  }
   const total = SPLITS.reduce((a, s) => a + w.splits[s], 0);
   let done = 0;
   const files: Record<string, WorldFile> = {};
   const clips = {} as Record<SplitName, ClipMeta[]>;
-  const manifest: WorldManifest = { ...head, files, clips };
-  // Plain writes inside the temporary folder: renaming the whole folder into place is the atomic step.
+  let manifest = { ...head, files, clips } as WorldManifest;
+  // Plain writes inside the temporary folder (fsynced before the swap): renaming the folder into place is the
+  // atomic step. An existing folder is replaced only when it is a world the kit wrote.
   writeDirAtomic(dir, (tmp) => {
     for (const split of SPLITS) {
       const n = w.splits[split];
@@ -247,17 +275,21 @@ export function buildWorld(opts: BuildWorldOptions): BuildWorldResult {
         files[name] = { split, field, dtype: SPLIT_FIELDS[field], shape: shapes[field], bytes: bytes.byteLength, sha256: sha256(bytes) };
       }
     }
+    manifest = sealed(manifest, 'sha256');
     fs.writeFileSync(path.join(tmp, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-  });
+  }, WORLD_FOLDER);
   return { dir, built: true, manifest };
 }
 
-/** Load a stored world, verifying every file's size and SHA-256 against the manifest. */
+/** Load a stored world, verifying the manifest's shape and seal, and every file's size and SHA-256 against it. */
 export function loadWorld(dir: string): World {
+  recoverDir(dir);
   const manifestFile = path.join(dir, 'manifest.json');
-  const m = readJson<WorldManifest>(manifestFile);
-  if (m.format !== FORMAT) throw new DataError(`${manifestFile} is not a world manifest (format '${String(m.format)}')`);
-  if (m.version !== WORLD_FORMAT_VERSION) throw new DataError(`${manifestFile} has world format version ${m.version}; this kit reads version ${WORLD_FORMAT_VERSION}: rebuild it with 'ipa-kit world'`);
+  const head = checkShape<{ format: unknown; version: unknown }>(readJson<unknown>(manifestFile), object({ format: string(), version: INTEGER }), manifestFile);
+  if (head.format !== FORMAT) throw new DataError(`${manifestFile} is not a world manifest (format '${String(head.format)}')`);
+  if (head.version !== WORLD_FORMAT_VERSION) throw new DataError(`${manifestFile} has world format version ${head.version}; this kit reads version ${WORLD_FORMAT_VERSION}: rebuild it with 'ipa-kit world'`);
+  const m = checkShape<WorldManifest>(head, MANIFEST_SHAPE, manifestFile);
+  checkSeal(m as unknown as Record<string, unknown>, 'sha256', manifestFile);
   const w = m.config;
   try {
     validateWorld(w);
@@ -269,6 +301,8 @@ export function loadWorld(dir: string): World {
     const n = m.counts?.[split];
     const metas = m.clips?.[split];
     if (!Number.isInteger(n) || !Array.isArray(metas) || metas.length !== n) throw new DataError(`${manifestFile}: counts and clips of split '${split}' disagree`);
+    const ids = new Set(metas.map((c) => c.id));
+    if (ids.size !== n) throw new DataError(`${manifestFile}: clip ids of split '${split}' repeat`);
     const shapes = fieldShapes(n, w);
     const arrays = {} as Record<SplitField, ReturnType<typeof readTypedArray>>;
     for (const field of Object.keys(SPLIT_FIELDS) as SplitField[]) {
