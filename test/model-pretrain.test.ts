@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { pretrain, PretrainConfig } from '../src/model/pretrain';
 import { readCheckpointMeta, readTensorFile } from '../src/train/checkpoint';
 import { ModelConfig } from '../src/model/config';
-import { makeClip } from '../src/world/clip';
+import { makePretrainClip } from '../src/world/defects';
 import { getProfile } from '../src/study/profiles';
 import { useWasm } from './helpers';
 
@@ -24,7 +24,7 @@ describe('pretraining', () => {
     const stream = { worldSeed: 1, world };
     const run = async (workers: number) => {
       const out = fs.mkdtempSync(path.join(os.tmpdir(), `ipa-pre-${workers}-`));
-      const res = await pretrain({ config: CONFIG, seed: 2, source: (i) => makeClip(1, 'pretrain', i, world), worldHash: 'stream', outDir: out, resume: false, workers, stream });
+      const res = await pretrain({ config: CONFIG, seed: 2, source: (i) => makePretrainClip(1, i, world).clip, worldHash: 'stream', outDir: out, resume: false, workers, stream });
       assert.ok(res.baseDir);
       return readTensorFile(res.baseDir as string, readCheckpointMeta(res.baseDir as string), 'weights');
     };

@@ -102,7 +102,7 @@ describe('pretraining defect gallery', () => {
   });
 
   it('is empty for the clean world, and rejects bad counts', () => {
-    assert.deepEqual(defectGallery(1, PROFILES.smoke.world, { scan: 8 }), { image: null, clips: [] });
+    assert.deepEqual(defectGallery(1, { ...PROFILES.smoke.world, pretrainDefects: undefined }, { scan: 8 }), { image: null, clips: [] });
     assert.throws(() => defectGallery(1, world, { count: 0 }), /count must be a positive integer/);
   });
 

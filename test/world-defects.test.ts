@@ -10,7 +10,8 @@ import {
   CLIP_ARRAYS, Clip, HandDefects, NUM_KEYPOINTS, applyHandDefects, clipDefects, exportClips, handDefects, handStart, makeClip, makePretrainClip,
 } from '../src/world';
 
-const WORLD = PROFILES.smoke.world;
+// The smoke world without its pretraining defects: the clean world these tests add defects to.
+const WORLD = { ...PROFILES.smoke.world, pretrainDefects: undefined };
 const SEED = 1;
 const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'ipa-defects-test-'));
 after(() => fs.rmSync(TMP, { recursive: true, force: true }));

@@ -18,7 +18,7 @@ import { ClipPixels } from '../model/inputs';
 import { flowStepLoss, microBatchGrads, pretrain } from '../model/pretrain';
 import { AdamW, adamwConfig } from '../train/optim';
 import { rng } from '../core/seeds';
-import { makeClip } from '../world';
+import { makePretrainClip } from '../world';
 import { getProfile } from './profiles';
 
 /** The Python that has Debian's python3-torch (the `python3` on PATH may be another one). */
@@ -140,7 +140,7 @@ async function kitTwoWorkers(model: ModelConfig, batch: number, steps: number): 
     const res = await pretrain({
       config: { ...p.pretrain, model, batch, steps: steps + 1, checkpointEvery: 1000, microBatch: referenceMicroBatch(model) },
       seed: 1,
-      source: (i) => makeClip(1, 'pretrain', i, p.world),
+      source: (i) => makePretrainClip(1, i, p.world).clip,
       stream: { worldSeed: 1, world: p.world },
       outDir,
       worldHash: 'bench',
