@@ -13,7 +13,7 @@ import { assertOnlyEntries, manifestFolder, readJson, recoverDir, writeDirAtomic
 import { UsageError } from '../src/core/errors';
 import { saveCheckpoint } from '../src/train/checkpoint';
 import { modelHead } from '../src/model/checkpoint';
-import { TINY, cliInProcess } from './helpers';
+import { TINY, cliInProcess, recordFsyncs } from './helpers';
 
 process.env.IPA_QUIET = '1';
 const KIND = manifestFolder('thing', 'thing.json', 'ipa-kit-thing/1');
@@ -106,29 +106,12 @@ describe('writeDirAtomic: crash safety', () => {
     assert.deepEqual(fs.readdirSync(path.dirname(dir)), ['thing']);
   });
 
-  it('fsyncs the files and the folder it moves into place, and the parent folder after the rename', () => {
-    const real = require('node:fs') as typeof fs;
-    const open = real.openSync;
-    const sync = real.fsyncSync;
-    const names = new Map<number, string>();
-    const synced: string[] = [];
-    real.openSync = ((p: fs.PathLike, ...rest: unknown[]) => {
-      const fd = (open as (...a: unknown[]) => number)(p, ...rest);
-      names.set(fd, String(p));
-      return fd;
-    }) as typeof fs.openSync;
-    real.fsyncSync = ((fd: number) => {
-      synced.push(names.get(fd) ?? `fd ${fd}`);
-      return sync(fd);
-    }) as typeof fs.fsyncSync;
+  it('fsyncs the files and the folder it moves into place, and the parent folder after the rename', async () => {
     const parent = tmp('fsync');
     const dir = path.join(parent, 'ckpt');
-    try {
-      saveCheckpoint(dir, { head: modelHead('base', TINY), step: 1, seed: 1, worldHash: 'w', files: { weights: { w: { shape: [2], data: new Float32Array([1, 2]) } } } });
-    } finally {
-      real.openSync = open;
-      real.fsyncSync = sync;
-    }
+    const synced = await recordFsyncs(() =>
+      saveCheckpoint(dir, { head: modelHead('base', TINY), step: 1, seed: 1, worldHash: 'w', files: { weights: { w: { shape: [2], data: new Float32Array([1, 2]) } } } }),
+    );
     assert.ok(synced.some((p) => p.endsWith(`${path.sep}weights.bin`) && p.includes('.ckpt.')), `weights.bin fsynced before the swap: ${synced.join(', ')}`);
     assert.ok(synced.some((p) => /\.ckpt\.\d+\.[0-9a-f]{8}\.tmp$/.test(p)), 'the new folder itself fsynced');
     assert.equal(synced[synced.length - 1], parent, 'the parent folder fsynced after the rename');

@@ -1,5 +1,6 @@
 /** Shared test helpers: backend setup and numeric comparison. */
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { main } from '../src/cli';
 import { initBackend } from '../src/gpu';
@@ -44,4 +45,32 @@ export async function cliInProcess(args: string[]): Promise<{ code: number; out:
     process.stdout.write = w1;
     process.stderr.write = w2;
   }
+}
+
+/**
+ * Run `fn` while recording every fsync: returns the paths (or `fd N` for descriptors not opened meanwhile) in the
+ * order they were synced. The real `openSync`/`fsyncSync` are restored afterwards.
+ */
+export async function recordFsyncs(fn: () => unknown): Promise<string[]> {
+  const real = require('node:fs') as typeof fs;
+  const open = real.openSync;
+  const sync = real.fsyncSync;
+  const names = new Map<number, string>();
+  const synced: string[] = [];
+  real.openSync = ((p: fs.PathLike, ...rest: unknown[]) => {
+    const fd = (open as (...a: unknown[]) => number)(p, ...rest);
+    names.set(fd, String(p));
+    return fd;
+  }) as typeof fs.openSync;
+  real.fsyncSync = ((fd: number) => {
+    synced.push(names.get(fd) ?? `fd ${fd}`);
+    return sync(fd);
+  }) as typeof fs.fsyncSync;
+  try {
+    await fn();
+  } finally {
+    real.openSync = open;
+    real.fsyncSync = sync;
+  }
+  return synced;
 }

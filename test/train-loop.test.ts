@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { LoopSpec, readStepLog, runLoop } from '../src/train/loop';
 import { readCheckpointMeta, readTensorFile } from '../src/train/checkpoint';
 import { rng } from '../src/core/seeds';
-import { useWasm } from './helpers';
+import { recordFsyncs, useWasm } from './helpers';
 
 /** A toy regression problem whose batches are drawn from step-keyed streams, like the real trainers. */
 function toySpec(outDir: string, vars: Record<string, tf.Variable>, totalSteps: number, resume: boolean, poison = -1, stopAfter?: number): LoopSpec {
@@ -144,27 +144,8 @@ if (process.env.IPA_LOOP_CHILD) {
   });
 
   it('fsyncs the log before every checkpoint, so resume never finds a checkpoint ahead of its log', async () => {
-    const real = require('node:fs') as typeof fs;
-    const open = real.openSync;
-    const sync = real.fsyncSync;
-    const names = new Map<number, string>();
-    const synced: string[] = [];
-    real.openSync = ((p: fs.PathLike, ...rest: unknown[]) => {
-      const fd = (open as (...a: unknown[]) => number)(p, ...rest);
-      names.set(fd, String(p));
-      return fd;
-    }) as typeof fs.openSync;
-    real.fsyncSync = ((fd: number) => {
-      synced.push(names.get(fd) ?? '');
-      return sync(fd);
-    }) as typeof fs.fsyncSync;
     const dir = tmp('fsync-log');
-    try {
-      await runLoop(toySpec(dir, freshVars(), 6, false)); // checkpoints at 2, 4, 6
-    } finally {
-      real.openSync = open;
-      real.fsyncSync = sync;
-    }
+    const synced = await recordFsyncs(() => runLoop(toySpec(dir, freshVars(), 6, false))); // checkpoints at 2, 4, 6
     const log = path.join(dir, 'log.jsonl');
     const order = synced.map((p) => (p === log ? 'log' : p.endsWith('weights.bin') ? 'weights' : '')).filter((x) => x);
     assert.deepEqual(order, ['log', 'weights', 'log', 'weights', 'log', 'weights']);
