@@ -28,6 +28,21 @@ export function toByte(x: number): number {
   return v < 0 ? 0 : v > 255 ? 255 : v;
 }
 
+/** Frames `start..start+n-1` of a clip (reference and reference pose kept): a shorter clip of the same video. */
+export function frameWindow(clip: ClipPixels, start: number, n: number): ClipPixels {
+  const px = clip.ref.length;
+  const F = clip.poses.length / px;
+  if (!(Number.isInteger(start) && Number.isInteger(n) && n >= 1 && start >= 0 && start + n <= F)) {
+    throw new Error(`frameWindow: frames ${start}..${start + n - 1} are not inside a clip of ${F} frames`);
+  }
+  return {
+    ref: clip.ref,
+    refPose: clip.refPose,
+    frames: clip.frames.subarray(start * px, (start + n) * px),
+    poses: clip.poses.subarray(start * px, (start + n) * px),
+  };
+}
+
 /** Float video [-1, 1] -> uint8. */
 export function videoToBytes(x: Float32Array): Uint8Array {
   const out = new Uint8Array(x.length);

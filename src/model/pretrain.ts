@@ -11,13 +11,14 @@ import { TensorDict, saveCheckpoint, snapshot } from '../train/checkpoint';
 import { ModelCheckpointMeta, modelHead } from './checkpoint';
 import { ModelConfig, validateModelConfig } from './config';
 import { Params, condLayout, countParams, forward, initParams } from './network';
-import { ClipPixels, batchInputs } from './inputs';
+import { ClipPixels, batchInputs, frameWindow } from './inputs';
 import { LoopResult, runLoop } from '../train/loop';
 import { TrainSchedule, adamwConfig } from '../train/optim';
 import { WorkerPool, defineTask } from '../core/pool';
 import { backendSetup } from '../gpu/workers';
 import { WorldConfig } from '../world/config';
 import { makePretrainClip } from '../world/defects';
+import { rng } from '../core/seeds';
 
 /** Pretraining settings (plain data; the profiles hold one per profile). */
 export interface PretrainConfig extends TrainSchedule {
@@ -28,6 +29,15 @@ export interface PretrainConfig extends TrainSchedule {
    * 4 GiB in one pass (measured: ~0.8 GiB of heap per clip); 2 fits. Same numbers for the same value.
    */
   microBatch?: number;
+  /**
+   * Generated frames per training clip (default: all of the model's): each streamed clip is cut to this many
+   * consecutive frames, at a start drawn from the clip's own stream (`trainingClip`). A step's cost is linear in
+   * frames (measured: 0.165 s per frame forward+backward for the paper U-Net on one wasm thread), so 2-frame
+   * windows buy 4x the optimiser steps of whole 8-frame clips. U-Net only: its convs run per frame and its
+   * attention has no frame embedding, so the network trained on windows samples whole clips; the DiT's per-frame
+   * position embedding does not allow it.
+   */
+  clipFrames?: number;
   emaDecay: number;
   timesteps: TimestepDensity;
 }
@@ -72,7 +82,29 @@ export function validatePretrainConfig(c: PretrainConfig): void {
   }
   if (!(c.lr > 0)) throw new Error(`pretrain config: 'lr' must be > 0, got ${c.lr}`);
   if (c.microBatch !== undefined && !(Number.isInteger(c.microBatch) && c.microBatch >= 1)) throw new Error(`pretrain config: 'microBatch' must be a positive integer, got ${c.microBatch}`);
+  if (c.clipFrames !== undefined) {
+    if (c.model.kind !== 'unet') throw new Error(`pretrain config: 'clipFrames' needs the U-Net (kind 'unet'): the DiT embeds each frame's position`);
+    if (!(Number.isInteger(c.clipFrames) && c.clipFrames >= 1 && c.clipFrames <= c.model.frames - 1)) {
+      throw new Error(`pretrain config: 'clipFrames' must be an integer in [1, ${c.model.frames - 1}] (the model's generated frames), got ${c.clipFrames}`);
+    }
+  }
   if (!(c.emaDecay >= 0 && c.emaDecay < 1)) throw new Error(`pretrain config: 'emaDecay' must be in [0, 1), got ${c.emaDecay}`);
+}
+
+/**
+ * Pretraining clip `index` as the step sees it: the whole clip, or (clipFrames n) its frames start..start+n-1,
+ * the start uniform over the clip's valid starts from stream (seed, 'window', index).
+ */
+export function trainingClip(clip: ClipPixels, seed: number, index: number, clipFrames: number | undefined): ClipPixels {
+  if (clipFrames === undefined) return clip;
+  const F = clip.poses.length / clip.ref.length;
+  const start = Math.floor(rng(seed, 'window', index).uniform() * (F - clipFrames + 1));
+  return frameWindow(clip, start, clipFrames);
+}
+
+/** The model config the training passes run: the model's, with the frame count of the windows (clipFrames). */
+export function trainingModel(c: Pick<PretrainConfig, 'model' | 'clipFrames'>): ModelConfig {
+  return c.clipFrames === undefined ? c.model : { ...c.model, frames: c.clipFrames + 1 };
 }
 
 /**
@@ -125,10 +157,13 @@ export async function pretrain(a: PretrainArgs): Promise<PretrainResult> {
   if (W > 1 && (!a.stream || c.batch % W !== 0)) throw new Error(`pretrain: ${W} data-parallel workers need the stream description and a batch divisible by ${W} (batch ${c.batch})`);
   const pool = W > 1 ? new WorkerPool(W, backendSetup()) : null;
   const micro = c.microBatch && c.microBatch < c.batch / W ? c.microBatch : null;
+  const model = trainingModel(c);
+  const stepClips = (step: number) =>
+    Array.from({ length: c.batch }, (_, i) => trainingClip(a.source(step * c.batch + i), a.seed, step * c.batch + i, c.clipFrames));
   const local = micro
     ? async (step: number) => {
-        const clips = Array.from({ length: c.batch }, (_, i) => a.source(step * c.batch + i));
-        return { ...microBatchGrads(c.model, params, clips, a.seed, step, c.timesteps, micro), metrics: {} };
+        const clips = stepClips(step);
+        return { ...microBatchGrads(model, params, clips, a.seed, step, c.timesteps, micro), metrics: {} };
       }
     : undefined;
   const computeGrads = pool
@@ -138,7 +173,8 @@ export async function pretrain(a: PretrainArgs): Promise<PretrainResult> {
         const parts = await Promise.all(
           Array.from({ length: W }, (_, k) =>
             pool.run(k, GRAD_SHARD_TASK, {
-              model: c.model,
+              model,
+              clipFrames: c.clipFrames,
               seed: a.seed,
               step,
               offset: k * per,
@@ -186,8 +222,7 @@ export async function pretrain(a: PretrainArgs): Promise<PretrainResult> {
       onStep: a.onStep ? (r) => a.onStep?.(r.step, params) : undefined,
       meta: { head: modelHead('base', c.model), seed: a.seed, worldHash: a.worldHash, info: { ...a.info, pretrain: c } },
       stepLoss: (step) => {
-        const clips = Array.from({ length: c.batch }, (_, i) => a.source(step * c.batch + i));
-        return { loss: flowStepLoss(c.model, params, clips, a.seed, step, c.timesteps), metrics: {} };
+        return { loss: flowStepLoss(model, params, stepClips(step), a.seed, step, c.timesteps), metrics: {} };
       },
     });
     if (loop.steps < c.steps) return { loop, baseDir: null, meta: null, paramCount };
@@ -211,7 +246,10 @@ export async function pretrain(a: PretrainArgs): Promise<PretrainResult> {
 
 /** Input of the gradient-shard task: one data-parallel shard of a pretraining step. */
 export interface GradShardInput {
+  /** The config the training passes run (`trainingModel`). */
   model: ModelConfig;
+  /** PretrainConfig.clipFrames. */
+  clipFrames?: number;
   seed: number;
   step: number;
   /** This shard's first place in the step's batch (for the per-sample noise streams). */
@@ -243,7 +281,7 @@ export function gradShard(inp: GradShardInput): GradShardOutput {
   }
   for (const [n, v] of Object.entries(params)) tf.tidy(() => v.assign(tf.tensor(inp.weights[n], v.shape)));
   const { stream } = inp;
-  const clips = inp.indices.map((i) => makePretrainClip(stream.worldSeed, i, stream.world).clip);
+  const clips = inp.indices.map((i) => trainingClip(makePretrainClip(stream.worldSeed, i, stream.world).clip, inp.seed, i, inp.clipFrames));
   const names = Object.keys(params);
   const p = params;
   if (inp.microBatch) return microBatchGrads(inp.model, p, clips, inp.seed, inp.step, inp.density, inp.microBatch, inp.offset);
