@@ -3,9 +3,10 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { pretrain, PretrainConfig } from '../src/model/pretrain';
+import { pretrain, PretrainConfig, trainingClip, trainingModel, validatePretrainConfig } from '../src/model/pretrain';
+import { frameWindow } from '../src/model/inputs';
 import { readCheckpointMeta, readTensorFile } from '../src/train/checkpoint';
-import { ModelConfig } from '../src/model/config';
+import { ModelConfig, UNET_MODEL } from '../src/model/config';
 import { makePretrainClip } from '../src/world/defects';
 import { getProfile } from '../src/study/profiles';
 import { useWasm } from './helpers';
@@ -35,5 +36,70 @@ describe('pretraining', () => {
       const b = two[n].data;
       for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) <= 1e-5 + 1e-4 * Math.abs(a[i]), `${n}[${i}]: ${a[i]} vs ${b[i]}`);
     }
+  });
+
+  it('pretrains a U-Net on 2-frame windows, the same on 2 workers as on one (windows drawn per clip index)', async () => {
+    const world = getProfile('smoke').world;
+    const stream = { worldSeed: 1, world };
+    const model: ModelConfig = { ...UNET_MODEL, levels: [4, 4], embedDim: 8, freqDim: 8, groups: 2, heads: 1 };
+    const config: PretrainConfig = { ...CONFIG, model, steps: 2, batch: 2, clipFrames: 2, checkpointEvery: 2 };
+    const run = async (workers: number) => {
+      const out = fs.mkdtempSync(path.join(os.tmpdir(), `ipa-win-${workers}-`));
+      const res = await pretrain({ config, seed: 2, source: (i) => makePretrainClip(1, i, world).clip, worldHash: 'stream', outDir: out, resume: false, workers, stream });
+      assert.ok(res.baseDir);
+      const meta = readCheckpointMeta(res.baseDir as string);
+      assert.equal((meta as unknown as { model: ModelConfig }).model.frames, 9, 'the base keeps the model\'s full frame count');
+      return readTensorFile(res.baseDir as string, meta, 'weights');
+    };
+    const one = await run(1);
+    const two = await run(2);
+    let moved = 0;
+    for (const n of Object.keys(one)) {
+      const a = one[n].data;
+      const b = two[n].data;
+      for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) <= 1e-5 + 1e-4 * Math.abs(a[i]), `${n}[${i}]: ${a[i]} vs ${b[i]}`);
+      if (n === 'head.w') moved = a.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+    }
+    assert.ok(moved > 0, 'the zero-init head was trained');
+  });
+});
+
+describe('frame windows of pretraining clips', () => {
+  const S = 2;
+  const px = S * S * 3;
+  const clip = {
+    ref: new Uint8Array(px).fill(200),
+    refPose: new Uint8Array(px).fill(201),
+    frames: Uint8Array.from({ length: 4 * px }, (_, i) => Math.floor(i / px)), // frame f holds the value f
+    poses: Uint8Array.from({ length: 4 * px }, (_, i) => 10 + Math.floor(i / px)),
+  };
+
+  it('frameWindow keeps the reference and cuts frames start..start+n-1; rejects windows outside the clip', () => {
+    const w = frameWindow(clip, 1, 2);
+    assert.deepEqual([...new Set(w.frames)], [1, 2]);
+    assert.deepEqual([...new Set(w.poses)], [11, 12]);
+    assert.equal(w.ref, clip.ref);
+    assert.equal(w.refPose, clip.refPose);
+    assert.throws(() => frameWindow(clip, 3, 2), /frames 3\.\.4 are not inside a clip of 4 frames/);
+    assert.throws(() => frameWindow(clip, 0, 0), /not inside/);
+  });
+
+  it('trainingClip draws every valid start, the same for the same (seed, index), and leaves whole clips alone', () => {
+    assert.equal(trainingClip(clip, 1, 0, undefined), clip);
+    const starts = Array.from({ length: 200 }, (_, i) => trainingClip(clip, 1, i, 2).frames[0]);
+    assert.deepEqual([...new Set(starts)].sort(), [0, 1, 2]);
+    assert.deepEqual(Array.from({ length: 200 }, (_, i) => trainingClip(clip, 1, i, 2).frames[0]), starts);
+    const other = Array.from({ length: 200 }, (_, i) => trainingClip(clip, 2, i, 2).frames[0]);
+    assert.notDeepEqual(other, starts, 'another seed draws other windows');
+  });
+
+  it('clipFrames needs the U-Net and a length inside its frames; trainingModel sets the frame count', () => {
+    assert.throws(() => validatePretrainConfig({ ...CONFIG, clipFrames: 2 }), /'clipFrames' needs the U-Net/);
+    const unet = { ...CONFIG, model: UNET_MODEL };
+    assert.throws(() => validatePretrainConfig({ ...unet, clipFrames: 9 }), /'clipFrames' must be an integer in \[1, 8\]/);
+    assert.throws(() => validatePretrainConfig({ ...unet, clipFrames: 1.5 }), /'clipFrames' must be/);
+    validatePretrainConfig({ ...unet, clipFrames: 2 });
+    assert.equal(trainingModel({ ...unet, clipFrames: 2 }).frames, 3);
+    assert.equal(trainingModel(unet), UNET_MODEL);
   });
 });
