@@ -4,7 +4,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { AlignConfig, AlignSample, alignTrain } from '../src/align/trainer';
+import { AlignConfig, AlignSample, alignTrain, windowSample } from '../src/align/trainer';
+import { UNET_MODEL, UnetConfig } from '../src/model/config';
+import { initParams as initAnyParams } from '../src/model/network';
 import { OBJECTIVES, Objective, PositiveBatch, Predict } from '../src/align/objectives';
 import { flowMatchingLoss } from '../src/flow/losses';
 import { handMaskOnGrid } from '../src/align/masks';
@@ -167,5 +169,44 @@ describe('alignment trainer', () => {
       () => alignTrain({ config: { ...CONFIG, method: 'nope' as 'toy', steps: 1 }, seed: 3, base, positives, pairs: [], outDir: path.join(out, 'nope'), resume: false }, table),
       /unknown method 'nope' \(methods: sft, sft-halo, ipa, ipa-halo, flow-dpo, toy\)/,
     );
+  });
+
+  it('windowSample cuts a video and its HALO mask to the same frames', () => {
+    const S = 2;
+    const px = S * S * 3;
+    const s: AlignSample = {
+      key: 'k',
+      clip: { ref: new Uint8Array(px), refPose: new Uint8Array(px), frames: Uint8Array.from({ length: 4 * px }, (_, i) => Math.floor(i / px)), poses: new Uint8Array(4 * px) },
+      handMask: Float32Array.from({ length: 4 * S * S }, (_, i) => Math.floor(i / (S * S))),
+    };
+    const w = windowSample(s, 2, 2);
+    assert.deepEqual([...new Set(w.clip.frames)], [2, 3]);
+    assert.deepEqual([...w.handMask], [2, 2, 2, 2, 3, 3, 3, 3]);
+    assert.equal(w.key, 'k');
+  });
+
+  it('post-trains a U-Net on 2-frame windows (the adapter keeps the base model); the DiT refuses windows', async () => {
+    const unet: UnetConfig = { ...UNET_MODEL, height: 16, width: 16, frames: 5, levels: [4, 4], embedDim: 8, freqDim: 8, groups: 2, heads: 1 };
+    const params = initAnyParams(unet, 1);
+    const weights = snapshot(params);
+    tf.dispose(Object.values(params));
+    const S = 16;
+    const F = 4;
+    const positives: AlignSample[] = Array.from({ length: 3 }, (_, i) => ({
+      key: `u-${i}`,
+      clip: { ref: randomBytes(S * S * 3, i), refPose: randomBytes(S * S * 3, 10 + i), frames: randomBytes(F * S * S * 3, 20 + i), poses: randomBytes(F * S * S * 3, 30 + i) },
+      handMask: new Float32Array(F * S * S).fill(0.5),
+    }));
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'ipa-align-win-'));
+    const config: AlignConfig = { ...CONFIG, method: 'ipa-halo', steps: 2, maskGrid: { kind: 'pixel' }, clipFrames: 2, checkpointEvery: 2 };
+    const base = { model: unet, weights, weightsSha256: 'u', worldHash: 'toy' };
+    const before = tf.memory().numTensors;
+    const res = await alignTrain({ config, seed: 3, base, positives, pairs: [], outDir: path.join(out, 'u'), resume: false });
+    assert.equal(tf.memory().numTensors, before, 'no tensor leaks');
+    assert.ok(res.meta);
+    assert.equal((res.meta as unknown as { model: UnetConfig }).model.frames, 5);
+    assert.ok(Number.isFinite(res.loop.lastRecord?.loss));
+    const dit = { model: TINY, weights: baseDict(), weightsSha256: 'd', worldHash: 'toy' };
+    await assert.rejects(() => alignTrain({ config: { ...CONFIG, clipFrames: 1, steps: 1 }, seed: 3, base: dit, positives: toyPositives(2), pairs: [], outDir: path.join(out, 'd'), resume: false }), /'clipFrames' needs the U-Net/);
   });
 });

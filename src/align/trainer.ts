@@ -15,7 +15,7 @@ import { CheckpointMeta, TensorDict, saveCheckpoint, snapshot } from '../train/c
 import { ModelCheckpointMeta, modelHead, paramsFromDict } from '../model/checkpoint';
 import { ModelConfig } from '../model/config';
 import { LoraSet, Params, condLayout, forward } from '../model/network';
-import { ClipPixels, batchInputs } from '../model/inputs';
+import { ClipPixels, batchInputs, frameWindow, windowStart } from '../model/inputs';
 import { LoraConfig, createLora, disposeLora, loraVariables } from '../model/lora';
 import { LoopResult, runLoop } from '../train/loop';
 import { TrainSchedule, adamwConfig } from '../train/optim';
@@ -36,6 +36,12 @@ export interface AlignConfig<M extends string = AlignMethod> extends TrainSchedu
   lora: LoraConfig | null;
   maskGrid: MaskGrid;
   timesteps: TimestepDensity;
+  /**
+   * Generated frames per training video (default: all): each sample of a step is cut to this many consecutive
+   * frames (both sides of a pair to the same frames), at a start drawn from the step's stream. U-Net only, as in
+   * pretraining (PretrainConfig.clipFrames): a step costs in proportion to its frames.
+   */
+  clipFrames?: number;
 }
 
 /** One training video: the clip's conditioning with `frames` = the (self-generated) video to fit. */
@@ -85,6 +91,14 @@ export function validateAlignConfig<M extends string = AlignMethod>(c: AlignConf
   if (!(c.lr > 0)) throw new Error(`align config: 'lr' must be > 0, got ${c.lr}`);
   if (!(c.beta > 0 && Number.isFinite(c.beta))) throw new Error(`align config: 'beta' must be > 0, got ${c.beta}`);
   if (!(c.handWeight > 0 && Number.isFinite(c.handWeight))) throw new Error(`align config: 'handWeight' must be > 0, got ${c.handWeight}`);
+  if (c.clipFrames !== undefined && !(Number.isInteger(c.clipFrames) && c.clipFrames >= 1)) throw new Error(`align config: 'clipFrames' must be a positive integer, got ${c.clipFrames}`);
+}
+
+/** Frames start..start+n-1 of a training video: its clip and its HALO mask ([F, S, S, 1]) cut alike. */
+export function windowSample(s: AlignSample, start: number, n: number): AlignSample {
+  const clip = frameWindow(s.clip, start, n);
+  const per = s.handMask.length / (s.clip.poses.length / s.clip.ref.length); // mask values per frame
+  return { key: s.key, clip, handMask: s.handMask.subarray(start * per, (start + n) * per) };
 }
 
 /** What a resumed run must share with the checkpoint it continues. */
@@ -146,7 +160,12 @@ export async function alignTrain<M extends string = AlignMethod>(a: AlignArgs<M>
   const c = a.config;
   validateAlignConfig(c, table);
   const objective = objectiveOf(c.method, table);
-  const mc = a.base.model;
+  const full = a.base.model;
+  if (c.clipFrames !== undefined && (full.kind !== 'unet' || c.clipFrames > full.frames - 1)) {
+    throw new Error(`align config: 'clipFrames' needs the U-Net and at most its ${full.frames - 1} generated frames (got ${c.clipFrames}, model '${full.kind ?? 'dit'}')`);
+  }
+  // The config the training passes run: the base's, with the windows' frame count.
+  const mc: ModelConfig = c.clipFrames === undefined ? full : { ...full, frames: c.clipFrames + 1 };
   const count = objective.data === 'pairs' ? a.pairs.length : a.positives.length;
   if (count === 0) throw new Error(`align: no ${objective.data === 'pairs' ? 'strict pairs' : 'positives'} to train '${c.method}' on`);
   const settings = { beta: c.beta, handWeight: objective.halo ? c.handWeight : 1 };
@@ -165,8 +184,9 @@ export async function alignTrain<M extends string = AlignMethod>(a: AlignArgs<M>
   const perm = new Map<number, number[]>();
   const pick = (step: number) => Array.from({ length: c.batch }, (_, j) => epochIndex(a.seed, count, step * c.batch + j, perm));
   // A batch side from samples, with the reference's prediction when the objective needs it.
-  const side = (samples: AlignSample[], eps: tf.Tensor, t: tf.Tensor): VideoBatch => {
-    const b = batchSide(mc, samples, eps, t);
+  const side = (samples: AlignSample[], eps: tf.Tensor, t: tf.Tensor, starts: number[] | null): VideoBatch => {
+    const cut = starts && c.clipFrames !== undefined ? samples.map((s, j) => windowSample(s, starts[j], c.clipFrames as number)) : samples;
+    const b = batchSide(mc, cut, eps, t);
     return objective.reference ? { ...b, refPred: refForward(b.z, b.cond, t) } : b;
   };
 
@@ -184,18 +204,20 @@ export async function alignTrain<M extends string = AlignMethod>(a: AlignArgs<M>
       resumeCheck: (meta) => alignResumeDiff(meta, identity),
       onMismatch: a.onMismatch,
       label: c.method,
-      meta: { head: modelHead('adapter', mc, { lora: c.lora, baseWeightsSha256: a.base.weightsSha256 }), seed: a.seed, worldHash: a.base.worldHash, info: { ...a.info, align: c, trainingData } },
+      meta: { head: modelHead('adapter', full, { lora: c.lora, baseWeightsSha256: a.base.weightsSha256 }), seed: a.seed, worldHash: a.base.worldHash, info: { ...a.info, align: c, trainingData } },
       // Outside the gradient tape: the batch (step-keyed samples, noise and t) and the reference's predictions.
       prepare: (step) => {
         const idx = pick(step);
         const slots = idx.map((_, i) => i);
         const eps = batchNoise(a.seed, 'align-noise', step, slots, [mc.frames, mc.height, mc.width, mc.channels]);
         const t = batchTimesteps(a.seed, 'align-t', step, slots, c.timesteps);
+        const F = full.frames - 1;
+        const starts = c.clipFrames === undefined ? null : slots.map((j) => windowStart(a.seed, 'align-window', step * c.batch + j, F, c.clipFrames as number));
         try {
           if (objective.data === 'pairs') {
-            return { t, win: side(idx.map((i) => a.pairs[i].win), eps, t), lose: side(idx.map((i) => a.pairs[i].lose), eps, t) };
+            return { t, win: side(idx.map((i) => a.pairs[i].win), eps, t, starts), lose: side(idx.map((i) => a.pairs[i].lose), eps, t, starts) };
           }
-          return { ...side(idx.map((i) => a.positives[i]), eps, t), t };
+          return { ...side(idx.map((i) => a.positives[i]), eps, t, starts), t };
         } finally {
           eps.dispose();
         }
@@ -206,7 +228,7 @@ export async function alignTrain<M extends string = AlignMethod>(a: AlignArgs<M>
     if (loop.steps < c.steps) return { loop, adapterDir: null, meta: null };
     const adapterDir = path.join(a.outDir, 'adapter');
     const meta = saveCheckpoint(adapterDir, {
-      head: modelHead('adapter', mc, { lora: c.lora, baseWeightsSha256: a.base.weightsSha256 }),
+      head: modelHead('adapter', full, { lora: c.lora, baseWeightsSha256: a.base.weightsSha256 }),
       step: c.steps,
       seed: a.seed,
       worldHash: a.base.worldHash,

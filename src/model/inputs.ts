@@ -8,6 +8,7 @@
  *   pose map] (frame 0's pose map is the reference pose), so each generated frame sees the reference image.
  */
 import * as tf from '@tensorflow/tfjs';
+import { rng } from '../core/seeds';
 
 /** The parts of a clip the model reads (the world's Clip has these fields). */
 export interface ClipPixels {
@@ -41,6 +42,12 @@ export function frameWindow(clip: ClipPixels, start: number, n: number): ClipPix
     frames: clip.frames.subarray(start * px, (start + n) * px),
     poses: clip.poses.subarray(start * px, (start + n) * px),
   };
+}
+
+/** First frame of an n-frame window of an F-frame clip: uniform over the valid starts, from stream (seed, label, index). */
+export function windowStart(seed: number, label: string, index: number, F: number, n: number): number {
+  if (!(n >= 1 && n <= F)) throw new Error(`windowStart: a window of ${n} frames does not fit a clip of ${F}`);
+  return Math.floor(rng(seed, label, index).uniform() * (F - n + 1));
 }
 
 /** Float video [-1, 1] -> uint8. */

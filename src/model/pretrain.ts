@@ -11,14 +11,13 @@ import { TensorDict, saveCheckpoint, snapshot } from '../train/checkpoint';
 import { ModelCheckpointMeta, modelHead } from './checkpoint';
 import { ModelConfig, validateModelConfig } from './config';
 import { Params, condLayout, countParams, forward, initParams } from './network';
-import { ClipPixels, batchInputs, frameWindow } from './inputs';
+import { ClipPixels, batchInputs, frameWindow, windowStart } from './inputs';
 import { LoopResult, runLoop } from '../train/loop';
 import { TrainSchedule, adamwConfig } from '../train/optim';
 import { WorkerPool, defineTask } from '../core/pool';
 import { backendSetup } from '../gpu/workers';
 import { WorldConfig } from '../world/config';
 import { makePretrainClip } from '../world/defects';
-import { rng } from '../core/seeds';
 
 /** Pretraining settings (plain data; the profiles hold one per profile). */
 export interface PretrainConfig extends TrainSchedule {
@@ -97,9 +96,7 @@ export function validatePretrainConfig(c: PretrainConfig): void {
  */
 export function trainingClip(clip: ClipPixels, seed: number, index: number, clipFrames: number | undefined): ClipPixels {
   if (clipFrames === undefined) return clip;
-  const F = clip.poses.length / clip.ref.length;
-  const start = Math.floor(rng(seed, 'window', index).uniform() * (F - clipFrames + 1));
-  return frameWindow(clip, start, clipFrames);
+  return frameWindow(clip, windowStart(seed, 'window', index, clip.poses.length / clip.ref.length, clipFrames), clipFrames);
 }
 
 /** The model config the training passes run: the model's, with the frame count of the windows (clipFrames). */
