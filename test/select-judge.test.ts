@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { checkThresholds, clipHandMetrics, flipJudgments, handEvidence, handKeypointMetrics, judgeVideo, judgeVideos, KEYPOINT_COUNT, verdictOf, VideoJudgment } from '../src';
 import { rng } from '../src/core/seeds';
+import { HandEvidence, calibrateJudge } from '../src/select/judge';
 
 const F = 4;
 const H = 48;
@@ -130,5 +131,24 @@ describe('flipJudgments', () => {
     assert.equal(all[0].score, base[0].score);
     assert.equal(base[0].marks[0], 'good', 'input left untouched');
     assert.throws(() => flipJudgments(base, 1.5, 1), /share must be a finite number in \[0, 1\]/);
+  });
+
+  it('calibrateJudge: keypoint limit at the 75th percentile, SSIM-Hand threshold with the val acceptance nearest the target', () => {
+    // Ten one-frame videos with one hand each: SSIM 0.1 .. 1.0, keypoint error 10 .. 1 px (the best hand errs least),
+    // and one video with no visible hand (left out of the acceptance).
+    const ev: HandEvidence[] = Array.from({ length: 10 }, (_, i) => ({ id: `v${i}`, inputId: `in${i}`, hands: [[{ ssim: (i + 1) / 10, psnr: 20, keypointError: 10 - i }, null]] }));
+    ev.push({ id: 'none', inputId: 'in-none', hands: [[null, null]] });
+    // Errors sorted 1..10: index floor(0.75 * 9) = 6 -> 7 px. Threshold 0.9 keeps SSIM 0.9 and 1.0 (errors 2, 1): 2 of 10.
+    const c = calibrateJudge(ev, { targetAcceptance: 0.2 });
+    assert.deepEqual(c.thresholds, { minSsimHand: 0.9, maxKeypointErrorPx: 7 });
+    assert.equal(c.acceptance, 0.2);
+    assert.equal(c.judgedVideos, 10);
+    // A target between two reachable acceptances (0.3 at 0.8, 0.4 at 0.7): 0.34 -> 0.3; keypoints absent -> SSIM alone.
+    const noKp = ev.map((e) => ({ ...e, hands: e.hands.map((row) => row.map((h) => (h ? { ssim: h.ssim, psnr: h.psnr } : null))) }));
+    const d = calibrateJudge(noKp, { targetAcceptance: 0.34 });
+    assert.deepEqual(d.thresholds, { minSsimHand: 0.8 });
+    assert.ok(Math.abs(d.acceptance - 0.3) < 1e-12);
+    assert.throws(() => calibrateJudge(ev, { targetAcceptance: 0 }), /targetAcceptance must be in \(0, 1\)/);
+    assert.throws(() => calibrateJudge([ev[10]], { targetAcceptance: 0.1 }), /no video has a judged frame/);
   });
 });

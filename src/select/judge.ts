@@ -192,3 +192,40 @@ export function flipJudgments(judgments: readonly VideoJudgment[], share: number
   }
   return judgments.map((j, v) => summarise(j.id, j.inputId, marks[v], j.score));
 }
+
+/** The judge thresholds chosen on val by `calibrateJudge`, with what they give there. */
+export interface JudgeCalibration {
+  thresholds: JudgeThresholds;
+  /** Share of the calibration videos judged good under `thresholds` (of the videos with a judged frame). */
+  acceptance: number;
+  /** Videos with at least one judged frame. */
+  judgedVideos: number;
+}
+
+/**
+ * Judge thresholds from the base model's own generations of val (one video per clip; never a test split): the
+ * keypoint limit at the `keypointQuantile` of the per-hand keypoint errors (0.75: only the worst quarter of hands
+ * fails it; left out when no error was measured), then the SSIM-Hand threshold, rounded to 0.01, whose val
+ * acceptance is closest to `targetAcceptance` (ties: the stricter threshold). Throws on a target outside (0, 1) or
+ * when no video has a judged frame.
+ */
+export function calibrateJudge(evidence: readonly HandEvidence[], opts: { targetAcceptance: number; keypointQuantile?: number }): JudgeCalibration {
+  const target = opts.targetAcceptance;
+  if (!(target > 0 && target < 1)) throw new Error(`calibrateJudge: targetAcceptance must be in (0, 1), got ${target}`);
+  const kq = opts.keypointQuantile ?? 0.75;
+  checkRange('keypointQuantile', kq, 0, 1);
+  const hands = evidence.flatMap((e) => e.hands.flat().filter((h): h is HandScores => h !== null));
+  const errors = hands.map((h) => h.keypointError).filter((x): x is number => typeof x === 'number').sort((a, b) => a - b);
+  const base: JudgeThresholds = errors.length ? { maxKeypointErrorPx: Math.round(100 * errors[Math.floor(kq * (errors.length - 1))]) / 100 } : {};
+  const grid = [...new Set(hands.map((h) => Math.round(100 * h.ssim) / 100))].sort((a, b) => b - a); // strict first
+  let best: JudgeCalibration | null = null;
+  for (const minSsimHand of grid) {
+    const thresholds = { minSsimHand, ...base };
+    const js = judgeVideos(evidence, thresholds).filter((j) => j.verdict !== 'unjudged');
+    if (!js.length) break;
+    const acceptance = js.filter((j) => j.verdict === 'good').length / js.length;
+    if (!best || Math.abs(acceptance - target) < Math.abs(best.acceptance - target)) best = { thresholds, acceptance, judgedVideos: js.length };
+  }
+  if (!best) throw new Error('calibrateJudge: no video has a judged frame (no visible hand)');
+  return best;
+}

@@ -8,7 +8,7 @@
  *   2 baseStage         study                        -> BaseInfo           the pretrained video model
  *   3 detectorStage     study                        -> DetectorInfo       the perception network (keypoints, FD features)
  *   4 candidatesStage   base                         -> Generations        4 candidates per `train` input
- *   5 judgeCalibration  base, detector               -> JudgeQuantile[]    what the judge's thresholds are set against (val)
+ *   5 judgeCalibration  base, detector               -> JudgeCalibrationInfo  val quantiles and the thresholds they suggest
  *   6 selectionStage    candidates, detector         -> StudySelection     frame judgments, implicit positives, Cases 1-4
  *   7 premiseStage      selection                    -> StudyPremise       does hand quality vary with the noise? (tables/premise)
  *   8 alignStage        base, jobs, detector         -> JobResult[]        post-trained adapters, scored on their splits
@@ -52,7 +52,7 @@ import { trainPerception } from '../perception/train';
 import { PremiseRow, premiseRows } from '../report/premise';
 import { ResultInputs } from '../report/results';
 import { writeTable } from '../report/tables';
-import { HandEvidence, VideoJudgment } from '../select/judge';
+import { HandEvidence, JudgeCalibration, VideoJudgment, calibrateJudge, judgeVideos } from '../select/judge';
 import { PremiseReport, premiseReport } from '../select/premise';
 import { SelectionOverride } from '../select/override';
 import { PositivesFile, candidateEvidence, readEvidence, readJudgmentsFile, readPositives, selectFromEvidence, writePositives } from '../select/positives';
@@ -125,12 +125,23 @@ export interface JudgeQuantile {
   keypointErrorPx: number;
 }
 
+/** What the judge calibration found on val: per-hand quantiles, the suggested thresholds, the profile's. */
+export interface JudgeCalibrationInfo {
+  quantiles: JudgeQuantile[];
+  /** `calibrateJudge` at the profile's target acceptance. */
+  suggested: JudgeCalibration;
+  /** The profile's thresholds and the val acceptance they give. */
+  profile: { thresholds: SelectionThresholds; acceptance: number };
+}
+
+type SelectionThresholds = Study['profile']['selection']['judge'];
+
 /**
  * Stage 5: what the judge's thresholds are set against: the base model's generations of `val` (one per clip), scored
  * hand by hand, as quantiles of SSIM-Hand, PSNR-Hand and hand keypoint error over visible (frame, hand)
- * instances. The thresholds in the profile were chosen from these numbers (never from the test splits).
+ * instances, and the thresholds `calibrateJudge` suggests for the profile's target acceptance (never the test splits).
  */
-export async function judgeCalibration(study: Study, base: BaseInfo, detector: DetectorInfo): Promise<JudgeQuantile[]> {
+export async function judgeCalibration(study: Study, base: BaseInfo, detector: DetectorInfo): Promise<JudgeCalibrationInfo> {
   const { world } = worldStage(study);
   const gens = await sampleSplit(study, { baseDir: base.dir }, 'val', workPath(study, 'models', 'base', 'val', 'gen'), { label: 'base val' });
   const ev = candidateEvidence(gens, world.splits.val, detector.detector);
@@ -151,7 +162,11 @@ export async function judgeCalibration(study: Study, base: BaseInfo, detector: D
     const a = [...v].sort((x, y) => x - y);
     return a.length ? a[Math.min(a.length - 1, Math.floor(p * (a.length - 1)))] : NaN;
   };
-  return [0.1, 0.25, 0.5, 0.75, 0.9].map((p) => ({ quantile: p, ssimHand: q(ssim, p), psnrHand: q(psnr, p), keypointErrorPx: q(kp, 1 - p) }));
+  const quantiles = [0.1, 0.25, 0.5, 0.75, 0.9].map((p) => ({ quantile: p, ssimHand: q(ssim, p), psnrHand: q(psnr, p), keypointErrorPx: q(kp, 1 - p) }));
+  const sel = study.profile.selection;
+  const judged = judgeVideos(ev, sel.judge).filter((j) => j.verdict !== 'unjudged');
+  const acceptance = judged.length ? judged.filter((j) => j.verdict === 'good').length / judged.length : NaN;
+  return { quantiles, suggested: calibrateJudge(ev, { targetAcceptance: sel.targetAcceptance }), profile: { thresholds: sel.judge, acceptance } };
 }
 
 /** The selection a study trains on: positives.json as read back, with the candidates' folder. */
