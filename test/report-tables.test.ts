@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { formatCell, tableToCsv, tableToHtml, tableToMarkdown, writeTable } from '../src/report/tables';
+import { formatCell, latexEscape, tableToCsv, tableToHtml, tableToLatex, tableToMarkdown, writeTable } from '../src/report/tables';
 import { tmpDir } from './kernel-helpers';
 
 const ROWS = [
@@ -40,10 +40,29 @@ describe('tables', () => {
     assert.equal(formatCell(Number.NaN), 'NaN');
   });
 
-  it('writeTable writes .csv and .md atomically and returns their paths', () => {
+  it('writeTable writes .csv, .md and .tex atomically and returns their paths', () => {
     const dir = tmpDir('table');
     const files = writeTable(ROWS, path.join(dir, 'ablation'));
-    assert.deepEqual(files, { csv: path.join(dir, 'ablation.csv'), md: path.join(dir, 'ablation.md') });
-    assert.deepEqual(fs.readdirSync(dir).sort(), ['ablation.csv', 'ablation.md']);
+    assert.deepEqual(files, { csv: path.join(dir, 'ablation.csv'), md: path.join(dir, 'ablation.md'), tex: path.join(dir, 'ablation.tex') });
+    assert.deepEqual(fs.readdirSync(dir).sort(), ['ablation.csv', 'ablation.md', 'ablation.tex']);
+  });
+
+  it('writes a booktabs tabular: numeric columns right-aligned, rounded numbers, escaped text', () => {
+    const tex = tableToLatex([{ method: 'ipa_halo', 'ssim [%]': 0.84123456, n: 3 }, { method: 'a & b', 'ssim [%]': null, n: 4 }]);
+    assert.equal(
+      tex,
+      [
+        '\\begin{tabular}{lrr}',
+        '\\toprule',
+        'method & ssim [\\%] & n \\\\',
+        '\\midrule',
+        'ipa\\_halo & 0.8412 & 3 \\\\',
+        'a \\& b &  & 4 \\\\',
+        '\\bottomrule',
+        '\\end{tabular}',
+        '',
+      ].join('\n'),
+    );
+    assert.equal(latexEscape('50% of $x_1^2 {a} #1 ~ \\'), '50\\% of \\$x\\_1\\textasciicircum{}2 \\{a\\} \\#1 \\textasciitilde{} \\textbackslash{}');
   });
 });

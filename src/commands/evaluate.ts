@@ -65,7 +65,7 @@ function readScores(dir: string): ScoredSplit {
 
 /** Generate (or reuse) the split's videos, score them, summarise; writes clips.{csv,json} and summary.{csv,md,json}. */
 /** The entries `evaluate` writes into its --out folder (a folder holding anything else is not written into). */
-const EVALUATE_ENTRIES = /^(gen|scores|clips\.(csv|md|json)|summary\.(csv|md|json)|paired\.(csv|md))$/;
+const EVALUATE_ENTRIES = /^(gen|scores|clips\.(csv|md|tex|json)|summary\.(csv|md|tex|json)|paired\.(csv|md|tex))$/;
 
 export async function evaluateCheckpoint(study: Study, a: EvaluateArgs): Promise<EvaluateResult> {
   assertOnlyEntries(a.outDir, (n) => EVALUATE_ENTRIES.test(n), 'evaluation');
@@ -135,10 +135,10 @@ export const evaluateCommand: Command = {
     '  --checkpoint DIR  base checkpoint folder (e.g. data/base/paper-1/base)',
     '  --adapter DIR     post-training adapter trained on that base (e.g. data/runs/paper-1/jobs/ipa-halo-s1/adapter)',
     `  --split S         world split: ${SPLITS.join(', ')}`,
-    '  --out DIR         writes gen/ (the videos), scores/, clips.csv|md|json (one row per clip) and',
-    '                    summary.csv|md|json (every metric: mean and 95% bootstrap interval)',
+    '  --out DIR         writes gen/ (the videos), scores/, clips.csv|md|tex|json (one row per clip) and',
+    '                    summary.csv|md|tex|json (every metric: mean and 95% bootstrap interval)',
     '  --baseline DIR    the --out folder of an earlier evaluation on the same split: adds the hand win rate against it',
-    '                    and paired.csv|md (per-clip metrics: this model - baseline on the same clips, 95% interval)',
+    '                    and paired.csv|md|tex (per-clip metrics: this model - baseline on the same clips, 95% interval)',
     '  --label L         method name in the summary (default: the adapter or checkpoint folder name)',
     '  --no-detector     skip the perception network (no keypoint error, PCK or FDs)',
     '',

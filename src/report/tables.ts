@@ -1,6 +1,6 @@
 /**
- * Tables: an arquero table (or plain rows) as CSV and Markdown, written atomically, with numbers rounded for
- * reading. The kit only reads tables (arquero is ESM: notebooks import it themselves; `src/` passes plain rows).
+ * Tables: an arquero table (or plain rows) as CSV, Markdown and LaTeX (booktabs, for papers), written atomically,
+ * with numbers rounded for reading. The kit only reads tables (arquero is ESM: notebooks import it themselves; `src/` passes plain rows).
  */
 import * as path from 'node:path';
 import { writeFileAtomic } from '../core/files';
@@ -86,11 +86,40 @@ export function tableToHtml(t: TableInput, fmt: TableFormat = {}): string {
   return `<table class="ipa-kit-table">\n<thead>${head}</thead>\n<tbody>\n${body}\n</tbody>\n</table>`;
 }
 
-/** Write `<dirAndBaseName>.csv` and `.md` atomically; returns the two paths. */
-export function writeTable(t: TableInput, dirAndBaseName: string, fmt: TableFormat = {}): { csv: string; md: string } {
-  const base = path.resolve(dirAndBaseName.replace(/\.(csv|md)$/i, ''));
-  const files = { csv: `${base}.csv`, md: `${base}.md` };
+/** Text escaped for LaTeX (the ten special characters). */
+export function latexEscape(s: string): string {
+  const map: Record<string, string> = {
+    '\\': '\\textbackslash{}', '&': '\\&', '%': '\\%', $: '\\$', '#': '\\#', _: '\\_', '{': '\\{', '}': '\\}', '~': '\\textasciitilde{}', '^': '\\textasciicircum{}',
+  };
+  return s.replace(/[\\&%$#_{}~^]/g, (c) => map[c]);
+}
+
+/**
+ * A booktabs `tabular` (needs `\usepackage{booktabs}`): numeric columns right-aligned, numbers to `digits`
+ * significant digits, every cell escaped; paste it into a `table` environment.
+ */
+export function tableToLatex(t: TableInput, fmt: TableFormat = {}): string {
+  const { columns, rows } = tableRows(t);
+  const numeric = columns.map((_, j) => rows.length > 0 && rows.every((r) => r[j] === null || r[j] === undefined || typeof r[j] === 'number'));
+  const line = (cells: string[]) => `${cells.join(' & ')} \\\\`;
+  return [
+    `\\begin{tabular}{${numeric.map((n) => (n ? 'r' : 'l')).join('')}}`,
+    '\\toprule',
+    line(columns.map(latexEscape)),
+    '\\midrule',
+    ...rows.map((r) => line(r.map((v) => latexEscape(formatCell(v, fmt.digits))))),
+    '\\bottomrule',
+    '\\end{tabular}',
+    '',
+  ].join('\n');
+}
+
+/** Write `<dirAndBaseName>.csv`, `.md` and `.tex` atomically; returns the three paths. */
+export function writeTable(t: TableInput, dirAndBaseName: string, fmt: TableFormat = {}): { csv: string; md: string; tex: string } {
+  const base = path.resolve(dirAndBaseName.replace(/\.(csv|md|tex)$/i, ''));
+  const files = { csv: `${base}.csv`, md: `${base}.md`, tex: `${base}.tex` };
   writeFileAtomic(files.csv, tableToCsv(t));
   writeFileAtomic(files.md, tableToMarkdown(t, fmt));
+  writeFileAtomic(files.tex, tableToLatex(t, fmt));
   return files;
 }
