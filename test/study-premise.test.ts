@@ -59,7 +59,7 @@ describe('premise of a study', () => {
     const p = premiseStage(study, { cases });
     assert.deepEqual(p.rows, premiseRows(judgments, cases));
     assert.deepEqual(p.judgments, judgments);
-    assert.deepEqual(p.files, { csv: path.join(study.paths.results, 'tables', 'premise.csv'), md: path.join(study.paths.results, 'tables', 'premise.md') });
+    assert.deepEqual(p.files, { csv: path.join(study.paths.results, 'tables', 'premise.csv'), md: path.join(study.paths.results, 'tables', 'premise.md'), tex: path.join(study.paths.results, 'tables', 'premise.tex') });
     const csv = fs.readFileSync(p.files.csv, 'utf8').split('\n');
     assert.equal(csv[0], 'metric,value,count,of,target,met');
     // a: a good and bad candidates (Case 4 pairs: #1 with #0, #2, #3); b: all bad. 3 strict pairs of 12.
