@@ -59,6 +59,7 @@ export * from './report/results';
 export * from './study/results';
 export * from './report/charts';
 export * from './report/premise';
+export * from './report/plotly';
 export * from './study/premise-figures';
 export * from './study/world-figures';
 export * from './report/media';
