@@ -10,6 +10,7 @@ import { openStudy } from '../src/study/study';
 import { baseOnlyInputs } from '../src/study/results';
 import { METRICS, ResultInputs, mainTable, methodRows, pairedDifference, wideTable } from '../src/report/results';
 import { casesChart, curveChart, metricChart, sweepChart } from '../src/report/charts';
+import { CLAIM_COMPARISONS, CLAIM_METRICS, claimRows } from '../src/report/claims';
 import { renderVegaLite } from '../src/report/figures';
 import { rng } from '../src/core/seeds';
 
@@ -42,6 +43,33 @@ describe('results', () => {
     assert.equal(pairedDifference(inp2, 'base', 'base', 'test-hands', 'ssimHand')?.mean, 0);
     const d = pairedDifference(inp2, 'better', 'base', 'test-hands', 'ssimHand');
     assert.ok(d && Math.abs(d.mean - 0.03) < 1e-9 && d.low > 0.029 && d.high < 0.031, JSON.stringify(d));
+  });
+
+  it('claimRows: every comparison x split x metric; verdicts from the paired interval and the smallest effect', () => {
+    const r = rng(6, 'noise');
+    const noise = Array.from({ length: 30 }, () => r.normal() * 0.05);
+    const split = (d: number, dSsim = 0) => scores('test-hands', (i) => ({ ssimHand: 0.3 + d + noise[i], ssim: 0.5 + dSsim + noise[i] }));
+    const base = baseOnlyInputs(study, { 'test-hands': split(0) });
+    // IPA+HALO beats IPA by 0.02 in SSIM-Hand, which beats the base by 0.001 (below the 0.002 effect); SFT is worse
+    // than the base by 0.01; IPA+HALO loses 0.01 full-frame SSIM; Flow-DPO was never trained.
+    const inp: ResultInputs = {
+      ...base,
+      settings: { ...base.settings, splits: ['test-hands'] },
+      runs: { ipa: { 'test-hands': [split(0.001)] }, 'ipa-halo': { 'test-hands': [split(0.021, -0.01)] }, sft: { 'test-hands': [split(-0.01)] }, 'sft-halo': { 'test-hands': [split(0.021, -0.01)] } },
+    };
+    const rows = claimRows(inp);
+    assert.equal(rows.length, CLAIM_COMPARISONS.length * CLAIM_METRICS.length);
+    const get = (comparison: string, metric: string) => rows.find((x) => x.comparison === comparison && x.metric === metric);
+    assert.equal(get('ipa vs base', 'ssimHand')?.verdict, 'not detected');
+    assert.ok(Math.abs((get('ipa vs base', 'ssimHand')?.difference as number) - 0.001) < 1e-9);
+    assert.equal(get('ipa-halo vs ipa', 'ssimHand')?.verdict, 'holds');
+    assert.equal(get('ipa-halo vs sft', 'ssimHand')?.verdict, 'holds');
+    assert.equal(get('ipa-halo vs sft-halo', 'ssimHand')?.verdict, 'not detected');
+    assert.equal(get('ipa-halo vs base', 'ssim')?.verdict, 'reverses');
+    const dpo = get('ipa-halo vs flow-dpo', 'ssimHand');
+    assert.equal(dpo?.verdict, 'not measured');
+    assert.equal(dpo?.difference, null);
+    assert.equal(get('ipa-halo vs base', 'ssimHand')?.min_effect, 0.002);
   });
 
   it('builds the long main table with every method, split and metric, null where nothing ran', () => {

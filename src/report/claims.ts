@@ -31,6 +31,70 @@ function sweepLine(rows: SweepRow[], sweep: string, metric: string, split: strin
   return pts.map((p) => `${p.value}: ${p.mean === null ? '—' : `${p.mean.toFixed(digits)} [${(p.ci_low as number).toFixed(digits)}, ${(p.ci_high as number).toFixed(digits)}]`}`).join('; ');
 }
 
+/** The paper's comparisons, as (a, b) pairs: a method against what it should beat. */
+export const CLAIM_COMPARISONS: readonly (readonly [string, string])[] = [
+  ['ipa', 'base'],
+  ['ipa-halo', 'ipa'],
+  ['ipa-halo', 'base'],
+  ['ipa-halo', 'sft'],
+  ['ipa-halo', 'sft-halo'],
+  ['ipa-halo', 'flow-dpo'],
+];
+
+/** Per-clip metrics of the claims: the hand metrics (should improve) and full-frame SSIM (should be kept). */
+export const CLAIM_METRICS: readonly { key: string; higherIsBetter: boolean }[] = [
+  { key: 'ssimHand', higherIsBetter: true },
+  { key: 'psnrHand', higherIsBetter: true },
+  { key: 'handKeypointError', higherIsBetter: false },
+  { key: 'ssim', higherIsBetter: true },
+];
+
+/** One paired claim: a vs b on a split and metric (`results/tables/claims.csv`). */
+export interface ClaimRow {
+  comparison: string;
+  a: string;
+  b: string;
+  split: string;
+  metric: string;
+  mean_a: number | null;
+  mean_b: number | null;
+  /** Mean paired per-clip difference a - b (training seeds averaged per clip first). */
+  difference: number | null;
+  ci_low: number | null;
+  ci_high: number | null;
+  /** The smallest difference counted as an effect (MIN_EFFECT). */
+  min_effect: number;
+  /** 'holds' (a better by more than min_effect), 'reverses', 'not detected', or 'not measured' (a run is missing). */
+  verdict: Verdict;
+}
+
+/** Every comparison x split x claim metric, with its paired 95% interval and verdict. */
+export function claimRows(inp: ResultInputs): ClaimRow[] {
+  const out: ClaimRow[] = [];
+  for (const [a, b] of CLAIM_COMPARISONS) {
+    for (const split of inp.settings.splits) {
+      for (const m of CLAIM_METRICS) {
+        const d = pairedDifference(inp, a, b, split, m.key);
+        out.push({
+          comparison: `${a} vs ${b}`,
+          a,
+          b,
+          split,
+          metric: m.key,
+          mean_a: d?.meanA ?? null,
+          mean_b: d?.meanB ?? null,
+          difference: d?.mean ?? null,
+          ci_low: d?.low ?? null,
+          ci_high: d?.high ?? null,
+          min_effect: MIN_EFFECT[m.key] ?? 0,
+          verdict: verdict(d, m.higherIsBetter, m.key),
+        });
+      }
+    }
+  }
+  return out;
+}
+
 /** The claims section as Markdown. */
 export function claimsMarkdown(inp: ResultInputs, rows: MetricRow[], sweeps: SweepRow[]): string {
   const p = inp.settings;
