@@ -1,6 +1,7 @@
 /**
  * The yardstick (group 'reference'): the kit's pretraining step against the same network, batch and step in
- * PyTorch (bench/reference/: models.py, step.py), for the current DiT and the U-Net, on 1 and 2 threads on
+ * PyTorch (bench/reference/: models.py, step.py), for the paper U-Net (its profile's step: 8 clips x 2-frame windows)
+ * and the first rounds' DiT, on 1 and 2 threads on
  * both sides (kit: 1 or 2 data-parallel workers; PyTorch: torch.set_num_threads and OPENBLAS_NUM_THREADS).
  * PyTorch runs only when Debian's python3-torch is importable by /usr/bin/python3; the row is skipped with the
  * reason otherwise (the kit itself never needs Python). The replica's parameter count is checked against the
@@ -12,10 +13,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { BenchDefinition, BenchMeasurement } from '../gpu/bench-harness';
-import { DitConfig, ModelConfig, UNET_MODEL } from '../model/config';
+import { DEFAULT_MODEL, ModelConfig } from '../model/config';
 import { countParams, initParams } from '../model/network';
 import { ClipPixels } from '../model/inputs';
-import { flowStepLoss, microBatchGrads, pretrain } from '../model/pretrain';
+import { PretrainConfig, flowStepLoss, microBatchGrads, pretrain, trainingModel } from '../model/pretrain';
 import { AdamW, adamwConfig } from '../train/optim';
 import { rng } from '../core/seeds';
 import { makePretrainClip } from '../world';
@@ -54,13 +55,8 @@ function randomClips(c: ModelConfig, n: number, seed: number): ClipPixels[] {
   return Array.from({ length: n }, (_, i) => ({ ref: bytes(px, `ref${i}`), refPose: bytes(px, `rp${i}`), frames: bytes(F * px, `f${i}`), poses: bytes(F * px, `p${i}`) }));
 }
 
-/** Clips per forward/backward pass of the reference rows: the U-Net's batch of 8 does not fit the wasm heap in one. */
-export function referenceMicroBatch(model: ModelConfig): number | undefined {
-  return model.kind === 'unet' ? 2 : undefined;
-}
-
 /** A kit pretraining step on one worker (loss, gradients, AdamW), `repeats` times after one warm-up step. */
-export function kitSteps(model: ModelConfig, batch: number, repeats: number, micro = referenceMicroBatch(model)): { params: number; seconds: number[] } {
+export function kitSteps(model: ModelConfig, batch: number, repeats: number, micro?: number): { params: number; seconds: number[] } {
   const params = initParams(model, 1);
   const opt = new AdamW(adamwConfig({ lr: 1e-4, weightDecay: 0.01, clipNorm: 1, warmupSteps: 0, minLrFraction: 1 }, 1000), params);
   const clips = randomClips(model, batch, 2);
@@ -112,8 +108,8 @@ export async function opProfile(model: ModelConfig, batch: number): Promise<{ ke
 /** The op profile of one pretraining step of each reference model, as text tables (`ipa-kit bench --profile`). */
 export async function stepProfiles(top = 15): Promise<string> {
   const out: string[] = [];
-  for (const { name, model } of referenceModels()) {
-    const batch = referenceMicroBatch(model) ?? 8;
+  for (const { name, model, batch: full, micro } of referenceModels()) {
+    const batch = micro ?? full;
     const rows = await opProfile(model, batch);
     const total = rows.reduce((s, r) => s + r.ms, 0);
     out.push(`op profile: ${name}, one forward+backward pass of ${batch} clips on ${tf.getBackend()}: ${total.toFixed(0)} ms of kernel time in ${rows.reduce((s, r) => s + r.calls, 0)} kernel calls`);
@@ -123,22 +119,33 @@ export async function stepProfiles(top = 15): Promise<string> {
   return out.join('\n');
 }
 
-/** The models of the reference rows: the paper DiT (current base) and the U-Net of the spec, batch 8. */
-function referenceModels(): { name: string; model: ModelConfig; batch: number }[] {
-  const p = getProfile('paper');
+/** A reference row's network and step: the model config the passes run, batch, passes of `micro` clips, the pretraining config. */
+interface ReferenceModel {
+  name: string;
+  model: ModelConfig;
+  batch: number;
+  micro?: number;
+  pretrain: PretrainConfig;
+}
+
+/** The models of the reference rows: the paper U-Net as its profile trains it, and the first rounds' DiT (batch 8). */
+function referenceModels(): ReferenceModel[] {
+  const p = getProfile('paper').pretrain;
+  const dit: PretrainConfig = { ...p, model: DEFAULT_MODEL, clipFrames: undefined, microBatch: undefined };
   return [
-    { name: 'DiT (paper base)', model: p.pretrain.model as DitConfig, batch: p.pretrain.batch },
-    { name: 'U-Net (spec)', model: UNET_MODEL, batch: p.pretrain.batch },
+    { name: `U-Net (paper base, ${p.clipFrames ?? DEFAULT_MODEL.frames - 1}-frame clips)`, model: trainingModel(p), batch: p.batch, micro: p.microBatch, pretrain: p },
+    { name: "DiT (first rounds' base)", model: DEFAULT_MODEL, batch: dit.batch, pretrain: dit },
   ];
 }
 
 /** Seconds per step of the kit's data-parallel pretraining on 2 workers (world clips, as in the pretraining bench). */
-async function kitTwoWorkers(model: ModelConfig, batch: number, steps: number): Promise<number> {
+async function kitTwoWorkers(config: PretrainConfig, steps: number): Promise<number> {
   const p = getProfile('paper');
   const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ipa-bench-ref-'));
+  const stamps: number[] = []; // step ends; the first step (worker start, warm-up) is left out
   try {
-    const res = await pretrain({
-      config: { ...p.pretrain, model, batch, steps: steps + 1, checkpointEvery: 1000, microBatch: referenceMicroBatch(model) },
+    await pretrain({
+      config: { ...config, steps: steps + 1, checkpointEvery: 1000 },
       seed: 1,
       source: (i) => makePretrainClip(1, i, p.world).clip,
       stream: { worldSeed: 1, world: p.world },
@@ -146,8 +153,9 @@ async function kitTwoWorkers(model: ModelConfig, batch: number, steps: number): 
       worldHash: 'bench',
       workers: 2,
       resume: false,
+      onStep: () => stamps.push(performance.now()),
     });
-    return res.loop.secondsPerStep;
+    return (stamps[stamps.length - 1] - stamps[0]) / 1000 / (stamps.length - 1);
   } finally {
     fs.rmSync(outDir, { recursive: true, force: true });
   }
@@ -163,7 +171,7 @@ const referenceBench: BenchDefinition = {
     if (why) ctx.log(`reference: PyTorch rows skipped: ${why}`);
     const out: BenchMeasurement[] = [];
     const repeats = Math.max(2, Math.min(ctx.repeats, 3));
-    for (const { name, model, batch } of referenceModels()) {
+    for (const { name, model, batch, micro, pretrain: config } of referenceModels()) {
       // Back to back in one run: PyTorch 1 thread, the kit on 1 worker, then 2 threads / 2 workers.
       let torch1: number[] | null = null;
       let torchParams: number | null = null;
@@ -173,17 +181,17 @@ const referenceBench: BenchDefinition = {
         torchParams = r.params;
         out.push({ case: `${name}, batch ${batch}`, variant: 'pytorch 1 thread', unit: 's/step', samples: r.seconds, higherIsBetter: false, note: `torch ${r.torch}, BLAS ${r.blas}, ${r.params} params` });
       }
-      const kit = kitSteps(model, batch, repeats);
+      const kit = kitSteps(model, batch, repeats, micro);
       if (torchParams !== null && torchParams !== kit.params) throw new Error(`reference: the PyTorch ${name} has ${torchParams} parameters, the kit's ${kit.params}`);
       const speed = torch1 ? ` = ${(median(torch1) / median(kit.seconds)).toFixed(2)}x PyTorch's speed` : '';
-      const mb = referenceMicroBatch(model);
+      const mb = micro;
       out.push({ case: `${name}, batch ${batch}`, variant: 'kit 1 worker', unit: 's/step', samples: kit.seconds, higherIsBetter: false, note: `${kit.params} params${speed}${mb ? `, passes of ${mb} clips` : ''}` });
       ctx.log(`reference: ${name}: kit ${median(kit.seconds).toFixed(2)} s/step${speed}`);
       if (!why) {
         const r = torchSteps(model, batch, 2, repeats);
         out.push({ case: `${name}, batch ${batch}`, variant: 'pytorch 2 threads', unit: 's/step', samples: r.seconds, higherIsBetter: false });
       }
-      const two = await kitTwoWorkers(model, batch, repeats);
+      const two = await kitTwoWorkers(config, repeats);
       out.push({ case: `${name}, batch ${batch}`, variant: 'kit 2 workers', unit: 's/step', samples: [two], higherIsBetter: false, note: `${(median(kit.seconds) / two).toFixed(2)}x of 1 worker` });
     }
     return out;
