@@ -7,7 +7,7 @@ import {
 } from '../src/report/premise';
 import { tableToMarkdown } from '../src/report/tables';
 import { caseAnalysis } from '../src/select/cases';
-import { FrameMark, VideoJudgment } from '../src/select/judge';
+import { FrameMark, HandEvidence, VideoJudgment } from '../src/select/judge';
 import { premiseReport } from '../src/select/premise';
 
 const close = (a: number | null, b: number, tol = 1e-12): void => {
@@ -37,6 +37,17 @@ const row = (rows: PremiseRow[], metric: string): PremiseRow => {
 };
 
 describe('premise table', () => {
+  it('adds the frame-level rows when the evidence is given (no targets: diagnostics)', () => {
+    const ev = (id: string, inputId: string, frames: number[]): HandEvidence => ({ id, inputId, hands: frames.map((x) => [{ ssim: x, psnr: 20 }, null]) });
+    const evidence = [ev('a#0', 'a', [0.6, 0.6]), ev('a#1', 'a', [0.4, 0.4])];
+    const rows = premiseRows(TWO, caseAnalysis(TWO), evidence);
+    assert.equal(rows.length, premiseRows(TWO, caseAnalysis(TWO)).length + 2);
+    close(row(rows, 'frame level: within-input share').value, 1);
+    const corr = row(rows, "frame level: correlation of a candidate's deviations");
+    close(corr.value, 1);
+    assert.deepEqual([corr.target, corr.met], ['', '']);
+  });
+
   it('builds the rows worked by hand, each share next to its target', () => {
     const rows = premiseRows(TWO, caseAnalysis(TWO));
     assert.deepEqual(row(rows, 'inputs'), { metric: 'inputs', value: 2, count: null, of: null, target: '', met: '' });

@@ -1,6 +1,8 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { premiseReport, varianceComponents, Verdict, VideoJudgment } from '../src';
+import { HandEvidence } from '../src/select/judge';
+import { framePremise } from '../src/select/premise';
 
 const close = (a: number | null, b: number, tol = 1e-12): void => {
   assert.ok(a !== null && Math.abs(a - b) <= tol, `${a} != ${b}`);
@@ -74,5 +76,27 @@ describe('premiseReport', () => {
   it('reports no components when too few candidates are scored, and rejects duplicate ids', () => {
     assert.equal(premiseReport([video('a0', 'a', 'good', 1), video('b0', 'b', 'bad', 2)]).handScore, null);
     assert.throws(() => premiseReport([video('a0', 'a', 'good', 1), video('a0', 'b', 'bad', 2)]), /not unique/);
+  });
+});
+
+describe('framePremise', () => {
+  const ev = (id: string, inputId: string, frames: (number | null)[]): HandEvidence => ({ id, inputId, hands: frames.map((s) => [s === null ? null : { ssim: s, psnr: 20 }, null]) });
+
+  it('correlation 1 when a candidate is better on every frame, -1 when it alternates; frame-level components', () => {
+    const consistent = framePremise([ev('a#0', 'a', [0.6, 0.6]), ev('a#1', 'a', [0.4, 0.4])]);
+    assert.ok(Math.abs((consistent.crossFrameCorrelation as number) - 1) < 1e-12);
+    // Groups (a, frame 0) and (a, frame 1) are both [0.6, 0.4]: all variance within, none between.
+    assert.ok(Math.abs((consistent.frame?.within as number) - 0.02) < 1e-12);
+    assert.equal(consistent.frame?.between, 0);
+    assert.equal(consistent.frame?.withinShare, 1);
+    const alternating = framePremise([ev('a#0', 'a', [0.6, 0.4]), ev('a#1', 'a', [0.4, 0.6])]);
+    assert.ok(Math.abs((alternating.crossFrameCorrelation as number) + 1) < 1e-12);
+  });
+
+  it('leaves out frames where a candidate shows no hand, and gives null without a usable frame pair', () => {
+    // Frame 1 has no hand in a#1: only frames 0 and 2 pair up (deviations +0.1/+0.1 and -0.1/-0.1: correlation 1).
+    const r = framePremise([ev('a#0', 'a', [0.6, 0.9, 0.6]), ev('a#1', 'a', [0.4, null, 0.4])]);
+    assert.ok(Math.abs((r.crossFrameCorrelation as number) - 1) < 1e-12);
+    assert.equal(framePremise([ev('a#0', 'a', [0.6]), ev('a#1', 'a', [0.4])]).crossFrameCorrelation, null);
   });
 });

@@ -8,8 +8,8 @@
  */
 import type { VegaLiteSpec } from './figures';
 import type { CaseReport } from '../select/cases';
-import type { Verdict, VideoJudgment } from '../select/judge';
-import { VarianceComponents, premiseReport } from '../select/premise';
+import type { HandEvidence, Verdict, VideoJudgment } from '../select/judge';
+import { VarianceComponents, framePremise, premiseReport } from '../select/premise';
 
 /** A target on a share: met when min <= value <= max (either bound may be absent). */
 export interface ShareTarget {
@@ -65,7 +65,7 @@ export type PremiseCases = Pick<CaseReport, 'inputs' | 'judgedPairs' | 'counts'>
  * good and a bad candidate, strict (Case 4) pairs, acceptance, each share next to its target. Throws when the two
  * disagree on the number of inputs or the case counts are not counts of the judged pairs.
  */
-export function premiseRows(judgments: readonly VideoJudgment[], cases: PremiseCases): PremiseRow[] {
+export function premiseRows(judgments: readonly VideoJudgment[], cases: PremiseCases, evidence?: readonly HandEvidence[]): PremiseRow[] {
   const r = premiseReport(judgments);
   const counts = [cases.judgedPairs, cases.counts.case1, cases.counts.case2, cases.counts.case3, cases.counts.case4];
   if (!counts.every((n) => Number.isInteger(n) && n >= 0)) throw new Error('premiseRows: the case report\'s judgedPairs and counts must be non-negative integers');
@@ -87,6 +87,17 @@ export function premiseRows(judgments: readonly VideoJudgment[], cases: PremiseC
     share('inputs with a good and a bad candidate', r.goodAndBadShare, r.inputsWithGoodAndBad, r.inputsJudged, T.goodAndBadShare),
     share('strict (Case 4) pairs among judged pairs', strictShare, cases.counts.case4, cases.judgedPairs, T.strictPairShare),
     share('acceptance (judged good)', r.acceptance, r.good, r.judged, T.acceptance),
+    ...(evidence ? frameRows(evidence) : []),
+  ];
+}
+
+/** The frame-level diagnostics (select/premise.ts framePremise): where the variation is, and whether a video keeps it. */
+function frameRows(evidence: readonly HandEvidence[]): PremiseRow[] {
+  const f = framePremise(evidence);
+  const row = (metric: string, value: number | null): PremiseRow => ({ metric, value, count: null, of: null, target: '', met: '' });
+  return [
+    row('frame level: within-input share of per-frame hand-score variance', f.frame?.withinShare ?? null),
+    row("frame level: correlation of a candidate's deviations across its frames", f.crossFrameCorrelation),
   ];
 }
 

@@ -15,7 +15,7 @@
  * whose inputs are alike but whose samples differ (hands decided by the noise) a share near 1. Also counted:
  * inputs with both a good and a bad candidate (by the judge's video verdicts) and the acceptance rate.
  */
-import type { VideoJudgment } from './judge';
+import type { HandEvidence, VideoJudgment } from './judge';
 
 /** Variance components of grouped scores (see the module docstring). */
 export interface VarianceComponents {
@@ -126,4 +126,63 @@ export function premiseReport(judgments: readonly VideoJudgment[]): PremiseRepor
     judged,
     acceptance: judged ? good / judged : null,
   };
+}
+
+/** Where the candidates' hand variation lives: frame by frame, and whether a candidate keeps it over its frames. */
+export interface FramePremise {
+  /** Variance components of per-frame hand scores grouped by (input, frame): the candidates' spread on one frame. */
+  frame: VarianceComponents | null;
+  /**
+   * Correlation, pooled over candidates and frame pairs, of a candidate's deviations from its input's per-frame mean
+   * on two frames: near 1 when a candidate is better or worse on all its frames (a per-video choice, which clip-level
+   * scores keep), near 0 when each frame varies on its own (which averaging over frames washes out). Null without
+   * two frames with a visible hand in every candidate of some input.
+   */
+  crossFrameCorrelation: number | null;
+}
+
+/**
+ * Frame-level premise diagnostics from the judge's evidence (candidates of one input share `inputId`; a frame's
+ * score is the mean SSIM-Hand of its visible hands). Explains a low clip-level within share: variation that is
+ * there frame by frame but not consistent over a video.
+ */
+export function framePremise(evidence: readonly HandEvidence[]): FramePremise {
+  const byInput = new Map<string, HandEvidence[]>();
+  for (const e of evidence) byInput.set(e.inputId, [...(byInput.get(e.inputId) ?? []), e]);
+  const frameScore = (e: HandEvidence, f: number): number | null => {
+    const hs = (e.hands[f] ?? []).filter((h): h is NonNullable<typeof h> => h !== null);
+    return hs.length ? hs.reduce((s, h) => s + h.ssim, 0) / hs.length : null;
+  };
+  const groups: number[][] = [];
+  let num = 0;
+  let den1 = 0;
+  let den2 = 0;
+  let pairs = 0;
+  for (const es of byInput.values()) {
+    const F = Math.max(...es.map((e) => e.hands.length));
+    const scores = es.map((e) => Array.from({ length: F }, (_, f) => frameScore(e, f)));
+    const means: (number | null)[] = [];
+    for (let f = 0; f < F; f++) {
+      const g = scores.map((s) => s[f]).filter((x): x is number => x !== null);
+      if (g.length >= 2) groups.push(g);
+      means.push(g.length === es.length && g.length >= 2 ? g.reduce((a, x) => a + x, 0) / g.length : null);
+    }
+    for (const s of scores) {
+      for (let a = 0; a < F; a++) {
+        for (let b = a + 1; b < F; b++) {
+          const ma = means[a];
+          const mb = means[b];
+          if (ma === null || mb === null) continue;
+          const da = (s[a] as number) - ma;
+          const db = (s[b] as number) - mb;
+          num += da * db;
+          den1 += da * da;
+          den2 += db * db;
+          pairs++;
+        }
+      }
+    }
+  }
+  const frame = groups.length >= 2 ? varianceComponents(groups) : null;
+  return { frame, crossFrameCorrelation: pairs && den1 > 0 && den2 > 0 ? num / Math.sqrt(den1 * den2) : null };
 }

@@ -219,7 +219,8 @@ export interface StudyPremise {
  */
 export function premiseStage(study: Study, sel: Pick<StudySelection, 'cases'>): StudyPremise {
   const judgments = readJudgments(study);
-  const rows = premiseRows(judgments, sel.cases);
+  const evidenceFile = path.join(workPath(study, 'selection'), 'evidence.json');
+  const rows = premiseRows(judgments, sel.cases, fs.existsSync(evidenceFile) ? readEvidence(evidenceFile) : undefined);
   const files = writeTable(rows, path.join(study.paths.results, 'tables', 'premise'));
   return { report: premiseReport(judgments), rows, judgments, files };
 }
