@@ -35,6 +35,7 @@ const GENERATIONS_SHAPE: Shape = object({
   seed: count,
   steps: count,
   eta: optional(number({ min: 0, max: 1 })),
+  frameCorrelation: optional(number({ min: 0, max: 1 })),
   frames: count,
   size: count,
   count: count,
@@ -65,6 +66,8 @@ export interface GenerationsManifest {
   steps: number;
   /** Stochastic sampler's eta (absent in generations written before it existed: Euler, 0). */
   eta?: number;
+  /** Correlation of the generated frames' noise (model/sample.ts; absent: 0, independent frames). */
+  frameCorrelation?: number;
   frames: number;
   size: number;
   count: number;

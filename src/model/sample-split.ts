@@ -25,6 +25,8 @@ export interface GenerateSplitArgs {
   steps: number;
   /** Stochastic sampler's share of renewed noise per step; 0 or absent = Euler. */
   eta?: number;
+  /** Noise correlation of a clip's generated frames (SampleOptions.frameCorrelation); 0 or absent = independent. */
+  frameCorrelation?: number;
   seed: number;
   batch: number;
   outDir: string;
@@ -41,6 +43,7 @@ export interface GenerateInput {
   items: { row: number; candidate: number }[];
   steps: number;
   eta: number;
+  frameCorrelation?: number;
   seed: number;
   batch: number;
 }
@@ -59,7 +62,7 @@ export function generateTask(input: GenerateInput, ctx: TaskContext): Uint8Array
         const clip = getClip(split, row);
         return { key: generationKey(clip.id, candidate), clip };
       });
-      out.push(generate(model.config, model.params, jobs, { steps: input.steps, eta: input.eta, seed: input.seed, batch: input.batch }));
+      out.push(generate(model.config, model.params, jobs, { steps: input.steps, eta: input.eta, frameCorrelation: input.frameCorrelation, seed: input.seed, batch: input.batch }));
       ctx.progress(part.length);
     }
     const total = out.reduce((s, a) => s + a.length, 0);
@@ -106,6 +109,7 @@ export async function generateSplit(a: GenerateSplitArgs): Promise<Generations> 
     existing.split === a.split &&
     existing.steps === a.steps &&
     (existing.eta ?? 0) === (a.eta ?? 0) &&
+    (existing.frameCorrelation ?? 0) === (a.frameCorrelation ?? 0) &&
     existing.seed === a.seed &&
     JSON.stringify(existing.entries) === JSON.stringify(entries)
   ) {
@@ -124,6 +128,7 @@ export async function generateSplit(a: GenerateSplitArgs): Promise<Generations> 
       items: entries.slice(i, i + chunk).map((e) => ({ row: e.row, candidate: e.candidate })),
       steps: a.steps,
       eta: a.eta ?? 0,
+      ...(a.frameCorrelation ? { frameCorrelation: a.frameCorrelation } : {}),
       seed: a.seed,
       batch: a.batch,
     });
@@ -146,6 +151,7 @@ export async function generateSplit(a: GenerateSplitArgs): Promise<Generations> 
       seed: a.seed,
       steps: a.steps,
       eta: a.eta ?? 0,
+      ...(a.frameCorrelation ? { frameCorrelation: a.frameCorrelation } : {}),
       frames: split.numFrames,
       size: split.size,
       entries,
