@@ -45,7 +45,7 @@ export interface JobPaths {
   /** The main selection's positives.json; its folder also holds evidence.json. */
   positivesFile: string;
   jobsDir: string;
-  sampler: { steps: number; eta?: number; seed: number; batch: number };
+  sampler: { steps: number; eta?: number; frameCorrelation?: number; seed: number; batch: number };
   /** Loads the frame detector in the worker (module path and folder), or null for none. */
   detector: { dir: string } | null;
 }
@@ -180,6 +180,7 @@ export async function runJob(job: AlignJob, p: JobPaths, ctx?: TaskContext): Pro
       candidates: 1,
       steps: p.sampler.steps,
       eta: p.sampler.eta,
+      frameCorrelation: p.sampler.frameCorrelation,
       seed: p.sampler.seed,
       batch: p.sampler.batch,
       outDir: path.join(dir, 'eval', split, 'gen'),

@@ -56,7 +56,7 @@ export const pretrainCommand: Command = {
 export const sampleCommand: Command = {
   summary: 'generate videos of a split with a base model (and optional adapter): frames + GIFs',
   help: [
-    'usage: ipa-kit sample --checkpoint DIR [--adapter DIR] --split S --out DIR [--n N] [--seed S] [--steps K] [--eta E] [--profile P] [--world-seed N]',
+    'usage: ipa-kit sample --checkpoint DIR [--adapter DIR] --split S --out DIR [--n N] [--seed S] [--steps K] [--eta E] [--frame-correlation R] [--profile P] [--world-seed N]',
     '',
     '  --checkpoint DIR  base checkpoint folder (e.g. data/base/paper-1/base)',
     '  --adapter DIR     post-training adapter folder (LoRA or fine-tuned weights) trained on that base',
@@ -66,11 +66,12 @@ export const sampleCommand: Command = {
     `  --seed S          sampling seed (default: the profile's), ${rangeText(SEED)}; each clip also has its own noise stream`,
     `  --steps K         sampler steps (default: the profile's), ${rangeText(SAMPLER_STEPS)}`,
     "  --eta E           share of the noise renewed per step (default: the profile's), 0 (Euler) .. 1",
+    "  --frame-correlation R  correlation of the generated frames' noise (default: the profile's, else 0), 0 .. 0.99",
     `  --world-seed N    world seed (default: the profile's), ${rangeText(SEED)}`,
     '  --out DIR         writes generations.json + frames.u8 (uint8 [N, F, S, S, 3]) and per clip a GIF and a PNG strip',
   ].join('\n'),
   async run(argv) {
-    const args = parseArgs(argv, ['profile', 'world-seed', 'backend', 'checkpoint', 'adapter', 'split', 'out', 'n', 'seed', 'steps', 'eta']);
+    const args = parseArgs(argv, ['profile', 'world-seed', 'backend', 'checkpoint', 'adapter', 'split', 'out', 'n', 'seed', 'steps', 'eta', 'frame-correlation']);
     const study = studyFromArgs(args);
     const ckpt = str(args, 'checkpoint');
     const out = str(args, 'out');
@@ -81,6 +82,7 @@ export const sampleCommand: Command = {
     const seed = num(args, 'seed', study.profile.sampler.seed, SEED);
     const steps = num(args, 'steps', study.profile.sampler.steps, SAMPLER_STEPS);
     const eta = num(args, 'eta', study.profile.sampler.eta ?? 0, { min: 0, max: 1 });
+    const frameCorrelation = num(args, 'frame-correlation', study.profile.sampler.frameCorrelation ?? 0, { min: 0, max: 0.99 });
     assertReplaceable(out, GENERATIONS_FOLDER); // a folder the kit did not write is never replaced
     readModelCheckpointMeta(ckpt);
     await initBackend({ backend: str(args, 'backend') });
@@ -92,7 +94,7 @@ export const sampleCommand: Command = {
     const t0 = Date.now();
     try {
       const clips = Array.from({ length: n }, (_, i) => getClip(data, i));
-      const frames = generate(model.config, model.params, clips.map((c) => ({ key: generationKey(c.id, 0), clip: c })), { steps, eta, seed, batch: study.profile.sampler.batch, label: 'sample' });
+      const frames = generate(model.config, model.params, clips.map((c) => ({ key: generationKey(c.id, 0), clip: c })), { steps, eta, frameCorrelation, seed, batch: study.profile.sampler.batch, label: 'sample' });
       const seconds = (Date.now() - t0) / 1000;
       saveGenerations(out, {
         split,
@@ -103,6 +105,7 @@ export const sampleCommand: Command = {
         seed,
         steps,
         eta,
+        ...(frameCorrelation ? { frameCorrelation } : {}),
         frames: data.numFrames,
         size: data.size,
         entries: clips.map((c, i) => ({ id: generationKey(c.id, 0), clipId: c.id, row: i, candidate: 0 })),

@@ -60,7 +60,7 @@ interface PendingSample {
 function sampleNow(study: Study, params: Params, step: number, dir: string): PendingSample {
   const clips = sampleClips(study, 2);
   const c = study.profile.pretrain.model;
-  const frames = generate(c, params, clips.map((cl) => ({ key: `${cl.id}#0`, clip: cl })), { steps: study.profile.sampler.steps, eta: study.profile.sampler.eta, seed: 1, batch: 2 });
+  const frames = generate(c, params, clips.map((cl) => ({ key: `${cl.id}#0`, clip: cl })), { steps: study.profile.sampler.steps, eta: study.profile.sampler.eta, frameCorrelation: study.profile.sampler.frameCorrelation, seed: 1, batch: 2 });
   const per = frames.length / clips.length;
   const tag = String(step).padStart(5, '0');
   const out: PendingSample = { step, strips: [], record: { step, clips: [] } };

@@ -60,7 +60,7 @@ const sampleBench: BenchDefinition = {
       const samples: number[] = [];
       for (let r = 0; r < Math.max(1, Math.min(ctx.repeats, 2)); r++) {
         const t0 = Date.now();
-        generate(p.pretrain.model, params, clips.map((c) => ({ key: `${c.id}#0`, clip: c })), { steps: p.sampler.steps, eta: p.sampler.eta, seed: 1, batch: p.sampler.batch });
+        generate(p.pretrain.model, params, clips.map((c) => ({ key: `${c.id}#0`, clip: c })), { steps: p.sampler.steps, eta: p.sampler.eta, frameCorrelation: p.sampler.frameCorrelation, seed: 1, batch: p.sampler.batch });
         samples.push((Date.now() - t0) / 1000);
       }
       return [{ case: `16 clips, ${p.sampler.steps} steps`, variant: 'sample', unit: 's', samples, higherIsBetter: false }];

@@ -351,6 +351,7 @@ export function sampleSplit(
     candidates: opts.candidates ?? 1,
     steps: s.steps,
     eta: s.eta,
+    frameCorrelation: s.frameCorrelation,
     seed: s.seed,
     batch: s.batch,
     outDir,
