@@ -180,6 +180,7 @@ export async function pretrain(a: PretrainArgs): Promise<PretrainResult> {
               step,
               offset: k * per,
               indices: Array.from({ length: per }, (_, i) => step * c.batch + k * per + i),
+              nextIndices: step + 1 < c.steps ? Array.from({ length: per }, (_, i) => (step + 1) * c.batch + k * per + i) : [],
               stream: a.stream,
               density: c.timesteps,
               weights,
@@ -262,6 +263,11 @@ export interface GradShardInput {
   offset: number;
   /** Indices of this shard's clips in the pretraining stream. */
   indices: number[];
+  /**
+   * The clips this worker will get at the next step: rendered after this step's result is posted, while the main
+   * thread runs the optimizer (the worker would idle then), and kept for the next call.
+   */
+  nextIndices?: number[];
   stream: { worldSeed: number; world: WorldConfig } | undefined;
   density: TimestepDensity;
   /** The step's weights (views on shared memory). */
@@ -293,6 +299,8 @@ function sharedArrays(params: Params, copies: number): Record<string, Float32Arr
 }
 
 const shardParams = new Map<string, Params>();
+/** Pretraining clips rendered ahead by a worker, by stream index (only the next step's are kept). */
+const prefetched = new Map<number, ClipPixels>();
 
 /**
  * One shard's loss at the given weights, its gradients written to `gradsOut` (runs on a worker; its model variables
@@ -309,7 +317,11 @@ export function gradShard(inp: GradShardInput): GradShardOutput {
   // A copy: a backend may keep the array it is given (cpu does), and the shared one is rewritten every step.
   for (const [n, v] of Object.entries(params)) tf.tidy(() => v.assign(tf.tensor(inp.weights[n].slice(), v.shape)));
   const { stream } = inp;
-  const clips = inp.indices.map((i) => trainingClip(makePretrainClip(stream.worldSeed, i, stream.world).clip, inp.seed, i, inp.clipFrames));
+  const render = (i: number) => makePretrainClip(stream.worldSeed, i, stream.world).clip;
+  const clips = inp.indices.map((i) => trainingClip(prefetched.get(i) ?? render(i), inp.seed, i, inp.clipFrames));
+  prefetched.clear();
+  const next = inp.nextIndices ?? [];
+  if (next.length) setImmediate(() => next.forEach((i) => prefetched.set(i, render(i))));
   const names = Object.keys(params);
   const p = params;
   if (inp.microBatch) {

@@ -78,7 +78,7 @@ const pretrainBench: BenchDefinition = {
   async run(ctx) {
     const p = paper();
     const out: BenchMeasurement[] = [];
-    const steps = 6;
+    const steps = 10; // the first is left out; wasm heaps still grow over the next one or two
     const perStep: number[] = [];
     for (const workers of [1, 2]) {
       // Step times from the step callbacks, the first step left out (it starts the workers and warms the kernels).
