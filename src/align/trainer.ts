@@ -13,7 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import { TimestepDensity, batchNoise, batchTimesteps, noisy, velocityTarget } from '../flow/rectified';
 import { CheckpointMeta, TensorDict, saveCheckpoint, snapshot } from '../train/checkpoint';
 import { ModelCheckpointMeta, modelHead, paramsFromDict } from '../model/checkpoint';
-import { ModelConfig } from '../model/config';
+import { ModelConfig, windowedModel } from '../model/config';
 import { LoraSet, Params, condLayout, forward } from '../model/network';
 import { ClipPixels, batchInputs, frameWindow, windowStart } from '../model/inputs';
 import { LoraConfig, createLora, disposeLora, loraVariables } from '../model/lora';
@@ -161,11 +161,8 @@ export async function alignTrain<M extends string = AlignMethod>(a: AlignArgs<M>
   validateAlignConfig(c, table);
   const objective = objectiveOf(c.method, table);
   const full = a.base.model;
-  if (c.clipFrames !== undefined && (full.kind !== 'unet' || c.clipFrames > full.frames - 1)) {
-    throw new Error(`align config: 'clipFrames' needs the U-Net and at most its ${full.frames - 1} generated frames (got ${c.clipFrames}, model '${full.kind ?? 'dit'}')`);
-  }
   // The config the training passes run: the base's, with the windows' frame count.
-  const mc: ModelConfig = c.clipFrames === undefined ? full : { ...full, frames: c.clipFrames + 1 };
+  const mc = windowedModel(full, c.clipFrames, 'align config');
   const count = objective.data === 'pairs' ? a.pairs.length : a.positives.length;
   if (count === 0) throw new Error(`align: no ${objective.data === 'pairs' ? 'strict pairs' : 'positives'} to train '${c.method}' on`);
   const settings = { beta: c.beta, handWeight: objective.halo ? c.handWeight : 1 };

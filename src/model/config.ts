@@ -130,6 +130,21 @@ function validateUnetConfig(c: UnetConfig): void {
   if (typeof c.inputGate !== 'boolean') throw new Error(`model config: 'inputGate' must be true or false, got ${JSON.stringify(c.inputGate)}`);
 }
 
+/**
+ * The config a training pass on `clipFrames`-frame windows runs (the model's own when undefined): the same network
+ * with frames = clipFrames + 1. U-Net only (its convs run per frame and its attention has no frame embedding; the
+ * DiT embeds each frame's position); clipFrames must be an integer in [1, the model's generated frames]. Throws
+ * naming `where` (e.g. 'pretrain config').
+ */
+export function windowedModel(model: ModelConfig, clipFrames: number | undefined, where: string): ModelConfig {
+  if (clipFrames === undefined) return model;
+  if (model.kind !== 'unet') throw new Error(`${where}: 'clipFrames' needs the U-Net (kind 'unet'): the DiT embeds each frame's position`);
+  if (!(Number.isInteger(clipFrames) && clipFrames >= 1 && clipFrames <= model.frames - 1)) {
+    throw new Error(`${where}: 'clipFrames' must be an integer in [1, ${model.frames - 1}] (the model's generated frames), got ${clipFrames}`);
+  }
+  return { ...model, frames: clipFrames + 1 };
+}
+
 /** Tokens per frame. */
 export function tokensPerFrame(c: DitConfig): number {
   return (c.height / c.patch) * (c.width / c.patch);

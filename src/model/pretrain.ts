@@ -9,7 +9,7 @@ import { flowMatchingLoss } from '../flow/losses';
 import { TimestepDensity, batchNoise, batchTimesteps, noisy, velocityTarget } from '../flow/rectified';
 import { TensorDict, saveCheckpoint, snapshot } from '../train/checkpoint';
 import { ModelCheckpointMeta, modelHead } from './checkpoint';
-import { ModelConfig, validateModelConfig } from './config';
+import { ModelConfig, validateModelConfig, windowedModel } from './config';
 import { Params, condLayout, countParams, forward, initParams } from './network';
 import { ClipPixels, batchInputs, frameWindow, windowStart } from './inputs';
 import { LoopResult, runLoop } from '../train/loop';
@@ -81,12 +81,7 @@ export function validatePretrainConfig(c: PretrainConfig): void {
   }
   if (!(c.lr > 0)) throw new Error(`pretrain config: 'lr' must be > 0, got ${c.lr}`);
   if (c.microBatch !== undefined && !(Number.isInteger(c.microBatch) && c.microBatch >= 1)) throw new Error(`pretrain config: 'microBatch' must be a positive integer, got ${c.microBatch}`);
-  if (c.clipFrames !== undefined) {
-    if (c.model.kind !== 'unet') throw new Error(`pretrain config: 'clipFrames' needs the U-Net (kind 'unet'): the DiT embeds each frame's position`);
-    if (!(Number.isInteger(c.clipFrames) && c.clipFrames >= 1 && c.clipFrames <= c.model.frames - 1)) {
-      throw new Error(`pretrain config: 'clipFrames' must be an integer in [1, ${c.model.frames - 1}] (the model's generated frames), got ${c.clipFrames}`);
-    }
-  }
+  trainingModel(c); // checks clipFrames against the model
   if (!(c.emaDecay >= 0 && c.emaDecay < 1)) throw new Error(`pretrain config: 'emaDecay' must be in [0, 1), got ${c.emaDecay}`);
 }
 
@@ -101,7 +96,7 @@ export function trainingClip(clip: ClipPixels, seed: number, index: number, clip
 
 /** The model config the training passes run: the model's, with the frame count of the windows (clipFrames). */
 export function trainingModel(c: Pick<PretrainConfig, 'model' | 'clipFrames'>): ModelConfig {
-  return c.clipFrames === undefined ? c.model : { ...c.model, frames: c.clipFrames + 1 };
+  return windowedModel(c.model, c.clipFrames, 'pretrain config');
 }
 
 /**
