@@ -14,7 +14,7 @@ import { scoreClip } from '../eval/evaluate';
 import { initParams, Params } from '../model/network';
 import { snapshot } from '../train/checkpoint';
 import { generate } from '../model/sample';
-import { pretrain } from '../model/pretrain';
+import { PretrainConfig, pretrain } from '../model/pretrain';
 import { benchWorldBuild } from '../world/bench';
 import { makeClip } from '../world/clip';
 import { makePretrainClip } from '../world/defects';
@@ -70,6 +70,33 @@ const sampleBench: BenchDefinition = {
   },
 };
 
+/**
+ * Seconds per warm pretraining step of `config` on `workers` data-parallel workers, on the paper world's stream:
+ * `steps` steps timed from the step callbacks, the first left out (it starts the workers and warms the kernels; wasm
+ * heaps still grow over the next one or two). The run folder is removed afterwards.
+ */
+export async function pretrainSecondsPerStep(config: PretrainConfig, steps: number, workers: number): Promise<number> {
+  const p = paper();
+  const outDir = tmp('pretrain');
+  const stamps: number[] = [];
+  try {
+    await pretrain({
+      config: { ...config, steps, checkpointEvery: 1000 },
+      seed: 1,
+      source: (i) => makePretrainClip(1, i, p.world).clip,
+      worldHash: 'bench',
+      outDir,
+      resume: false,
+      workers,
+      stream: { worldSeed: 1, world: p.world },
+      onStep: () => stamps.push(performance.now()),
+    });
+    return (stamps[stamps.length - 1] - stamps[0]) / 1000 / (stamps.length - 1);
+  } finally {
+    fs.rmSync(outDir, { recursive: true, force: true });
+  }
+}
+
 const pretrainBench: BenchDefinition = {
   name: 'pretraining step',
   group: 'train',
@@ -78,23 +105,10 @@ const pretrainBench: BenchDefinition = {
   async run(ctx) {
     const p = paper();
     const out: BenchMeasurement[] = [];
-    const steps = 10; // the first is left out; wasm heaps still grow over the next one or two
+    const steps = 10;
     const perStep: number[] = [];
     for (const workers of [1, 2]) {
-      // Step times from the step callbacks, the first step left out (it starts the workers and warms the kernels).
-      const stamps: number[] = [];
-      await pretrain({
-        config: { ...p.pretrain, steps, checkpointEvery: 1000 },
-        seed: 1,
-        source: (i) => makePretrainClip(1, i, p.world).clip,
-        worldHash: 'bench',
-        outDir: tmp('pretrain'),
-        resume: false,
-        workers,
-        stream: { worldSeed: 1, world: p.world },
-        onStep: () => stamps.push(Date.now()),
-      });
-      const secondsPerStep = (stamps[stamps.length - 1] - stamps[0]) / 1000 / (stamps.length - 1);
+      const secondsPerStep = await pretrainSecondsPerStep(p.pretrain, steps, workers);
       ctx.log(`pretraining: ${secondsPerStep.toFixed(2)} s/step on ${workers} worker(s)`);
       perStep.push(secondsPerStep);
       const speedup = workers > 1 ? `, x${(perStep[0] / secondsPerStep).toFixed(2)} of 1 worker` : '';

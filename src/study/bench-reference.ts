@@ -9,18 +9,17 @@
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { BenchDefinition, BenchMeasurement } from '../gpu/bench-harness';
 import { DEFAULT_MODEL, ModelConfig } from '../model/config';
 import { countParams, initParams } from '../model/network';
 import { ClipPixels } from '../model/inputs';
-import { PretrainConfig, flowStepLoss, microBatchGrads, pretrain, trainingModel } from '../model/pretrain';
+import { PretrainConfig, flowStepLoss, microBatchGrads, trainingModel } from '../model/pretrain';
 import { AdamW, adamwConfig } from '../train/optim';
 import { rng } from '../core/seeds';
-import { makePretrainClip } from '../world';
 import { getProfile } from './profiles';
+import { pretrainSecondsPerStep } from './bench-pipeline';
 
 /** The Python that has Debian's python3-torch (the `python3` on PATH may be another one). */
 export const REFERENCE_PYTHON = process.env.IPA_REFERENCE_PYTHON ?? '/usr/bin/python3';
@@ -138,29 +137,6 @@ function referenceModels(): ReferenceModel[] {
   ];
 }
 
-/** Seconds per step of the kit's data-parallel pretraining on 2 workers (world clips, as in the pretraining bench). */
-async function kitTwoWorkers(config: PretrainConfig, steps: number): Promise<number> {
-  const p = getProfile('paper');
-  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ipa-bench-ref-'));
-  const stamps: number[] = []; // step ends; the first step (worker start, warm-up) is left out
-  try {
-    await pretrain({
-      config: { ...config, steps: steps + 1, checkpointEvery: 1000 },
-      seed: 1,
-      source: (i) => makePretrainClip(1, i, p.world).clip,
-      stream: { worldSeed: 1, world: p.world },
-      outDir,
-      worldHash: 'bench',
-      workers: 2,
-      resume: false,
-      onStep: () => stamps.push(performance.now()),
-    });
-    return (stamps[stamps.length - 1] - stamps[0]) / 1000 / (stamps.length - 1);
-  } finally {
-    fs.rmSync(outDir, { recursive: true, force: true });
-  }
-}
-
 const referenceBench: BenchDefinition = {
   name: 'pytorch reference',
   group: 'reference',
@@ -191,7 +167,7 @@ const referenceBench: BenchDefinition = {
         const r = torchSteps(model, batch, 2, repeats);
         out.push({ case: `${name}, batch ${batch}`, variant: 'pytorch 2 threads', unit: 's/step', samples: r.seconds, higherIsBetter: false });
       }
-      const two = await kitTwoWorkers(config, repeats);
+      const two = await pretrainSecondsPerStep(config, repeats + 1, 2);
       out.push({ case: `${name}, batch ${batch}`, variant: 'kit 2 workers', unit: 's/step', samples: [two], higherIsBetter: false, note: `${(median(kit.seconds) / two).toFixed(2)}x of 1 worker` });
     }
     return out;
