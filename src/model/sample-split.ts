@@ -128,7 +128,7 @@ export async function generateSplit(a: GenerateSplitArgs): Promise<Generations> 
       items: entries.slice(i, i + chunk).map((e) => ({ row: e.row, candidate: e.candidate })),
       steps: a.steps,
       eta: a.eta ?? 0,
-      ...(a.frameCorrelation ? { frameCorrelation: a.frameCorrelation } : {}),
+      frameCorrelation: a.frameCorrelation,
       seed: a.seed,
       batch: a.batch,
     });

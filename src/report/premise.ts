@@ -59,11 +59,17 @@ export function targetMet(value: number | null, t: ShareTarget): 'yes' | 'no' {
 /** The part of the Case 1-4 report the premise table reads. */
 export type PremiseCases = Pick<CaseReport, 'inputs' | 'judgedPairs' | 'counts'>;
 
+/** A row without a target. */
+function plain(metric: string, value: number | null, count: number | null = null, of: number | null = null): PremiseRow {
+  return { metric, value, count, of, target: '', met: '' };
+}
+
 /**
  * The premise table's rows from the candidates' judgments and their Case 1-4 report (the same judgments'): inputs,
  * candidates, the within-input share of hand-score variance with the sd within and between inputs, inputs with a
  * good and a bad candidate, strict (Case 4) pairs, acceptance, each share next to its target. Throws when the two
- * disagree on the number of inputs or the case counts are not counts of the judged pairs.
+ * disagree on the number of inputs or the case counts are not counts of the judged pairs. With the judge's evidence,
+ * two frame-level diagnostics follow (no targets).
  */
 export function premiseRows(judgments: readonly VideoJudgment[], cases: PremiseCases, evidence?: readonly HandEvidence[]): PremiseRow[] {
   const r = premiseReport(judgments);
@@ -76,7 +82,6 @@ export function premiseRows(judgments: readonly VideoJudgment[], cases: PremiseC
   const T = PREMISE_TARGETS;
   const v: VarianceComponents | null = r.handScore;
   const strictShare = cases.judgedPairs ? cases.counts.case4 / cases.judgedPairs : null;
-  const plain = (metric: string, value: number | null, count: number | null = null, of: number | null = null): PremiseRow => ({ metric, value, count, of, target: '', met: '' });
   const share = (metric: string, value: number | null, count: number | null, of: number | null, t: ShareTarget): PremiseRow => ({ metric, value, count, of, target: targetText(t), met: targetMet(value, t) });
   return [
     plain('inputs', r.inputs),
@@ -94,10 +99,9 @@ export function premiseRows(judgments: readonly VideoJudgment[], cases: PremiseC
 /** The frame-level diagnostics (select/premise.ts framePremise): where the variation is, and whether a video keeps it. */
 function frameRows(evidence: readonly HandEvidence[]): PremiseRow[] {
   const f = framePremise(evidence);
-  const row = (metric: string, value: number | null): PremiseRow => ({ metric, value, count: null, of: null, target: '', met: '' });
   return [
-    row('frame level: within-input share of per-frame hand-score variance', f.frame?.withinShare ?? null),
-    row("frame level: correlation of a candidate's deviations across its frames", f.crossFrameCorrelation),
+    plain('frame level: within-input share of per-frame hand-score variance', f.frame?.withinShare ?? null),
+    plain("frame level: correlation of a candidate's deviations across its frames", f.crossFrameCorrelation),
   ];
 }
 

@@ -193,6 +193,12 @@ export function flipJudgments(judgments: readonly VideoJudgment[], share: number
   return judgments.map((j, v) => summarise(j.id, j.inputId, marks[v], j.score));
 }
 
+/** Share of the videos with a judged frame that the judge calls good under `thresholds`, and how many were judged. */
+export function acceptanceOf(evidence: readonly HandEvidence[], thresholds: JudgeThresholds): { acceptance: number; judgedVideos: number } {
+  const js = judgeVideos(evidence, thresholds).filter((j) => j.verdict !== 'unjudged');
+  return { acceptance: js.length ? js.filter((j) => j.verdict === 'good').length / js.length : NaN, judgedVideos: js.length };
+}
+
 /** The judge thresholds chosen on val by `calibrateJudge`, with what they give there. */
 export interface JudgeCalibration {
   thresholds: JudgeThresholds;
@@ -221,10 +227,9 @@ export function calibrateJudge(evidence: readonly HandEvidence[], opts: { target
   let best: JudgeCalibration | null = null;
   for (const minSsimHand of grid) {
     const thresholds = { minSsimHand, ...base };
-    const js = judgeVideos(evidence, thresholds).filter((j) => j.verdict !== 'unjudged');
-    if (!js.length) break;
-    const acceptance = js.filter((j) => j.verdict === 'good').length / js.length;
-    if (!best || Math.abs(acceptance - target) < Math.abs(best.acceptance - target)) best = { thresholds, acceptance, judgedVideos: js.length };
+    const { acceptance, judgedVideos } = acceptanceOf(evidence, thresholds);
+    if (!judgedVideos) break;
+    if (!best || Math.abs(acceptance - target) < Math.abs(best.acceptance - target)) best = { thresholds, acceptance, judgedVideos };
   }
   if (!best) throw new Error('calibrateJudge: no video has a judged frame (no visible hand)');
   return best;

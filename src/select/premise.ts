@@ -148,7 +148,11 @@ export interface FramePremise {
  */
 export function framePremise(evidence: readonly HandEvidence[]): FramePremise {
   const byInput = new Map<string, HandEvidence[]>();
-  for (const e of evidence) byInput.set(e.inputId, [...(byInput.get(e.inputId) ?? []), e]);
+  for (const e of evidence) {
+    const g = byInput.get(e.inputId);
+    if (g) g.push(e);
+    else byInput.set(e.inputId, [e]);
+  }
   const frameScore = (e: HandEvidence, f: number): number | null => {
     const hs = (e.hands[f] ?? []).filter((h): h is NonNullable<typeof h> => h !== null);
     return hs.length ? hs.reduce((s, h) => s + h.ssim, 0) / hs.length : null;

@@ -52,7 +52,7 @@ import { trainPerception } from '../perception/train';
 import { PremiseRow, premiseRows } from '../report/premise';
 import { ResultInputs } from '../report/results';
 import { writeTable } from '../report/tables';
-import { HandEvidence, JudgeCalibration, VideoJudgment, calibrateJudge, judgeVideos } from '../select/judge';
+import { HandEvidence, JudgeCalibration, VideoJudgment, acceptanceOf, calibrateJudge } from '../select/judge';
 import { PremiseReport, premiseReport } from '../select/premise';
 import { SelectionOverride } from '../select/override';
 import { PositivesFile, candidateEvidence, readEvidence, readJudgmentsFile, readPositives, selectFromEvidence, writePositives } from '../select/positives';
@@ -164,8 +164,7 @@ export async function judgeCalibration(study: Study, base: BaseInfo, detector: D
   };
   const quantiles = [0.1, 0.25, 0.5, 0.75, 0.9].map((p) => ({ quantile: p, ssimHand: q(ssim, p), psnrHand: q(psnr, p), keypointErrorPx: q(kp, 1 - p) }));
   const sel = study.profile.selection;
-  const judged = judgeVideos(ev, sel.judge).filter((j) => j.verdict !== 'unjudged');
-  const acceptance = judged.length ? judged.filter((j) => j.verdict === 'good').length / judged.length : NaN;
+  const { acceptance } = acceptanceOf(ev, sel.judge);
   return { quantiles, suggested: calibrateJudge(ev, { targetAcceptance: sel.targetAcceptance }), profile: { thresholds: sel.judge, acceptance } };
 }
 
