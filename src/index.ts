@@ -19,6 +19,7 @@ export * from './report/tables';
 export * from './notebook/display';
 export * from './study/study';
 export * from './study/pipeline';
+export * from './study/premise-sweep';
 export { getProfile, perceptionConfigFor, PROFILES, DEFAULT_PROFILE } from './study/profiles';
 export type { Profile } from './study/profiles';
 export { SPLITS, DEFAULT_HARD_SHARE } from './world/config';

@@ -122,6 +122,25 @@ describe('alignment trainer', () => {
     assert.equal(fresh.loop.resumedFrom, 0);
   });
 
+  it('saves adapter snapshots part-way (a curve over steps) without changing the training; rejects steps outside the run', async () => {
+    const weights = baseDict();
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'ipa-align-snap-'));
+    const positives = toyPositives(3);
+    const base = { model: TINY, weights, weightsSha256: 'x', worldHash: 'toy' };
+    const plain = await alignTrain({ config: { ...CONFIG, steps: 4 }, seed: 3, base, positives, pairs: [], outDir: path.join(out, 'plain'), resume: false });
+    const snap = await alignTrain({ config: { ...CONFIG, steps: 4 }, seed: 3, base, positives, pairs: [], outDir: path.join(out, 'snap'), resume: false, snapshots: [2, 1] });
+    assert.deepEqual(Object.keys(snap.snapshots).map(Number).sort(), [1, 2]);
+    const tensors = (dir: string) => fs.readFileSync(path.join(dir, 'weights.bin'));
+    assert.deepEqual(tensors(snap.adapterDir as string), tensors(plain.adapterDir as string), 'the final adapter is the same with or without snapshots');
+    assert.notDeepEqual(tensors(snap.snapshots[1]), tensors(snap.snapshots[2]), 'step 1 and step 2 differ');
+    assert.notDeepEqual(tensors(snap.snapshots[2]), tensors(snap.adapterDir as string), 'step 2 is not the end');
+    assert.equal(JSON.parse(fs.readFileSync(path.join(snap.snapshots[2], 'checkpoint.json'), 'utf8')).step, 2);
+    await assert.rejects(
+      () => alignTrain({ config: { ...CONFIG, steps: 4 }, seed: 3, base, positives, pairs: [], outDir: path.join(out, 'bad'), resume: false, snapshots: [4] }),
+      /snapshot step 4 is not in 1\.\.3/,
+    );
+  });
+
   it('runs every method, logs the per-step record, and rejects a method without data', async () => {
     const weights = baseDict();
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'ipa-align-all-'));

@@ -74,6 +74,35 @@ describe('frame windows of pretraining clips', () => {
     poses: Uint8Array.from({ length: 4 * px }, (_, i) => 10 + Math.floor(i / px)),
   };
 
+  it('fine-tunes from given weights on later stream clips (2 workers as on one); a resume from other weights is refused', async () => {
+    const world = getProfile('smoke').world;
+    const stream = { worldSeed: 1, world };
+    const source = (i: number) => makePretrainClip(1, i, world).clip;
+    const first = await pretrain({ config: CONFIG, seed: 2, source, worldHash: 'stream', outDir: fs.mkdtempSync(path.join(os.tmpdir(), 'ipa-ft0-')), resume: false });
+    const weights = readTensorFile(first.baseDir as string, readCheckpointMeta(first.baseDir as string), 'weights');
+    const config: PretrainConfig = { ...CONFIG, steps: 1, lr: 1e-9, warmupSteps: 0, emaDecay: 0, checkpointEvery: 1 };
+    const init = { weights, sha256: 'w1', streamOffset: 12 };
+    const tune = async (workers: number, dir = fs.mkdtempSync(path.join(os.tmpdir(), `ipa-ft-${workers}-`))) => {
+      const res = await pretrain({ config, seed: 2, source, worldHash: 'stream', outDir: dir, resume: true, workers, stream, init });
+      return { dir, meta: readCheckpointMeta(res.baseDir as string), w: readTensorFile(res.baseDir as string, readCheckpointMeta(res.baseDir as string), 'weights') };
+    };
+    const one = await tune(1);
+    const two = await tune(2);
+    for (const n of Object.keys(weights)) {
+      for (let i = 0; i < weights[n].data.length; i++) {
+        assert.ok(Math.abs(one.w[n].data[i] - weights[n].data[i]) < 1e-6, `${n}: a 1e-9 step stays at the given weights`);
+        assert.ok(Math.abs(one.w[n].data[i] - two.w[n].data[i]) <= 1e-7, `${n}: 2 workers as one`);
+      }
+    }
+    assert.equal(one.meta.info?.init, 'w1');
+    assert.equal(one.meta.info?.streamOffset, 12);
+    // The run folder's checkpoint came from w1; resuming it from other weights is refused with the reason.
+    await assert.rejects(
+      pretrain({ config: { ...config, steps: 2 }, seed: 2, source, worldHash: 'stream', outDir: one.dir, resume: true, init: { ...init, sha256: 'w2' } }),
+      /initial weights w2 here, w1 in the checkpoint/,
+    );
+  });
+
   it('frameWindow keeps the reference and cuts frames start..start+n-1; rejects windows outside the clip', () => {
     const w = frameWindow(clip, 1, 2);
     assert.deepEqual([...new Set(w.frames)], [1, 2]);

@@ -8,8 +8,9 @@ import { SCORES_FORMAT, ScoredSplit } from '../src/eval/score';
 import { getProfile } from '../src/study/profiles';
 import { openStudy } from '../src/study/study';
 import { baseOnlyInputs } from '../src/study/results';
-import { METRICS, ResultInputs, mainTable, methodRows, pairedDifference, wideTable } from '../src/report/results';
-import { casesChart, curveChart, metricChart, sweepChart } from '../src/report/charts';
+import { METRICS, ResultInputs, mainTable, methodRows, pairedDifference, stepTable, wideTable } from '../src/report/results';
+import { casesChart, curveChart, metricChart, premiseSweepChart, stepChart, sweepChart } from '../src/report/charts';
+import { stepFigure } from '../src/report/plotly';
 import { CLAIM_COMPARISONS, CLAIM_METRICS, claimRows } from '../src/report/claims';
 import { renderVegaLite } from '../src/report/figures';
 import { rng } from '../src/core/seeds';
@@ -70,6 +71,38 @@ describe('results', () => {
     assert.equal(dpo?.verdict, 'not measured');
     assert.equal(dpo?.difference, null);
     assert.equal(get('ipa-halo vs base', 'ssimHand')?.min_effect, 0.002);
+  });
+
+  it('stepTable: step 0 is the base (difference 0), each snapshot its paired difference; charts of it render', async () => {
+    const r = rng(7, 'noise');
+    const noise = Array.from({ length: 30 }, () => r.normal() * 0.05);
+    const at = (d: number) => scores('test-hands', (i) => ({ ssimHand: 0.3 + d + noise[i], ssim: 0.5 + noise[i] }));
+    const inp: ResultInputs = {
+      ...baseOnlyInputs(study, { 'test-hands': at(0) }),
+      steps: [
+        { method: 'sft', step: 40, runs: { 'test-hands': at(-0.02) } },
+        { method: 'sft', step: 20, runs: { 'test-hands': at(-0.01) } },
+        { method: 'ipa-halo', step: 20, runs: { 'test-hands': at(0.01) } },
+      ],
+    };
+    const rows = stepTable(inp);
+    const hand = rows.filter((x) => x.metric === 'ssimHand');
+    assert.deepEqual(hand.map((x) => [x.method, x.step]), [['ipa-halo', 0], ['ipa-halo', 20], ['sft', 0], ['sft', 20], ['sft', 40]]);
+    assert.deepEqual(hand.filter((x) => x.step === 0).map((x) => x.diff), [0, 0]);
+    const sft40 = hand.find((x) => x.method === 'sft' && x.step === 40);
+    assert.ok(sft40 && Math.abs((sft40.diff as number) + 0.02) < 1e-9 && (sft40.diff_high as number) < 0, JSON.stringify(sft40));
+    assert.equal(rows.find((x) => x.metric === 'ssim' && x.step === 20 && x.method === 'sft')?.diff, 0);
+    assert.deepEqual(stepTable(baseOnlyInputs(study, { 'test-hands': at(0) })), [], 'no snapshots: no rows');
+    const fig = stepFigure(rows, 'ssimHand');
+    assert.equal(fig.data.length, 2, 'one trace per method and split');
+    assert.throws(() => stepFigure(rows, 'psnr'), /no step rows for 'psnr'/);
+    const svg = (await renderVegaLite(stepChart(rows, 'ssimHand', 'SSIM-Hand'))).svg;
+    assert.match(svg, /post-training steps/);
+    const sweep = (await renderVegaLite(premiseSweepChart([
+      { poseShiftRate: 0, withinShare: 0.02, acceptance: 0.4, gainSsimHand: 0.001, gainLow: -0.002, gainHigh: 0.004 },
+      { poseShiftRate: 0.5, withinShare: 0.1, acceptance: 0.15, gainSsimHand: 0.01, gainLow: 0.004, gainHigh: 0.016 },
+    ]))).svg;
+    assert.match(sweep, /defect 0\.5/);
   });
 
   it('builds the long main table with every method, split and metric, null where nothing ran', () => {

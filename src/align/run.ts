@@ -23,7 +23,7 @@ import { AlignMethod, OBJECTIVES } from './objectives';
 import { AlignConfig, AlignPair, AlignSample, alignTrain } from './trainer';
 import { SplitName } from '../world/config';
 
-export type JobGroup = 'main' | 'beta' | 'hand-weight' | 'positives' | 'noise' | 'tune';
+export type JobGroup = 'main' | 'beta' | 'hand-weight' | 'positives' | 'noise' | 'tune' | 'premise';
 
 /** One post-training job: a method and seed with its settings, the selection variant it trains on, and the
  * splits it is evaluated on (the study lists its jobs in study/jobs.ts). */
@@ -36,6 +36,8 @@ export interface AlignJob {
   /** Selection variant the job trains on. */
   selection: { maxPositives: number | null; annotationNoise: number };
   evalSplits: SplitName[];
+  /** Steps before the last at which the adapter is also saved and evaluated on `evalSplits` (a curve over steps). */
+  snapshots?: number[];
 }
 
 /** Everything a job reads, as paths (plain data: jobs run on worker threads). */
@@ -60,6 +62,8 @@ export interface JobResult {
   secondsPerStep: number;
   /** Scores folder per evaluated split. */
   scores: Record<string, string>;
+  /** Scores folder per snapshot step and split (jobs with `snapshots`). */
+  snapshotScores?: Record<string, Record<string, string>>;
   dependsOn: string;
   /** Why the job trained nothing (no positives, or no strict pairs for Flow-DPO); absent when it ran. */
   skipped?: string;
@@ -75,6 +79,7 @@ const JOB_RESULT_SHAPE = object({
   trainSeconds: number(),
   secondsPerStep: number(),
   scores: record(string()),
+  snapshotScores: optional(record(record(string()))),
   dependsOn: string(),
   skipped: optional(string()),
 });
@@ -165,32 +170,40 @@ export async function runJob(job: AlignJob, p: JobPaths, ctx?: TaskContext): Pro
     resume: true,
     onMismatch: 'restart', // a job whose inputs changed trains again from the base
     info: { job: job.name, group: job.group },
+    snapshots: job.snapshots,
   });
   if (!res.adapterDir) throw new Error(`job ${job.name}: training stopped early`);
   const trainSeconds = (Date.now() - t0) / 1000;
 
-  const scores: Record<string, string> = {};
-  for (const split of job.evalSplits) {
-    const g = await generateSplit({
-      world,
-      worldDir: p.worldDir,
-      split,
-      baseDir: p.baseDir,
-      adapterDir: res.adapterDir,
-      candidates: 1,
-      steps: p.sampler.steps,
-      eta: p.sampler.eta,
-      frameCorrelation: p.sampler.frameCorrelation,
-      seed: p.sampler.seed,
-      batch: p.sampler.batch,
-      outDir: path.join(dir, 'eval', split, 'gen'),
-      workers: 1,
-    });
-    ctx?.progress(g.manifest.count);
-    const out = path.join(dir, 'eval', split, 'scores');
-    scoreGenerations({ gens: g, split: world.splits[split], outDir: out, detector: detector?.detector, detectorSha256: detector?.sha256 });
-    scores[split] = path.relative(p.jobsDir, out);
-  }
+  // Generate and score every eval split with an adapter; its videos and scores go under `evalDir`.
+  const evaluate = async (adapterDir: string, evalDir: string): Promise<Record<string, string>> => {
+    const scores: Record<string, string> = {};
+    for (const split of job.evalSplits) {
+      const g = await generateSplit({
+        world,
+        worldDir: p.worldDir,
+        split,
+        baseDir: p.baseDir,
+        adapterDir,
+        candidates: 1,
+        steps: p.sampler.steps,
+        eta: p.sampler.eta,
+        frameCorrelation: p.sampler.frameCorrelation,
+        seed: p.sampler.seed,
+        batch: p.sampler.batch,
+        outDir: path.join(evalDir, split, 'gen'),
+        workers: 1,
+      });
+      ctx?.progress(g.manifest.count);
+      const out = path.join(evalDir, split, 'scores');
+      scoreGenerations({ gens: g, split: world.splits[split], outDir: out, detector: detector?.detector, detectorSha256: detector?.sha256 });
+      scores[split] = path.relative(p.jobsDir, out);
+    }
+    return scores;
+  };
+  const scores = await evaluate(res.adapterDir, path.join(dir, 'eval'));
+  const snapshotScores: Record<string, Record<string, string>> = {};
+  for (const [step, snap] of Object.entries(res.snapshots)) snapshotScores[step] = await evaluate(snap, path.join(dir, `eval-step-${step}`));
   const result: JobResult = {
     name: job.name,
     dir: path.relative(p.jobsDir, dir),
@@ -200,6 +213,7 @@ export async function runJob(job: AlignJob, p: JobPaths, ctx?: TaskContext): Pro
     trainSeconds,
     secondsPerStep: res.loop.secondsPerStep,
     scores,
+    ...(job.snapshots?.length ? { snapshotScores } : {}),
     dependsOn,
   };
   writeJsonAtomic(doneFile, result);

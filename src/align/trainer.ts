@@ -8,6 +8,7 @@
  * memory; with full fine-tuning it is a separate frozen copy. The reference's forward pass runs outside the
  * gradient tape. Batches, noise and timesteps come from step-keyed streams, so runs resume exactly.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { TimestepDensity, batchNoise, batchTimesteps, noisy, velocityTarget } from '../flow/rectified';
@@ -69,12 +70,24 @@ export interface AlignArgs<M extends string = AlignMethod> {
   onMismatch?: 'error' | 'restart';
   stopAfter?: number;
   info?: Record<string, unknown>;
+  /**
+   * Steps (1..steps-1) after which the adapter is also saved, as `<outDir>/snapshots/step-<n>/` (for curves over
+   * post-training steps); a snapshot already on disk from an interrupted run is kept. Training is unchanged.
+   */
+  snapshots?: number[];
 }
 
 export interface AlignResult {
   loop: LoopResult;
   adapterDir: string | null;
   meta: ModelCheckpointMeta | null;
+  /** Snapshot folders by step (those of `AlignArgs.snapshots`). */
+  snapshots: Record<number, string>;
+}
+
+/** The folder of the adapter snapshot after `step` steps in a run folder. */
+export function snapshotDir(outDir: string, step: number): string {
+  return path.join(outDir, 'snapshots', `step-${step}`);
 }
 
 /** The HALO lambda a method trains with: the config's when its objective has `halo`, else 1. */
@@ -164,6 +177,8 @@ export async function alignTrain<M extends string = AlignMethod>(a: AlignArgs<M>
   // The config the training passes run: the base's, with the windows' frame count.
   const mc = windowedModel(full, c.clipFrames, 'align config');
   const count = objective.data === 'pairs' ? a.pairs.length : a.positives.length;
+  const snapshots = [...new Set(a.snapshots ?? [])].sort((x, y) => x - y);
+  for (const s of snapshots) if (!(Number.isInteger(s) && s >= 1 && s < c.steps)) throw new Error(`align: snapshot step ${s} is not in 1..${c.steps - 1}`);
   if (count === 0) throw new Error(`align: no ${objective.data === 'pairs' ? 'strict pairs' : 'positives'} to train '${c.method}' on`);
   const settings = { beta: c.beta, handWeight: objective.halo ? c.handWeight : 1 };
 
@@ -187,6 +202,11 @@ export async function alignTrain<M extends string = AlignMethod>(a: AlignArgs<M>
     return objective.reference ? { ...b, refPred: refForward(b.z, b.cond, t) } : b;
   };
 
+  const head = modelHead('adapter', full, { lora: c.lora, baseWeightsSha256: a.base.weightsSha256 });
+  const saveAdapter = (dir: string, step: number, metrics: Record<string, number>) =>
+    saveCheckpoint(dir, { head, step, seed: a.seed, worldHash: a.base.worldHash, metrics, info: { ...a.info, align: c, trainingData }, files: { weights: snapshot(trainable) } });
+  const snapshotDirs = Object.fromEntries(snapshots.map((s) => [s, snapshotDir(a.outDir, s)]));
+
   try {
     const loop = await runLoop<PositiveBatch | PairBatch>({
       outDir: a.outDir,
@@ -197,7 +217,10 @@ export async function alignTrain<M extends string = AlignMethod>(a: AlignArgs<M>
       emaDecay: 0,
       trainable,
       resume: a.resume,
-      outputs: ['adapter'],
+      outputs: snapshots.length ? ['adapter', 'snapshots'] : ['adapter'],
+      onStep: (r) => {
+        if (snapshots.includes(r.step)) saveAdapter(snapshotDirs[r.step], r.step, { loss: r.loss });
+      },
       resumeCheck: (meta) => alignResumeDiff(meta, identity),
       onMismatch: a.onMismatch,
       label: c.method,
@@ -222,18 +245,12 @@ export async function alignTrain<M extends string = AlignMethod>(a: AlignArgs<M>
       stepLoss: (_step, batch) =>
         objective.data === 'pairs' ? objective.loss(batch as PairBatch, predict, settings) : objective.loss(batch as PositiveBatch, predict, settings),
     });
-    if (loop.steps < c.steps) return { loop, adapterDir: null, meta: null };
+    if (loop.steps < c.steps) return { loop, adapterDir: null, meta: null, snapshots: {} };
     const adapterDir = path.join(a.outDir, 'adapter');
-    const meta = saveCheckpoint(adapterDir, {
-      head: modelHead('adapter', full, { lora: c.lora, baseWeightsSha256: a.base.weightsSha256 }),
-      step: c.steps,
-      seed: a.seed,
-      worldHash: a.base.worldHash,
-      metrics: { finalLoss: loop.lastRecord?.loss ?? NaN, secondsPerStep: loop.secondsPerStep },
-      info: { ...a.info, align: c, trainingData },
-      files: { weights: snapshot(trainable) },
-    });
-    return { loop, adapterDir, meta };
+    const meta = saveAdapter(adapterDir, c.steps, { finalLoss: loop.lastRecord?.loss ?? NaN, secondsPerStep: loop.secondsPerStep });
+    const missing = snapshots.filter((s) => !fs.existsSync(path.join(snapshotDirs[s], 'checkpoint.json')));
+    if (missing.length) throw new Error(`align: the snapshots of steps ${missing.join(', ')} are missing from ${a.outDir} (resumed past them); train again in a fresh folder`);
+    return { loop, adapterDir, meta, snapshots: snapshotDirs };
   } finally {
     tf.dispose(Object.values(params));
     if (reference) tf.dispose(Object.values(reference));

@@ -19,7 +19,7 @@ import { pairedVsBase } from '../report/results';
 import { baseOnlyInputs, jobScores } from '../study/results';
 import { tableToMarkdown, writeTable } from '../report/tables';
 import { tuningJobs } from '../study/jobs';
-import { BATCH, BETA, HAND_WEIGHT, LEARNING_RATE, LORA_RANK, SEED, TRAIN_STEPS, rangeText } from '../core/ranges';
+import { BATCH, BETA, CLIP_FRAMES, HAND_WEIGHT, LEARNING_RATE, LORA_RANK, SEED, TRAIN_STEPS, rangeText } from '../core/ranges';
 
 export const alignCommand: Command = {
   summary: 'post-train from a base checkpoint on a positives file (sft, sft-halo, ipa, ipa-halo, flow-dpo)',
@@ -37,12 +37,13 @@ export const alignCommand: Command = {
     `  --beta BETA       Flow-IPA / Flow-DPO temperature, ${rangeText(BETA)}`,
     `  --hand-weight L   HALO hand weight (the -halo methods), ${rangeText(HAND_WEIGHT)}`,
     `  --rank R          LoRA rank (0 = full fine-tuning), ${rangeText(LORA_RANK)}`,
+    '  --clip-frames N   train on N-frame windows of each video (a U-Net base; default: the profile\'s, else whole clips)',
     `  --seed S          training seed (default 1), ${rangeText(SEED)}`,
     '  --resume          continue an interrupted run in --out (its settings, base and positives must be the same;',
     '                    a run folder that holds files of anything else is never written into)',
   ].join('\n'),
   async run(argv) {
-    const args = parseArgs(argv, ['profile', 'backend', 'method', 'positives', 'base', 'out', 'steps', 'batch', 'lr', 'beta', 'hand-weight', 'rank', 'seed', 'resume'], ['resume']);
+    const args = parseArgs(argv, ['profile', 'backend', 'method', 'positives', 'base', 'out', 'steps', 'batch', 'lr', 'beta', 'hand-weight', 'rank', 'clip-frames', 'seed', 'resume'], ['resume']);
     const method = str(args, 'method') as AlignMethod | undefined;
     if (!method || !(ALIGN_METHODS as readonly string[]).includes(method)) throw new UsageError(`--method must be one of ${ALIGN_METHODS.join(', ')}`);
     const posFile = str(args, 'positives');
@@ -64,6 +65,9 @@ export const alignCommand: Command = {
       handWeight: num(args, 'hand-weight', d.handWeight, HAND_WEIGHT),
       lora: rank === 0 ? null : { rank, alpha: d.lora ? (d.lora.alpha / d.lora.rank) * rank : rank },
     };
+    const clipFrames = args.flags['clip-frames'] === undefined ? d.clipFrames : num(args, 'clip-frames', 1, CLIP_FRAMES);
+    if (clipFrames === undefined) delete config.clipFrames;
+    else config.clipFrames = clipFrames;
     const seed = num(args, 'seed', 1, SEED);
     await initBackend({ backend: str(args, 'backend') });
     const pos = readPositives(posFile);
@@ -130,13 +134,13 @@ export const sweepCommand: Command = {
 };
 
 export const tuneCommand: Command = {
-  summary: 'choose the post-training defaults on val: IPA+HALO over the profile\'s learning-rate x steps grid',
+  summary: "choose the post-training defaults on val: the profile's tuning points (method, lr, steps, LoRA rank, batch)",
   help: [
     'usage: ipa-kit tune [--profile P] [--world-seed N] [--workers N]',
     '',
-    '  Needs the base, candidates and selection of the study. Trains IPA+HALO (first seed) for every (lr, steps)',
-    "  of the profile's align.tuning grid, evaluates on val only, and writes <results>/tables/tuning.{csv,md}:",
-    '  val SSIM-Hand and SSIM with their paired differences to the base. The test splits are not touched.',
+    "  Needs the base, candidates and selection of the study. Trains every point of the profile's align.tuning",
+    '  (first seed), evaluates on val only, and writes <results>/tables/tuning.{csv,md,tex}: val SSIM-Hand,',
+    '  PSNR-Hand and SSIM as paired differences to the base. The test splits are not touched.',
     '',
     ...STUDY_OPTIONS_HELP,
   ].join('\n'),
@@ -154,9 +158,13 @@ export const tuneCommand: Command = {
     const fmt = (d: { mean: number; low: number; high: number } | null) => (d ? `${d.mean >= 0 ? '+' : ''}${d.mean.toFixed(4)} [${d.low.toFixed(4)}, ${d.high.toFixed(4)}]` : '—');
     const rows = results.map((r, i) => {
       const s = r.skipped ? null : jobScores(study, r, 'val');
+      const c = jobs[i].config;
       return {
-        lr: jobs[i].config.lr,
-        steps: jobs[i].config.steps,
+        method: c.method,
+        'LoRA rank': c.lora ? c.lora.rank : 'full',
+        batch: c.batch,
+        lr: c.lr,
+        steps: c.steps,
         's/step': r.skipped ? null : Number(r.secondsPerStep.toFixed(2)),
         'val SSIM-Hand - base': s ? fmt(pairedVsBase(inp, s, 'val', 'ssimHand')) : r.skipped ?? '—',
         'val PSNR-Hand - base': s ? fmt(pairedVsBase(inp, s, 'val', 'psnrHand')) : '—',

@@ -21,6 +21,8 @@ export const SAMPLER_STEPS: Range = { min: 1, max: 1000, integer: true };
 export const TRAIN_STEPS: Range = { min: 1, max: 1_000_000, integer: true };
 /** Videos per training batch (the paper: 8). */
 export const BATCH: Range = { min: 1, max: 256, integer: true };
+/** Frames per training window (post-training on windows of the videos). */
+export const CLIP_FRAMES: Range = { min: 1, max: 1024, integer: true };
 /** LoRA rank (0: full fine-tuning; the paper: 128). */
 export const LORA_RANK: Range = { min: 0, max: 1024, integer: true };
 /** Learning rate (AdamW). */

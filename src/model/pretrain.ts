@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { flowMatchingLoss } from '../flow/losses';
 import { TimestepDensity, batchNoise, batchTimesteps, noisy, velocityTarget } from '../flow/rectified';
 import { TensorDict, saveCheckpoint, snapshot } from '../train/checkpoint';
-import { ModelCheckpointMeta, modelHead } from './checkpoint';
+import { ModelCheckpointMeta, modelHead, paramsFromDict } from './checkpoint';
 import { ModelConfig, validateModelConfig, windowedModel } from './config';
 import { Params, condLayout, countParams, forward, initParams } from './network';
 import { ClipPixels, batchInputs, frameWindow, windowStart } from './inputs';
@@ -63,6 +63,11 @@ export interface PretrainArgs {
    */
   workers?: number;
   stream?: { worldSeed: number; world: WorldConfig };
+  /**
+   * Start from these weights instead of a fresh initialisation (fine-tuning a base; the model config must match
+   * them). `streamOffset` is where the run's clips start in the stream (a fine-tune sees clips the base did not).
+   */
+  init?: { weights: TensorDict; sha256: string; streamOffset: number };
 }
 
 export interface PretrainResult {
@@ -143,7 +148,8 @@ export function microBatchGrads(c: ModelConfig, params: Params, clips: ClipPixel
 export async function pretrain(a: PretrainArgs): Promise<PretrainResult> {
   const c = a.config;
   validatePretrainConfig(c);
-  const params = initParams(c.model, a.seed);
+  const params = a.init ? paramsFromDict(a.init.weights) : initParams(c.model, a.seed);
+  const offset = a.init?.streamOffset ?? 0;
   const paramCount = countParams(params);
   const W = a.workers ?? 1;
   if (W > 1 && (!a.stream || c.batch % W !== 0)) throw new Error(`pretrain: ${W} data-parallel workers need the stream description and a batch divisible by ${W} (batch ${c.batch})`);
@@ -151,7 +157,7 @@ export async function pretrain(a: PretrainArgs): Promise<PretrainResult> {
   const micro = c.microBatch && c.microBatch < c.batch / W ? c.microBatch : null;
   const model = trainingModel(c);
   const stepClips = (step: number) =>
-    Array.from({ length: c.batch }, (_, i) => trainingClip(a.source(step * c.batch + i), a.seed, step * c.batch + i, c.clipFrames));
+    Array.from({ length: c.batch }, (_, i) => trainingClip(a.source(offset + step * c.batch + i), a.seed, offset + step * c.batch + i, c.clipFrames));
   const local = micro
     ? async (step: number) => {
         const clips = stepClips(step);
@@ -174,8 +180,8 @@ export async function pretrain(a: PretrainArgs): Promise<PretrainResult> {
               seed: a.seed,
               step,
               offset: k * per,
-              indices: Array.from({ length: per }, (_, i) => step * c.batch + k * per + i),
-              nextIndices: step + 1 < c.steps ? Array.from({ length: per }, (_, i) => (step + 1) * c.batch + k * per + i) : [],
+              indices: Array.from({ length: per }, (_, i) => offset + step * c.batch + k * per + i),
+              nextIndices: step + 1 < c.steps ? Array.from({ length: per }, (_, i) => offset + (step + 1) * c.batch + k * per + i) : [],
               stream: a.stream,
               density: c.timesteps,
               weights,
@@ -218,11 +224,13 @@ export async function pretrain(a: PretrainArgs): Promise<PretrainResult> {
         }
         if (meta.seed !== a.seed) diff.push(`seed ${a.seed} here, ${meta.seed} in the checkpoint`);
         if (meta.worldHash !== a.worldHash) diff.push(`data '${a.worldHash}' here, '${meta.worldHash}' in the checkpoint`);
+        const from = typeof info.init === 'string' ? info.init : 'none';
+        if (from !== (a.init?.sha256 ?? 'none')) diff.push(`initial weights ${a.init?.sha256.slice(0, 12) ?? 'fresh'} here, ${from.slice(0, 12)} in the checkpoint`);
         return diff;
       },
       label: 'pretrain',
       onStep: a.onStep ? (r) => a.onStep?.(r.step, params) : undefined,
-      meta: { head: modelHead('base', c.model), seed: a.seed, worldHash: a.worldHash, info: { ...a.info, pretrain: c } },
+      meta: { head: modelHead('base', c.model), seed: a.seed, worldHash: a.worldHash, info: { ...a.info, pretrain: c, ...(a.init ? { init: a.init.sha256, streamOffset: offset } : {}) } },
       stepLoss: (step) => {
         return { loss: flowStepLoss(model, params, stepClips(step), a.seed, step, c.timesteps), metrics: {} };
       },
@@ -236,7 +244,7 @@ export async function pretrain(a: PretrainArgs): Promise<PretrainResult> {
       seed: a.seed,
       worldHash: a.worldHash,
       metrics: { finalLoss: loop.lastRecord?.loss ?? NaN, secondsPerStep: loop.secondsPerStep, params: paramCount },
-      info: { ...a.info, pretrain: c, weights: loop.ema ? 'ema' : 'raw' },
+      info: { ...a.info, pretrain: c, weights: loop.ema ? 'ema' : 'raw', ...(a.init ? { init: a.init.sha256, streamOffset: offset } : {}) },
       files: { weights },
     });
     return { loop, baseDir, meta, paramCount };

@@ -22,6 +22,8 @@ export interface GenerateSplitArgs {
   adapterDir?: string | null;
   /** Candidates per clip (their noise streams are `<clipId>#0..k-1`). */
   candidates: number;
+  /** Only the split's first `rows` clips (default: all); a clip's videos are the same either way. */
+  rows?: number;
   steps: number;
   /** Stochastic sampler's share of renewed noise per step; 0 or absent = Euler. */
   eta?: number;
@@ -92,7 +94,9 @@ export async function generateSplit(a: GenerateSplitArgs): Promise<Generations> 
   const adapterSha = a.adapterDir ? weightsSha(a.adapterDir) : null;
   const worldHash = computeWorldHash(a.world.manifest);
   const entries: GenerationEntry[] = [];
-  for (let row = 0; row < split.count; row++) {
+  const rows = a.rows ?? split.count;
+  if (!(Number.isInteger(rows) && rows >= 1 && rows <= split.count)) throw new Error(`generateSplit: rows must be an integer in 1..${split.count}, got ${a.rows}`);
+  for (let row = 0; row < rows; row++) {
     for (let k = 0; k < a.candidates; k++) entries.push({ id: generationKey(split.ids[row], k), clipId: split.ids[row], row, candidate: k });
   }
   let existing: GenerationsManifest | null = null;

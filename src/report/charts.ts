@@ -3,7 +3,7 @@
  * Each returns a self-contained spec with its data inlined.
  */
 import type { VegaLiteSpec } from './figures';
-import type { MetricRow, SweepRow } from './results';
+import type { MetricRow, StepRow, SweepRow } from './results';
 
 const FONT = { config: { font: 'Helvetica, Arial, sans-serif', view: { stroke: null }, axis: { labelFontSize: 11, titleFontSize: 12 } } };
 
@@ -127,6 +127,54 @@ export function sweepChart(rows: readonly SweepRow[], sweep: string, metric: str
     layer: [
       { mark: { type: 'errorband', opacity: 0.2 }, encoding: { x, y: { field: 'ci_low', type: 'quantitative', title: label, scale: { zero: false } }, y2: { field: 'ci_high' }, color: { field: 'split', type: 'nominal' } } },
       { mark: { type: 'line', point: true }, encoding: { x, y: { field: 'mean', type: 'quantitative' }, color: { field: 'split', type: 'nominal', title: null } } },
+    ],
+    ...FONT,
+  };
+}
+
+/**
+ * A metric over post-training steps as the paired difference to the base (step 0), one line per method with its
+ * 95% band, one panel per split: where SFT drifts and IPA+HALO holds shows as lines that part.
+ */
+export function stepChart(rows: readonly StepRow[], metric: string, label: string): VegaLiteSpec {
+  const values = rows.filter((r) => r.metric === metric && r.diff !== null);
+  const x = { field: 'step', type: 'quantitative', title: 'post-training steps' };
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: `${label} over post-training steps (method - base, paired, 95% CI)`,
+    data: { values },
+    facet: { column: { field: 'split', type: 'nominal', title: null } },
+    spec: {
+      width: 240,
+      height: 180,
+      layer: [
+        { mark: { type: 'rule', strokeDash: [4, 3], color: '#888' }, encoding: { y: { datum: 0 } } },
+        { mark: { type: 'errorband', opacity: 0.2 }, encoding: { x, y: { field: 'diff_low', type: 'quantitative', title: `${label} - base` }, y2: { field: 'diff_high' }, color: { field: 'method', type: 'nominal' } } },
+        { mark: { type: 'line', point: true }, encoding: { x, y: { field: 'diff', type: 'quantitative' }, color: { field: 'method', type: 'nominal', title: null } } },
+      ],
+    },
+    ...FONT,
+  };
+}
+
+/**
+ * The premise sweep: IPA+HALO's paired SSIM-Hand gain over its base (95% interval) against the base's within-input
+ * share of hand-score variance, one point per defect strength (labelled), next to acceptance.
+ */
+export function premiseSweepChart(rows: readonly { poseShiftRate: number; withinShare: number | null; acceptance: number | null; gainSsimHand: number | null; gainLow: number | null; gainHigh: number | null }[]): VegaLiteSpec {
+  const values = rows.filter((r) => r.withinShare !== null && r.gainSsimHand !== null).map((r) => ({ ...r, label: `defect ${r.poseShiftRate}` }));
+  const x = { field: 'withinShare', type: 'quantitative', title: "base's within-input share of hand-score variance", axis: { format: '%' }, scale: { zero: true } };
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: 'When does pair-free alignment help? IPA+HALO gain vs the base it starts from',
+    width: 360,
+    height: 220,
+    data: { values },
+    layer: [
+      { mark: { type: 'rule', strokeDash: [4, 3], color: '#888' }, encoding: { y: { datum: 0 } } },
+      { mark: 'rule', encoding: { x, y: { field: 'gainLow', type: 'quantitative', title: 'SSIM-Hand gain over the base (paired, 95% CI)' }, y2: { field: 'gainHigh' } } },
+      { mark: { type: 'point', filled: true, size: 70 }, encoding: { x, y: { field: 'gainSsimHand', type: 'quantitative' }, color: { field: 'acceptance', type: 'quantitative', title: 'acceptance', legend: { format: '%' } } } },
+      { mark: { type: 'text', dx: 8, align: 'left' }, encoding: { x, y: { field: 'gainSsimHand', type: 'quantitative' }, text: { field: 'label' } } },
     ],
     ...FONT,
   };

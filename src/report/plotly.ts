@@ -4,7 +4,7 @@
  * the notebook layer renders them.
  */
 import type { SplitScores } from '../eval/score';
-import type { TrainingCurve } from './results';
+import type { StepRow, TrainingCurve } from './results';
 
 /** A plotly figure: traces and a layout (https://plotly.com/javascript/reference/). */
 export interface PlotlyFigure {
@@ -96,6 +96,44 @@ export function clipScatterFigure(base: SplitScores, methods: Readonly<Record<st
       title: { text: opts.title ?? `${metric} per clip: base vs post-trained` },
       xaxis: { title: { text: `base ${metric}` } },
       yaxis: { title: { text: `post-trained ${metric}` }, scaleanchor: 'x' },
+      hovermode: 'closest',
+    },
+  };
+}
+
+/**
+ * A metric over post-training steps (paired difference to the base, with 95% error bars), one trace per
+ * (method, split); hover shows the step, the difference and its interval. Throws when no row has the metric.
+ */
+export function stepFigure(rows: readonly StepRow[], metric: string, opts: { title?: string } = {}): PlotlyFigure {
+  const pts = rows.filter((r) => r.metric === metric && r.diff !== null);
+  if (!pts.length) throw new Error(`stepFigure: no step rows for '${metric}'`);
+  const methods = [...new Set(pts.map((r) => r.method))];
+  const splits = [...new Set(pts.map((r) => r.split))];
+  const data: Record<string, unknown>[] = [];
+  for (const m of methods) {
+    for (const [k, sp] of splits.entries()) {
+      const r = pts.filter((p) => p.method === m && p.split === sp).sort((a, b) => a.step - b.step);
+      if (!r.length) continue;
+      data.push({
+        type: 'scatter',
+        mode: 'lines+markers',
+        name: `${m} (${sp})`,
+        legendgroup: m,
+        x: r.map((p) => p.step),
+        y: r.map((p) => p.diff),
+        error_y: { type: 'data', symmetric: false, array: r.map((p) => (p.diff_high as number) - (p.diff as number)), arrayminus: r.map((p) => (p.diff as number) - (p.diff_low as number)) },
+        line: { color: COLOURS[methods.indexOf(m) % COLOURS.length], dash: k === 0 ? 'solid' : 'dot' },
+        hovertemplate: `${m}, ${sp}<br>step %{x}<br>${metric} - base %{y:.4f}<extra></extra>`,
+      });
+    }
+  }
+  return {
+    data,
+    layout: {
+      title: { text: opts.title ?? `${metric} - base over post-training steps` },
+      xaxis: { title: { text: 'post-training steps' } },
+      yaxis: { title: { text: `${metric} - base (paired)` }, zeroline: true },
       hovermode: 'closest',
     },
   };

@@ -83,6 +83,13 @@ export interface SweepScores {
   runs: Record<string, ScoredSplit>;
 }
 
+/** One point of a curve over post-training steps: a method's run (first seed) after `step` steps, by split. */
+export interface StepScores {
+  method: string;
+  step: number;
+  runs: Record<string, ScoredSplit>;
+}
+
 /** What the tables are computed from. */
 export interface ResultInputs {
   settings: ResultSettings;
@@ -92,6 +99,8 @@ export interface ResultInputs {
   runs: Record<string, Record<string, ScoredSplit[]>>;
   /** The ablation sweeps' points in order. */
   sweeps: SweepScores[];
+  /** Snapshots of the curve methods over post-training steps (not including step 0, the base); absent: none. */
+  steps?: StepScores[];
   /** The selection of implicit positives (its counts appear in the claims); absent before one is made. */
   selection?: PositivesFile;
   /** Reference features per split (absent: no FD columns). */
@@ -197,6 +206,44 @@ export function sweepTable(inp: ResultInputs): SweepRow[] {
       const s = pt.runs[split] ?? null;
       const r = s ? methodRows(inp, pt.job, split, [s]) : METRICS.map((m) => rowOf(pt.job, split, m.key, null, 0));
       for (const row of r) rows.push({ ...row, sweep: pt.group, value: pt.value });
+    }
+  }
+  return rows;
+}
+
+/** One point of the curve over post-training steps: the metric and its paired difference to the base. */
+export interface StepRow extends MetricRow {
+  step: number;
+  /** Paired difference (run - base) on the same clips, with its 95% interval; 0 at step 0. */
+  diff: number | null;
+  diff_low: number | null;
+  diff_high: number | null;
+}
+
+/** The metrics of the step curves (hands and global quality). */
+export const STEP_METRICS = ['ssimHand', 'psnrHand', 'handKeypointError', 'ssim'] as const;
+
+/**
+ * The curves over post-training steps: for each curve method, step 0 (the base) and every snapshot, on every
+ * split it was evaluated on, the per-clip metric with its clip-bootstrap interval and the paired difference to the
+ * base. One training seed: the intervals are over clips.
+ */
+export function stepTable(inp: ResultInputs): StepRow[] {
+  const rows: StepRow[] = [];
+  const pts = [...(inp.steps ?? [])].sort((a, b) => a.method.localeCompare(b.method) || a.step - b.step);
+  const methods = [...new Set(pts.map((p) => p.method))];
+  const specs = METRICS.filter((m) => (STEP_METRICS as readonly string[]).includes(m.key));
+  for (const method of methods) {
+    const mine = pts.filter((p) => p.method === method);
+    const splits = [...new Set(mine.flatMap((p) => Object.keys(p.runs)))].filter((sp) => inp.base[sp]);
+    for (const split of splits) {
+      const series = [{ step: 0, run: inp.base[split] }, ...mine.filter((p) => p.runs[split]).map((p) => ({ step: p.step, run: p.runs[split] }))];
+      for (const { step, run } of series) {
+        for (const row of methodRows(inp, method, split, [run], specs)) {
+          const d = step === 0 ? { mean: 0, low: 0, high: 0 } : pairedVsBase(inp, run, split, row.metric);
+          rows.push({ ...row, step, diff: d ? d.mean : null, diff_low: d ? d.low : null, diff_high: d ? d.high : null });
+        }
+      }
     }
   }
   return rows;

@@ -7,7 +7,7 @@
  * the same way on every machine.
  */
 import { UsageError } from '../core/errors';
-import { AblationProfile, AlignProfile, EvalProfile } from './profiles';
+import { AblationProfile, AlignProfile, EvalProfile, TuningPoint } from './profiles';
 import { AlignJob, JobGroup } from '../align/run';
 import { AlignConfig } from '../align/trainer';
 import { AlignMethod } from '../align/objectives';
@@ -22,6 +22,9 @@ export interface SweepPoint {
 function fmt(v: number): string {
   return String(v).replace(/\.0+$/, '');
 }
+
+/** The methods whose first-seed main run is also evaluated over post-training steps (AlignProfile.curveSteps). */
+export const CURVE_METHODS: readonly AlignMethod[] = ['ipa-halo', 'sft'];
 
 /** The main-table job name of a method and seed. */
 export function mainJobName(method: AlignMethod, seed: number): string {
@@ -41,6 +44,7 @@ export function studyJobs(align: AlignProfile, ablations: AblationProfile, evalP
         config: { ...align.defaults, method },
         selection: { maxPositives: null, annotationNoise: 0 },
         evalSplits: evalProfile.splits,
+        ...(seed === align.seeds[0] && CURVE_METHODS.includes(method) && align.curveSteps.length ? { snapshots: align.curveSteps } : {}),
       });
     }
   }
@@ -93,22 +97,30 @@ export function shardJobs<T>(jobs: T[], shard: string | undefined): T[] {
   return jobs.filter((_, k) => k % n === i - 1);
 }
 
-/** The tuning grid (IPA+HALO, first seed, evaluated on `val` only): one job per (lr, steps). */
+/** A tuning job's name: its method and the settings it varies (`tune-ipa-halo-lr0.0002-steps60-full-b8.s1`). */
+export function tuningJobName(t: TuningPoint, seed: number): string {
+  return `tune-${t.method}-lr${fmt(t.lr)}-steps${t.steps}-${t.rank === 0 ? 'full' : `r${t.rank}`}-b${t.batch}.s${seed}`;
+}
+
+/** The tuning points (first seed, evaluated on `val` only): one job per point, the profile's defaults otherwise. */
 export function tuningJobs(align: AlignProfile): AlignJob[] {
   const seed = align.seeds[0];
-  const out: AlignJob[] = [];
-  for (const lr of align.tuning.lr) {
-    for (const steps of align.tuning.steps) {
-      out.push({
-        name: `tune-lr${fmt(lr)}-steps${steps}.s${seed}`,
-        group: 'tune',
-        method: 'ipa-halo',
-        seed,
-        config: { ...align.defaults, method: 'ipa-halo', lr, steps, checkpointEvery: Math.min(align.defaults.checkpointEvery, steps) },
-        selection: { maxPositives: null, annotationNoise: 0 },
-        evalSplits: ['val'],
-      });
-    }
-  }
-  return out;
+  const d = align.defaults;
+  return align.tuning.map((t) => ({
+    name: tuningJobName(t, seed),
+    group: 'tune' as const,
+    method: t.method,
+    seed,
+    config: {
+      ...d,
+      method: t.method,
+      lr: t.lr,
+      steps: t.steps,
+      batch: t.batch,
+      lora: t.rank === 0 ? null : { rank: t.rank, alpha: t.rank },
+      checkpointEvery: Math.min(d.checkpointEvery, t.steps),
+    },
+    selection: { maxPositives: null, annotationNoise: 0 },
+    evalSplits: ['val'],
+  }));
 }

@@ -48,13 +48,28 @@ export interface SelectionProfile {
   targetAcceptance: number;
 }
 
+/** One point `ipa-kit tune` trains (first seed) and evaluates on `val`; other settings are the defaults. */
+export interface TuningPoint {
+  method: AlignMethod;
+  lr: number;
+  steps: number;
+  /** LoRA rank on the attention QKV projections (alpha = rank), or 0 for full fine-tuning. */
+  rank: number;
+  batch: number;
+}
+
 /** Post-training: shared settings of every method, the methods of the main table and their training seeds. */
 export interface AlignProfile {
   defaults: Omit<AlignConfig, 'method'>;
   methods: AlignMethod[];
   seeds: number[];
-  /** The grid `ipa-kit tune` evaluates on `val` (IPA+HALO, first seed) to choose the defaults above. */
-  tuning: { lr: number[]; steps: number[] };
+  /** The points `ipa-kit tune` evaluates on `val` to choose the defaults above (results/tables/tuning.md). */
+  tuning: TuningPoint[];
+  /**
+   * Post-training steps after which the first seed's IPA+HALO and SFT adapters are also saved and evaluated on the
+   * main splits: the curve over steps (step 0 is the base, the last point the finished run).
+   */
+  curveSteps: number[];
 }
 
 /** Evaluation: splits of the main table, bootstrap settings. */
@@ -76,6 +91,20 @@ export interface AblationProfile {
   splits: SplitName[];
 }
 
+/** The premise sweep's settings (study/premise-sweep.ts, notebook 06). */
+export interface PremiseSweepProfile {
+  /** Defect strengths: share of pretraining clips with turned hand skeletons (world.pretrainDefects.poseShiftRate). */
+  poseShiftRates: number[];
+  /** Fine-tuning of the shipped base at each strength (one schedule for all; 2 data-parallel workers). */
+  fineTune: { steps: number; lr: number; warmupSteps: number; emaDecay: number };
+  /** The first `inputs` train inputs get 4 candidates each (the main study uses all). */
+  inputs: number;
+  /** Cap on each base's implicit positives. */
+  maxPositives: number;
+  /** Split on which IPA+HALO's gain over each base is measured. */
+  evalSplit: SplitName;
+}
+
 export interface Profile {
   name: string;
   description: string;
@@ -91,6 +120,8 @@ export interface Profile {
   align: AlignProfile;
   eval: EvalProfile;
   ablations: AblationProfile;
+  /** The premise sweep; absent: the profile has none. */
+  premiseSweep?: PremiseSweepProfile;
   /** The perception network (keypoints and FD features), trained on the world's ground truth. */
   perception: PerceptionConfig;
   /** Worker threads for independent jobs (generation shards, training runs) and data-parallel pretraining. */
@@ -133,9 +164,19 @@ export const PROFILES: Record<string, Profile> = {
     pretrainSeed: 1,
     sampler: { steps: 4, eta: 0.5, frameCorrelation: 0.9, batch: 8, seed: 1 },
     selection: { candidatesPerInput: 4, judge: { minSsimHand: 0.05 }, maxPositives: 8, targetAcceptance: 0.1 },
-    align: { defaults: { ...ALIGN_DEFAULTS, steps: 3, batch: 2, checkpointEvery: 3 }, methods: ['sft', 'sft-halo', 'ipa', 'ipa-halo', 'flow-dpo'], seeds: [1, 2], tuning: { lr: [1e-3], steps: [2, 3] } },
+    align: {
+      defaults: { ...ALIGN_DEFAULTS, steps: 3, batch: 2, checkpointEvery: 3 },
+      methods: ['sft', 'sft-halo', 'ipa', 'ipa-halo', 'flow-dpo'],
+      seeds: [1, 2],
+      tuning: [
+        { method: 'ipa-halo', lr: 1e-3, steps: 2, rank: 8, batch: 2 },
+        { method: 'sft', lr: 1e-4, steps: 3, rank: 0, batch: 2 },
+      ],
+      curveSteps: [2],
+    },
     eval: { splits: ['test-general', 'test-hands'], resamples: 1000, seed: 1 },
     ablations: { betas: [200, 1000], handWeights: [0.1, 100], positives: [2], annotationNoise: [0.2], splits: ['test-hands'] },
+    premiseSweep: { poseShiftRates: [0, 0.5], fineTune: { steps: 2, lr: 1e-3, warmupSteps: 1, emaDecay: 0 }, inputs: 4, maxPositives: 4, evalSplit: 'test-hands' },
     perception: {
       size: 64, patch: 8, dim: 32, depth: 1, mlpRatio: 2, handCrop: 24, handPatch: 4, handDim: 32, handDepth: 1, handPasses: 2,
       steps: 40, batch: 16, framesPerClip: 2, lr: 5e-3, warmupSteps: 5, minLrFraction: 0.1, weightDecay: 0.01, clipNorm: 1, emaDecay: 0, checkpointEvery: 20,
@@ -175,13 +216,31 @@ export const PROFILES: Record<string, Profile> = {
     // (3.39 px) and SSIM-Hand >= 0.41 (between the 25th, 0.40, and 50th, 0.49, percentiles of val hands) makes
     // 10.4% of val videos good (5 of 48), the target. Never set on the test splits.
     selection: { candidatesPerInput: 4, judge: { minSsimHand: 0.41, maxKeypointErrorPx: 3.39 }, maxPositives: 96, targetAcceptance: 0.1 },
-    // Post-training defaults from `ipa-kit tune` on val (results/tables/tuning.md; IPA+HALO, seed 1). Steps: 30, the
-    // grid's value that fits 22 jobs (15 main + 7 sweep points) into the 60-minute budget (60 steps would not).
-    // Learning rate: the three 30-step runs tie on the rank sum of the two hand metrics (SSIM-Hand fell slightly for
-    // every setting, -0.001 to -0.005; PSNR-Hand rose, +0.03 to +0.08 dB), so the middle value, 1e-3, is kept.
-    align: { defaults: { ...ALIGN_DEFAULTS, steps: 30 }, methods: ['sft', 'sft-halo', 'ipa', 'ipa-halo', 'flow-dpo'], seeds: [1, 2, 3], tuning: { lr: [5e-4, 1e-3, 2e-3], steps: [30, 60] } },
+    // Post-training defaults from `ipa-kit tune` on val (results/tables/tuning.md; seed 1). Full fine-tuning: LoRA on
+    // the U-Net's only attention (q, k, v at 8 px) left val SSIM-Hand flat (-0.002 after 60 steps at lr 3e-3), full
+    // fine-tuning at lr 2e-4 moved it (+0.010 [0.004, 0.016]). 2-frame windows: a whole 8-clip x 8-frame batch does
+    // not fit the wasm heap (4 GiB) with the frozen reference, and windows cost a quarter (pretraining's reasoning).
+    align: {
+      defaults: { ...ALIGN_DEFAULTS, steps: 60, batch: 8, lr: 2e-4, lora: null, clipFrames: 2, checkpointEvery: 20 },
+      methods: ['sft', 'sft-halo', 'ipa', 'ipa-halo', 'flow-dpo'],
+      seeds: [1, 2, 3],
+      tuning: [
+        { method: 'ipa-halo', lr: 3e-3, steps: 60, rank: 8, batch: 8 },
+        { method: 'ipa-halo', lr: 2e-4, steps: 60, rank: 0, batch: 8 },
+        { method: 'ipa-halo', lr: 4e-4, steps: 30, rank: 0, batch: 8 },
+        { method: 'ipa-halo', lr: 2e-4, steps: 60, rank: 0, batch: 4 },
+        { method: 'sft', lr: 2e-4, steps: 60, rank: 0, batch: 8 },
+        { method: 'sft', lr: 2e-4, steps: 60, rank: 0, batch: 4 },
+      ],
+      curveSteps: [20, 40],
+    },
     eval: { splits: ['test-general', 'test-hands'], resamples: 1000, seed: 1 },
     ablations: { betas: [200, 1000], handWeights: [0.1, 100], positives: [24, 48], annotationNoise: [0.2], splits: ['test-hands'] },
+    // The premise sweep: the shipped base (pretrained at poseShiftRate 0.5) fine-tuned for 150 steps x 8 clips x
+    // 2-frame windows (1,200 fresh stream clips; ~4 min on two workers) at each strength, 0.5 included as the control
+    // for the extra training; lr 3e-4 (between the base's peak 1e-3 and its final 1e-4), EMA 0.98 (0.98^150 leaves 5%
+    // of the starting weights). 64 inputs x 4 = 256 candidates per base (~3 min); positives capped at 24 (96 x 64 / 256).
+    premiseSweep: { poseShiftRates: [0, 0.5, 0.9], fineTune: { steps: 150, lr: 3e-4, warmupSteps: 10, emaDecay: 0.98 }, inputs: 64, maxPositives: 24, evalSplit: 'test-hands' },
     perception: {
       size: 64, patch: 8, dim: 48, depth: 3, mlpRatio: 2, handCrop: 24, handPatch: 4, handDim: 48, handDepth: 3, handPasses: 2,
       steps: 900, batch: 32, framesPerClip: 2, lr: 1e-2, warmupSteps: 50, minLrFraction: 0.05, weightDecay: 0.01, clipNorm: 1, emaDecay: 0.99, checkpointEvery: 150,

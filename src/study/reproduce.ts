@@ -33,6 +33,7 @@ export const NOTEBOOKS: readonly NotebookStep[] = [
   { notebook: 'notebooks/03_positives.ipynb' },
   { notebook: 'notebooks/04_alignment.ipynb' },
   { notebook: 'notebooks/05_results_ablations.ipynb' },
+  { notebook: 'notebooks/06_premise_sweep.ipynb' },
 ];
 
 /** The notebooks a profile runs, in order. */

@@ -8,10 +8,10 @@ import { JobResult, readJobResult } from '../align/run';
 import { DataError } from '../core/errors';
 import { ClipFeatureFn, ReferenceFeatures } from '../eval/frechet';
 import { ScoredSplit, loadScores } from '../eval/score';
-import { ResultInputs, ResultSettings, SweepScores, TrainingCurve } from '../report/results';
+import { ResultInputs, ResultSettings, StepScores, SweepScores, TrainingCurve } from '../report/results';
 import { readPositives } from '../select/positives';
 import { readStepLog } from '../train/loop';
-import { mainJobName, studyJobs, sweepPoints } from './jobs';
+import { CURVE_METHODS, mainJobName, studyJobs, sweepPoints } from './jobs';
 import { Study } from './study';
 
 /** Load a job's stored scores for a split. */
@@ -87,12 +87,22 @@ export function resultInputs(
     }
     return { group: pt.group, value: pt.value, job: pt.job, runs: byScore };
   });
+  const steps: StepScores[] = [];
+  for (const method of CURVE_METHODS) {
+    const job = given.jobs[mainJobName(method, p.align.seeds[0])];
+    if (!job || job.skipped) continue;
+    const at = (rel: Record<string, string>): Record<string, ScoredSplit> =>
+      Object.fromEntries(Object.keys(rel).map((split) => [split, jobScores(study, { ...job, scores: rel }, split) as ScoredSplit]));
+    for (const [step, rel] of Object.entries(job.snapshotScores ?? {})) steps.push({ method, step: Number(step), runs: at(rel) });
+    if (job.snapshotScores) steps.push({ method, step: p.align.defaults.steps, runs: at(job.scores) });
+  }
   const posFile = path.join(study.paths.work, 'selection', 'positives.json');
   return {
     settings: resultSettings(study),
     base: given.base,
     runs,
     sweeps,
+    ...(steps.length ? { steps } : {}),
     ...(fs.existsSync(posFile) ? { selection: readPositives(posFile) } : {}),
     ...(given.reference ? { reference: given.reference } : {}),
     ...(given.clipFeatures ? { clipFeatures: given.clipFeatures } : {}),
