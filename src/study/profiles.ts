@@ -216,12 +216,15 @@ export const PROFILES: Record<string, Profile> = {
     // (3.39 px) and SSIM-Hand >= 0.41 (between the 25th, 0.40, and 50th, 0.49, percentiles of val hands) makes
     // 10.4% of val videos good (5 of 48), the target. Never set on the test splits.
     selection: { candidatesPerInput: 4, judge: { minSsimHand: 0.41, maxKeypointErrorPx: 3.39 }, maxPositives: 96, targetAcceptance: 0.1 },
-    // Post-training defaults from `ipa-kit tune` on val (results/tables/tuning.md; seed 1). Full fine-tuning: LoRA on
-    // the U-Net's only attention (q, k, v at 8 px) left val SSIM-Hand flat (-0.002 after 60 steps at lr 3e-3), full
-    // fine-tuning at lr 2e-4 moved it (+0.010 [0.004, 0.016]). 2-frame windows: a whole 8-clip x 8-frame batch does
-    // not fit the wasm heap (4 GiB) with the frozen reference, and windows cost a quarter (pretraining's reasoning).
+    // Post-training defaults from `ipa-kit tune` on val (results/tables/tuning.md; seed 1; paired differences to the
+    // base on the 48 val clips). Full fine-tuning: LoRA rank 8 on the U-Net's only attention (q, k, v at 8 px) left
+    // SSIM-Hand flat (-0.002 after 60 steps at lr 3e-3); all weights at lr 2e-4 moved it: +0.010 [0.004, 0.016] with
+    // batch 8, +0.015 [0.007, 0.024] with batch 4 (full-frame SSIM +0.005), while lr 4e-4 for 30 steps broke the
+    // model (-0.030). Batch 4 also halves the step (~2 s on a worker). 2-frame windows: a whole 8-clip x 8-frame
+    // batch does not fit the wasm heap (4 GiB) next to the frozen reference, and windows cost a quarter.
+    // Budget (2 workers): a main job is ~120 s of training and ~250 s of sampling and scoring its 164 test clips.
     align: {
-      defaults: { ...ALIGN_DEFAULTS, steps: 60, batch: 8, lr: 2e-4, lora: null, clipFrames: 2, checkpointEvery: 20 },
+      defaults: { ...ALIGN_DEFAULTS, steps: 60, batch: 4, lr: 2e-4, lora: null, clipFrames: 2, checkpointEvery: 20 },
       methods: ['sft', 'sft-halo', 'ipa', 'ipa-halo', 'flow-dpo'],
       seeds: [1, 2, 3],
       tuning: [
