@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { KernelProcess } from '../src/notebook/kernel';
+import { KernelProcess, kernelPortTaken } from '../src/notebook/kernel';
 import { newMarker, waitNoMarker } from './kernel-helpers';
 
 describe('kernel connection files', () => {
@@ -33,5 +33,12 @@ describe('kernel connection files', () => {
     } finally {
       await k.stop();
     }
+  });
+
+  it('recognises a kernel whose port was taken at startup (tslab\'s zeromq error, as a fresh-clone run printed it)', () => {
+    const seen = "at Object.next (/tmp/kit/node_modules/zeromq/lib/index.js:49:44) | at /tmp/kit/node_modules/tslab/dist/jupyter.js:457:87 { | errno: 16, | code: 'EBUSY' | }";
+    assert.equal(kernelPortTaken(seen), true);
+    assert.equal(kernelPortTaken('Error: Address already in use'), true);
+    assert.equal(kernelPortTaken('ReferenceError: x is not defined'), false);
   });
 });

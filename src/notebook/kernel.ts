@@ -58,6 +58,16 @@ export interface KernelExit {
   signal: NodeJS.Signals | null;
 }
 
+/** How often a kernel whose ports were taken at startup is started again on new ports. */
+const PORT_RETRIES = 3;
+/** What zeromq says when a port the kernel binds is already taken. */
+const PORT_TAKEN = /EBUSY|EADDRINUSE|address already in use|socket is busy/i;
+
+/** Whether a starting kernel's output says that one of its ports was taken (it is then started again on new ports). */
+export function kernelPortTaken(output: string): boolean {
+  return PORT_TAKEN.test(output);
+}
+
 const live = new Set<KernelProcess>();
 let handlersInstalled = false;
 
@@ -121,8 +131,21 @@ export class KernelProcess {
     child.stderr?.on('data', keep);
   }
 
-  /** Start a kernel and wait until it answers; throws (having cleaned up) if it dies or does not answer in time. */
+  /**
+   * Start a kernel and wait until it answers; throws (having cleaned up) if it dies or does not answer in time.
+   * A kernel whose ports were taken at startup (the ports are chosen free, then bound by the kernel: another process
+   * can take one in between; zeromq says EBUSY, seen once in a fresh-clone test run) is stopped and started again on
+   * new ports, up to `PORT_RETRIES` times.
+   */
   static async start(opts: StartKernelOptions): Promise<KernelProcess> {
+    for (let attempt = 1; ; attempt++) {
+      const r = await KernelProcess.startOnce(opts);
+      if (r.kernel) return r.kernel;
+      if (!(r.portRace && attempt <= PORT_RETRIES)) throw new Error(r.error);
+    }
+  }
+
+  private static async startOnce(opts: StartKernelOptions): Promise<{ kernel: KernelProcess; error?: undefined; portRace?: undefined } | { kernel: null; error: string; portRace: boolean }> {
     const launcher = kernelLauncherPath();
     if (!fs.existsSync(launcher)) throw new Error(`the kernel entry point ${launcher} is missing: run \`npm run build\``);
     ensureSelfReference();
@@ -143,16 +166,20 @@ export class KernelProcess {
     const ac = new AbortController();
     const timer = setTimeout(() => ac.abort(`no answer within ${timeoutS} s`), timeoutS * 1000);
     void k.exited.then(() => ac.abort('the kernel process exited'));
+    // tslab reports a taken port as an unhandled error and stays alive without answering: stop waiting at once.
+    const watch = setInterval(() => kernelPortTaken(k.output) && ac.abort('a port was taken'), 100);
     try {
       k.info = await k.client.waitReady(ac.signal);
-      return k;
+      return { kernel: k };
     } catch {
-      const why = k.exit ? `it exited (${describeExit(k.exit)})` : `it did not answer within ${timeoutS} s`;
+      const portRace = kernelPortTaken(k.output);
+      const why = k.exit ? `it exited (${describeExit(k.exit)})` : portRace ? 'a port it was given was taken (EBUSY)' : `it did not answer within ${timeoutS} s`;
       const tail = k.outputTail();
       k.kill();
-      throw new Error(`the ipa-kit kernel did not start: ${why}${tail ? `; its last output: ${tail}` : ''}`);
+      return { kernel: null, error: `the ipa-kit kernel did not start: ${why}${tail ? `; its last output: ${tail}` : ''}`, portRace };
     } finally {
       clearTimeout(timer);
+      clearInterval(watch);
     }
   }
 
