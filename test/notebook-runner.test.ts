@@ -135,7 +135,7 @@ describe('ipa-kit reproduce', () => {
     assert.equal(fs.readFileSync(path.join(specDir, 'kernel.json'), 'utf8'), otherSpec, 'the stale kernelspec is left as it was');
     assert.match(r.stderr, /kernelspec 'ipa-kit' at .* starts the checkout \/other\/checkout with \/usr\/bin\/node, not this checkout: left as it is/);
     // --results DIR: tables, figures and the summary go there too, not to the study's folder in the checkout.
-    for (const f of ['tables/main.csv', 'tables/cases.csv', 'summary.md', 'figures/world-gallery.png']) assert.ok(fs.existsSync(path.join(results, f)), `${f} in --results`);
+    for (const f of ['tables/main.csv', 'tables/cases.csv', 'tables/steps.csv', 'tables/premise-sweep.csv', 'tables/claims.tex', 'summary.md', 'figures/world-gallery.png', 'figures/premise-sweep.png']) assert.ok(fs.existsSync(path.join(results, f)), `${f} in --results`);
     const own = path.join(ROOT, 'results', 'smoke-seed9');
     const touched = fs.existsSync(own) ? (fs.readdirSync(own, { recursive: true }) as string[]).filter((f) => fs.statSync(path.join(own, f)).mtimeMs >= started) : [];
     assert.deepEqual(touched, [], 'nothing written to the study\'s own results folder');
