@@ -89,6 +89,28 @@ export function unetParamCount(c: UnetConfig): number {
   return paramSpecs(c).reduce((n, [, shape]) => n + shape.reduce((a, b) => a * b, 1), 0);
 }
 
+/**
+ * Multiply-adds of the convolutions and projections of one generated frame's forward pass (the attention's scores
+ * and the elementwise work not counted): each conv weight [k, k, cin, cout] at its level's resolution, k*k*cin*cout
+ * per output pixel. A training step costs about 3x this per frame (forward, and two products per layer backward).
+ */
+export function unetFrameMacs(c: UnetConfig): number {
+  const L = c.levels.length;
+  const px = (level: number) => (c.height >> level) * (c.width >> level);
+  const levelOf = (name: string): number => {
+    const m = /^(enc|dec|up)\.(\d+)\./.exec(name);
+    if (!m) return name.startsWith('mid.') ? L - 1 : 0; // stem and head at full resolution
+    const i = Number(m[2]);
+    return m[1] === 'enc' ? i : m[1] === 'dec' ? L - 1 - i : L - 2 - i; // up.j runs after upsampling to level L-2-j
+  };
+  let macs = 0;
+  for (const [name, shape] of paramSpecs(c)) {
+    if (shape.length === 4) macs += px(levelOf(name)) * shape[0] * shape[1] * shape[2] * shape[3];
+    else if (/^mid\.attn\.(q|k|v|out)\.w$/.test(name)) macs += px(L - 1) * shape[0] * shape[1];
+  }
+  return macs;
+}
+
 /** Names of the attention QKV projections (where LoRA goes). */
 export function unetQkvNames(): string[] {
   return ['mid.attn.q.w', 'mid.attn.k.w', 'mid.attn.v.w'];

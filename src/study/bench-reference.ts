@@ -17,6 +17,8 @@ import { countParams, initParams } from '../model/network';
 import { ClipPixels } from '../model/inputs';
 import { PretrainConfig, flowStepLoss, microBatchGrads, trainingModel } from '../model/pretrain';
 import { AdamW, adamwConfig } from '../train/optim';
+import { mm2d } from '../gpu/ops';
+import { unetFrameMacs } from '../model/unet';
 import { rng } from '../core/seeds';
 import { getProfile } from './profiles';
 import { pretrainSecondsPerStep } from './bench-pipeline';
@@ -167,12 +169,48 @@ const referenceBench: BenchDefinition = {
         const r = torchSteps(model, batch, 2, repeats);
         out.push({ case: `${name}, batch ${batch}`, variant: 'pytorch 2 threads', unit: 's/step', samples: r.seconds, higherIsBetter: false });
       }
+      if (model.kind === 'unet') {
+        const ceiling = convCeiling(model, batch, median(kit.seconds), torch1 ? median(torch1) : null);
+        ctx.log(`reference: ${name}: ${ceiling}`);
+      }
       const two = await pretrainSecondsPerStep(config, repeats + 1, 2);
       out.push({ case: `${name}, batch ${batch}`, variant: 'kit 2 workers', unit: 's/step', samples: [two], higherIsBetter: false, note: `${(median(kit.seconds) / two).toFixed(2)}x of 1 worker` });
     }
     return out;
   },
 };
+
+/** The best rate of the kit's 2-D product on this backend (GFLOP/s): the im2col conv path cannot run faster. */
+function matmulPeak(): number {
+  const n = 768;
+  const a = tf.randomNormal([n, n]);
+  const b = tf.randomNormal([n, n]);
+  let best = Infinity;
+  for (let i = 0; i < 4; i++) {
+    const t0 = performance.now();
+    const c = mm2d(a, b);
+    c.dataSync();
+    best = Math.min(best, (performance.now() - t0) / 1000);
+    c.dispose();
+  }
+  tf.dispose([a, b]);
+  return (2 * n ** 3) / best / 1e9;
+}
+
+/**
+ * Why the U-Net step cannot reach PyTorch's speed on wasm, measured: the step's conv and projection math
+ * (`unetFrameMacs` x 2 FLOPs x 3 passes x frames) over the kit's best 2-D product rate is a floor on its time even
+ * if every other op (normalisation, SiLU, FiLM, reductions) were free.
+ */
+function convCeiling(model: ModelConfig & { kind: 'unet' }, batch: number, kitSeconds: number, torchSeconds: number | null): string {
+  const frames = batch * (model.frames - 1);
+  const gflop = (2 * 3 * unetFrameMacs(model) * frames) / 1e9;
+  const peak = matmulPeak();
+  const floor = gflop / peak;
+  const torch = torchSeconds ? `, PyTorch ${(gflop / torchSeconds).toFixed(1)} GFLOP/s` : '';
+  const ratio = torchSeconds ? `: the kit's ceiling is ${(torchSeconds / floor).toFixed(2)}x PyTorch's step even if every other op were free` : '';
+  return `${gflop.toFixed(1)} GFLOP of conv and projection math per step (${frames} frames); kit ${(gflop / kitSeconds).toFixed(1)} GFLOP/s effective${torch}; at the kit's best 2-D product rate here (${peak.toFixed(1)} GFLOP/s) that math alone takes ${floor.toFixed(2)} s${ratio}`;
+}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
