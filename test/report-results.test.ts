@@ -8,7 +8,7 @@ import { SCORES_FORMAT, ScoredSplit } from '../src/eval/score';
 import { getProfile } from '../src/study/profiles';
 import { openStudy } from '../src/study/study';
 import { baseOnlyInputs } from '../src/study/results';
-import { METRICS, ResultInputs, mainTable, methodRows, pairedDifference, stepTable, wideTable } from '../src/report/results';
+import { METRICS, ResultInputs, mainTable, methodRows, pairedDifference, stepTable, sweepTable, wideTable } from '../src/report/results';
 import { casesChart, curveChart, metricChart, premiseSweepChart, stepChart, sweepChart } from '../src/report/charts';
 import { stepFigure } from '../src/report/plotly';
 import { CLAIM_COMPARISONS, CLAIM_METRICS, claimRows } from '../src/report/claims';
@@ -93,16 +93,21 @@ describe('results', () => {
     assert.ok(sft40 && Math.abs((sft40.diff as number) + 0.02) < 1e-9 && (sft40.diff_high as number) < 0, JSON.stringify(sft40));
     assert.equal(rows.find((x) => x.metric === 'ssim' && x.step === 20 && x.method === 'sft')?.diff, 0);
     assert.deepEqual(stepTable(baseOnlyInputs(study, { 'test-hands': at(0) })), [], 'no snapshots: no rows');
+    // A sweep point carries its paired difference to the base next to its mean (none for the FDs: no per-clip pairs).
+    const sweep = sweepTable({ ...inp, settings: { ...inp.settings, sweepSplits: ['test-hands'] }, sweeps: [{ group: 'beta', value: 200, job: 'beta-200.s1', runs: { 'test-hands': at(0.03) } }] });
+    const sh = sweep.find((x) => x.metric === 'ssimHand');
+    assert.ok(sh && Math.abs((sh.diff as number) - 0.03) < 1e-9 && (sh.diff_low as number) > 0.029, JSON.stringify(sh));
+    assert.equal(sweep.find((x) => x.metric === 'fdFrame')?.diff, null);
     const fig = stepFigure(rows, 'ssimHand');
     assert.equal(fig.data.length, 2, 'one trace per method and split');
     assert.throws(() => stepFigure(rows, 'psnr'), /no step rows for 'psnr'/);
     const svg = (await renderVegaLite(stepChart(rows, 'ssimHand', 'SSIM-Hand'))).svg;
     assert.match(svg, /post-training steps/);
-    const sweep = (await renderVegaLite(premiseSweepChart([
+    const chart = (await renderVegaLite(premiseSweepChart([
       { poseShiftRate: 0, withinShare: 0.02, acceptance: 0.4, gainSsimHand: 0.001, gainLow: -0.002, gainHigh: 0.004 },
       { poseShiftRate: 0.5, withinShare: 0.1, acceptance: 0.15, gainSsimHand: 0.01, gainLow: 0.004, gainHigh: 0.016 },
     ]))).svg;
-    assert.match(sweep, /defect 0\.5/);
+    assert.match(chart, /defect 0\.5/);
   });
 
   it('builds the long main table with every method, split and metric, null where nothing ran', () => {
@@ -122,7 +127,7 @@ describe('results', () => {
       casesChart({ case1: 3, case2: 10, case3: 30, case4: 2 }),
       metricChart(rows, 'ssim', 'SSIM'),
       curveChart([{ series: 'ipa', step: 1, value: 0.7 }, { series: 'ipa', step: 2, value: 0.6 }], { title: 'loss', y: 'loss', window: 2 }),
-      sweepChart(rows.map((x) => ({ ...x, sweep: 'beta', value: 200 })), 'beta', 'ssim', 'SSIM', 'beta', true),
+      sweepChart(rows.map((x) => ({ ...x, sweep: 'beta', value: 200, diff: 0.01, diff_low: 0, diff_high: 0.02 })), 'beta', 'ssim', 'SSIM', 'beta', true),
     ]) {
       const r = await renderVegaLite(spec);
       assert.match(r.svg, /^<svg/);

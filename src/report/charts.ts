@@ -114,19 +114,26 @@ export function metricChart(rows: readonly MetricRow[], metric: string, label: s
   };
 }
 
-/** A sweep: metric against the swept value, with 95% intervals (log x for beta and hand weight). */
+/**
+ * A sweep: a metric against the swept value, as the paired difference to the base with its 95% band (per-clip
+ * metrics), or the value with its interval (the FDs, which have no per-clip pairs); log x for beta and hand weight.
+ */
 export function sweepChart(rows: readonly SweepRow[], sweep: string, metric: string, label: string, xTitle: string, logX = false): VegaLiteSpec {
-  const values = rows.filter((r) => r.sweep === sweep && r.metric === metric && r.mean !== null);
+  const mine = rows.filter((r) => r.sweep === sweep && r.metric === metric && r.mean !== null);
+  const paired = mine.some((r) => r.diff !== null);
+  const values = paired ? mine.filter((r) => r.diff !== null).map((r) => ({ ...r, y: r.diff, lo: r.diff_low, hi: r.diff_high })) : mine.map((r) => ({ ...r, y: r.mean, lo: r.ci_low, hi: r.ci_high }));
   const x = { field: 'value', type: 'quantitative', title: xTitle, scale: logX ? { type: 'log' } : { zero: false } };
+  const yTitle = paired ? `${label} - base (paired)` : label;
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: `${label} vs ${xTitle}`,
+    title: `${label} vs ${xTitle}${paired ? ' (difference to the base, 95% CI)' : ''}`,
     width: 280,
     height: 180,
     data: { values },
     layer: [
-      { mark: { type: 'errorband', opacity: 0.2 }, encoding: { x, y: { field: 'ci_low', type: 'quantitative', title: label, scale: { zero: false } }, y2: { field: 'ci_high' }, color: { field: 'split', type: 'nominal' } } },
-      { mark: { type: 'line', point: true }, encoding: { x, y: { field: 'mean', type: 'quantitative' }, color: { field: 'split', type: 'nominal', title: null } } },
+      ...(paired ? [{ mark: { type: 'rule', strokeDash: [4, 3], color: '#888' }, encoding: { y: { datum: 0 } } }] : []),
+      { mark: { type: 'errorband', opacity: 0.2 }, encoding: { x, y: { field: 'lo', type: 'quantitative', title: yTitle, scale: { zero: false } }, y2: { field: 'hi' }, color: { field: 'split', type: 'nominal' } } },
+      { mark: { type: 'line', point: true }, encoding: { x, y: { field: 'y', type: 'quantitative' }, color: { field: 'split', type: 'nominal', title: null } } },
     ],
     ...FONT,
   };

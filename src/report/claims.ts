@@ -28,7 +28,8 @@ function fmtDiff(d: { mean: number; low: number; high: number; meanA: number; me
 
 function sweepLine(rows: SweepRow[], sweep: string, metric: string, split: string, digits = 3): string {
   const pts = rows.filter((r) => r.sweep === sweep && r.metric === metric && r.split === split).sort((a, b) => a.value - b.value);
-  return pts.map((p) => `${p.value}: ${p.mean === null ? '—' : `${p.mean.toFixed(digits)} [${(p.ci_low as number).toFixed(digits)}, ${(p.ci_high as number).toFixed(digits)}]`}`).join('; ');
+  const diff = (p: SweepRow) => (p.diff === null ? '' : `, ${p.diff >= 0 ? '+' : ''}${p.diff.toFixed(digits)} [${(p.diff_low as number).toFixed(digits)}, ${(p.diff_high as number).toFixed(digits)}] vs base`);
+  return pts.map((p) => `${p.value}: ${p.mean === null ? '—' : `${p.mean.toFixed(digits)}${diff(p)}`}`).join('; ');
 }
 
 /** The paper's comparisons, as (a, b) pairs: a method against what it should beat. */

@@ -192,20 +192,32 @@ export function mainTable(inp: ResultInputs): MetricRow[] {
   return rows;
 }
 
-/** One point of a sweep: its value and metric rows (on the ablation splits). */
+/** One point of a sweep: its value, metric rows (on the ablation splits) and the paired difference to the base. */
 export interface SweepRow extends MetricRow {
   sweep: string;
   value: number;
+  /** Paired difference (run - base) of a per-clip metric on the same clips and noise, with its 95% interval. */
+  diff: number | null;
+  diff_low: number | null;
+  diff_high: number | null;
 }
 
-/** The ablation sweeps (beta, hand weight, positives, annotation noise), single training seed. */
+/**
+ * The ablation sweeps (beta, hand weight, positives, annotation noise), single training seed. Next to each point's
+ * mean (an interval over clips, as wide as the clips differ) its paired difference to the base, whose interval is
+ * what shows a trend between points.
+ */
 export function sweepTable(inp: ResultInputs): SweepRow[] {
   const rows: SweepRow[] = [];
+  const clipMetric = new Set(METRICS.filter((m) => m.kind === 'clip').map((m) => m.key));
   for (const pt of inp.sweeps) {
     for (const split of inp.settings.sweepSplits) {
       const s = pt.runs[split] ?? null;
       const r = s ? methodRows(inp, pt.job, split, [s]) : METRICS.map((m) => rowOf(pt.job, split, m.key, null, 0));
-      for (const row of r) rows.push({ ...row, sweep: pt.group, value: pt.value });
+      for (const row of r) {
+        const d = s && clipMetric.has(row.metric) ? pairedVsBase(inp, s, split, row.metric) : null;
+        rows.push({ ...row, sweep: pt.group, value: pt.value, diff: d ? d.mean : null, diff_low: d ? d.low : null, diff_high: d ? d.high : null });
+      }
     }
   }
   return rows;
