@@ -158,14 +158,14 @@ export const PROFILES: Record<string, Profile> = {
       pretrainDefects: { ...NO_HAND_DEFECTS, poseShiftRate: 0.5 },
     },
     pretrain: {
-      model: SMOKE_MODEL, steps: 30, batch: 4, lr: 2e-3, warmupSteps: 5, minLrFraction: 0.1, weightDecay: 0.01, clipNorm: 1,
+      model: SMOKE_MODEL, steps: 30, batch: 4, clipFrames: 2, lr: 2e-3, warmupSteps: 5, minLrFraction: 0.1, weightDecay: 0.01, clipNorm: 1,
       emaDecay: 0.9, checkpointEvery: 10, timesteps: { kind: 'logit-normal', mean: 0.8, std: 0.8 },
     },
     pretrainSeed: 1,
     sampler: { steps: 4, eta: 0.5, frameCorrelation: 0.9, batch: 8, seed: 1 },
     selection: { candidatesPerInput: 4, judge: { minSsimHand: 0.05 }, maxPositives: 8, targetAcceptance: 0.1 },
     align: {
-      defaults: { ...ALIGN_DEFAULTS, steps: 3, batch: 2, checkpointEvery: 3 },
+      defaults: { ...ALIGN_DEFAULTS, steps: 3, batch: 2, clipFrames: 2, checkpointEvery: 3 },
       methods: ['sft', 'sft-halo', 'ipa', 'ipa-halo', 'flow-dpo'],
       seeds: [1, 2],
       tuning: [
