@@ -65,9 +65,8 @@ export const alignCommand: Command = {
       handWeight: num(args, 'hand-weight', d.handWeight, HAND_WEIGHT),
       lora: rank === 0 ? null : { rank, alpha: d.lora ? (d.lora.alpha / d.lora.rank) * rank : rank },
     };
-    const clipFrames = args.flags['clip-frames'] === undefined ? d.clipFrames : num(args, 'clip-frames', 1, CLIP_FRAMES);
-    if (clipFrames === undefined) delete config.clipFrames;
-    else config.clipFrames = clipFrames;
+    // Without --clip-frames the profile's windows (in `d`) stay.
+    if (args.flags['clip-frames'] !== undefined) config.clipFrames = num(args, 'clip-frames', 1, CLIP_FRAMES);
     const seed = num(args, 'seed', 1, SEED);
     await initBackend({ backend: str(args, 'backend') });
     const pos = readPositives(posFile);

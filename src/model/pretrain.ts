@@ -150,6 +150,8 @@ export async function pretrain(a: PretrainArgs): Promise<PretrainResult> {
   validatePretrainConfig(c);
   const params = a.init ? paramsFromDict(a.init.weights) : initParams(c.model, a.seed);
   const offset = a.init?.streamOffset ?? 0;
+  // Recorded in the checkpoints: which weights a fine-tune started from (resume compares it) and where its clips begin.
+  const initInfo = a.init ? { init: a.init.sha256, streamOffset: offset } : {};
   const paramCount = countParams(params);
   const W = a.workers ?? 1;
   if (W > 1 && (!a.stream || c.batch % W !== 0)) throw new Error(`pretrain: ${W} data-parallel workers need the stream description and a batch divisible by ${W} (batch ${c.batch})`);
@@ -230,7 +232,7 @@ export async function pretrain(a: PretrainArgs): Promise<PretrainResult> {
       },
       label: 'pretrain',
       onStep: a.onStep ? (r) => a.onStep?.(r.step, params) : undefined,
-      meta: { head: modelHead('base', c.model), seed: a.seed, worldHash: a.worldHash, info: { ...a.info, pretrain: c, ...(a.init ? { init: a.init.sha256, streamOffset: offset } : {}) } },
+      meta: { head: modelHead('base', c.model), seed: a.seed, worldHash: a.worldHash, info: { ...a.info, pretrain: c, ...initInfo } },
       stepLoss: (step) => {
         return { loss: flowStepLoss(model, params, stepClips(step), a.seed, step, c.timesteps), metrics: {} };
       },
@@ -244,7 +246,7 @@ export async function pretrain(a: PretrainArgs): Promise<PretrainResult> {
       seed: a.seed,
       worldHash: a.worldHash,
       metrics: { finalLoss: loop.lastRecord?.loss ?? NaN, secondsPerStep: loop.secondsPerStep, params: paramCount },
-      info: { ...a.info, pretrain: c, weights: loop.ema ? 'ema' : 'raw', ...(a.init ? { init: a.init.sha256, streamOffset: offset } : {}) },
+      info: { ...a.info, pretrain: c, weights: loop.ema ? 'ema' : 'raw', ...initInfo },
       files: { weights },
     });
     return { loop, baseDir, meta, paramCount };

@@ -118,6 +118,12 @@ function clipValues(s: SplitScores, key: string): Map<string, number> {
   return m;
 }
 
+/** Mean of a per-clip metric over the clips that have it (null when none does). */
+export function splitMean(s: SplitScores, key: string): number | null {
+  const v = [...clipValues(s, key).values()];
+  return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null;
+}
+
 /** values[seed][clip] on the clips every run has (sorted ids, so seeds align). */
 function aligned(runs: SplitScores[], key: string): number[][] {
   const maps = runs.map((r) => clipValues(r, key));

@@ -19,7 +19,8 @@ export interface SweepPoint {
   job: string;
 }
 
-function fmt(v: number): string {
+/** A setting's value as it appears in job and folder names (`0.1`, `200`). */
+export function valueTag(v: number): string {
   return String(v).replace(/\.0+$/, '');
 }
 
@@ -51,7 +52,7 @@ export function studyJobs(align: AlignProfile, ablations: AblationProfile, evalP
   const seed = align.seeds[0];
   const sweep = (group: Exclude<JobGroup, 'main' | 'tune'>, value: number, config: Partial<AlignConfig>, selection: AlignJob['selection']) =>
     jobs.push({
-      name: `${group}-${fmt(value)}.s${seed}`,
+      name: `${group}-${valueTag(value)}.s${seed}`,
       group,
       method: 'ipa-halo',
       seed,
@@ -74,15 +75,15 @@ export function sweepPoints(align: AlignProfile, ablations: AblationProfile, max
   const halo = mainJobName('ipa-halo', seed);
   const pts: SweepPoint[] = [];
   const betas = [...new Set([...ablations.betas, align.defaults.beta])].sort((a, b) => a - b);
-  for (const b of betas) pts.push({ group: 'beta', value: b, job: b === align.defaults.beta ? halo : `beta-${fmt(b)}.s${seed}` });
+  for (const b of betas) pts.push({ group: 'beta', value: b, job: b === align.defaults.beta ? halo : `beta-${valueTag(b)}.s${seed}` });
   const hws = [...new Set([...ablations.handWeights, 1, align.defaults.handWeight])].sort((a, b) => a - b);
   for (const h of hws) {
-    pts.push({ group: 'hand-weight', value: h, job: h === 1 ? mainJobName('ipa', seed) : h === align.defaults.handWeight ? halo : `hand-weight-${fmt(h)}.s${seed}` });
+    pts.push({ group: 'hand-weight', value: h, job: h === 1 ? mainJobName('ipa', seed) : h === align.defaults.handWeight ? halo : `hand-weight-${valueTag(h)}.s${seed}` });
   }
   const ks = [...new Set([...ablations.positives, maxPositives])].sort((a, b) => a - b);
-  for (const k of ks) pts.push({ group: 'positives', value: k, job: k === maxPositives ? halo : `positives-${fmt(k)}.s${seed}` });
+  for (const k of ks) pts.push({ group: 'positives', value: k, job: k === maxPositives ? halo : `positives-${valueTag(k)}.s${seed}` });
   const noises = [...new Set([0, ...ablations.annotationNoise])].sort((a, b) => a - b);
-  for (const n of noises) pts.push({ group: 'noise', value: n, job: n === 0 ? halo : `noise-${fmt(n)}.s${seed}` });
+  for (const n of noises) pts.push({ group: 'noise', value: n, job: n === 0 ? halo : `noise-${valueTag(n)}.s${seed}` });
   return pts;
 }
 
@@ -99,7 +100,7 @@ export function shardJobs<T>(jobs: T[], shard: string | undefined): T[] {
 
 /** A tuning job's name: its method and the settings it varies (`tune-ipa-halo-lr0.0002-steps60-full-b8.s1`). */
 export function tuningJobName(t: TuningPoint, seed: number): string {
-  return `tune-${t.method}-lr${fmt(t.lr)}-steps${t.steps}-${t.rank === 0 ? 'full' : `r${t.rank}`}-b${t.batch}.s${seed}`;
+  return `tune-${t.method}-lr${valueTag(t.lr)}-steps${t.steps}-${t.rank === 0 ? 'full' : `r${t.rank}`}-b${t.batch}.s${seed}`;
 }
 
 /** The tuning points (first seed, evaluated on `val` only): one job per point, the profile's defaults otherwise. */

@@ -57,7 +57,7 @@ import { PremiseReport, premiseReport } from '../select/premise';
 import { SelectionOverride } from '../select/override';
 import { PositivesFile, candidateEvidence, readEvidence, readJudgmentsFile, readPositives, selectFromEvidence, writePositives } from '../select/positives';
 import { SplitName } from '../world/config';
-import { World, buildWorld, getClip, loadWorldCached, worldHash } from '../world/store';
+import { SplitData, World, buildWorld, getClip, loadWorldCached, worldHash } from '../world/store';
 import { BaseInfo, ensureBase } from './base';
 import { shardJobs, studyJobs } from './jobs';
 import { readJobs, resultInputs } from './results';
@@ -183,17 +183,7 @@ export function selectionStage(
 ): StudySelection {
   const { world } = worldStage(study);
   const dir = workPath(study, 'selection');
-  const evidenceFile = path.join(dir, 'evidence.json');
-  const key = sha256(JSON.stringify({ gens: gens.manifest.files['frames.u8'].sha256, detector: detector?.sha256 ?? '' }));
-  const keyFile = path.join(dir, 'evidence.key');
-  let evidence: HandEvidence[];
-  if (fs.existsSync(evidenceFile) && fs.existsSync(keyFile) && fs.readFileSync(keyFile, 'utf8') === key) {
-    evidence = readEvidence(evidenceFile);
-  } else {
-    evidence = candidateEvidence(gens, world.splits.train, detector?.detector);
-    writeJsonAtomic(evidenceFile, evidence);
-    fs.writeFileSync(keyFile, key);
-  }
+  const evidence = cachedEvidence(dir, gens, world.splits.train, detector);
   const sel = study.profile.selection;
   const args = { evidence, thresholds: sel.judge, maxPositives: sel.maxPositives, override: opts.override ?? null };
   const file = path.join(dir, 'positives.json');
@@ -201,6 +191,21 @@ export function selectionStage(
   writeJsonAtomic(path.join(dir, 'judgments.json'), r.judgments);
   writePositives(file, workPath(study, 'candidates'), gens, args, r);
   return readPositives(file);
+}
+
+/**
+ * What the judge sees of every candidate (per frame and hand: SSIM, PSNR, keypoint error), stored in
+ * `<dir>/evidence.json` with a key of the candidates' and the detector's hashes, and reused while both are unchanged.
+ */
+export function cachedEvidence(dir: string, gens: Generations, split: SplitData, detector: { detector: FrameDetector; sha256: string } | null): HandEvidence[] {
+  const evidenceFile = path.join(dir, 'evidence.json');
+  const keyFile = path.join(dir, 'evidence.key');
+  const key = sha256(JSON.stringify({ gens: gens.manifest.files['frames.u8'].sha256, detector: detector?.sha256 ?? '' }));
+  if (fs.existsSync(evidenceFile) && fs.existsSync(keyFile) && fs.readFileSync(keyFile, 'utf8') === key) return readEvidence(evidenceFile);
+  const evidence = candidateEvidence(gens, split, detector?.detector);
+  writeJsonAtomic(evidenceFile, evidence);
+  fs.writeFileSync(keyFile, key);
+  return evidence;
 }
 
 /** The premise of a study's selection: its metrics, the table's rows (also in `<results>/tables/premise.{csv,md}`), the judgments. */
@@ -337,7 +342,7 @@ export function sampleSplit(
   model: { baseDir: string; adapterDir?: string | null },
   split: SplitName,
   outDir: string,
-  opts: { candidates?: number; label?: string; workers?: number } = {},
+  opts: { candidates?: number; rows?: number; label?: string; workers?: number } = {},
 ): Promise<Generations> {
   const { world } = worldStage(study);
   const s = study.profile.sampler;
@@ -348,6 +353,7 @@ export function sampleSplit(
     baseDir: model.baseDir,
     adapterDir: model.adapterDir ?? null,
     candidates: opts.candidates ?? 1,
+    rows: opts.rows,
     steps: s.steps,
     eta: s.eta,
     frameCorrelation: s.frameCorrelation,

@@ -16,21 +16,22 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AlignJob, JOB_TASK, JobPaths, JobResult } from '../align/run';
-import { sha256, writeJsonAtomic } from '../core/files';
+import { writeJsonAtomic } from '../core/files';
 import { parallelMap } from '../core/pool';
-import { pairedBootstrapCI } from '../eval/bootstrap';
-import { ScoredSplit, loadScores, scoreGenerations } from '../eval/score';
+import { loadScores, scoreGenerations } from '../eval/score';
 import { backendSetup } from '../gpu/workers';
 import { readModelCheckpointMeta } from '../model/checkpoint';
 import { loadBase } from '../model/load';
 import { PretrainConfig, pretrain } from '../model/pretrain';
-import { generateSplit } from '../model/sample-split';
-import { candidateEvidence, readEvidence, selectFromEvidence, writePositives } from '../select/positives';
+import { pairedVsBase, splitMean } from '../report/results';
+import { selectFromEvidence, writePositives } from '../select/positives';
 import { premiseReport } from '../select/premise';
 import { NO_HAND_DEFECTS, makePretrainClip } from '../world/defects';
 import { BaseInfo, pretrainStreamHash } from './base';
-import { DetectorInfo, workPath, worldStage } from './pipeline';
+import { valueTag } from './jobs';
+import { DetectorInfo, cachedEvidence, sampleSplit, workPath, worldStage } from './pipeline';
 import { PremiseSweepProfile } from './profiles';
+import { baseOnlyInputs } from './results';
 import { Study } from './study';
 
 /** One defect strength of the sweep: its base's premise metrics and IPA+HALO's gain over it. */
@@ -59,11 +60,9 @@ export interface PremiseSweepRow {
   skipped?: string;
 }
 
-const fmt = (r: number) => String(r).replace(/\.0+$/, '');
-
 /** The sweep's folder for one strength. */
 export function sweepDir(study: Study, rate: number): string {
-  return workPath(study, 'premise-sweep', `shift-${fmt(rate)}`);
+  return workPath(study, 'premise-sweep', `shift-${valueTag(rate)}`);
 }
 
 /** Stage: the shipped base fine-tuned on pretraining clips with defect strength `rate` (resumes; reused when done). */
@@ -113,36 +112,14 @@ export async function sweepSelection(study: Study, baseDir: string, rate: number
   const p = study.profile;
   const { world } = worldStage(study);
   const dir = sweepDir(study, rate);
-  const s = p.sampler;
   const candidatesDir = path.join(dir, 'candidates');
-  const gens = await generateSplit({
-    world,
-    worldDir: study.paths.world,
-    split: 'train',
-    rows: ps.inputs,
-    baseDir,
+  const gens = await sampleSplit(study, { baseDir }, 'train', candidatesDir, {
     candidates: p.selection.candidatesPerInput,
-    steps: s.steps,
-    eta: s.eta,
-    frameCorrelation: s.frameCorrelation,
-    seed: s.seed,
-    batch: s.batch,
-    outDir: candidatesDir,
+    rows: ps.inputs,
     label: `candidates (poseShiftRate ${rate})`,
-    workers: p.jobs,
   });
   const selDir = path.join(dir, 'selection');
-  const evidenceFile = path.join(selDir, 'evidence.json');
-  const keyFile = path.join(selDir, 'evidence.key');
-  const key = sha256(JSON.stringify({ gens: gens.manifest.files['frames.u8'].sha256, detector: detector.sha256 }));
-  let evidence;
-  if (fs.existsSync(evidenceFile) && fs.existsSync(keyFile) && fs.readFileSync(keyFile, 'utf8') === key) {
-    evidence = readEvidence(evidenceFile);
-  } else {
-    evidence = candidateEvidence(gens, world.splits.train, detector.detector);
-    writeJsonAtomic(evidenceFile, evidence);
-    fs.writeFileSync(keyFile, key);
-  }
+  const evidence = cachedEvidence(selDir, gens, world.splits.train, detector);
   const args = { evidence, thresholds: p.selection.judge, maxPositives: ps.maxPositives, override: null };
   const r = selectFromEvidence(args);
   const positivesFile = path.join(selDir, 'positives.json');
@@ -154,7 +131,7 @@ export async function sweepSelection(study: Study, baseDir: string, rate: number
 export function sweepJob(study: Study, rate: number): AlignJob {
   const a = study.profile.align;
   return {
-    name: `premise-shift-${fmt(rate)}.s${a.seeds[0]}`,
+    name: `premise-shift-${valueTag(rate)}.s${a.seeds[0]}`,
     group: 'premise',
     method: 'ipa-halo',
     seed: a.seeds[0],
@@ -197,17 +174,13 @@ export async function premiseSweepStage(study: Study, base: BaseInfo, detector: 
   const rows: PremiseSweepRow[] = [];
   for (const [i, { rate, baseDir, sel }] of per.entries()) {
     const evalDir = path.join(sweepDir(study, rate), 'eval-base', split);
-    const s = p.sampler;
-    const gens = await generateSplit({
-      world, worldDir: study.paths.world, split, baseDir, candidates: 1, steps: s.steps, eta: s.eta, frameCorrelation: s.frameCorrelation,
-      seed: s.seed, batch: s.batch, outDir: path.join(evalDir, 'gen'), label: `base (poseShiftRate ${rate}) ${split}`, workers: p.jobs,
-    });
+    const gens = await sampleSplit(study, { baseDir }, split, path.join(evalDir, 'gen'), { label: `base (poseShiftRate ${rate}) ${split}` });
     const baseScores = scoreGenerations({ gens, split: world.splits[split], outDir: path.join(evalDir, 'scores'), detector: detector.detector, detectorSha256: detector.sha256 });
     const job = results[i];
     const jobScores = job.skipped ? null : loadScores(path.join(sweepDir(study, rate), 'jobs', job.scores[split]));
-    const gain = (key: 'ssimHand' | 'ssim') => (jobScores ? pairedGain(jobScores, baseScores, key, p.eval) : null);
-    const g = gain('ssimHand');
-    const gs = gain('ssim');
+    const inp = baseOnlyInputs(study, { [split]: baseScores });
+    const g = jobScores ? pairedVsBase(inp, jobScores, split, 'ssimHand') : null;
+    const gs = jobScores ? pairedVsBase(inp, jobScores, split, 'ssim') : null;
     rows.push({
       poseShiftRate: rate,
       candidates: sel.candidates,
@@ -217,7 +190,7 @@ export async function premiseSweepStage(study: Study, base: BaseInfo, detector: 
       positives: sel.positives,
       strictPairs: sel.strictPairs,
       split,
-      baseSsimHand: g ? g.meanB : meanOf(baseScores, 'ssimHand'),
+      baseSsimHand: g ? g.meanB : splitMean(baseScores.scores, 'ssimHand'),
       ipaHaloSsimHand: g ? g.meanA : null,
       gainSsimHand: g ? g.mean : null,
       gainLow: g ? g.low : null,
@@ -231,28 +204,4 @@ export async function premiseSweepStage(study: Study, base: BaseInfo, detector: 
   // The bases' own folders are named by the strength; their hashes say which weights the rows came from.
   writeJsonAtomic(workPath(study, 'premise-sweep', 'rows.json'), { rows, bases: per.map(({ rate, baseDir }) => ({ rate, weightsSha256: readModelCheckpointMeta(baseDir).files['weights.bin'].sha256 })) });
   return rows;
-}
-
-/** Per-clip values of a metric by clip id. */
-function byClip(s: ScoredSplit, key: 'ssimHand' | 'ssim'): Map<string, number> {
-  const m = new Map<string, number>();
-  for (const c of s.scores.clips) {
-    const v = c[key];
-    if (typeof v === 'number' && Number.isFinite(v)) m.set(c.clipId, v);
-  }
-  return m;
-}
-
-function meanOf(s: ScoredSplit, key: 'ssimHand' | 'ssim'): number | null {
-  const v = [...byClip(s, key).values()];
-  return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null;
-}
-
-/** Paired gain (run - base) on the clips both have, with the study's bootstrap. */
-function pairedGain(run: ScoredSplit, base: ScoredSplit, key: 'ssimHand' | 'ssim', ev: { seed: number; resamples: number }) {
-  const a = byClip(run, key);
-  const b = byClip(base, key);
-  const ids = [...a.keys()].filter((id) => b.has(id)).sort();
-  if (ids.length < 2) return null;
-  return pairedBootstrapCI(ids.map((id) => a.get(id) as number), ids.map((id) => b.get(id) as number), { seed: ev.seed, resamples: ev.resamples });
 }

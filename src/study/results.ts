@@ -17,10 +17,14 @@ import { Study } from './study';
 /** Load a job's stored scores for a split. */
 export function jobScores(study: Study, job: JobResult, split: string): ScoredSplit | null {
   const rel = job.scores[split];
-  if (!rel) return null;
+  return rel ? storedScores(study, rel, job.name) : null;
+}
+
+/** Scores stored under `<work>/jobs/<rel>` (a folder a job's done.json lists; missing ones are a DataError). */
+function storedScores(study: Study, rel: string, jobName: string): ScoredSplit {
   const dir = path.join(study.paths.work, 'jobs', rel);
   const scored = loadScores(dir);
-  if (!scored) throw new DataError(`${path.join(dir, 'scores.json')} is missing (listed by job ${job.name})`);
+  if (!scored) throw new DataError(`${path.join(dir, 'scores.json')} is missing (listed by job ${jobName})`);
   return scored;
 }
 
@@ -92,7 +96,7 @@ export function resultInputs(
     const job = given.jobs[mainJobName(method, p.align.seeds[0])];
     if (!job || job.skipped) continue;
     const at = (rel: Record<string, string>): Record<string, ScoredSplit> =>
-      Object.fromEntries(Object.keys(rel).map((split) => [split, jobScores(study, { ...job, scores: rel }, split) as ScoredSplit]));
+      Object.fromEntries(Object.entries(rel).map(([split, dir]) => [split, storedScores(study, dir, job.name)]));
     for (const [step, rel] of Object.entries(job.snapshotScores ?? {})) steps.push({ method, step: Number(step), runs: at(rel) });
     if (job.snapshotScores) steps.push({ method, step: p.align.defaults.steps, runs: at(job.scores) });
   }
