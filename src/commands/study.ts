@@ -88,7 +88,7 @@ export const reproduceCommand: Command = {
   summary: "the main job: run the profile's notebooks in order, write the run manifest and the environment",
   help: [
     'usage: ipa-kit reproduce [--profile P] [--pretrain] [--world-seed N] [--from NOTEBOOK] [--timeout S] [--backend B]',
-    '                         [--results DIR] [--install-kernel]',
+    '                         [--engine E] [--results DIR] [--install-kernel]',
     '',
     "Installs the kernelspec (user folder) if it is missing, runs the profile's notebooks in order (executed",
     'notebooks in results/notebooks/), writes a manifest to results/runs/ and regenerates the marked section of',
@@ -98,12 +98,13 @@ export const reproduceCommand: Command = {
     "  --world-seed N   world seed (IPA_WORLD_SEED; default the profile's seed), 0..4294967295",
     '  --from NOTEBOOK  start at this notebook (e.g. 02_baseline), using what earlier ones wrote',
     `  --timeout S      seconds one cell may run (default 0: no limit), ${rangeText(TIMEOUT_S)}`,
+    '  --engine E       sampling engine for the whole run (IPA_ENGINE): auto (ONNX Runtime when it loads), onnx, tfjs',
     '  --results DIR    everything the run writes (notebooks, tables, figures, media, summary, runs/, environment.md)',
     '                   goes to DIR instead of the study\'s results folder; DIR must be new, empty or a results folder',
     '  --install-kernel also refresh a kernelspec that starts another checkout or Node (default: leave it, and say so)',
   ].join('\n'),
   async run(argv) {
-    const args = parseArgs(argv, ['profile', 'pretrain', 'world-seed', 'from', 'timeout', 'backend', 'results', 'install-kernel'], ['pretrain', 'install-kernel']);
+    const args = parseArgs(argv, ['profile', 'pretrain', 'world-seed', 'from', 'timeout', 'backend', 'engine', 'results', 'install-kernel'], ['pretrain', 'install-kernel']);
     if (args.positional.length) throw new UsageError(`unexpected argument '${args.positional[0]}'`);
     const seed = str(args, 'world-seed');
     const { error } = await reproduce({
@@ -113,6 +114,7 @@ export const reproduceCommand: Command = {
       from: str(args, 'from'),
       timeoutS: num(args, 'timeout', 0, TIMEOUT_S),
       backend: str(args, 'backend'),
+      engine: str(args, 'engine'),
       resultsDir: str(args, 'results'),
       installKernel: bool(args, 'install-kernel'),
     });

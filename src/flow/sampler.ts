@@ -27,48 +27,93 @@ export interface EulerOptions {
   onStep?: (step: number, steps: number) => void;
 }
 
-/**
- * Integrate from noise to data. `noise` [B, F, H, W, C] is eps (Z_1); `x0Ref` [B, 1, H, W, C] the clean
- * reference frame. Returns Z_0 [B, F, H, W, C]; the caller owns it.
- */
-export function eulerSample(velocity: VelocityFn, noise: tf.Tensor, x0Ref: tf.Tensor, opts: EulerOptions): tf.Tensor {
+/** Check the sampler's arguments (shared by the sync and the async loop). */
+function checkSampler(noise: tf.Tensor, x0Ref: tf.Tensor, opts: EulerOptions): void {
   const { steps } = opts;
   const eta = opts.eta ?? 0;
   if (!Number.isInteger(steps) || steps < 1) throw new Error(`eulerSample: steps must be a positive integer, got ${steps}`);
   if (!(eta >= 0 && eta <= 1)) throw new Error(`eulerSample: eta must be in [0, 1], got ${eta}`);
   if (eta > 0 && !opts.freshNoise) throw new Error('eulerSample: eta > 0 needs freshNoise');
-  const [B, F] = noise.shape;
+  const [B] = noise.shape;
   if (x0Ref.rank !== 5 || x0Ref.shape[0] !== B || x0Ref.shape[1] !== 1) {
     throw new Error(`eulerSample: x0Ref must be [${B}, 1, H, W, C], got ${JSON.stringify(x0Ref.shape)}`);
   }
-  const slot = tf.tidy(() => {
-    const m = new Float32Array(F);
-    m[0] = 1;
-    return tf.tensor(m, [1, F, 1, 1, 1]);
+}
+
+/** Mask [1, F, 1, 1, 1] of the reference slot (frame 0). */
+function slotMask(F: number): tf.Tensor {
+  const m = new Float32Array(F);
+  m[0] = 1;
+  return tf.tensor(m, [1, F, 1, 1, 1]);
+}
+
+/**
+ * One step of the sampler from z at step i of `steps` given the model's velocity v there; returns the new z
+ * (the caller owns it; z and v are not disposed).
+ */
+function eulerStep(z: tf.Tensor, v: tf.Tensor, noise: tf.Tensor, x0Ref: tf.Tensor, slot: tf.Tensor, i: number, opts: EulerOptions): tf.Tensor {
+  const { steps } = opts;
+  const eta = opts.eta ?? 0;
+  const t = 1 - i / steps;
+  const tNext = 1 - (i + 1) / steps;
+  return tf.tidy(() => {
+    let moved: tf.Tensor;
+    if (eta === 0 || tNext === 0) moved = tf.add(z, tf.mul(v, tNext - t));
+    else {
+      const x0 = tf.sub(z, tf.mul(v, t));
+      const eps = tf.add(z, tf.mul(v, 1 - t));
+      const xi = (opts.freshNoise as (step: number) => tf.Tensor)(i);
+      if (xi.shape.join() !== noise.shape.join()) throw new Error(`eulerSample: freshNoise(${i}) has shape ${JSON.stringify(xi.shape)}, expected ${JSON.stringify(noise.shape)}`);
+      moved = tf.add(tf.mul(x0, 1 - tNext), tf.mul(tf.add(tf.mul(eps, Math.sqrt(1 - eta * eta)), tf.mul(xi, eta)), tNext));
+    }
+    // Hold the reference slot on its known path: (1 - t) ref + t eps.
+    const refPath = tf.add(tf.mul(x0Ref, 1 - tNext), tf.mul(noise, tNext));
+    return tf.add(tf.mul(moved, tf.sub(1, slot)), tf.mul(refPath, slot));
   });
+}
+
+/**
+ * Integrate from noise to data. `noise` [B, F, H, W, C] is eps (Z_1); `x0Ref` [B, 1, H, W, C] the clean
+ * reference frame. Returns Z_0 [B, F, H, W, C]; the caller owns it.
+ */
+export function eulerSample(velocity: VelocityFn, noise: tf.Tensor, x0Ref: tf.Tensor, opts: EulerOptions): tf.Tensor {
+  checkSampler(noise, x0Ref, opts);
+  const [B, F] = noise.shape;
+  const slot = slotMask(F);
   let z = tf.clone(noise);
-  for (let i = 0; i < steps; i++) {
-    const t = 1 - i / steps;
-    const tNext = 1 - (i + 1) / steps;
-    const next = tf.tidy(() => {
-      const v = velocity(z, tf.fill([B], t));
-      let moved: tf.Tensor;
-      if (eta === 0 || tNext === 0) moved = tf.add(z, tf.mul(v, tNext - t));
-      else {
-        const x0 = tf.sub(z, tf.mul(v, t));
-        const eps = tf.add(z, tf.mul(v, 1 - t));
-        const xi = (opts.freshNoise as (step: number) => tf.Tensor)(i);
-        if (xi.shape.join() !== noise.shape.join()) throw new Error(`eulerSample: freshNoise(${i}) has shape ${JSON.stringify(xi.shape)}, expected ${JSON.stringify(noise.shape)}`);
-        moved = tf.add(tf.mul(x0, 1 - tNext), tf.mul(tf.add(tf.mul(eps, Math.sqrt(1 - eta * eta)), tf.mul(xi, eta)), tNext));
-      }
-      // Hold the reference slot on its known path: (1 - t) ref + t eps.
-      const refPath = tf.add(tf.mul(x0Ref, 1 - tNext), tf.mul(noise, tNext));
-      return tf.add(tf.mul(moved, tf.sub(1, slot)), tf.mul(refPath, slot));
-    });
-    z.dispose();
+  for (let i = 0; i < opts.steps; i++) {
+    const v = tf.tidy(() => velocity(z, tf.fill([B], 1 - i / opts.steps)));
+    const next = eulerStep(z, v, noise, x0Ref, slot, i, opts);
+    tf.dispose([z, v]);
     z = next;
-    opts.onStep?.(i + 1, steps);
+    opts.onStep?.(i + 1, opts.steps);
   }
   slot.dispose();
+  return z;
+}
+
+/** A velocity field computed outside tfjs (ONNX Runtime): z [B, F, H, W, C] and t [B] -> v (a tensor the sampler owns). */
+export type AsyncVelocityFn = (z: tf.Tensor, t: number[]) => Promise<tf.Tensor>;
+
+/** `eulerSample` with a velocity that is computed asynchronously; the same steps, in the same order. */
+export async function eulerSampleAsync(velocity: AsyncVelocityFn, noise: tf.Tensor, x0Ref: tf.Tensor, opts: EulerOptions): Promise<tf.Tensor> {
+  checkSampler(noise, x0Ref, opts);
+  const [B, F] = noise.shape;
+  const slot = slotMask(F);
+  let z = tf.clone(noise);
+  try {
+    for (let i = 0; i < opts.steps; i++) {
+      const v = await velocity(z, new Array<number>(B).fill(1 - i / opts.steps));
+      const next = eulerStep(z, v, noise, x0Ref, slot, i, opts);
+      tf.dispose([z, v]);
+      z = next;
+      opts.onStep?.(i + 1, opts.steps);
+    }
+  } catch (err) {
+    z.dispose();
+    throw err;
+  } finally {
+    slot.dispose();
+  }
   return z;
 }

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { manifestFolder, readJson, recoverDir, sha256, writeDirAtomic, writeFileAtomic } from '../core/files';
 import { DataError } from '../core/errors';
-import { Shape, array, checkSeal, checkShape, count, nullable, number, object, optional, plainName, sealed, string } from '../core/json';
+import { Shape, array, checkSeal, checkShape, count, nullable, number, object, oneOf, optional, plainName, sealed, string } from '../core/json';
 
 /** 2: generations.json carries its own SHA-256 (`sha256`). */
 export const GENERATIONS_FORMAT = 'ipa-kit-generations/2';
@@ -36,6 +36,7 @@ const GENERATIONS_SHAPE: Shape = object({
   steps: count,
   eta: optional(number({ min: 0, max: 1 })),
   frameCorrelation: optional(number({ min: 0, max: 1 })),
+  engine: optional(oneOf('tfjs', 'onnx')),
   frames: count,
   size: count,
   count: count,
@@ -68,6 +69,8 @@ export interface GenerationsManifest {
   eta?: number;
   /** Correlation of the generated frames' noise (model/sample.ts; absent: 0, independent frames). */
   frameCorrelation?: number;
+  /** Sampling engine that computed the velocities (./engine; absent in generations written before it existed: 'tfjs'). */
+  engine?: 'tfjs' | 'onnx';
   frames: number;
   size: number;
   count: number;

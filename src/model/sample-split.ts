@@ -6,13 +6,17 @@
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { DataError } from '../core/errors';
-import { TaskContext, defineTask, parallelMap } from '../core/pool';
+import * as os from 'node:os';
+import { TaskContext, defineTask, parallelMap, workerCount } from '../core/pool';
 import { backendSetup } from '../gpu/workers';
 import { World, getClip, loadWorldCached, worldHash as computeWorldHash } from '../world/store';
 import { readModelCheckpointMeta } from './checkpoint';
 import { GenerationEntry, Generations, GenerationsManifest, generationKey, loadGenerations, readGenerationsManifest, saveGenerations } from './generations';
 import { loadModel } from './load';
-import { generate } from './sample';
+import { UnetConfig } from './config';
+import { EngineName } from './engine';
+import { generate, generateOnnx } from './sample';
+import { UnetOnnx } from './unet-onnx';
 
 export interface GenerateSplitArgs {
   world: World;
@@ -34,6 +38,8 @@ export interface GenerateSplitArgs {
   outDir: string;
   label?: string;
   workers?: number;
+  /** Where the velocity is computed (./engine; default 'tfjs'); recorded in the generations' manifest. */
+  engine?: EngineName;
 }
 
 /** Input of the generation task: videos for (row, candidate) pairs of one split. */
@@ -48,14 +54,20 @@ export interface GenerateInput {
   frameCorrelation?: number;
   seed: number;
   batch: number;
+  engine: EngineName;
+  /** ONNX Runtime's intra-op threads in this task (the cores over the pool's workers). */
+  threads: number;
 }
 
 /** Generate the videos of `items` (uint8 [n, F, S, S, 3]); each video's noise depends only on its clip and candidate. */
-export function generateTask(input: GenerateInput, ctx: TaskContext): Uint8Array {
+export async function generateTask(input: GenerateInput, ctx: TaskContext): Promise<Uint8Array> {
   const world = loadWorldCached(input.worldDir);
   const split = world.splits[input.split as keyof World['splits']];
   if (!split) throw new Error(`generate: world has no split '${input.split}'`);
   const model = loadModel(input.baseDir, input.adapterDir ?? undefined);
+  const c = model.config;
+  if (input.engine === 'onnx' && c.kind !== 'unet') throw new Error(`generate: the 'onnx' engine needs a U-Net, this base is a '${c.kind ?? 'dit'}'`);
+  const runner = input.engine === 'onnx' ? new UnetOnnx(c as UnetConfig, model.params, undefined, input.threads) : null;
   try {
     const out: Uint8Array[] = [];
     for (let i = 0; i < input.items.length; i += input.batch) {
@@ -64,7 +76,8 @@ export function generateTask(input: GenerateInput, ctx: TaskContext): Uint8Array
         const clip = getClip(split, row);
         return { key: generationKey(clip.id, candidate), clip };
       });
-      out.push(generate(model.config, model.params, jobs, { steps: input.steps, eta: input.eta, frameCorrelation: input.frameCorrelation, seed: input.seed, batch: input.batch }));
+      const opts = { steps: input.steps, eta: input.eta, frameCorrelation: input.frameCorrelation, seed: input.seed, batch: input.batch };
+      out.push(runner ? await generateOnnx(runner, jobs, opts) : generate(c, model.params, jobs, opts));
       ctx.progress(part.length);
     }
     const total = out.reduce((s, a) => s + a.length, 0);
@@ -76,6 +89,7 @@ export function generateTask(input: GenerateInput, ctx: TaskContext): Uint8Array
     }
     return frames;
   } finally {
+    await runner?.release();
     tf.dispose(Object.values(model.params));
   }
 }
@@ -99,6 +113,7 @@ export async function generateSplit(a: GenerateSplitArgs): Promise<Generations> 
   for (let row = 0; row < rows; row++) {
     for (let k = 0; k < a.candidates; k++) entries.push({ id: generationKey(split.ids[row], k), clipId: split.ids[row], row, candidate: k });
   }
+  const engine = a.engine ?? 'tfjs';
   let existing: GenerationsManifest | null = null;
   try {
     existing = readGenerationsManifest(a.outDir);
@@ -115,6 +130,7 @@ export async function generateSplit(a: GenerateSplitArgs): Promise<Generations> 
     (existing.eta ?? 0) === (a.eta ?? 0) &&
     (existing.frameCorrelation ?? 0) === (a.frameCorrelation ?? 0) &&
     existing.seed === a.seed &&
+    (existing.engine ?? 'tfjs') === engine &&
     JSON.stringify(existing.entries) === JSON.stringify(entries)
   ) {
     return loadGenerations(a.outDir);
@@ -123,6 +139,7 @@ export async function generateSplit(a: GenerateSplitArgs): Promise<Generations> 
   // Chunks of whole batches, several per worker for load balance.
   const chunk = a.batch * Math.max(1, Math.floor(entries.length / (a.batch * 8)));
   const inputs: GenerateInput[] = [];
+  const threads = Math.max(1, Math.floor(os.cpus().length / workerCount(Math.ceil(entries.length / chunk), a.workers)));
   for (let i = 0; i < entries.length; i += chunk) {
     inputs.push({
       baseDir: a.baseDir,
@@ -135,6 +152,8 @@ export async function generateSplit(a: GenerateSplitArgs): Promise<Generations> 
       frameCorrelation: a.frameCorrelation,
       seed: a.seed,
       batch: a.batch,
+      engine,
+      threads,
     });
   }
   const parts = await parallelMap(GENERATE_TASK, inputs, { workers: a.workers, setup: backendSetup(), label: a.label, units: entries.length, unit: 'clip' });
@@ -155,6 +174,7 @@ export async function generateSplit(a: GenerateSplitArgs): Promise<Generations> 
       seed: a.seed,
       steps: a.steps,
       eta: a.eta ?? 0,
+      engine,
       ...(a.frameCorrelation ? { frameCorrelation: a.frameCorrelation } : {}),
       frames: split.numFrames,
       size: split.size,

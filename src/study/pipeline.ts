@@ -46,6 +46,7 @@ import { ClipFeatureFn, ReferenceFeatures, featureStats } from '../eval/frechet'
 import { ScoredSplit, scoreGenerations } from '../eval/score';
 import { backendSetup } from '../gpu/workers';
 import { Generations } from '../model/generations';
+import { EngineReport, resolveEngine } from '../model/engine';
 import { generateSplit } from '../model/sample-split';
 import { clipFeatureFn, loadDetector } from '../perception/detector';
 import { trainPerception } from '../perception/train';
@@ -362,7 +363,20 @@ export function sampleSplit(
     outDir,
     label: opts.label,
     workers: opts.workers ?? study.profile.jobs,
+    engine: studyEngine(study).engine,
   });
+}
+
+const engines = new Map<string, EngineReport>();
+/** The sampling engine of this process's studies (IPA_ENGINE, else auto; resolved once per network kind). */
+export function studyEngine(study: Study): EngineReport {
+  const key = study.profile.pretrain.model.kind ?? 'dit';
+  let e = engines.get(key);
+  if (!e) {
+    e = resolveEngine(study.profile.pretrain.model);
+    engines.set(key, e);
+  }
+  return e;
 }
 
 /** The frame judgments of every candidate from the last selection (for galleries). */

@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { initBackend, parseBackendChoice } from '../gpu/backend';
+import { EngineReport, resolveEngine } from '../model/engine';
 import { NOTEBOOK_ENV } from '../notebook/env';
 import { PROFILE_CHECK } from './context';
 import { EnvironmentReport, captureEnvironment, updateEnvironmentFile } from './environment';
@@ -52,6 +53,8 @@ export interface ReproduceOptions {
   /** Seconds one cell may run (0: no limit). */
   timeoutS?: number;
   backend?: string;
+  /** Sampling engine (model/engine.ts: auto, tfjs, onnx; default IPA_ENGINE, else auto), one for the whole run. */
+  engine?: string;
   /**
    * Results folder (default: the study's, `results/` for the paper profile on its default seed, else
    * `results/<profile>-seed<seed>/`). The environment section is regenerated in the checkout's `environment.md`
@@ -87,6 +90,8 @@ export interface ReproduceManifest extends ManifestBase {
   worldSeed: number;
   pretrain: boolean;
   environment: EnvironmentReport;
+  /** The engine every notebook sampled with (handed to them as IPA_ENGINE), and why when not the preferred one. */
+  engine: EngineReport;
   notebooks: NotebookRecord[];
 }
 
@@ -139,14 +144,16 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
   else if (spec.action === 'kept') log(kernelSpecMessage(spec));
   const device = await initBackend(backend ? { backend } : {});
   const environment = captureEnvironment(device);
+  const engine = resolveEngine(profile.pretrain.model, opts.engine);
   const started = new Date();
-  log(`reproduce: profile ${profile.name}, world seed ${worldSeed}${opts.pretrain ? ', pretraining the base model' : ''}, backend ${device.backend}, ${notebooks.length} notebook(s)`);
+  log(`reproduce: profile ${profile.name}, world seed ${worldSeed}${opts.pretrain ? ', pretraining the base model' : ''}, backend ${device.backend}, sampling engine ${engine.engine}${engine.reason ? ` (${engine.reason})` : ''}, ${notebooks.length} notebook(s)`);
 
   const env: Record<string, string> = {
     [NOTEBOOK_ENV.worldSeed]: String(worldSeed),
     [NOTEBOOK_ENV.pretrain]: opts.pretrain ? '1' : '0',
     [NOTEBOOK_ENV.results]: resultsDir,
     ...(backend ? { IPA_BACKEND: backend } : {}),
+    IPA_ENGINE: engine.engine,
   };
   const records: NotebookRecord[] = notebooks.map((n) => ({ notebook: n, output: null, outputSha256: null, status: 'not run', seconds: null, cells: [] }));
   let error: NotebookRunError | null = null;
@@ -189,6 +196,7 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
     worldSeed,
     pretrain: Boolean(opts.pretrain),
     environment,
+    engine,
     notebooks: records,
   };
   fs.mkdirSync(resultsDir, { recursive: true });
