@@ -13,13 +13,16 @@ import { handMaskOnGrid } from '../align/masks';
 import { scoreClip } from '../eval/evaluate';
 import { initParams, Params } from '../model/network';
 import { snapshot } from '../train/checkpoint';
-import { generate } from '../model/sample';
+import { generate, generateOnnx, sampleBatch, sampleBatchOnnx } from '../model/sample';
+import { UnetConfig } from '../model/config';
+import { UnetOnnx } from '../model/unet-onnx';
+import { ortStatus } from '../gpu/onnx';
 import { PretrainConfig, pretrain } from '../model/pretrain';
 import { benchWorldBuild } from '../world/bench';
 import { makeClip } from '../world/clip';
 import { makePretrainClip } from '../world/defects';
 import { rng } from '../core/seeds';
-import { BenchDefinition, BenchMeasurement } from '../gpu/bench-harness';
+import { BenchDefinition, BenchMeasurement, median } from '../gpu/bench-harness';
 import { getProfile } from './profiles';
 
 const paper = () => getProfile('paper');
@@ -28,10 +31,10 @@ function tmp(name: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `ipa-bench-${name}-`));
 }
 
-/** Paper-size weights with non-zero gates and output layer (a zero-initialised model would give trivial outputs). */
+/** Paper-size weights with non-zero gates, FiLM and output layers (a zero-initialised model would give trivial outputs). */
 function benchParams(seed = 1): Params {
   const p = initParams(paper().pretrain.model, seed);
-  for (const [n, v] of Object.entries(p)) if (/ada|final/.test(n)) tf.tidy(() => v.assign(tf.tensor(rng(seed, n).normals(v.size, 0.02), v.shape)));
+  for (const [n, v] of Object.entries(p)) if (/ada|final|film|c2|attn\.out|head\.w/.test(n)) tf.tidy(() => v.assign(tf.tensor(rng(seed, n).normals(v.size, 0.02), v.shape)));
   return p;
 }
 
@@ -49,21 +52,55 @@ const worldBench: BenchDefinition = {
 
 const sampleBench: BenchDefinition = {
   name: 'sampling',
-  group: 'model',
-  description: 'generate 16 clips with the paper base model at the default Euler steps (target: at most 30 s)',
+  group: 'sampling',
+  description:
+    "generate 16 clips with the paper model and sampler (4 steps, batch 8) per engine: tfjs wasm (the reference), ONNX Runtime on 1 and 2 threads; seconds per clip (targets: 16 clips at most 30 s, ONNX at least 3x faster than tfjs) and the engines' max abs difference per pixel on the same noise (target: under 1e-3)",
   backends: ['wasm'],
   async run(ctx) {
     const p = paper();
+    const c = p.pretrain.model as UnetConfig;
     const params = benchParams();
+    const clips = Array.from({ length: 16 }, (_, i) => makeClip(1, 'val', i, p.world));
+    const jobs = clips.map((cl) => ({ key: `${cl.id}#0`, clip: cl }));
+    const opts = { steps: p.sampler.steps, eta: p.sampler.eta, frameCorrelation: p.sampler.frameCorrelation, seed: 1, batch: p.sampler.batch };
+    const repeats = Math.max(1, Math.min(ctx.repeats, 2));
+    const out: BenchMeasurement[] = [];
+    const row = (variant: string, seconds: number[], note?: string): BenchMeasurement => ({ case: `16 clips, ${opts.steps} steps`, variant, unit: 's/clip', samples: seconds.map((x) => x / jobs.length), higherIsBetter: false, note });
     try {
-      const clips = Array.from({ length: 16 }, (_, i) => makeClip(1, 'val', i, p.world));
-      const samples: number[] = [];
-      for (let r = 0; r < Math.max(1, Math.min(ctx.repeats, 2)); r++) {
-        const t0 = Date.now();
-        generate(p.pretrain.model, params, clips.map((c) => ({ key: `${c.id}#0`, clip: c })), { steps: p.sampler.steps, eta: p.sampler.eta, frameCorrelation: p.sampler.frameCorrelation, seed: 1, batch: p.sampler.batch });
-        samples.push((Date.now() - t0) / 1000);
+      const tfjsSeconds: number[] = [];
+      for (let r = 0; r < repeats; r++) {
+        const t0 = performance.now();
+        generate(c, params, jobs, opts);
+        tfjsSeconds.push((performance.now() - t0) / 1000);
       }
-      return [{ case: `16 clips, ${p.sampler.steps} steps`, variant: 'sample', unit: 's', samples, higherIsBetter: false }];
+      out.push(row('tfjs wasm', tfjsSeconds, `${(median(tfjsSeconds)).toFixed(1)} s for 16 clips`));
+      if (!ortStatus().ok) {
+        ctx.log(`sampling: ONNX Runtime does not load (${ortStatus().reason}); tfjs row only`);
+        return out;
+      }
+      for (const threads of [1, 2]) {
+        const runner = new UnetOnnx(c, params, undefined, threads);
+        try {
+          await generateOnnx(runner, jobs.slice(0, opts.batch), { ...opts, steps: 1 }); // session creation and warm-up, untimed
+          const seconds: number[] = [];
+          for (let r = 0; r < repeats; r++) {
+            const t0 = performance.now();
+            await generateOnnx(runner, jobs, opts);
+            seconds.push((performance.now() - t0) / 1000);
+          }
+          out.push(row(`onnx ${threads} thread${threads > 1 ? 's' : ''}`, seconds, `${median(seconds).toFixed(1)} s for 16 clips, x${(median(tfjsSeconds) / median(seconds)).toFixed(1)} of tfjs`));
+          if (threads === 1) {
+            const a = sampleBatch(c, params, jobs.slice(0, opts.batch), opts);
+            const b = await sampleBatchOnnx(runner, jobs.slice(0, opts.batch), opts);
+            const d = tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
+            tf.dispose([a, b]);
+            out.push({ case: `${opts.batch} clips, ${opts.steps} steps, same noise`, variant: 'onnx vs tfjs', unit: 'max |diff| per pixel', samples: [d], higherIsBetter: false, note: 'in [-1, 1] pixel units (1 grey level = 0.0078)' });
+          }
+        } finally {
+          await runner.release();
+        }
+      }
+      return out;
     } finally {
       tf.dispose(Object.values(params));
     }
