@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { generateSplit } from '../src/model/sample-split';
 import { initParams } from '../src/model/dit';
+import { initParams as initUnet } from '../src/model/network';
 import { saveCheckpoint, snapshot } from '../src/train/checkpoint';
 import { modelHead } from '../src/model/checkpoint';
 import { ModelConfig } from '../src/model/config';
@@ -44,5 +45,26 @@ describe('sampling a split (generateSplit)', () => {
     const again = await generateSplit({ ...args, outDir: path.join(tmp, 'g1'), workers: 1 });
     assert.ok(!Buffer.from(again.frames).equals(Buffer.from(one.frames)), 'another base gives other videos');
     tf.dispose(Object.values(params));
+  });
+
+  it("samples a U-Net base through ONNX Runtime ('onnx' engine): recorded, within one grey level of tfjs, and made again under another engine", async () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ipa-gen-onnx-'));
+    const worldDir = path.join(tmp, 'world');
+    buildWorld({ config: PROFILES.smoke.world, name: 'smoke', seed: 1, out: worldDir });
+    const world = loadWorld(worldDir);
+    const c = PROFILES.smoke.pretrain.model;
+    const params = initUnet(c, 1);
+    for (const [n, v] of Object.entries(params)) if (/film|c2|out|head\.w/.test(n)) v.assign(tf.tensor(rng(2, n).normals(v.size, 0.05), v.shape));
+    const baseDir = path.join(tmp, 'base');
+    saveCheckpoint(baseDir, { head: modelHead('base', c), step: 0, seed: 1, worldHash: 'w', files: { weights: snapshot(params) } });
+    tf.dispose(Object.values(params));
+    const args = { world, worldDir, split: 'val', baseDir, candidates: 1, rows: 3, steps: 2, eta: 0.5, frameCorrelation: 0.9, seed: 1, batch: 2, workers: 1 };
+    const ref = await generateSplit({ ...args, outDir: path.join(tmp, 'g'), engine: 'tfjs' });
+    assert.equal(ref.manifest.engine, 'tfjs');
+    const ort = await generateSplit({ ...args, outDir: path.join(tmp, 'g'), engine: 'onnx' });
+    assert.equal(ort.manifest.engine, 'onnx', 'a store of another engine is made again');
+    let worst = 0;
+    for (let i = 0; i < ref.frames.length; i++) worst = Math.max(worst, Math.abs(ref.frames[i] - ort.frames[i]));
+    assert.ok(worst <= 1, `largest byte difference ${worst}`);
   });
 });

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadDetector } from '../perception/detector';
 import { scoreGenerations } from '../eval/score';
+import { EngineName } from '../model/engine';
 import { generateSplit } from '../model/sample-split';
 import { loadGenerations, videoAt } from '../model/generations';
 import { readModelCheckpointMeta } from '../model/checkpoint';
@@ -48,6 +49,8 @@ export interface JobPaths {
   positivesFile: string;
   jobsDir: string;
   sampler: { steps: number; eta?: number; frameCorrelation?: number; seed: number; batch: number };
+  /** Sampling engine of the evaluations (model/engine.ts; the run's one engine). */
+  engine: EngineName;
   /** Loads the frame detector in the worker (module path and folder), or null for none. */
   detector: { dir: string } | null;
 }
@@ -193,6 +196,8 @@ export async function runJob(job: AlignJob, p: JobPaths, ctx?: TaskContext): Pro
         batch: p.sampler.batch,
         outDir: path.join(evalDir, split, 'gen'),
         workers: 1,
+        engine: p.engine,
+        threads: 1, // jobs run side by side, one per core
       });
       ctx?.progress(g.manifest.count);
       const out = path.join(evalDir, split, 'scores');

@@ -13,7 +13,7 @@ import { World, getClip, loadWorldCached, worldHash as computeWorldHash } from '
 import { readModelCheckpointMeta } from './checkpoint';
 import { GenerationEntry, Generations, GenerationsManifest, generationKey, loadGenerations, readGenerationsManifest, saveGenerations } from './generations';
 import { loadModel } from './load';
-import { UnetConfig } from './config';
+import { UnetConfig, modelKind } from './config';
 import { EngineName } from './engine';
 import { generate, generateOnnx } from './sample';
 import { UnetOnnx } from './unet-onnx';
@@ -38,8 +38,10 @@ export interface GenerateSplitArgs {
   outDir: string;
   label?: string;
   workers?: number;
-  /** Where the velocity is computed (./engine; default 'tfjs'); recorded in the generations' manifest. */
+  /** Where the velocity is computed (./engine; default 'tfjs'; 'onnx' applies to U-Net bases only); recorded in the generations' manifest. */
   engine?: EngineName;
+  /** ONNX Runtime's threads per worker (default: the cores over the workers). */
+  threads?: number;
 }
 
 /** Input of the generation task: videos for (row, candidate) pairs of one split. */
@@ -113,7 +115,8 @@ export async function generateSplit(a: GenerateSplitArgs): Promise<Generations> 
   for (let row = 0; row < rows; row++) {
     for (let k = 0; k < a.candidates; k++) entries.push({ id: generationKey(split.ids[row], k), clipId: split.ids[row], row, candidate: k });
   }
-  const engine = a.engine ?? 'tfjs';
+  // The run's engine for a network that has an ONNX exporter (the U-Net); a DiT base always samples on tfjs.
+  const engine = a.engine === 'onnx' && modelKind(readModelCheckpointMeta(a.baseDir).model) === 'unet' ? 'onnx' : 'tfjs';
   let existing: GenerationsManifest | null = null;
   try {
     existing = readGenerationsManifest(a.outDir);
@@ -139,7 +142,7 @@ export async function generateSplit(a: GenerateSplitArgs): Promise<Generations> 
   // Chunks of whole batches, several per worker for load balance.
   const chunk = a.batch * Math.max(1, Math.floor(entries.length / (a.batch * 8)));
   const inputs: GenerateInput[] = [];
-  const threads = Math.max(1, Math.floor(os.cpus().length / workerCount(Math.ceil(entries.length / chunk), a.workers)));
+  const threads = a.threads ?? Math.max(1, Math.floor(os.cpus().length / workerCount(Math.ceil(entries.length / chunk), a.workers)));
   for (let i = 0; i < entries.length; i += chunk) {
     inputs.push({
       baseDir: a.baseDir,

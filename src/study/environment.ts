@@ -15,6 +15,7 @@ export const RECORDED_PACKAGES = [
   '@tensorflow/tfjs',
   '@tensorflow/tfjs-backend-wasm',
   '@tensorflow/tfjs-backend-webgpu',
+  'onnxruntime-node',
   '@tensorflow/tfjs-node',
   '@tensorflow/tfjs-node-gpu',
   'tslab',

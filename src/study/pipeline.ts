@@ -251,6 +251,7 @@ export async function alignStage(
     positivesFile: workPath(study, 'selection', 'positives.json'),
     jobsDir: workPath(study, 'jobs'),
     sampler: study.profile.sampler,
+    engine: studyEngine(study).engine,
     detector: detectorDir ? { dir: detectorDir } : null,
   };
   return parallelMap(

@@ -29,7 +29,7 @@ import { premiseReport } from '../select/premise';
 import { NO_HAND_DEFECTS, makePretrainClip } from '../world/defects';
 import { BaseInfo, pretrainStreamHash } from './base';
 import { valueTag } from './jobs';
-import { DetectorInfo, cachedEvidence, sampleSplit, workPath, worldStage } from './pipeline';
+import { DetectorInfo, cachedEvidence, sampleSplit, studyEngine, workPath, worldStage } from './pipeline';
 import { PremiseSweepProfile } from './profiles';
 import { baseOnlyInputs } from './results';
 import { Study } from './study';
@@ -166,6 +166,7 @@ export async function premiseSweepStage(study: Study, base: BaseInfo, detector: 
         positivesFile: sel.positivesFile,
         jobsDir: path.join(sweepDir(study, rate), 'jobs'),
         sampler: p.sampler,
+        engine: studyEngine(study).engine,
         detector: { dir: detector.dir },
       } satisfies JobPaths,
     })),
