@@ -5,6 +5,7 @@
  * and upsampling have custom gradients.
  */
 import * as tf from '@tensorflow/tfjs';
+import { fusedConcatChannels, fusedGroupNormAct, fusedKernelsActive } from './fused';
 
 /** 2x2 average pooling, stride 2: [N, H, W, C] -> [N, H/2, W/2, C] (H, W even). */
 export function avgPool2x2(x: tf.Tensor4D): tf.Tensor4D {
@@ -107,6 +108,7 @@ export function groupNormAct(x: tf.Tensor4D, groups: number, gamma: tf.Tensor1D,
   if (hasFilm && (N % B || (o.scale as tf.Tensor2D).shape[1] !== C || JSON.stringify((o.shift as tf.Tensor2D).shape) !== JSON.stringify([B, C]))) {
     throw new Error(`groupNormAct: x ${JSON.stringify(x.shape)} does not fit scale ${JSON.stringify(o.scale?.shape)} and shift ${JSON.stringify(o.shift?.shape)}`);
   }
+  if (fusedKernelsActive()) return fusedGroupNormAct(x, groups, gamma, beta, o.eps ?? 1e-5, o.silu ?? false, o.scale, o.shift); // the kit's wasm kernels
   const op = fusedGroupNorm(groups, o.eps ?? 1e-5, hasFilm, o.silu ?? false);
   const inputs = hasFilm ? [x, gamma, beta, o.scale as tf.Tensor, o.shift as tf.Tensor] : [x, gamma, beta];
   return op(...inputs) as tf.Tensor4D;
@@ -188,9 +190,10 @@ function fusedGroupNorm(G: number, eps: number, hasFilm: boolean, act: boolean):
 /**
  * Concatenation on the channel axis, [N, H, W, C1] + [N, H, W, C2] -> [N, H, W, C1 + C2], with a gradient made
  * of two gathers on the channel axis (tf.concat's gradient is a split on the last axis, a strided slice: 208 ms
- * for 4 calls on the U-Net's decoder on wasm, measured with tf.profile).
+ * for 4 calls on the U-Net's decoder on wasm, measured with tf.profile). On wasm, the kit's own kernels (./fused.ts)
+ * do both as copies per pixel; this composed version is the reference and the path off wasm.
  */
-export const concatChannels: (a: tf.Tensor4D, b: tf.Tensor4D) => tf.Tensor4D = (() => {
+const composedConcat: (a: tf.Tensor4D, b: tf.Tensor4D) => tf.Tensor4D = (() => {
   const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [a, b] = args as [tf.Tensor4D, tf.Tensor4D];
     const C1 = a.shape[3];
@@ -205,3 +208,11 @@ export const concatChannels: (a: tf.Tensor4D, b: tf.Tensor4D) => tf.Tensor4D = (
   });
   return (a: tf.Tensor4D, b: tf.Tensor4D) => f(a, b) as tf.Tensor4D;
 })();
+
+/** Channel concatenation (see above): the fused kernels on wasm, the composed ops elsewhere. */
+export function concatChannels(a: tf.Tensor4D, b: tf.Tensor4D): tf.Tensor4D {
+  if (a.rank !== 4 || b.rank !== 4 || a.shape.slice(0, 3).join() !== b.shape.slice(0, 3).join()) {
+    throw new Error(`concatChannels: [N, H, W, C] inputs with the same N, H, W expected, got ${JSON.stringify(a.shape)} and ${JSON.stringify(b.shape)}`);
+  }
+  return fusedKernelsActive() && a.dtype === 'float32' && b.dtype === 'float32' ? fusedConcatChannels(a, b) : composedConcat(a, b);
+}

@@ -121,7 +121,7 @@ export async function stepProfiles(top = 15): Promise<string> {
 }
 
 /** A reference row's network and step: the model config the passes run, batch, passes of `micro` clips, the pretraining config. */
-interface ReferenceModel {
+export interface ReferenceModel {
   name: string;
   model: ModelConfig;
   batch: number;
@@ -130,7 +130,7 @@ interface ReferenceModel {
 }
 
 /** The models of the reference rows: the paper U-Net as its profile trains it, and the first rounds' DiT (batch 8). */
-function referenceModels(): ReferenceModel[] {
+export function referenceModels(): ReferenceModel[] {
   const p = getProfile('paper').pretrain;
   const dit: PretrainConfig = { ...p, model: DEFAULT_MODEL, clipFrames: undefined, microBatch: undefined };
   return [
