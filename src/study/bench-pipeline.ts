@@ -17,6 +17,7 @@ import { generate, generateOnnx, sampleBatch, sampleBatchOnnx } from '../model/s
 import { UnetConfig } from '../model/config';
 import { UnetOnnx } from '../model/unet-onnx';
 import { ortStatus } from '../gpu/onnx';
+import { fusedKernelsActive, setFusedKernels } from '../gpu/fused';
 import { PretrainConfig, pretrain } from '../model/pretrain';
 import { benchWorldBuild } from '../world/bench';
 import { makeClip } from '../world/clip';
@@ -144,6 +145,13 @@ const pretrainBench: BenchDefinition = {
     const out: BenchMeasurement[] = [];
     const steps = 10;
     const perStep: number[] = [];
+    // Before: the composed tfjs ops for GroupNorm/FiLM/SiLU and the skip concatenation (one worker, this thread).
+    if (fusedKernelsActive()) {
+      const was = setFusedKernels(false);
+      const composed = await pretrainSecondsPerStep(p.pretrain, steps, 1).finally(() => setFusedKernels(was));
+      ctx.log(`pretraining: ${composed.toFixed(2)} s/step on 1 worker with the composed ops`);
+      out.push({ case: `paper model, batch ${p.pretrain.batch}${p.pretrain.clipFrames ? ` x ${p.pretrain.clipFrames}-frame windows` : ''}`, variant: '1 worker, composed ops', unit: 's/step', samples: [composed], higherIsBetter: false, note: 'before the fused kernels (IPA_FUSED=0)' });
+    }
     for (const workers of [1, 2]) {
       const secondsPerStep = await pretrainSecondsPerStep(p.pretrain, steps, workers);
       ctx.log(`pretraining: ${secondsPerStep.toFixed(2)} s/step on ${workers} worker(s)`);
@@ -247,4 +255,36 @@ const memoryBench: BenchDefinition = {
   },
 };
 
-export const STUDY_BENCHES: BenchDefinition[] = [worldBench, sampleBench, pretrainBench, alignBench, scoreBench, memoryBench];
+/**
+ * The rows to get on a GPU machine in one go (`npm run bench:device`): on every backend that loads there
+ * (tensorflow with tfjs-node-gpu, webgpu through Dawn, and wasm for comparison), the paper model's pretraining step on
+ * one worker and its sampling of 8 clips on tfjs; ONNX Runtime's CPU row is the sampling bench's.
+ */
+const deviceBench: BenchDefinition = {
+  name: 'device',
+  group: 'device',
+  description: 'on each backend that loads: seconds per pretraining step of the paper model (one worker) and per sampled clip (tfjs, 8 clips, the paper sampler)',
+  backends: ['tensorflow', 'webgpu', 'wasm'],
+  async run(ctx) {
+    const p = paper();
+    const perStep = await pretrainSecondsPerStep(p.pretrain, 6, 1);
+    const params = benchParams();
+    try {
+      const jobs = Array.from({ length: 8 }, (_, i) => makeClip(1, 'val', i, p.world)).map((cl) => ({ key: `${cl.id}#0`, clip: cl }));
+      const opts = { steps: p.sampler.steps, eta: p.sampler.eta, frameCorrelation: p.sampler.frameCorrelation, seed: 1, batch: p.sampler.batch };
+      generate(p.pretrain.model, params, jobs.slice(0, 1), { ...opts, batch: 1, steps: 1 }); // warm-up (shader compilation on GPUs)
+      const t0 = performance.now();
+      generate(p.pretrain.model, params, jobs, opts);
+      const sampleSeconds = (performance.now() - t0) / 1000 / jobs.length;
+      ctx.log(`device ${ctx.backend}: ${perStep.toFixed(2)} s/step, ${sampleSeconds.toFixed(2)} s/clip`);
+      return [
+        { case: `pretraining step, batch ${p.pretrain.batch}`, variant: ctx.backend, unit: 's/step', samples: [perStep], higherIsBetter: false, note: `${p.pretrain.steps} steps -> ${((perStep * p.pretrain.steps) / 60).toFixed(1)} min` },
+        { case: `sampling, ${opts.steps} steps, batch ${opts.batch}`, variant: ctx.backend, unit: 's/clip', samples: [sampleSeconds], higherIsBetter: false },
+      ];
+    } finally {
+      tf.dispose(Object.values(params));
+    }
+  },
+};
+
+export const STUDY_BENCHES: BenchDefinition[] = [worldBench, sampleBench, pretrainBench, alignBench, scoreBench, memoryBench, deviceBench];
