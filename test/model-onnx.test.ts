@@ -1,7 +1,7 @@
 import { before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { OnnxGraph, OnnxSession, ortStatus } from '../src/gpu/onnx';
+import { OnnxFeeds, OnnxGraph, OnnxSession, ortStatus } from '../src/gpu/onnx';
 import { UNET_MODEL, UnetConfig } from '../src/model/config';
 import { resolveEngine } from '../src/model/engine';
 import { createLora } from '../src/model/lora';
@@ -75,27 +75,30 @@ describe('ONNX Runtime engine', () => {
     { name: "predict 'x', no input gate (the paper profile)", c: { ...SMALL, inputGate: false }, B: 1, lora: false },
     { name: "predict 'v', input gate, batch 3", c: { ...SMALL, predict: 'v' as const }, B: 3, lora: false },
     { name: "predict 'eps', with a LoRA adapter merged", c: { ...SMALL, predict: 'eps' as const }, B: 2, lora: true },
+    { name: 'mode noise', c: { ...SMALL, inputGate: false, modeNoise: true }, B: 2, lora: false },
   ]) {
     it(`the exported U-Net is the tfjs U-Net: ${variant.name}`, async () => {
       const { c, B } = variant;
       const params = randomParams(c, 3);
       const lora = variant.lora ? createLora(c, params, { rank: 2, alpha: 4, targets: ['mid.attn.q.w', 'mid.attn.v.w'] }, 5) : undefined;
       if (lora) for (const p of Object.values(lora)) tf.tidy(() => p.b.assign(tf.randomNormal(p.b.shape, 0, 0.1, 'float32', 9)));
-      const inp = inputs(c, B, 4);
+      const inp = { ...inputs(c, B, 4), ...(c.modeNoise ? { mode: tf.tensor1d(rng(6, 'mode').normals(B)) } : {}) };
       const want = values(tf.tidy(() => forward(c, params, inp, lora)));
       const s = await OnnxSession.create(unetOnnx(c, params, B, lora));
-      const got = await s.run({ video: { data: values(inp.video), dims: inp.video.shape }, cond: { data: values(inp.cond), dims: inp.cond.shape }, t: { data: values(inp.t), dims: [B] } });
+      const feeds: OnnxFeeds = { video: { data: values(inp.video), dims: inp.video.shape }, cond: { data: values(inp.cond), dims: inp.cond.shape }, t: { data: values(inp.t), dims: [B] } };
+      if (inp.mode) feeds.mode = { data: values(inp.mode), dims: [B] };
+      const got = await s.run(feeds);
       await s.release();
       const scale = want.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
       assert.ok(scale > 1, `the test's velocities are not trivial (max |v| ${scale})`);
       const d = maxAbsDiff(got.v, want);
       assert.ok(d < 1e-4 * scale, `max abs difference ${d} (max |v| ${scale})`);
-      tf.dispose([...Object.values(params), inp.video, inp.cond, inp.t, ...Object.values(lora ?? {}).flatMap((p) => [p.a, p.b])]);
+      tf.dispose([...Object.values(params), inp.video, inp.cond, inp.t, ...(inp.mode ? [inp.mode] : []), ...Object.values(lora ?? {}).flatMap((p) => [p.a, p.b])]);
     });
   }
 
-  it('a 4-step stochastic sample through ONNX Runtime matches tfjs within 1e-3 per pixel, with no tensor left behind', async () => {
-    const c = SMALL;
+  for (const c of [SMALL, { ...SMALL, modeNoise: true }])
+  it(`a 4-step stochastic sample through ONNX Runtime matches tfjs within 1e-3 per pixel, with no tensor left behind${c.modeNoise ? ' (mode noise)' : ''}`, async () => {
     const params = randomParams(c, 5);
     const opts = { steps: 4, eta: 0.5, frameCorrelation: 0.9, seed: 1, batch: 2 };
     const js = jobs(c, 3);

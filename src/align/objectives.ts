@@ -27,6 +27,8 @@ export interface VideoBatch {
   handMask: tf.Tensor;
   /** The frozen reference's prediction [B, F, S, S, C] (only for objectives with `reference`). */
   refPred?: tf.Tensor;
+  /** Mode noise [B] of a modeNoise base, drawn afresh per training clip (model/mode.ts). */
+  mode?: tf.Tensor;
 }
 
 /** A batch of implicit positives. */

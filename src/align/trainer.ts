@@ -12,6 +12,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { TimestepDensity, batchNoise, batchTimesteps, noisy, velocityTarget } from '../flow/rectified';
+import { freshModes } from '../model/mode';
 import { CheckpointMeta, TensorDict, saveCheckpoint, snapshot } from '../train/checkpoint';
 import { ModelCheckpointMeta, modelHead, paramsFromDict } from '../model/checkpoint';
 import { ModelConfig, windowedModel } from '../model/config';
@@ -188,18 +189,18 @@ export async function alignTrain<M extends string = AlignMethod>(a: AlignArgs<M>
   if (lora) for (const v of Object.values(params)) v.trainable = false;
   const trainable = lora ? loraVariables(lora) : params;
   // The reference: the base without the adapters (LoRA), or its frozen copy (full fine-tuning); no gradient.
-  const refForward = (z: tf.Tensor, cond: tf.Tensor, t: tf.Tensor) =>
-    lora ? forward(mc, params, { video: z, cond, t }) : forward(mc, reference as Params, { video: z, cond, t });
-  const predict = (side: VideoBatch, t: tf.Tensor) => forward(mc, params, { video: side.z, cond: side.cond, t }, lora);
+  const refForward = (z: tf.Tensor, cond: tf.Tensor, t: tf.Tensor, mode?: tf.Tensor) =>
+    lora ? forward(mc, params, { video: z, cond, t, mode }) : forward(mc, reference as Params, { video: z, cond, t, mode });
+  const predict = (side: VideoBatch, t: tf.Tensor) => forward(mc, params, { video: side.z, cond: side.cond, t, mode: side.mode }, lora);
   const trainingData = sha256(JSON.stringify(objective.data === 'pairs' ? a.pairs.map((p) => [p.win.key, p.lose.key]) : a.positives.map((p) => p.key)));
   const identity: AlignRunIdentity = { config: c, seed: a.seed, baseWeightsSha256: a.base.weightsSha256, worldHash: a.base.worldHash, trainingData };
   const perm = new Map<number, number[]>();
   const pick = (step: number) => Array.from({ length: c.batch }, (_, j) => epochIndex(a.seed, count, step * c.batch + j, perm));
   // A batch side from samples, with the reference's prediction when the objective needs it.
-  const side = (samples: AlignSample[], eps: tf.Tensor, t: tf.Tensor, starts: number[] | null): VideoBatch => {
+  const side = (samples: AlignSample[], eps: tf.Tensor, t: tf.Tensor, starts: number[] | null, mode: tf.Tensor | undefined): VideoBatch => {
     const cut = starts && c.clipFrames !== undefined ? samples.map((s, j) => windowSample(s, starts[j], c.clipFrames as number)) : samples;
-    const b = batchSide(mc, cut, eps, t);
-    return objective.reference ? { ...b, refPred: refForward(b.z, b.cond, t) } : b;
+    const b = { ...batchSide(mc, cut, eps, t), ...(mode ? { mode: tf.clone(mode) } : {}) };
+    return objective.reference ? { ...b, refPred: refForward(b.z, b.cond, t, b.mode) } : b;
   };
 
   const head = modelHead('adapter', full, { lora: c.lora, baseWeightsSha256: a.base.weightsSha256 });
@@ -231,15 +232,18 @@ export async function alignTrain<M extends string = AlignMethod>(a: AlignArgs<M>
         const slots = idx.map((_, i) => i);
         const eps = batchNoise(a.seed, 'align-noise', step, slots, [mc.frames, mc.height, mc.width, mc.channels]);
         const t = batchTimesteps(a.seed, 'align-t', step, slots, c.timesteps);
+        // A modeNoise base: a fresh mode per training clip (both sides of a pair share it, as they share eps).
+        const mode = mc.kind === 'unet' && mc.modeNoise ? freshModes(a.seed, 'align-mode', step, slots) : undefined;
         const F = full.frames - 1;
         const starts = c.clipFrames === undefined ? null : slots.map((j) => windowStart(a.seed, 'align-window', step * c.batch + j, F, c.clipFrames as number));
         try {
           if (objective.data === 'pairs') {
-            return { t, win: side(idx.map((i) => a.pairs[i].win), eps, t, starts), lose: side(idx.map((i) => a.pairs[i].lose), eps, t, starts) };
+            return { t, win: side(idx.map((i) => a.pairs[i].win), eps, t, starts, mode), lose: side(idx.map((i) => a.pairs[i].lose), eps, t, starts, mode) };
           }
-          return { ...side(idx.map((i) => a.positives[i]), eps, t, starts), t };
+          return { ...side(idx.map((i) => a.positives[i]), eps, t, starts, mode), t };
         } finally {
           eps.dispose();
+          mode?.dispose();
         }
       },
       stepLoss: (_step, batch) =>

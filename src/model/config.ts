@@ -57,6 +57,13 @@ export interface UnetConfig {
   predict: Prediction;
   /** Multiply the noisy-frame channels by (1 - t) before the stem (the DiT's input gate). */
   inputGate: boolean;
+  /**
+   * A per-clip mode noise: one extra standard-normal scalar per clip (model/mode.ts), added through a zero-init
+   * linear into the timestep MLP's hidden layer, so every block's FiLM sees it and every frame of a clip shares it.
+   * Pretraining couples it to the clip's hand defect (PretrainConfig.modeShare); sampling and post-training draw it
+   * like any other noise. Absent or false: no mode input (the networks trained before it existed).
+   */
+  modeNoise?: boolean;
 }
 
 /** The U-Net of the spec: 64x64, 1 reference + 8 generated frames, levels 16/32/64/128, E = 128. */
@@ -128,6 +135,7 @@ function validateUnetConfig(c: UnetConfig): void {
   if (c.condChannels !== 3 * c.channels) throw new Error(`model config: the U-Net's condChannels must be 3 * channels (reference, pose, reference pose), got ${c.condChannels}`);
   if (!['x', 'v', 'eps'].includes(c.predict)) throw new Error(`model config: 'predict' must be 'x', 'v' or 'eps', got ${JSON.stringify(c.predict)}`);
   if (typeof c.inputGate !== 'boolean') throw new Error(`model config: 'inputGate' must be true or false, got ${JSON.stringify(c.inputGate)}`);
+  if (c.modeNoise !== undefined && typeof c.modeNoise !== 'boolean') throw new Error(`model config: 'modeNoise' must be true or false, got ${JSON.stringify(c.modeNoise)}`);
 }
 
 /**

@@ -37,6 +37,8 @@ export interface ModelInput {
   video: tf.Tensor; // [B, F, H, W, C]
   cond: tf.Tensor; // [B, F, H, W, condC]
   t: tf.Tensor; // [B]
+  /** Per-clip mode noise [B] (U-Net with `modeNoise` only; model/mode.ts). */
+  mode?: tf.Tensor;
 }
 
 /** Names of the attention QKV projections (where LoRA goes). */

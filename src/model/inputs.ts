@@ -16,6 +16,8 @@ export interface ClipPixels {
   refPose: Uint8Array; // [S, S, 3]
   frames: Uint8Array; // [F, S, S, 3] ground truth (only needed for x0)
   poses: Uint8Array; // [F, S, S, 3]
+  /** A pretraining clip's hand defect (world/defects.ts), which the mode noise is coupled to (model/mode.ts). */
+  defective?: boolean;
 }
 
 /** Pixel value v in 0..255 -> [-1, 1]. */
@@ -41,6 +43,7 @@ export function frameWindow(clip: ClipPixels, start: number, n: number): ClipPix
     refPose: clip.refPose,
     frames: clip.frames.subarray(start * px, (start + n) * px),
     poses: clip.poses.subarray(start * px, (start + n) * px),
+    ...(clip.defective !== undefined ? { defective: clip.defective } : {}),
   };
 }
 

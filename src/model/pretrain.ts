@@ -17,7 +17,8 @@ import { TrainSchedule, adamwConfig } from '../train/optim';
 import { WorkerPool, defineTask } from '../core/pool';
 import { backendSetup } from '../gpu/workers';
 import { WorldConfig } from '../world/config';
-import { makePretrainClip } from '../world/defects';
+import { hasDefect, makePretrainClip } from '../world/defects';
+import { coupledModes } from './mode';
 
 /** Pretraining settings (plain data; the profiles hold one per profile). */
 export interface PretrainConfig extends TrainSchedule {
@@ -39,6 +40,12 @@ export interface PretrainConfig extends TrainSchedule {
   clipFrames?: number;
   emaDecay: number;
   timesteps: TimestepDensity;
+  /**
+   * With a mode-noise model (UnetConfig.modeNoise): the share of mode space that goes to clips with a hand
+   * defect (model/mode.ts, `coupledMode`); set it to the stream's defect share, so the modes stay standard normal
+   * and a sampled clip is defective with this probability. Needed exactly when the model has modeNoise.
+   */
+  modeShare?: number;
 }
 
 export interface PretrainArgs {
@@ -88,6 +95,9 @@ export function validatePretrainConfig(c: PretrainConfig): void {
   if (c.microBatch !== undefined && !(Number.isInteger(c.microBatch) && c.microBatch >= 1)) throw new Error(`pretrain config: 'microBatch' must be a positive integer, got ${c.microBatch}`);
   trainingModel(c); // checks clipFrames against the model
   if (!(c.emaDecay >= 0 && c.emaDecay < 1)) throw new Error(`pretrain config: 'emaDecay' must be in [0, 1), got ${c.emaDecay}`);
+  const modeNoise = c.model.kind === 'unet' && c.model.modeNoise === true;
+  if (modeNoise && !(typeof c.modeShare === 'number' && c.modeShare > 0 && c.modeShare < 1)) throw new Error(`pretrain config: a model with modeNoise needs 'modeShare' in (0, 1), got ${c.modeShare}`);
+  if (!modeNoise && c.modeShare !== undefined) throw new Error("pretrain config: 'modeShare' is set but the model has no modeNoise");
 }
 
 /**
@@ -99,6 +109,12 @@ export function trainingClip(clip: ClipPixels, seed: number, index: number, clip
   return frameWindow(clip, windowStart(seed, 'window', index, clip.poses.length / clip.ref.length, clipFrames), clipFrames);
 }
 
+/** Pretraining clip `index` of the stream as model input, with its hand-defect flag (for the mode noise). */
+export function pretrainSample(worldSeed: number, index: number, world: WorldConfig): ClipPixels {
+  const { clip, defects } = makePretrainClip(worldSeed, index, world);
+  return { ref: clip.ref, refPose: clip.refPose, frames: clip.frames, poses: clip.poses, defective: hasDefect(defects) };
+}
+
 /** The model config the training passes run: the model's, with the frame count of the windows (clipFrames). */
 export function trainingModel(c: Pick<PretrainConfig, 'model' | 'clipFrames'>): ModelConfig {
   return windowedModel(c.model, c.clipFrames, 'pretrain config');
@@ -108,12 +124,13 @@ export function trainingModel(c: Pick<PretrainConfig, 'model' | 'clipFrames'>): 
  * The flow-matching loss of one training step: clips `offset..offset+n-1` of the step's batch, with per-sample
  * noise and timestep streams (so a batch split across workers computes the same samples).
  */
-export function flowStepLoss(c: ModelConfig, params: Params, clips: ClipPixels[], seed: number, step: number, density: TimestepDensity, offset = 0): tf.Scalar {
+export function flowStepLoss(c: ModelConfig, params: Params, clips: ClipPixels[], seed: number, step: number, density: TimestepDensity, offset = 0, modeShare?: number): tf.Scalar {
   const idx = clips.map((_, i) => offset + i);
   const { x0, cond } = batchInputs(clips, c.height, condLayout(c));
   const eps = batchNoise(seed, 'train-noise', step, idx, x0.shape.slice(1));
   const t = batchTimesteps(seed, 'train-t', step, idx, density);
-  const pred = forward(c, params, { video: noisy(x0, eps, t), cond, t });
+  const mode = c.kind === 'unet' && c.modeNoise ? coupledModes(seed, step, idx, clips.map((cl) => cl.defective === true), modeShare as number) : undefined;
+  const pred = forward(c, params, { video: noisy(x0, eps, t), cond, t, mode });
   return flowMatchingLoss(pred, velocityTarget(x0, eps)).loss;
 }
 
@@ -121,14 +138,14 @@ export function flowStepLoss(c: ModelConfig, params: Params, clips: ClipPixels[]
  * Loss and gradients of a step's clips `offset..offset+n-1` in passes of `micro` clips (see
  * PretrainConfig.microBatch): the mean loss and the size-weighted sum of the passes' gradients, as arrays.
  */
-export function microBatchGrads(c: ModelConfig, params: Params, clips: ClipPixels[], seed: number, step: number, density: TimestepDensity, micro: number, offset = 0): { loss: number; grads: Record<string, Float32Array> } {
+export function microBatchGrads(c: ModelConfig, params: Params, clips: ClipPixels[], seed: number, step: number, density: TimestepDensity, micro: number, offset = 0, modeShare?: number): { loss: number; grads: Record<string, Float32Array> } {
   const names = Object.keys(params);
   const sums: Record<string, tf.Tensor> = {};
   let loss = 0;
   for (let i = 0; i < clips.length; i += micro) {
     const part = clips.slice(i, i + micro);
     const w = part.length / clips.length;
-    const { value, grads } = tf.variableGrads(() => flowStepLoss(c, params, part, seed, step, density, offset + i), names.map((n) => params[n]));
+    const { value, grads } = tf.variableGrads(() => flowStepLoss(c, params, part, seed, step, density, offset + i, modeShare), names.map((n) => params[n]));
     loss += value.dataSync()[0] * w;
     for (const n of names) {
       const g = grads[params[n].name];
@@ -163,7 +180,7 @@ export async function pretrain(a: PretrainArgs): Promise<PretrainResult> {
   const local = micro
     ? async (step: number) => {
         const clips = stepClips(step);
-        return { ...microBatchGrads(model, params, clips, a.seed, step, c.timesteps, micro), metrics: {} };
+        return { ...microBatchGrads(model, params, clips, a.seed, step, c.timesteps, micro, 0, c.modeShare), metrics: {} };
       }
     : undefined;
   // Data-parallel exchange through shared memory: the weights and each worker's gradients live in
@@ -189,6 +206,7 @@ export async function pretrain(a: PretrainArgs): Promise<PretrainResult> {
               weights,
               gradsOut: gradsOut[k],
               microBatch: micro ?? undefined,
+              modeShare: c.modeShare,
             } satisfies GradShardInput),
           ),
         );
@@ -234,7 +252,7 @@ export async function pretrain(a: PretrainArgs): Promise<PretrainResult> {
       onStep: a.onStep ? (r) => a.onStep?.(r.step, params) : undefined,
       meta: { head: modelHead('base', c.model), seed: a.seed, worldHash: a.worldHash, info: { ...a.info, pretrain: c, ...initInfo } },
       stepLoss: (step) => {
-        return { loss: flowStepLoss(model, params, stepClips(step), a.seed, step, c.timesteps), metrics: {} };
+        return { loss: flowStepLoss(model, params, stepClips(step), a.seed, step, c.timesteps, 0, c.modeShare), metrics: {} };
       },
     });
     if (loop.steps < c.steps) return { loop, baseDir: null, meta: null, paramCount };
@@ -281,6 +299,8 @@ export interface GradShardInput {
   gradsOut: Record<string, Float32Array>;
   /** Clips per forward/backward pass (PretrainConfig.microBatch). */
   microBatch?: number;
+  /** PretrainConfig.modeShare. */
+  modeShare?: number;
 }
 
 export interface GradShardOutput {
@@ -322,7 +342,7 @@ export function gradShard(inp: GradShardInput): GradShardOutput {
   // A copy: a backend may keep the array it is given (cpu does), and the shared one is rewritten every step.
   for (const [n, v] of Object.entries(params)) tf.tidy(() => v.assign(tf.tensor(inp.weights[n].slice(), v.shape)));
   const { stream } = inp;
-  const render = (i: number) => makePretrainClip(stream.worldSeed, i, stream.world).clip;
+  const render = (i: number) => pretrainSample(stream.worldSeed, i, stream.world);
   const clips = inp.indices.map((i) => trainingClip(prefetched.get(i) ?? render(i), inp.seed, i, inp.clipFrames));
   prefetched.clear();
   const next = inp.nextIndices ?? [];
@@ -330,11 +350,11 @@ export function gradShard(inp: GradShardInput): GradShardOutput {
   const names = Object.keys(params);
   const p = params;
   if (inp.microBatch) {
-    const r = microBatchGrads(inp.model, p, clips, inp.seed, inp.step, inp.density, inp.microBatch, inp.offset);
+    const r = microBatchGrads(inp.model, p, clips, inp.seed, inp.step, inp.density, inp.microBatch, inp.offset, inp.modeShare);
     names.forEach((n) => inp.gradsOut[n].set(r.grads[n]));
     return { loss: r.loss };
   }
-  const { value, grads } = tf.variableGrads(() => flowStepLoss(inp.model, p, clips, inp.seed, inp.step, inp.density, inp.offset), names.map((n) => p[n]));
+  const { value, grads } = tf.variableGrads(() => flowStepLoss(inp.model, p, clips, inp.seed, inp.step, inp.density, inp.offset, inp.modeShare), names.map((n) => p[n]));
   const loss = value.dataSync()[0];
   names.forEach((n) => inp.gradsOut[n].set(grads[p[n].name].dataSync() as Float32Array));
   tf.dispose([value, ...Object.values(grads)]);

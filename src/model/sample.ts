@@ -11,6 +11,7 @@ import { ModelConfig } from './config';
 import { LoraSet, Params, condLayout, forward } from './network';
 import { ClipPixels, batchInputs, toUnit, videoToBytes } from './inputs';
 import type { UnetOnnx } from './unet-onnx';
+import { sampleMode } from './mode';
 
 export interface SampleJob {
   /** Stream key of this sample's noise, e.g. `${clipId}#2` for the third candidate of a clip. */
@@ -51,6 +52,8 @@ export function clipNoise(seed: number, key: string, shape: number[], rho = 0, s
 /** The tensors of one batch of jobs: conditioning, initial noise, clean reference, and each step's fresh noise. */
 interface BatchTensors {
   cond: tf.Tensor;
+  /** Mode noise [B] of a modeNoise U-Net (model/mode.ts), else absent. */
+  mode?: tf.Tensor;
   noise: tf.Tensor;
   ref: tf.Tensor;
   freshNoise: (step: number) => tf.Tensor;
@@ -76,7 +79,8 @@ function batchTensors(c: ModelConfig, part: SampleJob[], opts: SampleOptions): B
   part.forEach((j, b) => j.clip.ref.forEach((v, k) => (refData[b * S * S * c.channels + k] = toUnit(v))));
   const clips: ClipPixels[] = part.map((j) => ({ ...j.clip, frames: j.clip.frames ?? new Uint8Array(per) }));
   const cond = tf.tidy(() => batchInputs(clips, S, condLayout(c)).cond);
-  return { cond, noise: tf.tensor(noiseData, [B, ...shape]), ref: tf.tensor(refData, [B, 1, S, S, c.channels]), freshNoise };
+  const mode = c.kind === 'unet' && c.modeNoise ? tf.tensor1d(part.map((j) => sampleMode(opts.seed, j.key))) : undefined;
+  return { cond, mode, noise: tf.tensor(noiseData, [B, ...shape]), ref: tf.tensor(refData, [B, 1, S, S, c.channels]), freshNoise };
 }
 
 /** Frames 1..F of each sample of z0 [B, F+1, S, S, 3] into `out` at job `first` (typed-array copies: a strided tf.slice is slow on wasm). */
@@ -98,9 +102,9 @@ function checkSampleOptions(opts: SampleOptions): void {
 export function sampleBatch(c: ModelConfig, params: Params, part: SampleJob[], opts: SampleOptions): tf.Tensor {
   const bt = batchTensors(c, part, opts);
   try {
-    return tf.tidy(() => eulerSample((z, t) => forward(c, params, { video: z, cond: bt.cond, t }, opts.lora), bt.noise, bt.ref, { steps: opts.steps, eta: opts.eta ?? 0, freshNoise: bt.freshNoise }));
+    return tf.tidy(() => eulerSample((z, t) => forward(c, params, { video: z, cond: bt.cond, t, mode: bt.mode }, opts.lora), bt.noise, bt.ref, { steps: opts.steps, eta: opts.eta ?? 0, freshNoise: bt.freshNoise }));
   } finally {
-    tf.dispose([bt.cond, bt.noise, bt.ref]);
+    tf.dispose([bt.cond, bt.noise, bt.ref, ...(bt.mode ? [bt.mode] : [])]);
   }
 }
 
@@ -113,10 +117,11 @@ export async function sampleBatchOnnx(runner: UnetOnnx, part: SampleJob[], opts:
   const bt = batchTensors(runner.config, part, opts);
   try {
     const condData = bt.cond.dataSync() as Float32Array;
-    const velocity = async (z: tf.Tensor, t: number[]) => tf.tensor(await runner.velocity(z.dataSync() as Float32Array, condData, t), z.shape);
+    const mode = bt.mode ? Array.from(bt.mode.dataSync()) : undefined;
+    const velocity = async (z: tf.Tensor, t: number[]) => tf.tensor(await runner.velocity(z.dataSync() as Float32Array, condData, t, mode), z.shape);
     return await eulerSampleAsync(velocity, bt.noise, bt.ref, { steps: opts.steps, eta: opts.eta ?? 0, freshNoise: bt.freshNoise });
   } finally {
-    tf.dispose([bt.cond, bt.noise, bt.ref]);
+    tf.dispose([bt.cond, bt.noise, bt.ref, ...(bt.mode ? [bt.mode] : [])]);
   }
 }
 

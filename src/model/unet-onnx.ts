@@ -2,7 +2,7 @@
  * The U-Net's velocity function (`unetForward` of ./unet) written as an ONNX graph from the same weights, for
  * sampling through ONNX Runtime. Same inputs and output as the tfjs path, for one fixed batch size B:
  *
- *   video [B, F+1, H, W, C], cond [B, F+1, H, W, condC], t [B]  ->  v [B, F+1, H, W, C]
+ *   video [B, F+1, H, W, C], cond [B, F+1, H, W, condC], t [B] (, mode [B] with modeNoise)  ->  v [B, F+1, H, W, C]
  *
  * Inside, the frames run channels-first (ONNX's Conv layout): conv weights [k, k, cin, cout] are stored as
  * [cout, cin, k, k]; GroupNorm is InstanceNormalization over [N, G, C/G * h * w] (the population variance, as
@@ -12,7 +12,7 @@
  * `npm run bench -- --only sampling` (max abs difference per pixel).
  */
 import * as tf from '@tensorflow/tfjs';
-import { OnnxGraph, OnnxSession } from '../gpu/onnx';
+import { OnnxFeeds, OnnxGraph, OnnxSession } from '../gpu/onnx';
 import { UnetConfig, validateModelConfig } from './config';
 import type { LoraSet, Params } from './dit';
 import { PRED_T_MIN } from './unet';
@@ -52,6 +52,7 @@ export function unetOnnx(c: UnetConfig, params: Params, B: number, lora?: LoraSe
   const video = g.input('video', [B, F1, H, W, C]);
   const cond = g.input('cond', [B, F1, H, W, Cc]);
   const t = g.input('t', [B]);
+  const mode = c.modeNoise ? g.input('mode', [B]) : null;
 
   const slice = (x: string, starts: number[], ends: number[], axes: number[]) => g.op('Slice', [x, g.ints(starts), g.ints(ends), g.ints(axes)]);
   const reshape = (x: string, dims: number[]) => g.op('Reshape', [x, g.ints(dims)]);
@@ -68,7 +69,9 @@ export function unetOnnx(c: UnetConfig, params: Params, B: number, lora?: LoraSe
   const feats = g.op('Concat', [g.op('Cos', [args]), g.op('Sin', [args])], { axis: 1 }); // [B, freqDim]
   const dense = (x: string, wName: string, bName: string, din: number, dout: number) =>
     g.op('Add', [g.op('MatMul', [x, g.constant(wName, w(wName), [din, dout])]), vec(bName, dout)]);
-  const temb = dense(siluOf(dense(feats, 'temb.w1', 'temb.b1', c.freqDim, E)), 'temb.w2', 'temb.b2', E, E); // [B, E]
+  let h1 = dense(feats, 'temb.w1', 'temb.b1', c.freqDim, E); // [B, E]
+  if (mode) h1 = g.op('Add', [h1, g.op('MatMul', [reshape(mode, [B, 1]), g.constant('temb.wm', w('temb.wm'), [1, E])])]); // + mode * wm
+  const temb = dense(siluOf(h1), 'temb.w2', 'temb.b2', E, E); // [B, E]
   const st = siluOf(temb); // [B, E]
   const linearOf = (x: string, prefix: string, din: number, dout: number) => dense(x, `${prefix}.w`, `${prefix}.b`, din, dout);
 
@@ -174,21 +177,24 @@ export class UnetOnnx {
   /** `threads`: ONNX Runtime's intra-op threads per session (1 inside each of several pool workers). */
   constructor(readonly config: UnetConfig, private readonly params: Params, private readonly lora?: LoraSet, readonly threads = 1) {}
 
-  /** v [B, F+1, H, W, C] for video [B, F+1, H, W, C], cond [B, F+1, H, W, condC] and t (B values). */
-  async velocity(video: Float32Array, cond: Float32Array, t: number[]): Promise<Float32Array> {
+  /** v [B, F+1, H, W, C] for video [B, F+1, H, W, C], cond [B, F+1, H, W, condC], t and (modeNoise) mode (B values each). */
+  async velocity(video: Float32Array, cond: Float32Array, t: number[], mode?: number[]): Promise<Float32Array> {
     const c = this.config;
     const B = t.length;
     const slot = c.frames * c.height * c.width;
     if (video.length !== B * slot * c.channels || cond.length !== B * slot * c.condChannels) {
       throw new Error(`UnetOnnx.velocity: video has ${video.length} and cond ${cond.length} values, expected ${B * slot * c.channels} and ${B * slot * c.condChannels} for B = ${B}`);
     }
+    if (Boolean(c.modeNoise) !== (mode !== undefined) || (mode && mode.length !== B)) throw new Error(`UnetOnnx.velocity: ${c.modeNoise ? `mode must have ${B} values` : 'this U-Net has no mode input'}`);
     let session = this.sessions.get(B);
     if (!session) {
       session = OnnxSession.create(unetOnnx(c, this.params, B, this.lora), this.threads);
       this.sessions.set(B, session);
     }
     const dims = [B, c.frames, c.height, c.width];
-    const out = await (await session).run({ video: { data: video, dims: [...dims, c.channels] }, cond: { data: cond, dims: [...dims, c.condChannels] }, t: { data: Float32Array.from(t), dims: [B] } });
+    const feeds: OnnxFeeds = { video: { data: video, dims: [...dims, c.channels] }, cond: { data: cond, dims: [...dims, c.condChannels] }, t: { data: Float32Array.from(t), dims: [B] } };
+    if (mode) feeds.mode = { data: Float32Array.from(mode), dims: [B] };
+    const out = await (await session).run(feeds);
     return out.v;
   }
 

@@ -3,7 +3,8 @@
  *
  * The network runs on the B*F generated frames of a batch as 2-D images; each sees 12 channels: the noisy frame
  * Z_t[f], the reference image, the frame's pose map and the reference pose map (conditioning layout
- * 'ref-every-frame' of ./inputs). Timestep: sinusoidal features -> Linear -> SiLU -> Linear (E). Blocks:
+ * 'ref-every-frame' of ./inputs). Timestep: sinusoidal features -> Linear (+ mode * w_m with `modeNoise`) -> SiLU
+ * -> Linear (E). Blocks:
  *
  *   stem conv3x3 -> [ResBlock, Down] per level (no Down after the last) -> ResBlock, Attention, ResBlock
  *   -> [concat skip, ResBlock, Up] per level (no Up after full resolution) -> GN, SiLU, conv3x3 (zero-init)
@@ -53,6 +54,7 @@ function paramSpecs(c: UnetConfig): ParamSpec[] {
     ['temb.b1', [E], 'zeros'],
     ['temb.w2', [E, E], 'normal'],
     ['temb.b2', [E], 'zeros'],
+    ...(c.modeNoise ? ([['temb.wm', [1, E], 'zeros']] as ParamSpec[]) : []), // zero-init: a fresh mode input is unheard
     ['stem.w', [3, 3, c.channels + c.condChannels, L[0]], 'conv'],
     ['stem.b', [L[0]], 'zeros'],
   ];
@@ -209,6 +211,8 @@ export function checkUnetInput(c: UnetConfig, inp: ModelInput): void {
     throw new Error(`model input 'cond' must be [${B}, ${c.frames}, ${c.height}, ${c.width}, ${c.condChannels}] (layout 'ref-every-frame'), got ${show(inp.cond.shape)}`);
   }
   if (inp.t.rank !== 1 || inp.t.shape[0] !== B) throw new Error(`model input 't' must be [${B}], got ${show(inp.t.shape)}`);
+  if (c.modeNoise && (!inp.mode || inp.mode.rank !== 1 || inp.mode.shape[0] !== B)) throw new Error(`model input 'mode' must be [${B}] for a U-Net with modeNoise, got ${inp.mode ? show(inp.mode.shape) : 'none'}`);
+  if (!c.modeNoise && inp.mode) throw new Error("model input 'mode' given to a U-Net without modeNoise");
 }
 
 /** Velocity prediction v(Z_t; t, I, P): [B, F+1, H, W, C]. Call inside tf.tidy or dispose the result. */
@@ -223,7 +227,9 @@ export function unetForward(c: UnetConfig, params: Params, inp: ModelInput, lora
     const zGen = frames(inp.video, 1, F1); // [B, F, H, W, C]
     const zIn = c.inputGate ? tf.mul(zGen, tf.sub(1, t5)) : zGen;
     const x = tf.reshape(tf.concat([zIn, frames(inp.cond, 1, F1)], 4), [N, H, W, C + c.condChannels]) as tf.Tensor4D;
-    const temb = linear(silu(linear(timestepFeatures(inp.t, c.freqDim), params['temb.w1'], params['temb.b1'])), params['temb.w2'], params['temb.b2']); // [B, E]
+    let h1 = linear(timestepFeatures(inp.t, c.freqDim), params['temb.w1'], params['temb.b1']); // [B, E]
+    if (c.modeNoise) h1 = tf.add(h1, linear(tf.reshape(inp.mode as tf.Tensor, [B, 1]), params['temb.wm'])); // + mode * wm
+    const temb = linear(silu(h1), params['temb.w2'], params['temb.b2']); // [B, E]
     const o = tf.reshape(unet(c, params, x, silu(temb) as tf.Tensor2D, lora), [B, F, H, W, C]);
     // Read o as a velocity (all losses are in v-space).
     let vGen: tf.Tensor;

@@ -14,14 +14,13 @@ import { FolderKind, assertOnlyEntries, assertReplaceable, recoverDir, sha256, w
 import { array, nullable, number, object, readJsonShape, string } from '../core/json';
 import { Study } from './study';
 import { Clip, makeClip } from '../world/clip';
-import { makePretrainClip } from '../world/defects';
 import { clipStrip } from '../report/strip';
 import { writePng } from '../report/media';
 import { ModelCheckpointMeta, readModelCheckpointMeta } from '../model/checkpoint';
 import { CHECKPOINT_FOLDER } from '../train/checkpoint';
 import { configDiff } from '../model/config';
 import { generate } from '../model/sample';
-import { pretrain } from '../model/pretrain';
+import { pretrain, pretrainSample } from '../model/pretrain';
 import { Params } from '../model/dit';
 
 export interface BaseInfo {
@@ -97,7 +96,7 @@ export async function ensureBase(study: Study, opts: { stopAfter?: number; sampl
   const res = await pretrain({
     config: study.profile.pretrain,
     seed: study.profile.pretrainSeed,
-    source: (i) => makePretrainClip(study.worldSeed, i, study.profile.world).clip,
+    source: (i) => pretrainSample(study.worldSeed, i, study.profile.world),
     worldHash: pretrainStreamHash(study),
     outDir: runDir,
     resume: true,

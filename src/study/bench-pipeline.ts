@@ -18,10 +18,9 @@ import { UnetConfig } from '../model/config';
 import { UnetOnnx } from '../model/unet-onnx';
 import { ortStatus } from '../gpu/onnx';
 import { fusedKernelsActive, setFusedKernels } from '../gpu/fused';
-import { PretrainConfig, pretrain } from '../model/pretrain';
+import { PretrainConfig, pretrain, pretrainSample } from '../model/pretrain';
 import { benchWorldBuild } from '../world/bench';
 import { makeClip } from '../world/clip';
-import { makePretrainClip } from '../world/defects';
 import { rng } from '../core/seeds';
 import { BenchDefinition, BenchMeasurement, median } from '../gpu/bench-harness';
 import { getProfile } from './profiles';
@@ -121,7 +120,7 @@ export async function pretrainSecondsPerStep(config: PretrainConfig, steps: numb
     await pretrain({
       config: { ...config, steps, checkpointEvery: 1000 },
       seed: 1,
-      source: (i) => makePretrainClip(1, i, p.world).clip,
+      source: (i) => pretrainSample(1, i, p.world),
       worldHash: 'bench',
       outDir,
       resume: false,
@@ -235,7 +234,7 @@ const memoryBench: BenchDefinition = {
     await pretrain({
       config: { ...p.pretrain, steps: 100, batch: 2, checkpointEvery: 1000 },
       seed: 1,
-      source: (i) => makePretrainClip(1, i, p.world).clip,
+      source: (i) => pretrainSample(1, i, p.world),
       worldHash: 'bench',
       outDir: tmp('memory'),
       resume: false,

@@ -22,11 +22,11 @@ import { loadScores, scoreGenerations } from '../eval/score';
 import { backendSetup } from '../gpu/workers';
 import { readModelCheckpointMeta } from '../model/checkpoint';
 import { loadBase } from '../model/load';
-import { PretrainConfig, pretrain } from '../model/pretrain';
+import { PretrainConfig, pretrain, pretrainSample } from '../model/pretrain';
 import { pairedVsBase, splitMean } from '../report/results';
 import { selectFromEvidence, writePositives } from '../select/positives';
 import { premiseReport } from '../select/premise';
-import { NO_HAND_DEFECTS, makePretrainClip } from '../world/defects';
+import { NO_HAND_DEFECTS } from '../world/defects';
 import { BaseInfo, pretrainStreamHash } from './base';
 import { valueTag } from './jobs';
 import { DetectorInfo, cachedEvidence, sampleSplit, studyEngine, workPath, worldStage } from './pipeline';
@@ -85,7 +85,7 @@ export async function fineTunedBase(study: Study, base: BaseInfo, rate: number):
   const res = await pretrain({
     config,
     seed: p.pretrainSeed,
-    source: (i) => makePretrainClip(study.worldSeed, i, world).clip,
+    source: (i) => pretrainSample(study.worldSeed, i, world),
     worldHash: `${pretrainStreamHash(study)}:poseShiftRate=${rate}`,
     outDir,
     resume: true,
