@@ -3,6 +3,7 @@ import { MATMUL_BENCHES } from '../gpu/bench';
 import { CONV_BENCHES } from '../gpu/bench-conv';
 import { PERCEPTION_BENCHES } from './bench-perception';
 import { STUDY_BENCHES } from './bench-pipeline';
+import { PREDICT_BENCHES } from './bench-predict';
 import { REFERENCE_BENCHES } from './bench-reference';
 import { registerBench, registeredBenches } from '../gpu/bench-harness';
 
@@ -12,7 +13,7 @@ let registered = false;
 export function registerAllBenches(): void {
   if (registered) return;
   registered = true;
-  for (const b of [...MATMUL_BENCHES, ...CONV_BENCHES, ...STUDY_BENCHES, ...PERCEPTION_BENCHES, ...REFERENCE_BENCHES]) registerBench(b);
+  for (const b of [...MATMUL_BENCHES, ...CONV_BENCHES, ...STUDY_BENCHES, ...PREDICT_BENCHES, ...PERCEPTION_BENCHES, ...REFERENCE_BENCHES]) registerBench(b);
 }
 
 export { registeredBenches };

@@ -1,0 +1,156 @@
+/**
+ * The paper run's minutes by notebook, predicted (group 'pipeline', `npm run bench -- --only pipeline`): the units of
+ * work each notebook does, counted from the profile and the study's job list, times unit costs measured here and now
+ * (sampling a clip through the run's engine on one worker, scoring a clip with its perception frames, a
+ * post-training step of each method, a fine-tuning step on two workers). Parallel stages divide by the profile's
+ * workers. It is a model of the run, not the run: it leaves out start-up, figures, and uneven job lengths (the
+ * last job of a stage runs alone), so a measured run comes out somewhat longer; the README states both.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { alignTrain, AlignConfig, AlignSample } from '../align/trainer';
+import { handMaskOnGrid } from '../align/masks';
+import { scoreClip } from '../eval/evaluate';
+import { BenchDefinition, BenchMeasurement } from '../gpu/bench-harness';
+import { UnetConfig } from '../model/config';
+import { resolveEngine } from '../model/engine';
+import { initParams } from '../model/network';
+import { generate, generateOnnx } from '../model/sample';
+import { UnetOnnx } from '../model/unet-onnx';
+import { initPerceptionParams } from '../perception/net';
+import { perceive } from '../perception/perceive';
+import { snapshot } from '../train/checkpoint';
+import { makeClip } from '../world/clip';
+import { rng } from '../core/seeds';
+import { AlignMethod } from '../align/objectives';
+import { studyJobs } from './jobs';
+import { pretrainSecondsPerStep } from './bench-pipeline';
+import { getProfile, perceptionConfigFor } from './profiles';
+
+/** Unit costs in seconds (one worker unless said). */
+export interface UnitCosts {
+  engine: string;
+  /** Sampling one clip with the profile's sampler on one worker. */
+  sampleClip: number;
+  /** Scoring one clip: metrics plus the perception network on its frames. */
+  scoreClip: number;
+  /** One post-training step of each method (the profile's defaults). */
+  alignStep: Partial<Record<AlignMethod, number>>;
+  /** One fine-tuning step of the premise sweep on the profile's workers. */
+  fineTuneStep: number;
+}
+
+/** Predicted seconds per notebook of the paper profile from unit costs (see the module docstring). */
+export function predictPaperRun(u: UnitCosts): { notebook: string; seconds: number; what: string }[] {
+  const p = getProfile('paper');
+  const W = p.jobs;
+  const n = p.world.splits;
+  const testClips = p.eval.splits.reduce((s, sp) => s + n[sp], 0);
+  const clip = u.sampleClip + u.scoreClip;
+  const split = (clips: number) => (clips * clip) / W; // a split sampled and scored by the pool
+  // Flow-DPO jobs are left out: with no strict pairs (the shipped base) they are skipped, not trained.
+  const jobs = studyJobs(p.align, p.ablations, p.eval).filter((j) => j.method !== 'flow-dpo');
+  const jobSeconds = (j: (typeof jobs)[number]) => {
+    const evalClips = j.evalSplits.reduce((s, sp) => s + n[sp], 0) * (1 + (j.snapshots?.length ?? 0));
+    return j.config.steps * (u.alignStep[j.method] ?? 0) + evalClips * clip;
+  };
+  const group = (g: (j: (typeof jobs)[number]) => boolean) => jobs.filter(g).reduce((s, j) => s + jobSeconds(j), 0) / W;
+  const candidates = n.train * p.selection.candidatesPerInput;
+  const ps = p.premiseSweep;
+  const sweep = ps
+    ? ps.poseShiftRates.length * (ps.fineTune.steps * u.fineTuneStep + split(ps.inputs * p.selection.candidatesPerInput)) +
+      (ps.poseShiftRates.length * (p.align.defaults.steps * (u.alignStep['ipa-halo'] ?? 0) + n[ps.evalSplit] * clip)) / W +
+      split(ps.poseShiftRates.length * n[ps.evalSplit])
+    : 0;
+  return [
+    { notebook: '01_pretrain', seconds: split(testClips), what: `the shipped base on the test splits (${testClips} clips)` },
+    { notebook: '02_baseline', seconds: split(candidates), what: `${candidates} candidates (${n.train} inputs x ${p.selection.candidatesPerInput})` },
+    { notebook: '03_positives', seconds: split(n.val), what: `the judge's calibration on ${n.val} val clips` },
+    { notebook: '04_alignment', seconds: group((j) => j.group === 'main'), what: `${jobs.filter((j) => j.group === 'main').length} main jobs and their step snapshots (Flow-DPO skipped: no strict pairs)` },
+    { notebook: '05_results_ablations', seconds: group((j) => j.group !== 'main'), what: `${jobs.filter((j) => j.group !== 'main').length} sweep jobs` },
+    { notebook: '06_premise_sweep', seconds: sweep, what: ps ? `${ps.poseShiftRates.length} fine-tunes of ${ps.fineTune.steps} steps, their candidates and IPA+HALO runs` : 'none' },
+  ];
+}
+
+/** Synthetic positives at the paper's sizes (world clips with their own frames). */
+function positives(k: number): AlignSample[] {
+  const p = getProfile('paper');
+  return Array.from({ length: k }, (_, i) => {
+    const c = makeClip(1, 'train', i, p.world);
+    return { key: c.id, clip: { ref: c.ref, refPose: c.refPose, poses: c.poses, frames: c.frames }, handMask: handMaskOnGrid(c.handMasks, c.size, { kind: 'pixel' }) };
+  });
+}
+
+/** Measure the unit costs on this machine (a few minutes). */
+export async function measureUnitCosts(log: (l: string) => void): Promise<UnitCosts> {
+  const p = getProfile('paper');
+  const c = p.pretrain.model as UnetConfig;
+  const params = initParams(c, 1);
+  for (const [n, v] of Object.entries(params)) if (/film|c2|attn\.out|head\.w/.test(n)) tf.tidy(() => v.assign(tf.tensor(rng(1, n).normals(v.size, 0.02), v.shape)));
+  const jobs = Array.from({ length: 8 }, (_, i) => makeClip(1, 'val', i, p.world)).map((cl) => ({ key: `${cl.id}#0`, clip: cl }));
+  const opts = { steps: p.sampler.steps, eta: p.sampler.eta, frameCorrelation: p.sampler.frameCorrelation, seed: 1, batch: p.sampler.batch };
+  const engine = resolveEngine(c).engine;
+  let sampleClip: number;
+  if (engine === 'onnx') {
+    const runner = new UnetOnnx(c, params, undefined, 1);
+    await generateOnnx(runner, jobs.slice(0, 1), { ...opts, steps: 1 });
+    const t0 = performance.now();
+    await generateOnnx(runner, jobs, opts);
+    sampleClip = (performance.now() - t0) / 1000 / jobs.length;
+    await runner.release();
+  } else {
+    const t0 = performance.now();
+    generate(c, params, jobs, opts);
+    sampleClip = (performance.now() - t0) / 1000 / jobs.length;
+  }
+  log(`pipeline: sampling ${sampleClip.toFixed(2)} s/clip (${engine})`);
+  const weights = snapshot(params);
+  tf.dispose(Object.values(params));
+  // Scoring: the metrics and the perception network on a clip's frames.
+  const pc = perceptionConfigFor('paper');
+  const pp = initPerceptionParams(pc, 1);
+  const t1 = performance.now();
+  for (const { clip: cl } of jobs) {
+    const full = cl as ReturnType<typeof makeClip>;
+    scoreClip(full.id, full.id, full.frames, full, full.size);
+    perceive({ config: pc, params: pp, meta: null }, full.frames, full.numFrames);
+  }
+  const scoreSeconds = (performance.now() - t1) / 1000 / jobs.length;
+  tf.dispose(Object.values(pp));
+  log(`pipeline: scoring ${scoreSeconds.toFixed(3)} s/clip`);
+  const alignStep: Partial<Record<AlignMethod, number>> = {};
+  const pos = positives(8);
+  for (const method of p.align.methods.filter((m) => m !== 'flow-dpo')) {
+    const config: AlignConfig = { ...p.align.defaults, method, steps: 3, checkpointEvery: 1000 };
+    const outDir = fs.mkdtempSync(path.join(os.tmpdir(), `ipa-predict-${method}-`));
+    try {
+      const res = await alignTrain({ config, seed: 1, base: { model: c, weights, weightsSha256: 'bench', worldHash: 'bench' }, positives: pos, pairs: [], outDir, resume: false });
+      alignStep[method] = res.loop.secondsPerStep;
+    } finally {
+      fs.rmSync(outDir, { recursive: true, force: true });
+    }
+    log(`pipeline: ${method} ${alignStep[method]?.toFixed(2)} s/step`);
+  }
+  const fineTuneStep = await pretrainSecondsPerStep(p.pretrain, 4, p.jobs);
+  log(`pipeline: fine-tuning ${fineTuneStep.toFixed(2)} s/step on ${p.jobs} workers`);
+  return { engine, sampleClip, scoreClip: scoreSeconds, alignStep, fineTuneStep };
+}
+
+const pipelineBench: BenchDefinition = {
+  name: 'paper run prediction',
+  group: 'pipeline',
+  description: "the paper run's minutes by notebook from the shipped base, predicted from unit costs measured now (target: at most 60 in all)",
+  backends: ['wasm'],
+  async run(ctx) {
+    const u = await measureUnitCosts((l) => ctx.log(l));
+    const rows = predictPaperRun(u);
+    const total = rows.reduce((s, r) => s + r.seconds, 0);
+    const out: BenchMeasurement[] = rows.map((r) => ({ case: r.notebook, variant: `predicted (${u.engine})`, unit: 'min', samples: [r.seconds / 60], higherIsBetter: false, note: r.what }));
+    out.push({ case: 'total', variant: `predicted (${u.engine})`, unit: 'min', samples: [total / 60], higherIsBetter: false, note: `sampling ${u.sampleClip.toFixed(2)} s/clip, scoring ${u.scoreClip.toFixed(3)} s/clip per worker; steps ${Object.entries(u.alignStep).map(([m, s]) => `${m} ${(s as number).toFixed(2)}`).join(', ')} s; fine-tune ${u.fineTuneStep.toFixed(2)} s/step` });
+    return out;
+  },
+};
+
+export const PREDICT_BENCHES: BenchDefinition[] = [pipelineBench];
