@@ -6,6 +6,9 @@
 // Each is then measured with the study's own selection on the first N train inputs x 4 candidates (the paper
 // sampler through the run's engine): within-input share of the clip hand score, cross-frame correlation of a
 // candidate's deviations, strict (Case 4) pairs, acceptance; for the mode run also the hand score by mode region.
+// A variant name with '-ghost' (mode-ghost, control-ghost) swaps the defect for ghost hands at full opacity (the hand
+// faded into the background in every frame of half the clips), the coarse defect the oracle of research/runs.md
+// ranks high (ideal 50/50 within share 0.60 with the models' between-input spread).
 // Usage (after npm run build): node research/kit/mode-prototype.js [STEPS=300] [N=64] [VARIANTS=mode,control]
 // Writes data/runs/paper-1/mode-prototype/<variant>/ (resumable: a finished fine-tune or sample is reused) and
 // prints one JSON line per variant.
@@ -28,10 +31,12 @@ async function main() {
   const detector = await kit.detectorStage(study);
   const { world } = kit.worldStage(study);
   const p = study.profile;
-  const share = 0.5; // = the stream's pose-shift rate, the only defect of the paper world
+  const share = 0.5; // = the stream's defect rate (pose shift in the paper world, or ghost hands)
   const root = kit.workPath(study, 'mode-prototype');
   for (const variant of variantsArg.split(',')) {
-    const mode = variant === 'mode';
+    const mode = variant.startsWith('mode');
+    const ghost = variant.endsWith('-ghost');
+    const streamWorld = ghost ? { ...p.world, pretrainDefects: { ...p.world.pretrainDefects, poseShiftRate: 0, ghostRate: share, ghostOpacity: 1 } } : p.world;
     const dir = path.join(root, variant);
     const model = { ...p.pretrain.model, ...(mode ? { modeNoise: true } : {}) };
     const config = { ...p.pretrain, model, steps, lr: 3e-4, warmupSteps: 10, emaDecay: 0.98, checkpointEvery: Math.max(1, Math.round(steps / 4)), ...(mode ? { modeShare: share } : {}) };
@@ -43,12 +48,12 @@ async function main() {
       const res = await kit.pretrain({
         config,
         seed: p.pretrainSeed,
-        source: (i) => pretrainSample(study.worldSeed, i, p.world),
-        worldHash: `${kit.pretrainStreamHash(study)}:mode-prototype`,
+        source: (i) => pretrainSample(study.worldSeed, i, streamWorld),
+        worldHash: `${kit.pretrainStreamHash(study)}:mode-prototype${ghost ? ':ghost' : ''}`,
         outDir: path.join(dir, 'finetune'),
         resume: true,
         workers: p.jobs,
-        stream: { worldSeed: study.worldSeed, world: p.world },
+        stream: { worldSeed: study.worldSeed, world: streamWorld },
         init: { weights, sha256: base.meta.files['weights.bin'].sha256, streamOffset: p.pretrain.steps * p.pretrain.batch },
         info: { research: 'mode-prototype', variant },
       });

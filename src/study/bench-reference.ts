@@ -18,6 +18,7 @@ import { ClipPixels } from '../model/inputs';
 import { PretrainConfig, flowStepLoss, microBatchGrads, trainingModel } from '../model/pretrain';
 import { AdamW, adamwConfig } from '../train/optim';
 import { mm2d } from '../gpu/ops';
+import { fusedKernelsActive, setFusedKernels } from '../gpu/fused';
 import { unetFrameMacs } from '../model/unet';
 import { rng } from '../core/seeds';
 import { getProfile } from './profiles';
@@ -158,6 +159,19 @@ const referenceBench: BenchDefinition = {
         torch1 = r.seconds;
         torchParams = r.params;
         out.push({ case: `${name}, batch ${batch}`, variant: 'pytorch 1 thread', unit: 's/step', samples: r.seconds, higherIsBetter: false, note: `torch ${r.torch}, BLAS ${r.blas}, ${r.params} params` });
+      }
+      // Before: the composed tfjs ops instead of the kit's wasm kernels (GroupNorm+FiLM+SiLU, skip concatenation).
+      if (model.kind === 'unet' && fusedKernelsActive()) {
+        const was = setFusedKernels(false);
+        const before = (() => {
+          try {
+            return kitSteps(model, batch, repeats, micro);
+          } finally {
+            setFusedKernels(was);
+          }
+        })();
+        const s = torch1 ? ` = ${(median(torch1) / median(before.seconds)).toFixed(2)}x PyTorch's speed` : '';
+        out.push({ case: `${name}, batch ${batch}`, variant: 'kit 1 worker, composed ops', unit: 's/step', samples: before.seconds, higherIsBetter: false, note: `before the fused kernels (IPA_FUSED=0)${s}` });
       }
       const kit = kitSteps(model, batch, repeats, micro);
       if (torchParams !== null && torchParams !== kit.params) throw new Error(`reference: the PyTorch ${name} has ${torchParams} parameters, the kit's ${kit.params}`);
