@@ -132,26 +132,34 @@ const ptr = (backend: WasmBackendLike, t: tf.TensorInfo) => {
   return d.memoryOffset;
 };
 
-function dims(x: tf.TensorInfo, a: GnAttrs) {
+/** What both GroupNorm kernels read: sizes, the instance, and the pointers of x, gamma, beta and the FiLM inputs (0 without FiLM). */
+function gnCall(backend: unknown, inputs: unknown, attrs: unknown) {
+  const b = backend as WasmBackendLike;
+  const a = attrs as GnAttrs;
+  const ins = inputs as Record<string, tf.TensorInfo>;
+  const x = ins.x;
   const [N, H, W, C] = x.shape;
   if (x.shape.length !== 4 || C % a.groups) throw new Error(`fused GroupNorm: channels ${C} of ${JSON.stringify(x.shape)} not divisible by ${a.groups} groups`);
   if (x.dtype !== 'float32') throw new Error(`fused GroupNorm: float32 input expected, got ${x.dtype}`);
-  return { N, P: H * W, C };
+  const p = (t: tf.TensorInfo) => ptr(b, t);
+  return {
+    b, a, x, N, P: H * W, C,
+    B: a.film ? ins.scale.shape[0] : 0,
+    k: instanceFor(b),
+    params: [p(x), p(ins.gamma), p(ins.beta), a.film ? p(ins.scale) : 0, a.film ? p(ins.shift) : 0] as const,
+    p,
+    dy: ins.dy,
+  };
 }
 
 tf.registerKernel({
   kernelName: 'KitGroupNormAct',
   backendName: 'wasm',
   kernelFunc: ({ inputs, backend, attrs }) => {
-    const b = backend as unknown as WasmBackendLike;
-    const a = attrs as unknown as GnAttrs;
-    const { x, gamma, beta, scale, shift } = inputs as Record<string, tf.TensorInfo>;
-    const { N, P, C } = dims(x, a);
-    const k = instanceFor(b);
+    const { b, a, x, N, P, C, B, k, params, p } = gnCall(backend, inputs, attrs);
     const out = b.makeOutput(x.shape, 'float32');
     const scratch = b.makeOutput([10 * C], 'float32');
-    const B = a.film ? scale.shape[0] : 0;
-    k.gn_forward(ptr(b, x), ptr(b, gamma), ptr(b, beta), a.film ? ptr(b, scale) : 0, a.film ? ptr(b, shift) : 0, ptr(b, out), ptr(b, scratch), N, P, C, a.groups, B, a.act ? 1 : 0, a.eps);
+    k.gn_forward(...params, p(out), p(scratch), N, P, C, a.groups, B, a.act ? 1 : 0, a.eps);
     b.disposeData(scratch.dataId);
     return out;
   },
@@ -161,23 +169,14 @@ tf.registerKernel({
   kernelName: 'KitGroupNormActGrad',
   backendName: 'wasm',
   kernelFunc: ({ inputs, backend, attrs }) => {
-    const b = backend as unknown as WasmBackendLike;
-    const a = attrs as unknown as GnAttrs;
-    const { x, gamma, beta, scale, shift, dy } = inputs as Record<string, tf.TensorInfo>;
-    const { N, P, C } = dims(x, a);
-    const k = instanceFor(b);
-    const B = a.film ? scale.shape[0] : 0;
+    const { b, a, x, N, P, C, B, k, params, p, dy } = gnCall(backend, inputs, attrs);
     const dx = b.makeOutput(x.shape, 'float32');
     const dgamma = b.makeOutput([C], 'float32');
     const dbeta = b.makeOutput([C], 'float32');
     const dscale = b.makeOutput([Math.max(B, 1), C], 'float32');
     const dshift = b.makeOutput([Math.max(B, 1), C], 'float32');
     const scratch = b.makeOutput([10 * C], 'float32');
-    k.gn_backward(
-      ptr(b, x), ptr(b, gamma), ptr(b, beta), a.film ? ptr(b, scale) : 0, a.film ? ptr(b, shift) : 0, ptr(b, dy),
-      ptr(b, dx), ptr(b, dgamma), ptr(b, dbeta), ptr(b, dscale), ptr(b, dshift), ptr(b, scratch),
-      N, P, C, a.groups, B, a.act ? 1 : 0, a.eps,
-    );
+    k.gn_backward(...params, p(dy), p(dx), p(dgamma), p(dbeta), p(dscale), p(dshift), p(scratch), N, P, C, a.groups, B, a.act ? 1 : 0, a.eps);
     b.disposeData(scratch.dataId);
     if (a.film) return [dx, dgamma, dbeta, dscale, dshift];
     b.disposeData(dscale.dataId);

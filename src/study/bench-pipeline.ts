@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { alignTrain, AlignConfig, AlignSample } from '../align/trainer';
 import { AlignMethod, ALIGN_METHODS } from '../align/objectives';
-import { handMaskOnGrid } from '../align/masks';
+import { MaskGrid, handMaskOnGrid } from '../align/masks';
 import { scoreClip } from '../eval/evaluate';
 import { initParams, Params } from '../model/network';
 import { snapshot } from '../train/checkpoint';
@@ -32,7 +32,7 @@ function tmp(name: string): string {
 }
 
 /** Paper-size weights with non-zero gates, FiLM and output layers (a zero-initialised model would give trivial outputs). */
-function benchParams(seed = 1): Params {
+export function benchParams(seed = 1): Params {
   const p = initParams(paper().pretrain.model, seed);
   for (const [n, v] of Object.entries(p)) if (/ada|final|film|c2|attn\.out|head\.w/.test(n)) tf.tidy(() => v.assign(tf.tensor(rng(seed, n).normals(v.size, 0.02), v.shape)));
   return p;
@@ -170,11 +170,11 @@ const pretrainBench: BenchDefinition = {
 };
 
 /** Synthetic positives at the paper's sizes: world clips with their own frames as the "generated" videos. */
-function benchPositives(n: number): AlignSample[] {
+export function benchPositives(n: number, grid: MaskGrid = { kind: 'patch', size: 8 }): AlignSample[] {
   const p = paper();
   return Array.from({ length: n }, (_, i) => {
     const c = makeClip(1, 'train', i, p.world);
-    return { key: c.id, clip: { ref: c.ref, refPose: c.refPose, poses: c.poses, frames: c.frames }, handMask: handMaskOnGrid(c.handMasks, c.size, { kind: 'patch', size: 8 }) };
+    return { key: c.id, clip: { ref: c.ref, refPose: c.refPose, poses: c.poses, frames: c.frames }, handMask: handMaskOnGrid(c.handMasks, c.size, grid) };
   });
 }
 

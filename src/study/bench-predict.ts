@@ -10,23 +10,20 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { alignTrain, AlignConfig, AlignSample } from '../align/trainer';
-import { handMaskOnGrid } from '../align/masks';
+import { alignTrain, AlignConfig } from '../align/trainer';
 import { scoreClip } from '../eval/evaluate';
 import { BenchDefinition, BenchMeasurement } from '../gpu/bench-harness';
 import { UnetConfig } from '../model/config';
 import { resolveEngine } from '../model/engine';
-import { initParams } from '../model/network';
 import { generate, generateOnnx } from '../model/sample';
 import { UnetOnnx } from '../model/unet-onnx';
 import { initPerceptionParams } from '../perception/net';
 import { perceive } from '../perception/perceive';
 import { snapshot } from '../train/checkpoint';
 import { makeClip } from '../world/clip';
-import { rng } from '../core/seeds';
 import { AlignMethod } from '../align/objectives';
 import { studyJobs } from './jobs';
-import { pretrainSecondsPerStep } from './bench-pipeline';
+import { benchParams, benchPositives, pretrainSecondsPerStep } from './bench-pipeline';
 import { getProfile, perceptionConfigFor } from './profiles';
 
 /** Unit costs in seconds (one worker unless said). */
@@ -74,21 +71,11 @@ export function predictPaperRun(u: UnitCosts): { notebook: string; seconds: numb
   ];
 }
 
-/** Synthetic positives at the paper's sizes (world clips with their own frames). */
-function positives(k: number): AlignSample[] {
-  const p = getProfile('paper');
-  return Array.from({ length: k }, (_, i) => {
-    const c = makeClip(1, 'train', i, p.world);
-    return { key: c.id, clip: { ref: c.ref, refPose: c.refPose, poses: c.poses, frames: c.frames }, handMask: handMaskOnGrid(c.handMasks, c.size, { kind: 'pixel' }) };
-  });
-}
-
 /** Measure the unit costs on this machine (a few minutes). */
 export async function measureUnitCosts(log: (l: string) => void): Promise<UnitCosts> {
   const p = getProfile('paper');
   const c = p.pretrain.model as UnetConfig;
-  const params = initParams(c, 1);
-  for (const [n, v] of Object.entries(params)) if (/film|c2|attn\.out|head\.w/.test(n)) tf.tidy(() => v.assign(tf.tensor(rng(1, n).normals(v.size, 0.02), v.shape)));
+  const params = benchParams();
   const jobs = Array.from({ length: 8 }, (_, i) => makeClip(1, 'val', i, p.world)).map((cl) => ({ key: `${cl.id}#0`, clip: cl }));
   const opts = { steps: p.sampler.steps, eta: p.sampler.eta, frameCorrelation: p.sampler.frameCorrelation, seed: 1, batch: p.sampler.batch };
   const engine = resolveEngine(c).engine;
@@ -121,7 +108,7 @@ export async function measureUnitCosts(log: (l: string) => void): Promise<UnitCo
   tf.dispose(Object.values(pp));
   log(`pipeline: scoring ${scoreSeconds.toFixed(3)} s/clip`);
   const alignStep: Partial<Record<AlignMethod, number>> = {};
-  const pos = positives(8);
+  const pos = benchPositives(8, p.align.defaults.maskGrid);
   for (const method of p.align.methods.filter((m) => m !== 'flow-dpo')) {
     const config: AlignConfig = { ...p.align.defaults, method, steps: 3, checkpointEvery: 1000 };
     const outDir = fs.mkdtempSync(path.join(os.tmpdir(), `ipa-predict-${method}-`));
