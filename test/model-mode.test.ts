@@ -7,7 +7,8 @@ import * as tf from '@tensorflow/tfjs';
 import { coupledMode, modeThreshold, normalQuantile, sampleMode } from '../src/model/mode';
 import { UNET_MODEL, UnetConfig } from '../src/model/config';
 import { forward, initParams } from '../src/model/network';
-import { PretrainConfig, pretrain, pretrainSample, validatePretrainConfig } from '../src/model/pretrain';
+import { PretrainConfig, flowStepLoss, pretrain, pretrainSample, trainingClip, validatePretrainConfig } from '../src/model/pretrain';
+import { handMaskBatch } from '../src/model/inputs';
 import { readCheckpointMeta, readTensorFile } from '../src/train/checkpoint';
 import { alignTrain, AlignConfig, AlignSample } from '../src/align/trainer';
 import { getProfile } from '../src/study/profiles';
@@ -105,5 +106,35 @@ describe('mode noise (model/mode.ts)', () => {
     const r = await alignTrain({ config: align, seed: 1, base: { model, weights, weightsSha256: 'm', worldHash: 'w' }, positives, pairs: [], outDir: path.join(out, 'align'), resume: false });
     assert.equal(tf.memory().numTensors, before, 'no tensor leaks');
     assert.ok(Number.isFinite(r.loop.lastRecord?.loss));
+  });
+
+  it('a hand-weighted pretraining loss is affine in the weight, counts hand pixels only, and reads the window\'s own masks', () => {
+    const world = getProfile('smoke').world;
+    const model: UnetConfig = { ...TOY, height: 64, width: 64, frames: 3, modeNoise: false };
+    const params = initParams(model, 3);
+    const clip = pretrainSample(1, 0, world);
+    const win = trainingClip(clip, 5, 0, 2);
+    const S = 64;
+    const m = handMaskBatch([win], S); // [1, 2, S, S, 1]
+    assert.deepEqual(m.shape, [1, 2, S, S, 1]);
+    const full = handMaskBatch([clip], S).arraySync() as number[][][][][];
+    const start = (win.frames.byteOffset - clip.frames.byteOffset) / (S * S * 3);
+    assert.deepEqual(m.arraySync(), [full[0].slice(start, start + 2)], 'the window keeps its own frames\' masks');
+    const hand = values(tf.sum(m))[0];
+    assert.ok(hand > 0, 'the clip shows hands');
+    m.dispose();
+    // Trained weights, so the prediction error is not ~0 at zero-init heads.
+    for (const v of Object.values(params)) tf.tidy(() => v.assign(tf.add(v, tf.randomNormal(v.shape, 0, 0.05, 'float32', 7))));
+    const loss = (w: number | undefined, clips = [win]) => tf.tidy(() => flowStepLoss(model, params, clips, 1, 0, { kind: 'uniform' }, 0, w === undefined ? {} : { handWeight: w }).dataSync()[0]);
+    const [l1, l2, l3] = [loss(undefined), loss(2), loss(3)];
+    assert.equal(loss(1), l1, 'weight 1 is plain flow matching');
+    assert.ok(l2 > l1, `hand pixels add to the loss: ${l1} -> ${l2}`);
+    assert.ok(Math.abs(l3 - l2 - (l2 - l1)) < 1e-6 * l3, `affine in the weight: ${l1}, ${l2}, ${l3}`);
+    const noHands = { ...win, handMasks: new Uint8Array(win.handMasks!.length) };
+    assert.equal(loss(5, [noHands]), loss(undefined, [noHands]), 'no hand pixels, no extra weight');
+    assert.throws(() => handMaskBatch([{ ...win, handMasks: undefined }], S), /has no hand masks/);
+    const config = getProfile('smoke').pretrain;
+    for (const bad of [0, -1, Number.NaN]) assert.throws(() => validatePretrainConfig({ ...config, handWeight: bad }), /'handWeight' must be a finite number > 0/);
+    validatePretrainConfig({ ...config, handWeight: 10 });
   });
 });

@@ -16,6 +16,8 @@ export interface ClipPixels {
   refPose: Uint8Array; // [S, S, 3]
   frames: Uint8Array; // [F, S, S, 3] ground truth (only needed for x0)
   poses: Uint8Array; // [F, S, S, 3]
+  /** Per-hand pixel coverage 0..255 [F, S, S, 2] (only needed for a hand-weighted loss, PretrainConfig.handWeight). */
+  handMasks?: Uint8Array;
   /** A pretraining clip's hand defect (world/defects.ts), which the mode noise is coupled to (model/mode.ts). */
   defective?: boolean;
 }
@@ -43,6 +45,7 @@ export function frameWindow(clip: ClipPixels, start: number, n: number): ClipPix
     refPose: clip.refPose,
     frames: clip.frames.subarray(start * px, (start + n) * px),
     poses: clip.poses.subarray(start * px, (start + n) * px),
+    ...(clip.handMasks ? { handMasks: clip.handMasks.subarray(((start * px) / 3) * 2, (((start + n) * px) / 3) * 2) } : {}),
     ...(clip.defective !== undefined ? { defective: clip.defective } : {}),
   };
 }
@@ -51,6 +54,22 @@ export function frameWindow(clip: ClipPixels, start: number, n: number): ClipPix
 export function windowStart(seed: number, label: string, index: number, F: number, n: number): number {
   if (!(n >= 1 && n <= F)) throw new Error(`windowStart: a window of ${n} frames does not fit a clip of ${F}`);
   return Math.floor(rng(seed, label, index).uniform() * (F - n + 1));
+}
+
+/**
+ * Hand masks of a batch on the generated frames, [B, F, S, S, 1] in [0, 1]: the union of both hands' coverage
+ * (the larger of the two), for the hand weight of flow/losses (frame 0, the reference slot, is never weighted).
+ */
+export function handMaskBatch(clips: ClipPixels[], size: number): tf.Tensor {
+  const px = size * size;
+  const F = clips[0].poses.length / (px * 3);
+  const out = new Float32Array(clips.length * F * px);
+  clips.forEach((clip, b) => {
+    const m = clip.handMasks;
+    if (!m || m.length !== F * px * 2) throw new Error(`handMaskBatch: clip ${b} has no hand masks of ${F} x ${size} x ${size} x 2`);
+    for (let i = 0; i < F * px; i++) out[b * F * px + i] = Math.max(m[2 * i], m[2 * i + 1]) / 255;
+  });
+  return tf.tensor(out, [clips.length, F, size, size, 1]);
 }
 
 /** Float video [-1, 1] -> uint8. */

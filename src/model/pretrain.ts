@@ -11,7 +11,7 @@ import { TensorDict, saveCheckpoint, snapshot } from '../train/checkpoint';
 import { ModelCheckpointMeta, modelHead, paramsFromDict } from './checkpoint';
 import { ModelConfig, validateModelConfig, windowedModel } from './config';
 import { Params, condLayout, countParams, forward, initParams } from './network';
-import { ClipPixels, batchInputs, frameWindow, windowStart } from './inputs';
+import { ClipPixels, batchInputs, frameWindow, handMaskBatch, windowStart } from './inputs';
 import { LoopResult, runLoop } from '../train/loop';
 import { TrainSchedule, adamwConfig } from '../train/optim';
 import { WorkerPool, defineTask } from '../core/pool';
@@ -46,7 +46,16 @@ export interface PretrainConfig extends TrainSchedule {
    * and a sampled clip is defective with this probability. Needed exactly when the model has modeNoise.
    */
   modeShare?: number;
+  /**
+   * Weight of hand pixels in the flow-matching loss (HALO's weight, flow/losses `haloWeight`, applied to
+   * pretraining): 1 or absent is plain flow matching. Hands are ~2% of a 64 px frame, so at weight 1 the hand
+   * detail (and which hand goes with which mode) is a small part of the gradient.
+   */
+  handWeight?: number;
 }
+
+/** The loss settings of a pretraining step beyond the model and its data. */
+export type StepLoss = Pick<PretrainConfig, 'modeShare' | 'handWeight'>;
 
 export interface PretrainArgs {
   config: PretrainConfig;
@@ -98,6 +107,12 @@ export function validatePretrainConfig(c: PretrainConfig): void {
   const modeNoise = c.model.kind === 'unet' && c.model.modeNoise === true;
   if (modeNoise && !(typeof c.modeShare === 'number' && c.modeShare > 0 && c.modeShare < 1)) throw new Error(`pretrain config: a model with modeNoise needs 'modeShare' in (0, 1), got ${c.modeShare}`);
   if (!modeNoise && c.modeShare !== undefined) throw new Error("pretrain config: 'modeShare' is set but the model has no modeNoise");
+  if (c.handWeight !== undefined && !(typeof c.handWeight === 'number' && Number.isFinite(c.handWeight) && c.handWeight > 0)) throw new Error(`pretrain config: 'handWeight' must be a finite number > 0, got ${c.handWeight}`);
+}
+
+/** The loss settings of a config's steps (only those it sets, so a checkpoint's config reads the same). */
+function lossTerms(c: PretrainConfig): StepLoss {
+  return { ...(c.modeShare !== undefined ? { modeShare: c.modeShare } : {}), ...(c.handWeight !== undefined ? { handWeight: c.handWeight } : {}) };
 }
 
 /**
@@ -112,7 +127,7 @@ export function trainingClip(clip: ClipPixels, seed: number, index: number, clip
 /** Pretraining clip `index` of the stream as model input, with its hand-defect flag (for the mode noise). */
 export function pretrainSample(worldSeed: number, index: number, world: WorldConfig): ClipPixels {
   const { clip, defects } = makePretrainClip(worldSeed, index, world);
-  return { ref: clip.ref, refPose: clip.refPose, frames: clip.frames, poses: clip.poses, defective: hasDefect(defects) };
+  return { ref: clip.ref, refPose: clip.refPose, frames: clip.frames, poses: clip.poses, handMasks: clip.handMasks, defective: hasDefect(defects) };
 }
 
 /** The model config the training passes run: the model's, with the frame count of the windows (clipFrames). */
@@ -124,28 +139,29 @@ export function trainingModel(c: Pick<PretrainConfig, 'model' | 'clipFrames'>): 
  * The flow-matching loss of one training step: clips `offset..offset+n-1` of the step's batch, with per-sample
  * noise and timestep streams (so a batch split across workers computes the same samples).
  */
-export function flowStepLoss(c: ModelConfig, params: Params, clips: ClipPixels[], seed: number, step: number, density: TimestepDensity, offset = 0, modeShare?: number): tf.Scalar {
+export function flowStepLoss(c: ModelConfig, params: Params, clips: ClipPixels[], seed: number, step: number, density: TimestepDensity, offset = 0, terms: StepLoss = {}): tf.Scalar {
   const idx = clips.map((_, i) => offset + i);
   const { x0, cond } = batchInputs(clips, c.height, condLayout(c));
   const eps = batchNoise(seed, 'train-noise', step, idx, x0.shape.slice(1));
   const t = batchTimesteps(seed, 'train-t', step, idx, density);
-  const mode = c.kind === 'unet' && c.modeNoise ? coupledModes(seed, step, idx, clips.map((cl) => cl.defective === true), modeShare as number) : undefined;
+  const mode = c.kind === 'unet' && c.modeNoise ? coupledModes(seed, step, idx, clips.map((cl) => cl.defective === true), terms.modeShare as number) : undefined;
   const pred = forward(c, params, { video: noisy(x0, eps, t), cond, t, mode });
-  return flowMatchingLoss(pred, velocityTarget(x0, eps)).loss;
+  const weighted = terms.handWeight !== undefined && terms.handWeight !== 1;
+  return flowMatchingLoss(pred, velocityTarget(x0, eps), weighted ? handMaskBatch(clips, c.height) : undefined, weighted ? terms.handWeight : undefined).loss;
 }
 
 /**
  * Loss and gradients of a step's clips `offset..offset+n-1` in passes of `micro` clips (see
  * PretrainConfig.microBatch): the mean loss and the size-weighted sum of the passes' gradients, as arrays.
  */
-export function microBatchGrads(c: ModelConfig, params: Params, clips: ClipPixels[], seed: number, step: number, density: TimestepDensity, micro: number, offset = 0, modeShare?: number): { loss: number; grads: Record<string, Float32Array> } {
+export function microBatchGrads(c: ModelConfig, params: Params, clips: ClipPixels[], seed: number, step: number, density: TimestepDensity, micro: number, offset = 0, terms: StepLoss = {}): { loss: number; grads: Record<string, Float32Array> } {
   const names = Object.keys(params);
   const sums: Record<string, tf.Tensor> = {};
   let loss = 0;
   for (let i = 0; i < clips.length; i += micro) {
     const part = clips.slice(i, i + micro);
     const w = part.length / clips.length;
-    const { value, grads } = tf.variableGrads(() => flowStepLoss(c, params, part, seed, step, density, offset + i, modeShare), names.map((n) => params[n]));
+    const { value, grads } = tf.variableGrads(() => flowStepLoss(c, params, part, seed, step, density, offset + i, terms), names.map((n) => params[n]));
     loss += value.dataSync()[0] * w;
     for (const n of names) {
       const g = grads[params[n].name];
@@ -180,7 +196,7 @@ export async function pretrain(a: PretrainArgs): Promise<PretrainResult> {
   const local = micro
     ? async (step: number) => {
         const clips = stepClips(step);
-        return { ...microBatchGrads(model, params, clips, a.seed, step, c.timesteps, micro, 0, c.modeShare), metrics: {} };
+        return { ...microBatchGrads(model, params, clips, a.seed, step, c.timesteps, micro, 0, lossTerms(c)), metrics: {} };
       }
     : undefined;
   // Data-parallel exchange through shared memory: the weights and each worker's gradients live in
@@ -206,7 +222,7 @@ export async function pretrain(a: PretrainArgs): Promise<PretrainResult> {
               weights,
               gradsOut: gradsOut[k],
               microBatch: micro ?? undefined,
-              modeShare: c.modeShare,
+              terms: lossTerms(c),
             } satisfies GradShardInput),
           ),
         );
@@ -252,7 +268,7 @@ export async function pretrain(a: PretrainArgs): Promise<PretrainResult> {
       onStep: a.onStep ? (r) => a.onStep?.(r.step, params) : undefined,
       meta: { head: modelHead('base', c.model), seed: a.seed, worldHash: a.worldHash, info: { ...a.info, pretrain: c, ...initInfo } },
       stepLoss: (step) => {
-        return { loss: flowStepLoss(model, params, stepClips(step), a.seed, step, c.timesteps, 0, c.modeShare), metrics: {} };
+        return { loss: flowStepLoss(model, params, stepClips(step), a.seed, step, c.timesteps, 0, lossTerms(c)), metrics: {} };
       },
     });
     if (loop.steps < c.steps) return { loop, baseDir: null, meta: null, paramCount };
@@ -299,8 +315,8 @@ export interface GradShardInput {
   gradsOut: Record<string, Float32Array>;
   /** Clips per forward/backward pass (PretrainConfig.microBatch). */
   microBatch?: number;
-  /** PretrainConfig.modeShare. */
-  modeShare?: number;
+  /** PretrainConfig.modeShare and handWeight. */
+  terms: StepLoss;
 }
 
 export interface GradShardOutput {
@@ -350,11 +366,11 @@ export function gradShard(inp: GradShardInput): GradShardOutput {
   const names = Object.keys(params);
   const p = params;
   if (inp.microBatch) {
-    const r = microBatchGrads(inp.model, p, clips, inp.seed, inp.step, inp.density, inp.microBatch, inp.offset, inp.modeShare);
+    const r = microBatchGrads(inp.model, p, clips, inp.seed, inp.step, inp.density, inp.microBatch, inp.offset, inp.terms);
     names.forEach((n) => inp.gradsOut[n].set(r.grads[n]));
     return { loss: r.loss };
   }
-  const { value, grads } = tf.variableGrads(() => flowStepLoss(inp.model, p, clips, inp.seed, inp.step, inp.density, inp.offset, inp.modeShare), names.map((n) => p[n]));
+  const { value, grads } = tf.variableGrads(() => flowStepLoss(inp.model, p, clips, inp.seed, inp.step, inp.density, inp.offset, inp.terms), names.map((n) => p[n]));
   const loss = value.dataSync()[0];
   names.forEach((n) => inp.gradsOut[n].set(grads[p[n].name].dataSync() as Float32Array));
   tf.dispose([value, ...Object.values(grads)]);
