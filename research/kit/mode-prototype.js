@@ -8,7 +8,9 @@
 // candidate's deviations, strict (Case 4) pairs, acceptance; for the mode run also the hand score by mode region.
 // A variant name with '-ghost' (mode-ghost, control-ghost) swaps the defect for ghost hands at full opacity (the hand
 // faded into the background in every frame of half the clips), the coarse defect the oracle of research/runs.md
-// ranks high (ideal 50/50 within share 0.60 with the models' between-input spread).
+// ranks high (ideal 50/50 within share 0.60 with the models' between-input spread); '-mitten' for mittens (fused
+// fingers of the hand's mean colour, every frame of half the clips). '-hwN' weighs hand pixels N x in the loss
+// (PretrainConfig.handWeight); '-lrX' sets the fine-tune's learning rate (default 0.0003), e.g. mode-ghost-hw10-lr0.001.
 // Usage (after npm run build): node research/kit/mode-prototype.js [STEPS=300] [N=64] [VARIANTS=mode,control]
 // Writes data/runs/paper-1/mode-prototype/<variant>/ (resumable: a finished fine-tune or sample is reused) and
 // prints one JSON line per variant.
@@ -35,11 +37,16 @@ async function main() {
   const root = kit.workPath(study, 'mode-prototype');
   for (const variant of variantsArg.split(',')) {
     const mode = variant.startsWith('mode');
-    const ghost = variant.endsWith('-ghost');
-    const streamWorld = ghost ? { ...p.world, pretrainDefects: { ...p.world.pretrainDefects, poseShiftRate: 0, ghostRate: share, ghostOpacity: 1 } } : p.world;
+    const tokens = variant.split('-');
+    const ghost = tokens.includes('ghost');
+    const mitten = tokens.includes('mitten');
+    const hw = Number((tokens.find((t) => /^hw[0-9.]+$/.test(t)) ?? 'hw1').slice(2));
+    const lr = Number((tokens.find((t) => /^lr[0-9.e]+$/.test(t)) ?? 'lr0.0003').slice(2));
+    const defects = ghost ? { poseShiftRate: 0, ghostRate: share, ghostOpacity: 1 } : mitten ? { poseShiftRate: 0, mittenRate: share } : {};
+    const streamWorld = { ...p.world, pretrainDefects: { ...p.world.pretrainDefects, ...defects } };
     const dir = path.join(root, variant);
     const model = { ...p.pretrain.model, ...(mode ? { modeNoise: true } : {}) };
-    const config = { ...p.pretrain, model, steps, lr: 3e-4, warmupSteps: 10, emaDecay: 0.98, checkpointEvery: Math.max(1, Math.round(steps / 4)), ...(mode ? { modeShare: share } : {}) };
+    const config = { ...p.pretrain, model, steps, lr, warmupSteps: 10, emaDecay: 0.98, checkpointEvery: Math.max(1, Math.round(steps / 4)), ...(mode ? { modeShare: share } : {}), ...(hw !== 1 ? { handWeight: hw } : {}) };
     const { weights } = kit.loadBase(base.dir);
     if (mode) weights['temb.wm'] = { shape: [1, model.embedDim], data: new Float32Array(model.embedDim) }; // zero-init: starts as the base
     const t0 = Date.now();
@@ -49,7 +56,7 @@ async function main() {
         config,
         seed: p.pretrainSeed,
         source: (i) => pretrainSample(study.worldSeed, i, streamWorld),
-        worldHash: `${kit.pretrainStreamHash(study)}:mode-prototype${ghost ? ':ghost' : ''}`,
+        worldHash: `${kit.pretrainStreamHash(study)}:mode-prototype:${JSON.stringify(defects)}`,
         outDir: path.join(dir, 'finetune'),
         resume: true,
         workers: p.jobs,
@@ -67,7 +74,7 @@ async function main() {
     const report = premiseReport(r.judgments);
     const frames = framePremise(evidence);
     const row = {
-      variant, steps, inputs: N, candidates: gens.manifest.count, engine: gens.manifest.engine,
+      variant, steps, lr, handWeight: hw, inputs: N, candidates: gens.manifest.count, engine: gens.manifest.engine,
       trainMinutes: +(trainSeconds / 60).toFixed(1), sampleAndJudgeMinutes: +((Date.now() - t1) / 60000).toFixed(1),
       withinShare: report.handScore?.withinShare ?? null,
       frameWithinShare: frames.frame?.withinShare ?? null,

@@ -168,8 +168,8 @@ export function stepChart(rows: readonly StepRow[], metric: string, label: strin
  * The premise sweep: IPA+HALO's paired SSIM-Hand gain over its base (95% interval) against the base's within-input
  * share of hand-score variance, one point per defect strength (labelled), next to acceptance.
  */
-export function premiseSweepChart(rows: readonly { poseShiftRate: number; withinShare: number | null; acceptance: number | null; gainSsimHand: number | null; gainLow: number | null; gainHigh: number | null }[]): VegaLiteSpec {
-  const values = rows.filter((r) => r.withinShare !== null && r.gainSsimHand !== null).map((r) => ({ ...r, label: `defect ${r.poseShiftRate}` }));
+export function premiseSweepChart(rows: readonly { defect: string; rate: number; withinShare: number | null; acceptance: number | null; gainSsimHand: number | null; gainLow: number | null; gainHigh: number | null }[]): VegaLiteSpec {
+  const values = rows.filter((r) => r.withinShare !== null && r.gainSsimHand !== null).map((r) => ({ ...r, label: `${r.defect} ${r.rate}` }));
   const x = { field: 'withinShare', type: 'quantitative', title: "base's within-input share of hand-score variance", axis: { format: '%' }, scale: { zero: true } };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',

@@ -57,9 +57,9 @@ export function predictPaperRun(u: UnitCosts): { notebook: string; seconds: numb
   const candidates = n.train * p.selection.candidatesPerInput;
   const ps = p.premiseSweep;
   const sweep = ps
-    ? ps.poseShiftRates.length * (ps.fineTune.steps * u.fineTuneStep + split(ps.inputs * p.selection.candidatesPerInput)) +
-      (ps.poseShiftRates.length * (p.align.defaults.steps * (u.alignStep['ipa-halo'] ?? 0) + n[ps.evalSplit] * clip)) / W +
-      split(ps.poseShiftRates.length * n[ps.evalSplit])
+    ? ps.rates.length * (ps.fineTune.steps * u.fineTuneStep + split(ps.inputs * p.selection.candidatesPerInput)) +
+      (ps.rates.length * (p.align.defaults.steps * (u.alignStep['ipa-halo'] ?? 0) + n[ps.evalSplit] * clip)) / W +
+      split(ps.rates.length * n[ps.evalSplit])
     : 0;
   return [
     { notebook: '01_pretrain', seconds: split(testClips), what: `the shipped base on the test splits (${testClips} clips)` },
@@ -67,7 +67,7 @@ export function predictPaperRun(u: UnitCosts): { notebook: string; seconds: numb
     { notebook: '03_positives', seconds: split(n.val), what: `the judge's calibration on ${n.val} val clips` },
     { notebook: '04_alignment', seconds: group((j) => j.group === 'main'), what: `${jobs.filter((j) => j.group === 'main').length} main jobs and their step snapshots (Flow-DPO skipped: no strict pairs)` },
     { notebook: '05_results_ablations', seconds: group((j) => j.group !== 'main'), what: `${jobs.filter((j) => j.group !== 'main').length} sweep jobs` },
-    { notebook: '06_premise_sweep', seconds: sweep, what: ps ? `${ps.poseShiftRates.length} fine-tunes of ${ps.fineTune.steps} steps, their candidates and IPA+HALO runs` : 'none' },
+    { notebook: '06_premise_sweep', seconds: sweep, what: ps ? `${ps.rates.length} fine-tunes of ${ps.fineTune.steps} steps, their candidates and IPA+HALO runs` : 'none' },
   ];
 }
 

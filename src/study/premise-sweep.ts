@@ -2,15 +2,18 @@
  * The premise sweep (issue 14, notebook 06): when does pair-free alignment help? The hand-defect strength of the
  * pretraining data -> the base's within-input hand variance and acceptance -> IPA+HALO's gain over that base.
  *
- * For each defect strength (the share of pretraining clips whose hand skeletons are turned in the pose maps,
- * `world.pretrainDefects.poseShiftRate`; the shipped base was pretrained at 0.5), the shipped base is fine-tuned on
+ * For each defect strength (the value of the profile's defect knob, e.g. `world.pretrainDefects.ghostRate`, the share
+ * of pretraining clips whose hands vanish; the shipped base was pretrained at 0.5), the shipped base is fine-tuned on
  * fresh clips of the pretraining stream made at that strength, the same schedule for every strength (the shipped
  * strength included, as the control for the extra training). Each fine-tuned base then goes through the study's
  * steps at a smaller size: 4 candidates of the first `inputs` train inputs, frame judgments with the profile's
  * judge thresholds (fixed, so "good" means the same for every base), the premise metrics, IPA+HALO with the main
  * defaults on its positives, and the paired gain over its own base on `evalSplit`.
  *
- * Folders: `<work>/premise-sweep/shift-<rate>/{finetune,candidates,selection,eval-base,jobs}`. Every step is
+ * strength included, as the control for the extra training). A mode-noise base (UnetConfig.modeNoise) is fine-tuned
+ * with its modes coupled to each stream's own defect share (world/defects `defectShare`).
+ *
+ * Folders: `<work>/premise-sweep/<defect>-<rate>/{finetune,candidates,selection,eval-base,jobs}`. Every step is
  * cached like the main stages (a finished fine-tune, stored candidates and done jobs are reused).
  */
 import * as fs from 'node:fs';
@@ -26,17 +29,19 @@ import { PretrainConfig, pretrain, pretrainSample } from '../model/pretrain';
 import { pairedVsBase, splitMean } from '../report/results';
 import { selectFromEvidence, writePositives } from '../select/positives';
 import { premiseReport } from '../select/premise';
-import { NO_HAND_DEFECTS } from '../world/defects';
+import { NO_HAND_DEFECTS, defectShare } from '../world/defects';
 import { BaseInfo, pretrainStreamHash } from './base';
 import { valueTag } from './jobs';
 import { DetectorInfo, cachedEvidence, sampleSplit, studyEngine, workPath, worldStage } from './pipeline';
-import { PremiseSweepProfile } from './profiles';
+import { PremiseSweepProfile, SweepDefect } from './profiles';
 import { baseOnlyInputs } from './results';
 import { Study } from './study';
 
 /** One defect strength of the sweep: its base's premise metrics and IPA+HALO's gain over it. */
 export interface PremiseSweepRow {
-  poseShiftRate: number;
+  /** The knob turned (PremiseSweepProfile.defect) and its value. */
+  defect: SweepDefect;
+  rate: number;
   candidates: number;
   /** Within-input share of the variance of per-candidate hand scores. */
   withinShare: number | null;
@@ -62,16 +67,18 @@ export interface PremiseSweepRow {
 
 /** The sweep's folder for one strength. */
 export function sweepDir(study: Study, rate: number): string {
-  return workPath(study, 'premise-sweep', `shift-${valueTag(rate)}`);
+  return workPath(study, 'premise-sweep', `${sweepProfile(study).defect}-${valueTag(rate)}`);
 }
 
 /** Stage: the shipped base fine-tuned on pretraining clips with defect strength `rate` (resumes; reused when done). */
 export async function fineTunedBase(study: Study, base: BaseInfo, rate: number): Promise<string> {
   const ps = sweepProfile(study);
   const p = study.profile;
-  const world = { ...p.world, pretrainDefects: { ...(p.world.pretrainDefects ?? NO_HAND_DEFECTS), poseShiftRate: rate } };
+  const defects = { ...(p.world.pretrainDefects ?? NO_HAND_DEFECTS), [ps.defect]: rate };
+  const world = { ...p.world, pretrainDefects: defects };
   const config: PretrainConfig = {
     ...p.pretrain,
+    ...(p.pretrain.modeShare !== undefined ? { modeShare: defectShare(defects) } : {}),
     steps: ps.fineTune.steps,
     lr: ps.fineTune.lr,
     warmupSteps: ps.fineTune.warmupSteps,
@@ -86,16 +93,16 @@ export async function fineTunedBase(study: Study, base: BaseInfo, rate: number):
     config,
     seed: p.pretrainSeed,
     source: (i) => pretrainSample(study.worldSeed, i, world),
-    worldHash: `${pretrainStreamHash(study)}:poseShiftRate=${rate}`,
+    worldHash: `${pretrainStreamHash(study)}:${ps.defect}=${rate}`,
     outDir,
     resume: true,
     workers: p.jobs,
     stream: { worldSeed: study.worldSeed, world },
     // Clips after the ones the base was pretrained on: the fine-tune sees fresh videos.
     init: { weights, sha256: base.meta.files['weights.bin'].sha256, streamOffset: p.pretrain.steps * p.pretrain.batch },
-    info: { profile: study.profileName, worldSeed: study.worldSeed, premiseSweep: { poseShiftRate: rate } },
+    info: { profile: study.profileName, worldSeed: study.worldSeed, premiseSweep: { [ps.defect]: rate } },
   });
-  if (!res.baseDir) throw new Error(`premise sweep: fine-tuning at poseShiftRate ${rate} stopped after ${res.loop.steps} steps; run again to resume`);
+  if (!res.baseDir) throw new Error(`premise sweep: fine-tuning at ${ps.defect} ${rate} stopped after ${res.loop.steps} steps; run again to resume`);
   return res.baseDir;
 }
 
@@ -116,7 +123,7 @@ export async function sweepSelection(study: Study, baseDir: string, rate: number
   const gens = await sampleSplit(study, { baseDir }, 'train', candidatesDir, {
     candidates: p.selection.candidatesPerInput,
     rows: ps.inputs,
-    label: `candidates (poseShiftRate ${rate})`,
+    label: `candidates (${ps.defect} ${rate})`,
   });
   const selDir = path.join(dir, 'selection');
   const evidence = cachedEvidence(selDir, gens, world.splits.train, detector);
@@ -152,7 +159,7 @@ export async function premiseSweepStage(study: Study, base: BaseInfo, detector: 
   const { world } = worldStage(study);
   const split = ps.evalSplit;
   const per: { rate: number; baseDir: string; sel: Awaited<ReturnType<typeof sweepSelection>> }[] = [];
-  for (const rate of ps.poseShiftRates) {
+  for (const rate of ps.rates) {
     const baseDir = await fineTunedBase(study, base, rate);
     per.push({ rate, baseDir, sel: await sweepSelection(study, baseDir, rate, detector) });
   }
@@ -175,7 +182,7 @@ export async function premiseSweepStage(study: Study, base: BaseInfo, detector: 
   const rows: PremiseSweepRow[] = [];
   for (const [i, { rate, baseDir, sel }] of per.entries()) {
     const evalDir = path.join(sweepDir(study, rate), 'eval-base', split);
-    const gens = await sampleSplit(study, { baseDir }, split, path.join(evalDir, 'gen'), { label: `base (poseShiftRate ${rate}) ${split}` });
+    const gens = await sampleSplit(study, { baseDir }, split, path.join(evalDir, 'gen'), { label: `base (${ps.defect} ${rate}) ${split}` });
     const baseScores = scoreGenerations({ gens, split: world.splits[split], outDir: path.join(evalDir, 'scores'), detector: detector.detector, detectorSha256: detector.sha256 });
     const job = results[i];
     const jobScores = job.skipped ? null : loadScores(path.join(sweepDir(study, rate), 'jobs', job.scores[split]));
@@ -183,7 +190,8 @@ export async function premiseSweepStage(study: Study, base: BaseInfo, detector: 
     const g = jobScores ? pairedVsBase(inp, jobScores, split, 'ssimHand') : null;
     const gs = jobScores ? pairedVsBase(inp, jobScores, split, 'ssim') : null;
     rows.push({
-      poseShiftRate: rate,
+      defect: ps.defect,
+      rate,
       candidates: sel.candidates,
       withinShare: sel.report.handScore?.withinShare ?? null,
       goodAndBadShare: sel.report.goodAndBadShare,

@@ -10,7 +10,7 @@ import type { JudgeThresholds } from '../select/judge';
 import type { PerceptionConfig } from '../perception/config';
 import { UsageError } from '../core/errors';
 import { SplitName, WorldConfig } from '../world/config';
-import { NO_HAND_DEFECTS } from '../world/defects';
+import { HandDefects, NO_HAND_DEFECTS, defectShare } from '../world/defects';
 
 /** Sampling (generation) settings. */
 export interface SamplerProfile {
@@ -91,10 +91,18 @@ export interface AblationProfile {
   splits: SplitName[];
 }
 
+/** The defect rates a premise sweep can turn (shares of pretraining clips, world/config.ts HandDefects). */
+export type SweepDefect = 'poseShiftRate' | 'ghostRate' | 'mittenRate' | 'blurRate' | 'poseDropRate';
+
 /** The premise sweep's settings (study/premise-sweep.ts, notebook 06). */
 export interface PremiseSweepProfile {
-  /** Defect strengths: share of pretraining clips with turned hand skeletons (world.pretrainDefects.poseShiftRate). */
-  poseShiftRates: number[];
+  /**
+   * The defect knob the sweep turns (a rate of world.pretrainDefects, e.g. 'ghostRate': the share of pretraining
+   * clips whose hands vanish). With a mode-noise base each fine-tune couples its modes to that stream's defect share.
+   */
+  defect: SweepDefect;
+  /** Defect strengths: the values of `defect` (in (0, 1) with a mode-noise base, whose mode needs both kinds of clip). */
+  rates: number[];
   /** Fine-tuning of the shipped base at each strength (one schedule for all; 2 data-parallel workers). */
   fineTune: { steps: number; lr: number; warmupSteps: number; emaDecay: number };
   /** The first `inputs` train inputs get 4 candidates each (the main study uses all). */
@@ -132,6 +140,12 @@ const PAPER_MODEL: ModelConfig = { ...UNET_MODEL, predict: 'x' as const, inputGa
 // The smoke U-Net: the paper's network at toy width (8, 8, 16, 16 channels at 64, 32, 16, 8 px; attention at 8 px).
 const SMOKE_MODEL: ModelConfig = { ...PAPER_MODEL, levels: [8, 8, 16, 16], embedDim: 32, freqDim: 16, groups: 4, heads: 2 };
 
+// The base's hand defect: in half the pretraining clips the hands vanish into their surroundings in every frame
+// (ghost hands at full opacity), a clip-level defect a reader sees at 64 px, where fingers are a pixel wide. The
+// base's mode noise (UnetConfig.modeNoise) is coupled to it, so the noise decides, once per clip, whether the hands
+// are drawn (model/mode.ts); the share of defective clips is the mode share, 1 - (1 - 0.5) = 0.5.
+const BASE_DEFECTS: HandDefects = { ...NO_HAND_DEFECTS, ghostRate: 0.5, ghostOpacity: 1 };
+
 const ALIGN_DEFAULTS: Omit<AlignConfig, 'method'> = {
   steps: 40,
   batch: 8,
@@ -155,11 +169,11 @@ export const PROFILES: Record<string, Profile> = {
     seed: 1,
     world: {
       size: 64, frames: 8, splits: { train: 8, val: 4, 'test-general': 4, 'test-hands': 4 }, hardShare: 0.25,
-      pretrainDefects: { ...NO_HAND_DEFECTS, poseShiftRate: 0.5 },
+      pretrainDefects: BASE_DEFECTS,
     },
     pretrain: {
-      model: SMOKE_MODEL, steps: 30, batch: 4, clipFrames: 2, lr: 2e-3, warmupSteps: 5, minLrFraction: 0.1, weightDecay: 0.01, clipNorm: 1,
-      emaDecay: 0.9, checkpointEvery: 10, timesteps: { kind: 'logit-normal', mean: 0.8, std: 0.8 },
+      model: { ...SMOKE_MODEL, modeNoise: true }, steps: 30, batch: 4, clipFrames: 2, lr: 2e-3, warmupSteps: 5, minLrFraction: 0.1, weightDecay: 0.01, clipNorm: 1,
+      emaDecay: 0.9, checkpointEvery: 10, timesteps: { kind: 'logit-normal', mean: 0.8, std: 0.8 }, modeShare: defectShare(BASE_DEFECTS), handWeight: 10,
     },
     pretrainSeed: 1,
     sampler: { steps: 4, eta: 0.5, frameCorrelation: 0.9, batch: 8, seed: 1 },
@@ -176,7 +190,7 @@ export const PROFILES: Record<string, Profile> = {
     },
     eval: { splits: ['test-general', 'test-hands'], resamples: 1000, seed: 1 },
     ablations: { betas: [200, 1000], handWeights: [0.1, 100], positives: [2], annotationNoise: [0.2], splits: ['test-hands'] },
-    premiseSweep: { poseShiftRates: [0, 0.5], fineTune: { steps: 2, lr: 1e-3, warmupSteps: 1, emaDecay: 0 }, inputs: 4, maxPositives: 4, evalSplit: 'test-hands' },
+    premiseSweep: { defect: 'ghostRate', rates: [0.25, 0.5], fineTune: { steps: 2, lr: 1e-3, warmupSteps: 1, emaDecay: 0 }, inputs: 4, maxPositives: 4, evalSplit: 'test-hands' },
     perception: {
       size: 64, patch: 8, dim: 32, depth: 1, mlpRatio: 2, handCrop: 24, handPatch: 4, handDim: 32, handDepth: 1, handPasses: 2,
       steps: 40, batch: 16, framesPerClip: 2, lr: 5e-3, warmupSteps: 5, minLrFraction: 0.1, weightDecay: 0.01, clipNorm: 1, emaDecay: 0, checkpointEvery: 20,
@@ -190,15 +204,20 @@ export const PROFILES: Record<string, Profile> = {
     seed: 1,
     world: {
       size: 64, frames: 8, splits: { train: 256, val: 48, 'test-general': 64, 'test-hands': 100 }, hardShare: 0.25,
-      pretrainDefects: { ...NO_HAND_DEFECTS, poseShiftRate: 0.5 },
+      pretrainDefects: BASE_DEFECTS,
     },
-    // 2,400 steps x 8 clips x 2-frame windows = 38,400 training frames (19,200 clips); one step = two shards of
-    // 4 clips x 2 frames on the two workers, ~1.7 s on this machine (~70 min). Windows instead of whole 8-frame
+    // 3,000 steps x 8 clips x 2-frame windows = 48,000 training frames (24,000 clips); one step = two shards of
+    // 4 clips x 2 frames on the two workers, ~1.35 s on this machine (~68 min). Windows instead of whole 8-frame
     // clips: at equal time 4x the optimiser steps, and steps were the lever in the premise prototype (research/runs.md).
-    // EMA 0.998: a 500-step horizon; 0.998^2400 leaves 0.8% of the initial weights in the average.
+    // EMA 0.998: a 500-step horizon; 0.998^3000 leaves 0.2% of the initial weights in the average.
+    // Mode noise coupled to the ghost hands (modeShare 0.5 = the stream's defect share) and hand pixels weighted 10x
+    // (~3.8% of a frame's pixels are hand, so they carry ~28% of the loss instead of 3.8%): in the mode prototype
+    // (research/kit/mode-prototype.js, 250-step fine-tunes of the previous base on ghost hands at lr 1e-3) the weight
+    // raised the within-input share of hand-score variance from 29.7% (weight 1, lr 3e-4, 300 steps) to 42.5-45.7%,
+    // and the mode was heard (hand score 0.401 in the clean mode region, 0.364 in the defective one).
     pretrain: {
-      model: PAPER_MODEL, steps: 2400, batch: 8, clipFrames: 2, lr: 1e-3, warmupSteps: 50, minLrFraction: 0.1, weightDecay: 0.01, clipNorm: 1,
-      emaDecay: 0.998, checkpointEvery: 100, timesteps: { kind: 'logit-normal', mean: 0.8, std: 0.8 },
+      model: { ...PAPER_MODEL, modeNoise: true }, steps: 3000, batch: 8, clipFrames: 2, lr: 1e-3, warmupSteps: 50, minLrFraction: 0.1, weightDecay: 0.01, clipNorm: 1,
+      emaDecay: 0.998, checkpointEvery: 100, timesteps: { kind: 'logit-normal', mean: 0.8, std: 0.8 }, modeShare: defectShare(BASE_DEFECTS), handWeight: 10,
     },
     pretrainSeed: 1,
     // 4 steps of the stochastic sampler with half the noise renewed per step (eta 0.5): in the premise prototype
@@ -239,11 +258,11 @@ export const PROFILES: Record<string, Profile> = {
     },
     eval: { splits: ['test-general', 'test-hands'], resamples: 1000, seed: 1 },
     ablations: { betas: [200, 1000], handWeights: [0.1, 100], positives: [24, 48], annotationNoise: [0.2], splits: ['test-hands'] },
-    // The premise sweep: the shipped base (pretrained at poseShiftRate 0.5) fine-tuned for 150 steps x 8 clips x
+    // The premise sweep: the shipped base (pretrained at ghostRate 0.5) fine-tuned for 150 steps x 8 clips x
     // 2-frame windows (1,200 fresh stream clips; ~4 min on two workers) at each strength, 0.5 included as the control
     // for the extra training; lr 3e-4 (between the base's peak 1e-3 and its final 1e-4), EMA 0.98 (0.98^150 leaves 5%
     // of the starting weights). 64 inputs x 4 = 256 candidates per base (~3 min); positives capped at 24 (96 x 64 / 256).
-    premiseSweep: { poseShiftRates: [0, 0.5, 0.9], fineTune: { steps: 150, lr: 3e-4, warmupSteps: 10, emaDecay: 0.98 }, inputs: 64, maxPositives: 24, evalSplit: 'test-hands' },
+    premiseSweep: { defect: 'ghostRate', rates: [0.1, 0.5, 0.9], fineTune: { steps: 150, lr: 3e-4, warmupSteps: 10, emaDecay: 0.98 }, inputs: 64, maxPositives: 24, evalSplit: 'test-hands' },
     perception: {
       size: 64, patch: 8, dim: 48, depth: 3, mlpRatio: 2, handCrop: 24, handPatch: 4, handDim: 48, handDepth: 3, handPasses: 2,
       steps: 900, batch: 32, framesPerClip: 2, lr: 1e-2, warmupSteps: 50, minLrFraction: 0.05, weightDecay: 0.01, clipNorm: 1, emaDecay: 0.99, checkpointEvery: 150,

@@ -89,6 +89,16 @@ export function clipDefects(worldSeed: number, index: number, d: HandDefects): C
   };
 }
 
+/**
+ * The share of pretraining clips with at least one defect: the kinds are drawn independently per clip
+ * (`clipDefects`), so 1 - prod(1 - rate) over blur, mittens, ghosts, dropped and turned keypoints. This is the
+ * modeShare a mode-noise model's pretraining couples to (model/mode.ts).
+ */
+export function defectShare(d: HandDefects): number {
+  const h = handDefects(d);
+  return 1 - [h.blurRate, h.mittenRate, h.ghostRate, h.poseDropRate, h.poseShiftRate].reduce((p, r) => p * (1 - r), 1);
+}
+
 /** Whether any defect applies. */
 export function hasDefect(c: ClipDefects): boolean {
   return c.blur || c.mitten || c.ghost || c.poseDrop || c.poseShift;

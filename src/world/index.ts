@@ -12,5 +12,5 @@ export {
 } from './store';
 export { HandBoxRow, MotionSpeedRow, handBoxStats, motionSpeedStats } from './stats';
 export { benchWorldBuild } from './bench';
-export { HandDefects, ClipDefects, DefectiveClip, NO_HAND_DEFECTS, handDefects, clipDefects, hasDefect, makePretrainClip, applyHandDefects } from './defects';
+export { HandDefects, ClipDefects, DefectiveClip, NO_HAND_DEFECTS, handDefects, clipDefects, defectShare, hasDefect, makePretrainClip, applyHandDefects } from './defects';
 export { ExportOptions, ExportHeader, exportClips } from './export';
