@@ -11,7 +11,7 @@ import { premiseStage, worldStage } from '../src/study/pipeline';
 import { premiseFigures } from '../src/study/premise-figures';
 import { PROFILES } from '../src/study/profiles';
 import { openStudy } from '../src/study/study';
-import { defectGallery, defectKnobRows } from '../src/study/world-figures';
+import { DEFECT_KINDS, defectGallery, defectKindsGallery, defectKnobRows } from '../src/study/world-figures';
 import { NO_HAND_DEFECTS } from '../src/world/defects';
 import { getClip } from '../src/world/store';
 import { tmpDir } from './kernel-helpers';
@@ -99,6 +99,22 @@ describe('pretraining defect gallery', () => {
     const rows = (y0: number, n: number) => im.data.subarray(y0 * im.width * 3, (y0 + n) * im.width * 3);
     assert.deepEqual(rows(2 * S + 3, S), rows(0, S), 'pose shift leaves the frames alone');
     assert.notDeepEqual(rows(3 * S + 4, S), rows(S + 1, S), 'and turns hand skeletons in the pose maps');
+  });
+
+  it('shows every defect kind on one clip: frame defects change the frames, pose defects only the pose maps', () => {
+    const im = defectKindsGallery(1, world, { scale: 1 });
+    const strip = 2 * (2 * S + 1) + 2; // clean and defective strips of one kind
+    assert.equal(im.height, DEFECT_KINDS.length * strip + (DEFECT_KINDS.length - 1) * 6);
+    const rows = (y0: number, n: number) => im.data.subarray(y0 * im.width * 3, (y0 + n) * im.width * 3);
+    DEFECT_KINDS.forEach((k, i) => {
+      const y = i * (strip + 6);
+      const framesChanged = rows(y + 2 * S + 3, S).some((v, j) => v !== rows(y, S)[j]);
+      const posesChanged = rows(y + 3 * S + 4, S).some((v, j) => v !== rows(y + S + 1, S)[j]);
+      const poseKind = k.name.includes('pose map');
+      assert.equal(framesChanged, !poseKind, `${k.name}: frames ${framesChanged ? 'changed' : 'kept'}`);
+      assert.equal(posesChanged, poseKind, `${k.name}: pose maps ${posesChanged ? 'changed' : 'kept'}`);
+    });
+    assert.throws(() => defectKindsGallery(1, world, { index: -1 }), /index must be a non-negative integer/);
   });
 
   it('is empty for the clean world, and rejects bad counts', () => {

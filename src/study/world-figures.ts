@@ -118,6 +118,40 @@ export function defectGallery(worldSeed: number, world: WorldConfig, opts: Defec
   return { image: strips.length ? stackImages(strips, 6 * scale) : null, clips };
 }
 
+/** The defect kinds a reader can look at, each as the knobs that switch on only that kind in every clip. */
+export const DEFECT_KINDS: readonly { name: string; knobs: Partial<HandDefects> }[] = [
+  { name: 'ghost hands', knobs: { ghostRate: 1, ghostOpacity: 1 } },
+  { name: 'mittens', knobs: { mittenRate: 1 } },
+  { name: 'motion blur', knobs: { blurRate: 1, blurExposure: 2 } },
+  { name: 'turned hand skeletons (pose map)', knobs: { poseShiftRate: 1 } },
+  { name: 'dropped hand keypoints (pose map)', knobs: { poseDropRate: 1, poseDropFrames: 1 } },
+];
+
+/**
+ * One pretraining clip (stream index `index`) under each defect kind of DEFECT_KINDS: for each kind the clean strip
+ * (frames, then pose maps) above the defective one, kinds stacked top to bottom in the order of DEFECT_KINDS.
+ */
+export function defectKindsGallery(worldSeed: number, world: WorldConfig, opts: { index?: number; scale?: number } = {}): RgbImage {
+  const index = opts.index ?? 0;
+  const scale = opts.scale ?? 3;
+  if (!Number.isInteger(index) || index < 0) throw new Error(`defectKindsGallery: index must be a non-negative integer, got ${index}`);
+  const rows = { scale, rows: ['frames', 'poses'] as const };
+  const clean = clipStrip(makeClip(worldSeed, 'pretrain', index, world), rows);
+  const strips = DEFECT_KINDS.map((k) => {
+    const bad = makePretrainClip(worldSeed, index, world, handDefects({ ...NO_HAND_DEFECTS, ...k.knobs })).clip;
+    return stackImages([clean, clipStrip(bad, rows)], 2 * scale, [128, 128, 128]);
+  });
+  return stackImages(strips, 6 * scale);
+}
+
+/** defectKindsGallery of the study's world, written to `<results>/figures/defect-kinds.png`; returns the file and the kinds in order. */
+export async function defectKindsFigure(study: Study, opts: { index?: number; scale?: number } = {}): Promise<{ file: string; kinds: string[] }> {
+  const g = defectKindsGallery(study.worldSeed, study.profile.world, opts);
+  const file = path.join(study.paths.results, 'figures', 'defect-kinds.png');
+  await writePng(file, g.data, g.width, g.height);
+  return { file, kinds: DEFECT_KINDS.map((k) => k.name) };
+}
+
 /** defectGallery of the study's world, written to `<results>/figures/pretrain-defects.png` (file null without defects). */
 export async function defectGalleryFigure(study: Study, opts: DefectGalleryOptions = {}): Promise<{ file: string | null; clips: { id: string; defects: string[] }[] }> {
   const g = defectGallery(study.worldSeed, study.profile.world, opts);
