@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { renderVegaLite } from '../src/report/figures';
 import {
-  PREMISE_TARGETS, PremiseRow, candidateRows, handSpreadChart, handSpreadPoints, inputSpreads, premiseRows, targetMet, targetText, widestInput,
+  PREMISE_TARGETS, PremiseRow, candidateRows, handSpreadChart, handSpreadPoints, inputSpreads, modeRows, premiseRows, targetMet, targetText, widestInput,
 } from '../src/report/premise';
 import { tableToMarkdown } from '../src/report/tables';
 import { caseAnalysis } from '../src/select/cases';
@@ -37,6 +37,23 @@ const row = (rows: PremiseRow[], metric: string): PremiseRow => {
 };
 
 describe('premise table', () => {
+  it('splits the candidates by mode region: mean hand score, acceptance, and the variance the region explains', () => {
+    // Modes: a#0 -1 and b#0 -0.5 clean (scores 1, 5; a#0 good), a#1 and b#1 defective (3, 7; both bad).
+    const mode: Record<string, number> = { 'a#0': -1, 'a#1': 2, 'b#0': -0.5, 'b#1': 0.1 };
+    const rows = modeRows(TWO, { modeOf: (id) => mode[id], threshold: 0 });
+    assert.deepEqual(rows.map((r) => [r.metric, r.value, r.count, r.of]), [
+      ['clean-mode candidates: mean hand score', 3, 2, 2],
+      ['clean-mode candidates: acceptance', 0.5, 1, 2],
+      ['defective-mode candidates: mean hand score', 5, 2, 2],
+      ['defective-mode candidates: acceptance', 0, 0, 2],
+      // Mean 4; total sum of squares 9 + 1 + 1 + 9 = 20; between 2 * 1 + 2 * 1 = 4: 4 / 20.
+      ['share of hand-score variance the mode region explains', 0.2, null, null],
+    ]);
+    const withModes = premiseRows(TWO, caseAnalysis(TWO), undefined, { modeOf: (id) => mode[id], threshold: 0 });
+    assert.equal(withModes.length, premiseRows(TWO, caseAnalysis(TWO)).length + 5);
+    assert.throws(() => modeRows(TWO, { modeOf: () => 0, threshold: Number.NaN }), /threshold must be finite/);
+  });
+
   it('adds the frame-level rows when the evidence is given (no targets: diagnostics)', () => {
     const ev = (id: string, inputId: string, frames: number[]): HandEvidence => ({ id, inputId, hands: frames.map((x) => [{ ssim: x, psnr: 20 }, null]) });
     const evidence = [ev('a#0', 'a', [0.6, 0.6]), ev('a#1', 'a', [0.4, 0.4])];

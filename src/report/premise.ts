@@ -71,7 +71,7 @@ function plain(metric: string, value: number | null, count: number | null = null
  * disagree on the number of inputs or the case counts are not counts of the judged pairs. With the judge's evidence,
  * two frame-level diagnostics follow (no targets).
  */
-export function premiseRows(judgments: readonly VideoJudgment[], cases: PremiseCases, evidence?: readonly HandEvidence[]): PremiseRow[] {
+export function premiseRows(judgments: readonly VideoJudgment[], cases: PremiseCases, evidence?: readonly HandEvidence[], modes?: ModeRegions): PremiseRow[] {
   const r = premiseReport(judgments);
   const counts = [cases.judgedPairs, cases.counts.case1, cases.counts.case2, cases.counts.case3, cases.counts.case4];
   if (!counts.every((n) => Number.isInteger(n) && n >= 0)) throw new Error('premiseRows: the case report\'s judgedPairs and counts must be non-negative integers');
@@ -93,7 +93,51 @@ export function premiseRows(judgments: readonly VideoJudgment[], cases: PremiseC
     share('strict (Case 4) pairs among judged pairs', strictShare, cases.counts.case4, cases.judgedPairs, T.strictPairShare),
     share('acceptance (judged good)', r.acceptance, r.good, r.judged, T.acceptance),
     ...(evidence ? frameRows(evidence) : []),
+    ...(modes ? modeRows(judgments, modes) : []),
   ];
+}
+
+/** How a mode-noise base's candidates fall into mode regions: each candidate's mode, and the defective region's start. */
+export interface ModeRegions {
+  /** The mode noise the candidate was sampled with (model/mode.ts sampleMode of its sampling seed and id). */
+  modeOf: (id: string) => number;
+  /** Modes above this are the defective region (model/mode.ts modeThreshold of the base's modeShare). */
+  threshold: number;
+}
+
+/**
+ * Does the noise decide? For a mode-noise base: the candidates in the clean and the defective mode region, each with
+ * its mean hand score and acceptance, and the share of the hand-score variance the region explains (between-region
+ * variance over total, candidates with a score).
+ */
+export function modeRows(judgments: readonly VideoJudgment[], modes: ModeRegions): PremiseRow[] {
+  if (!Number.isFinite(modes.threshold)) throw new Error(`modeRows: threshold must be finite, got ${modes.threshold}`);
+  const regions = { clean: [] as VideoJudgment[], defective: [] as VideoJudgment[] };
+  for (const j of judgments) regions[modes.modeOf(j.id) > modes.threshold ? 'defective' : 'clean'].push(j);
+  const scored = (js: VideoJudgment[]) => js.map((j) => j.score).filter((x): x is number => x !== null);
+  const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
+  const all = scored([...regions.clean, ...regions.defective]);
+  const mu = mean(all);
+  let explained: number | null = null;
+  if (mu !== null && all.length > 1) {
+    const total = all.reduce((a, x) => a + (x - mu) ** 2, 0);
+    const between = (['clean', 'defective'] as const).reduce((a, r) => {
+      const xs = scored(regions[r]);
+      const m = mean(xs);
+      return m === null ? a : a + xs.length * (m - mu) ** 2;
+    }, 0);
+    explained = total > 0 ? between / total : null;
+  }
+  const rows: PremiseRow[] = [];
+  for (const r of ['clean', 'defective'] as const) {
+    const js = regions[r];
+    const judged = js.filter((j) => j.verdict !== 'unjudged');
+    const good = judged.filter((j) => j.verdict === 'good').length;
+    rows.push(plain(`${r}-mode candidates: mean hand score`, mean(scored(js)), scored(js).length, js.length));
+    rows.push(plain(`${r}-mode candidates: acceptance`, judged.length ? good / judged.length : null, good, judged.length));
+  }
+  rows.push(plain('share of hand-score variance the mode region explains', explained));
+  return rows;
 }
 
 /** The frame-level diagnostics (select/premise.ts framePremise): where the variation is, and whether a video keeps it. */

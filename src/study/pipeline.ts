@@ -48,9 +48,10 @@ import { backendSetup } from '../gpu/workers';
 import { Generations } from '../model/generations';
 import { EngineReport, resolveEngine } from '../model/engine';
 import { generateSplit } from '../model/sample-split';
+import { modeThreshold, sampleMode } from '../model/mode';
 import { clipFeatureFn, loadDetector } from '../perception/detector';
 import { trainPerception } from '../perception/train';
-import { PremiseRow, premiseRows } from '../report/premise';
+import { ModeRegions, PremiseRow, premiseRows } from '../report/premise';
 import { ResultInputs } from '../report/results';
 import { writeTable } from '../report/tables';
 import { HandEvidence, JudgeCalibration, VideoJudgment, acceptanceOf, calibrateJudge } from '../select/judge';
@@ -220,14 +221,22 @@ export interface StudyPremise {
 /**
  * Stage 7 (protocol step 3): the premise metrics of the selection's candidates: the within-input share of the
  * variance of their hand scores, the inputs with both a good and a bad candidate, the strict (Case 4) pairs and the
- * acceptance, each next to its target (report/premise.ts); writes `<results>/tables/premise.{csv,md}`.
+ * acceptance, each next to its target, and for a mode-noise base the same by mode region (report/premise.ts); writes `<results>/tables/premise.{csv,md}`.
  */
 export function premiseStage(study: Study, sel: Pick<StudySelection, 'cases'>): StudyPremise {
   const judgments = readJudgments(study);
   const evidenceFile = path.join(workPath(study, 'selection'), 'evidence.json');
-  const rows = premiseRows(judgments, sel.cases, fs.existsSync(evidenceFile) ? readEvidence(evidenceFile) : undefined);
+  const rows = premiseRows(judgments, sel.cases, fs.existsSync(evidenceFile) ? readEvidence(evidenceFile) : undefined, studyModeRegions(study));
   const files = writeTable(rows, path.join(study.paths.results, 'tables', 'premise'));
   return { report: premiseReport(judgments), rows, judgments, files };
+}
+
+/** The mode regions of the study's candidates when its base has mode noise (profile.pretrain), else undefined. */
+export function studyModeRegions(study: Study): ModeRegions | undefined {
+  const p = study.profile.pretrain;
+  if (p.model.kind !== 'unet' || !p.model.modeNoise || p.modeShare === undefined) return undefined;
+  const seed = study.profile.sampler.seed;
+  return { modeOf: (id) => sampleMode(seed, id), threshold: modeThreshold(p.modeShare) };
 }
 
 /** The study's post-training jobs (optionally one group, one shard). */
