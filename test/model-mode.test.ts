@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { coupledMode, modeThreshold, normalQuantile, sampleMode } from '../src/model/mode';
 import { UNET_MODEL, UnetConfig } from '../src/model/config';
 import { forward, initParams } from '../src/model/network';
+import { generate } from '../src/model/sample';
 import { PretrainConfig, flowStepLoss, pretrain, pretrainSample, trainingClip, validatePretrainConfig } from '../src/model/pretrain';
 import { handMaskBatch } from '../src/model/inputs';
 import { readCheckpointMeta, readTensorFile } from '../src/train/checkpoint';
@@ -70,6 +71,13 @@ describe('mode noise (model/mode.ts)', () => {
     assert.ok(d0 > 1e-3, 'the first clip\'s mode changes its velocity');
     assert.equal(d1, 0, 'the second clip\'s does not');
     assert.throws(() => forward(TOY, params, { video, cond, t }), /model input 'mode' must be \[2\]/);
+    // Sampling: a job's mode defaults to its own stream; a probe's explicit mode replaces it and nothing else.
+    const px = (k: number, seed: number) => Uint8Array.from(rng(seed, 'px').uniforms(k, 0, 255), (v) => Math.floor(v));
+    const clip = { ref: px(16 * 16 * 3, 1), refPose: px(16 * 16 * 3, 2), poses: px((TOY.frames - 1) * 16 * 16 * 3, 3) };
+    const opts = { steps: 2, eta: 0.5, seed: 4, batch: 2 };
+    const own = generate(TOY, params, [{ key: 'k', clip }], opts);
+    assert.deepEqual(generate(TOY, params, [{ key: 'k', clip, mode: sampleMode(4, 'k') }], opts), own, 'the stream\'s mode, given explicitly, is the default');
+    assert.notDeepEqual(generate(TOY, params, [{ key: 'k', clip, mode: sampleMode(4, 'k') + 2 }], opts), own, 'another mode, another video');
     const plain = { ...TOY, modeNoise: false };
     const p2 = initParams(plain, 1);
     assert.ok(!('temb.wm' in p2));

@@ -17,6 +17,8 @@ export interface SampleJob {
   /** Stream key of this sample's noise, e.g. `${clipId}#2` for the third candidate of a clip. */
   key: string;
   clip: Omit<ClipPixels, 'frames'> & { frames?: Uint8Array };
+  /** Mode noise of a modeNoise U-Net's sample, set by a probe (default: the sample's own stream, `sampleMode(seed, key)`). */
+  mode?: number;
 }
 
 export interface SampleOptions {
@@ -79,7 +81,7 @@ function batchTensors(c: ModelConfig, part: SampleJob[], opts: SampleOptions): B
   part.forEach((j, b) => j.clip.ref.forEach((v, k) => (refData[b * S * S * c.channels + k] = toUnit(v))));
   const clips: ClipPixels[] = part.map((j) => ({ ...j.clip, frames: j.clip.frames ?? new Uint8Array(per) }));
   const cond = tf.tidy(() => batchInputs(clips, S, condLayout(c)).cond);
-  const mode = c.kind === 'unet' && c.modeNoise ? tf.tensor1d(part.map((j) => sampleMode(opts.seed, j.key))) : undefined;
+  const mode = c.kind === 'unet' && c.modeNoise ? tf.tensor1d(part.map((j) => j.mode ?? sampleMode(opts.seed, j.key))) : undefined;
   return { cond, mode, noise: tf.tensor(noiseData, [B, ...shape]), ref: tf.tensor(refData, [B, 1, S, S, c.channels]), freshNoise };
 }
 
