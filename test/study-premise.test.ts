@@ -7,7 +7,7 @@ import { Generations } from '../src/model/generations';
 import { premiseRows } from '../src/report/premise';
 import { caseAnalysis } from '../src/select/cases';
 import { FrameMark, VideoJudgment } from '../src/select/judge';
-import { premiseStage, worldStage } from '../src/study/pipeline';
+import { premiseStage, studyModeRegions, worldStage } from '../src/study/pipeline';
 import { premiseFigures } from '../src/study/premise-figures';
 import { PROFILES } from '../src/study/profiles';
 import { openStudy } from '../src/study/study';
@@ -57,7 +57,10 @@ describe('premise of a study', () => {
   it('premiseStage writes the premise table of the selection\'s judgments', () => {
     const cases = caseAnalysis(judgments);
     const p = premiseStage(study, { cases });
-    assert.deepEqual(p.rows, premiseRows(judgments, cases));
+    const modes = studyModeRegions(study);
+    assert.ok(modes, 'the smoke base has mode noise');
+    assert.deepEqual(p.rows, premiseRows(judgments, cases, undefined, modes));
+    assert.equal(p.rows[p.rows.length - 1].metric, 'share of hand-score variance the mode region explains');
     assert.deepEqual(p.judgments, judgments);
     assert.deepEqual(p.files, { csv: path.join(study.paths.results, 'tables', 'premise.csv'), md: path.join(study.paths.results, 'tables', 'premise.md'), tex: path.join(study.paths.results, 'tables', 'premise.tex') });
     const csv = fs.readFileSync(p.files.csv, 'utf8').split('\n');
