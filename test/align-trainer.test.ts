@@ -186,7 +186,7 @@ describe('alignment trainer', () => {
     // A name the table lacks is a compile error; at run time (e.g. from a JSON profile) it is a clear one.
     await assert.rejects(
       () => alignTrain({ config: { ...CONFIG, method: 'nope' as 'toy', steps: 1 }, seed: 3, base, positives, pairs: [], outDir: path.join(out, 'nope'), resume: false }, table),
-      /unknown method 'nope' \(methods: sft, sft-halo, ipa, ipa-halo, flow-dpo, toy\)/,
+      /unknown method 'nope' \(methods: sft, sft-halo, ipa, ipa-halo, flow-dpo, flow-dpo-relaxed, toy\)/,
     );
   });
 

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { caseAnalysis, FrameMark, pairCase, videoPattern, VideoJudgment, verdictOf } from '../src';
+import { relaxedPairs } from '../src/select/cases';
 
 const G: FrameMark = 'good';
 const B: FrameMark = 'bad';
@@ -76,5 +77,24 @@ describe('caseAnalysis', () => {
   it('rejects unknown positives and duplicate ids', () => {
     assert.throws(() => caseAnalysis(judgments, ['zz']), /positives name ids that are not among the judgments: zz/);
     assert.throws(() => caseAnalysis([judgments[0], judgments[0]]), /judgments\[1\]\.id 'p0' is not unique/);
+  });
+});
+
+describe('relaxedPairs', () => {
+  const scored = (id: string, inputId: string, marks: FrameMark[], score: number | null): VideoJudgment => ({ ...video(id, inputId, marks), score });
+  it('pairs each input\'s best- with its worst-scored candidate, whatever the verdicts; ties and single candidates make none', () => {
+    const js = [
+      scored('b1', 'b', [B, G], 0.5), scored('b0', 'b', [B, B], 0.2), scored('b2', 'b', [G, B], 0.4), // mixed best, all-bad worst
+      scored('a0', 'a', [B, B], 0.3), scored('a1', 'a', [B, B], 0.6), scored('a2', 'a', [U, U], null), // both bad: still a pair
+      scored('c0', 'c', [G, G], 0.4), scored('c1', 'c', [B, B], 0.4), // tie: no pair
+      scored('d0', 'd', [G, G], 0.9), // one candidate: none
+      scored('e0', 'e', [G, G], 0.7), scored('e1', 'e', [G, G], 0.7), scored('e2', 'e', [B, B], 0.1), // tie for best: first id
+    ];
+    assert.deepEqual(relaxedPairs(js), [
+      { inputId: 'a', winner: 'a1', loser: 'a0' },
+      { inputId: 'b', winner: 'b1', loser: 'b0' },
+      { inputId: 'e', winner: 'e0', loser: 'e2' },
+    ]);
+    assert.deepEqual(relaxedPairs([]), []);
   });
 });

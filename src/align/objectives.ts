@@ -10,6 +10,11 @@
  *   ipa        positives  yes        1            ipaLoss                 (losses.ts)
  *   ipa-halo   positives  yes        lambda       ipaLoss, HALO
  *   flow-dpo   pairs      yes        1            flowDpoLoss             (losses.ts)
+ *   flow-dpo-relaxed  relaxed pairs  yes  1       flowDpoLoss
+ *
+ * Pairs come two ways (`pairing`): the paper's strict (Case 4) pairs, an all-good against an all-bad candidate of
+ * one input, and the relaxed pairs pipelines build when strict ones are scarce, per input the best- against the
+ * worst-scored candidate (select/cases.ts `relaxedPairs`).
  */
 import * as tf from '@tensorflow/tfjs';
 import { flowMatchingLoss } from '../flow/losses';
@@ -74,9 +79,11 @@ export interface PositivesObjective extends ObjectiveFields {
   loss(batch: PositiveBatch, predict: Predict, s: LossSettings): ObjectiveLoss;
 }
 
-/** An objective trained on strict (Case 4) pairs. */
+/** An objective trained on preference pairs. */
 export interface PairsObjective extends ObjectiveFields {
   data: 'pairs';
+  /** Which pairs: 'strict' (Case 4) or 'relaxed' (best- against worst-scored candidate per input). */
+  pairing: 'strict' | 'relaxed';
   loss(batch: PairBatch, predict: Predict, s: LossSettings): ObjectiveLoss;
 }
 
@@ -94,7 +101,7 @@ function ipaObjectiveLoss(b: PositiveBatch, predict: Predict, s: LossSettings): 
   return { loss: r.loss, metrics: { gap: r.gap, modelError: r.modelError, referenceError: r.referenceError, implicitAccuracy: r.implicitAccuracy } };
 }
 
-/** Flow-DPO on the strict pairs, against the frozen reference. */
+/** Flow-DPO on preference pairs, against the frozen reference. */
 function dpoObjectiveLoss(b: PairBatch, predict: Predict, s: LossSettings): ObjectiveLoss {
   const r = flowDpoLoss({
     modelWin: predict(b.win, b.t), refWin: b.win.refPred as tf.Tensor, targetWin: b.win.target,
@@ -110,7 +117,8 @@ export const OBJECTIVES = {
   'sft-halo': { summary: 'SFT with the HALO hand weight', data: 'positives', reference: false, halo: true, loss: sftLoss },
   ipa: { summary: 'Flow-IPA on the implicit positives (lambda = 1)', data: 'positives', reference: true, halo: false, loss: ipaObjectiveLoss },
   'ipa-halo': { summary: 'Flow-IPA with the HALO hand weight', data: 'positives', reference: true, halo: true, loss: ipaObjectiveLoss },
-  'flow-dpo': { summary: 'Diffusion-DPO in flow form on the strict (Case 4) pairs', data: 'pairs', reference: true, halo: false, loss: dpoObjectiveLoss },
+  'flow-dpo': { summary: 'Diffusion-DPO in flow form on the strict (Case 4) pairs', data: 'pairs', pairing: 'strict', reference: true, halo: false, loss: dpoObjectiveLoss },
+  'flow-dpo-relaxed': { summary: 'Flow-DPO on relaxed pairs (per input, the best- against the worst-scored candidate)', data: 'pairs', pairing: 'relaxed', reference: true, halo: false, loss: dpoObjectiveLoss },
 } as const satisfies Record<string, Objective>;
 
 /** The names of the post-training methods. */

@@ -18,6 +18,7 @@ import { DataError } from '../core/errors';
 import { count, number, object, optional, readJsonShape, record, string } from '../core/json';
 import { TaskContext, defineTask } from '../core/pool';
 import { PositivesFile, readEvidence, readPositives, selectFromEvidence, writePositives } from '../select/positives';
+import type { StrictPair } from '../select/cases';
 import { SplitData, getClip, loadWorldCached, worldHash } from '../world/store';
 import { handMaskOnGrid } from './masks';
 import { AlignMethod, OBJECTIVES } from './objectives';
@@ -104,7 +105,7 @@ function sampleOf(key: string, clip: ReturnType<typeof getClip>, video: Uint8Arr
  * Training data of a positives file: each positive (or strict pair) is its candidate video with the input's
  * conditioning and HALO mask. The world is the one the candidates were generated on.
  */
-export function loadTrainingData(pos: PositivesFile & { candidatesDir: string }, worldDir: string, grid: AlignJob['config']['maskGrid']): { positives: AlignSample[]; pairs: AlignPair[] } {
+export function loadTrainingData(pos: PositivesFile & { candidatesDir: string }, worldDir: string, grid: AlignJob['config']['maskGrid'], pairing: 'strict' | 'relaxed' = 'strict'): { positives: AlignSample[]; pairs: AlignPair[] } {
   const world = loadWorldCached(worldDir);
   const gens = loadGenerations(pos.candidatesDir);
   if (gens.manifest.files['frames.u8'].sha256 !== pos.candidates.sha256) {
@@ -117,7 +118,9 @@ export function loadTrainingData(pos: PositivesFile & { candidatesDir: string },
     if (i === undefined) throw new DataError(`candidate '${id}' is not in ${pos.candidatesDir}`);
     return sampleOf(id, getClip(train, gens.manifest.entries[i].row), videoAt(gens, i), grid);
   };
-  return { positives: pos.positives.map(sample), pairs: pos.strictPairs.map((sp) => ({ win: sample(sp.winner), lose: sample(sp.loser) })) };
+  if (pairing === 'relaxed' && !pos.relaxedPairs) throw new DataError(`${pos.candidatesDir}: the positives file predates relaxed pairs; run the selection again (notebook 03)`);
+  const pairs = pairing === 'strict' ? pos.strictPairs : (pos.relaxedPairs as StrictPair[]);
+  return { positives: pos.positives.map(sample), pairs: pairs.map((sp) => ({ win: sample(sp.winner), lose: sample(sp.loser) })) };
 }
 
 /** The positives file of a job's selection variant (the main one, or one made from the stored evidence). */
@@ -137,6 +140,12 @@ function jobPositives(job: AlignJob, p: JobPaths, dir: string): PositivesFile & 
   return readPositives(file);
 }
 
+/** The pairs a job's method trains on ('strict' or 'relaxed'), or null for a method on positives. */
+function pairingOf(job: AlignJob): 'strict' | 'relaxed' | null {
+  const o = OBJECTIVES[job.method];
+  return o.data === 'pairs' ? o.pairing : null;
+}
+
 /** Run (or skip) one job; `ctx` reports generated clips for progress. */
 export async function runJob(job: AlignJob, p: JobPaths, ctx?: TaskContext): Promise<JobResult> {
   const dir = path.join(p.jobsDir, job.name);
@@ -146,16 +155,16 @@ export async function runJob(job: AlignJob, p: JobPaths, ctx?: TaskContext): Pro
   const baseSha = baseMeta.files['weights.bin'].sha256;
   const pos = jobPositives(job, p, dir);
   const detector = p.detector ? loadDetector(p.detector.dir) : null;
-  const dependsOn = sha256(JSON.stringify({ job, baseSha, world: worldHash(world.manifest), positives: pos.positives, pairs: pos.strictPairs, candidates: pos.candidates.sha256, sampler: p.sampler, detector: detector?.sha256 ?? '' }));
+  const dependsOn = sha256(JSON.stringify({ job, baseSha, world: worldHash(world.manifest), positives: pos.positives, pairs: pairingOf(job) === 'relaxed' ? (pos.relaxedPairs ?? null) : pos.strictPairs, candidates: pos.candidates.sha256, sampler: p.sampler, detector: detector?.sha256 ?? '' }));
   const doneFile = path.join(dir, 'done.json');
   if (fs.existsSync(doneFile)) {
     const done = readJobResult(doneFile);
     if (done.dependsOn === dependsOn) return done;
   }
 
-  const { positives, pairs } = loadTrainingData(pos, p.worldDir, job.config.maskGrid);
-  const onPairs = OBJECTIVES[job.method].data === 'pairs';
-  const empty = onPairs ? (pairs.length ? null : 'no strict (Case 4) pairs among the candidates') : positives.length ? null : 'no implicit positives were selected';
+  const pairing = pairingOf(job);
+  const { positives, pairs } = loadTrainingData(pos, p.worldDir, job.config.maskGrid, pairing ?? 'strict');
+  const empty = pairing ? (pairs.length ? null : `no ${pairing === 'strict' ? 'strict (Case 4)' : 'relaxed'} pairs among the candidates`) : positives.length ? null : 'no implicit positives were selected';
   if (empty) {
     const skipped: JobResult = { name: job.name, dir: path.relative(p.jobsDir, dir), adapterDir: '', positives: positives.length, pairs: pairs.length, trainSeconds: 0, secondsPerStep: 0, scores: {}, dependsOn, skipped: empty };
     writeJsonAtomic(doneFile, skipped);

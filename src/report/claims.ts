@@ -40,6 +40,7 @@ export const CLAIM_COMPARISONS: readonly (readonly [string, string])[] = [
   ['ipa-halo', 'sft'],
   ['ipa-halo', 'sft-halo'],
   ['ipa-halo', 'flow-dpo'],
+  ['ipa-halo', 'flow-dpo-relaxed'],
 ];
 
 /** Per-clip metrics of the claims: the hand metrics (should improve) and full-frame SSIM (should be kept). */
@@ -126,7 +127,7 @@ export function claimsMarkdown(inp: ResultInputs, rows: MetricRow[], sweeps: Swe
     }
   }
   lines.push('', '## Baselines (paired, SSIM-Hand)', '');
-  for (const m of ['sft', 'sft-halo', 'flow-dpo']) {
+  for (const m of ['sft', 'sft-halo', 'flow-dpo', 'flow-dpo-relaxed']) {
     const { d, v } = compare('ipa-halo', m, hands, 'ssimHand', true);
     lines.push(`- \`${hands}\`, ipa-halo vs ${m}: **${v}** — ${fmtDiff(d)}`);
   }

@@ -14,6 +14,9 @@
  * Pairs with an unjudged video are counted apart ('unjudged') and left out of the case shares, which are
  * shares of the judged pairs. The report also gives the strict pairs themselves (for Flow-DPO) and how many
  * selected positives belong to at least one strict pair (the paper: 7 of 93).
+ *
+ * `relaxedPairs` builds the pairs preference pipelines fall back on when strict ones are scarce: per input, the
+ * best-scored candidate against the worst-scored one (by hand score), whatever their frames' verdicts.
  */
 import type { FrameMark, VideoJudgment } from './judge';
 
@@ -25,6 +28,33 @@ export interface StrictPair {
   inputId: string;
   winner: string;
   loser: string;
+}
+
+/**
+ * Relaxed preference pairs: per input, the candidate with the highest hand score (winner) against the one with the
+ * lowest (loser), among its candidates with a score; none for an input whose scored candidates tie or number
+ * fewer than two. Ties for best or worst go to the first id in code-unit order; pairs come in input order.
+ */
+export function relaxedPairs(judgments: readonly VideoJudgment[]): StrictPair[] {
+  const groups = new Map<string, VideoJudgment[]>();
+  for (const j of judgments) {
+    if (j.score === null) continue;
+    const g = groups.get(j.inputId);
+    if (g) g.push(j);
+    else groups.set(j.inputId, [j]);
+  }
+  const out: StrictPair[] = [];
+  for (const inputId of [...groups.keys()].sort()) {
+    const g = (groups.get(inputId) as VideoJudgment[]).slice().sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    let best = g[0];
+    let worst = g[0];
+    for (const j of g) {
+      if ((j.score as number) > (best.score as number)) best = j;
+      if ((j.score as number) < (worst.score as number)) worst = j;
+    }
+    if ((best.score as number) > (worst.score as number)) out.push({ inputId, winner: best.id, loser: worst.id });
+  }
+  return out;
 }
 
 export interface CaseCounts {

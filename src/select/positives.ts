@@ -14,7 +14,7 @@ import { readJson, writeJsonAtomic } from '../core/files';
 import { DataError } from '../core/errors';
 import { Shape, anything, array, checkShape, count, nullable, number, object, oneOf, optional, readJsonShape, record, string } from '../core/json';
 import { SplitData, getClip } from '../world/store';
-import { CaseReport, StrictPair, caseAnalysis } from './cases';
+import { CaseReport, StrictPair, caseAnalysis, relaxedPairs } from './cases';
 import { HandEvidence, JudgeThresholds, VideoJudgment, flipJudgments, handEvidence, judgeVideos } from './judge';
 import { SelectionOverride, applyOverride } from './override';
 import { Selection, selectPositives } from './selection';
@@ -64,6 +64,7 @@ const POSITIVES_SHAPE: Shape = object({
   acceptanceRate: number({ min: 0, max: 1 }),
   positives: array(string()),
   strictPairs: array(object({ inputId: string(), winner: string(), loser: string() })),
+  relaxedPairs: optional(array(object({ inputId: string(), winner: string(), loser: string() }))),
   cases: record(anything),
   override: nullable(object({ include: array(string()), exclude: array(string()) })),
 });
@@ -92,6 +93,11 @@ export interface PositivesFile {
   positives: string[];
   /** Strict (Case 4) pairs among the candidates, for Flow-DPO. */
   strictPairs: StrictPair[];
+  /**
+   * Relaxed pairs (select/cases.ts `relaxedPairs`: per input, best- against worst-scored candidate), for Flow-DPO
+   * (relaxed). Absent in files written before relaxed pairs existed (the selection stage rewrites the file).
+   */
+  relaxedPairs?: StrictPair[];
   cases: Omit<CaseReport, 'strictPairs'>;
   override: Selection['overrides'] | null;
 }
@@ -130,6 +136,7 @@ export function writePositives(file: string, candidatesDir: string, gens: Genera
     acceptanceRate: r.judgments.length ? good / r.judgments.length : 0,
     positives: r.selection.positives,
     strictPairs,
+    relaxedPairs: relaxedPairs(r.judgments),
     cases,
     override: r.selection.overrides ?? null,
   };

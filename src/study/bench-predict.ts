@@ -21,7 +21,7 @@ import { initPerceptionParams } from '../perception/net';
 import { perceive } from '../perception/perceive';
 import { snapshot } from '../train/checkpoint';
 import { makeClip } from '../world/clip';
-import { AlignMethod } from '../align/objectives';
+import { AlignMethod, OBJECTIVES } from '../align/objectives';
 import { studyJobs } from './jobs';
 import { benchParams, benchPositives, pretrainSecondsPerStep } from './bench-pipeline';
 import { getProfile, perceptionConfigFor } from './profiles';
@@ -47,11 +47,13 @@ export function predictPaperRun(u: UnitCosts): { notebook: string; seconds: numb
   const testClips = p.eval.splits.reduce((s, sp) => s + n[sp], 0);
   const clip = u.sampleClip + u.scoreClip;
   const split = (clips: number) => (clips * clip) / W; // a split sampled and scored by the pool
-  // Flow-DPO jobs are left out: with no strict pairs (the shipped base) they are skipped, not trained.
-  const jobs = studyJobs(p.align, p.ablations, p.eval).filter((j) => j.method !== 'flow-dpo');
+  // Flow-DPO jobs are costed like IPA's (the same two forward passes per side, on twice the clips): an upper
+  // bound, since a job without pairs is skipped.
+  const jobs = studyJobs(p.align, p.ablations, p.eval);
   const jobSeconds = (j: (typeof jobs)[number]) => {
     const evalClips = j.evalSplits.reduce((s, sp) => s + n[sp], 0) * (1 + (j.snapshots?.length ?? 0));
-    return j.config.steps * (u.alignStep[j.method] ?? 0) + evalClips * clip;
+    const step = u.alignStep[j.method] ?? (OBJECTIVES[j.method].data === 'pairs' ? 2 * (u.alignStep.ipa ?? 0) : 0);
+    return j.config.steps * step + evalClips * clip;
   };
   const group = (g: (j: (typeof jobs)[number]) => boolean) => jobs.filter(g).reduce((s, j) => s + jobSeconds(j), 0) / W;
   const candidates = n.train * p.selection.candidatesPerInput;
@@ -109,7 +111,7 @@ export async function measureUnitCosts(log: (l: string) => void): Promise<UnitCo
   log(`pipeline: scoring ${scoreSeconds.toFixed(3)} s/clip`);
   const alignStep: Partial<Record<AlignMethod, number>> = {};
   const pos = benchPositives(8, p.align.defaults.maskGrid);
-  for (const method of p.align.methods.filter((m) => m !== 'flow-dpo')) {
+  for (const method of p.align.methods.filter((m) => OBJECTIVES[m].data === 'positives')) {
     const config: AlignConfig = { ...p.align.defaults, method, steps: 3, checkpointEvery: 1000 };
     const outDir = fs.mkdtempSync(path.join(os.tmpdir(), `ipa-predict-${method}-`));
     try {

@@ -180,7 +180,7 @@ export const PROFILES: Record<string, Profile> = {
     selection: { candidatesPerInput: 4, judge: { minSsimHand: 0.05 }, maxPositives: 8, targetAcceptance: 0.1 },
     align: {
       defaults: { ...ALIGN_DEFAULTS, steps: 3, batch: 2, clipFrames: 2, checkpointEvery: 3 },
-      methods: ['sft', 'sft-halo', 'ipa', 'ipa-halo', 'flow-dpo'],
+      methods: ['sft', 'sft-halo', 'ipa', 'ipa-halo', 'flow-dpo', 'flow-dpo-relaxed'],
       seeds: [1, 2],
       tuning: [
         { method: 'ipa-halo', lr: 1e-3, steps: 2, rank: 8, batch: 2 },
@@ -244,7 +244,7 @@ export const PROFILES: Record<string, Profile> = {
     // Budget (2 workers): a main job is ~120 s of training and ~250 s of sampling and scoring its 164 test clips.
     align: {
       defaults: { ...ALIGN_DEFAULTS, steps: 60, batch: 4, lr: 2e-4, lora: null, clipFrames: 2, checkpointEvery: 20 },
-      methods: ['sft', 'sft-halo', 'ipa', 'ipa-halo', 'flow-dpo'],
+      methods: ['sft', 'sft-halo', 'ipa', 'ipa-halo', 'flow-dpo', 'flow-dpo-relaxed'],
       seeds: [1, 2, 3],
       tuning: [
         { method: 'ipa-halo', lr: 3e-3, steps: 60, rank: 8, batch: 8 },
