@@ -102,8 +102,11 @@ export interface ReproduceResult {
   error: NotebookRunError | null;
 }
 
-/** What a results folder holds: the entries `reproduce` and the notebooks write, and other studies' folders. */
-const RESULTS_ENTRIES = new Set(['notebooks', 'runs', 'tables', 'figures', 'media', 'supplementary', 'summary.md', 'environment.md', 'README.md']);
+/**
+ * What a results folder holds: the entries `reproduce` and the notebooks write, the shipped base's card (`base`:
+ * notebooks 01-03 run on it with IPA_RESULTS_DIR=results/base), and other studies' folders.
+ */
+const RESULTS_ENTRIES = new Set(['notebooks', 'runs', 'tables', 'figures', 'media', 'supplementary', 'base', 'summary.md', 'environment.md', 'README.md']);
 
 /** Whether a name belongs in a results folder (see RESULTS_ENTRIES; `<profile>-seed<N>` folders of other studies). */
 export function isResultsEntry(name: string): boolean {
