@@ -10,6 +10,8 @@
  * Values are clamped to [0, 1].
  */
 
+import { handCoverage } from '../model/inputs';
+
 export type MaskGrid = { kind: 'pixel' } | { kind: 'patch'; size: number };
 
 /** Union hand mask [F, S, S, 1] in [0, 1] from per-hand coverage masks [F, S, S, 2] (uint8). */
@@ -17,8 +19,7 @@ export function handMaskOnGrid(handMasks: Uint8Array, size: number, grid: MaskGr
   const px = size * size;
   if (handMasks.length % (px * 2) !== 0) throw new Error(`handMaskOnGrid: 'handMasks' length ${handMasks.length} is not F x ${size} x ${size} x 2`);
   const F = handMasks.length / (px * 2);
-  const out = new Float32Array(F * px);
-  for (let i = 0; i < F * px; i++) out[i] = Math.min(1, Math.max(handMasks[2 * i], handMasks[2 * i + 1]) / 255);
+  const out = handCoverage(handMasks);
   if (grid.kind === 'pixel') return out;
   const p = grid.size;
   if (!Number.isInteger(p) || p < 1 || size % p !== 0) throw new Error(`handMaskOnGrid: patch size ${p} must divide ${size}`);

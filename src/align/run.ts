@@ -105,7 +105,7 @@ function sampleOf(key: string, clip: ReturnType<typeof getClip>, video: Uint8Arr
  * Training data of a positives file: each positive (or strict pair) is its candidate video with the input's
  * conditioning and HALO mask. The world is the one the candidates were generated on.
  */
-export function loadTrainingData(pos: PositivesFile & { candidatesDir: string }, worldDir: string, grid: AlignJob['config']['maskGrid'], pairing: 'strict' | 'relaxed' = 'strict'): { positives: AlignSample[]; pairs: AlignPair[] } {
+export function loadTrainingData(pos: PositivesFile & { candidatesDir: string }, worldDir: string, grid: AlignJob['config']['maskGrid'], pairing: Pairing = 'strict'): { positives: AlignSample[]; pairs: AlignPair[] } {
   const world = loadWorldCached(worldDir);
   const gens = loadGenerations(pos.candidatesDir);
   if (gens.manifest.files['frames.u8'].sha256 !== pos.candidates.sha256) {
@@ -118,9 +118,17 @@ export function loadTrainingData(pos: PositivesFile & { candidatesDir: string },
     if (i === undefined) throw new DataError(`candidate '${id}' is not in ${pos.candidatesDir}`);
     return sampleOf(id, getClip(train, gens.manifest.entries[i].row), videoAt(gens, i), grid);
   };
-  if (pairing === 'relaxed' && !pos.relaxedPairs) throw new DataError(`${pos.candidatesDir}: the positives file predates relaxed pairs; run the selection again (notebook 03)`);
-  const pairs = pairing === 'strict' ? pos.strictPairs : (pos.relaxedPairs as StrictPair[]);
-  return { positives: pos.positives.map(sample), pairs: pairs.map((sp) => ({ win: sample(sp.winner), lose: sample(sp.loser) })) };
+  return { positives: pos.positives.map(sample), pairs: pairsOf(pos, pairing).map((sp) => ({ win: sample(sp.winner), lose: sample(sp.loser) })) };
+}
+
+/** Which pairs a pairs objective trains on (objectives.ts `pairing`). */
+type Pairing = 'strict' | 'relaxed';
+
+/** The pairs of a positives file of one kind; a file written before relaxed pairs existed has none to give. */
+function pairsOf(pos: PositivesFile & { candidatesDir: string }, pairing: Pairing): StrictPair[] {
+  if (pairing === 'strict') return pos.strictPairs;
+  if (!pos.relaxedPairs) throw new DataError(`${pos.candidatesDir}: the positives file predates relaxed pairs; run the selection again (notebook 03)`);
+  return pos.relaxedPairs;
 }
 
 /** The positives file of a job's selection variant (the main one, or one made from the stored evidence). */
@@ -141,7 +149,7 @@ function jobPositives(job: AlignJob, p: JobPaths, dir: string): PositivesFile & 
 }
 
 /** The pairs a job's method trains on ('strict' or 'relaxed'), or null for a method on positives. */
-function pairingOf(job: AlignJob): 'strict' | 'relaxed' | null {
+function pairingOf(job: AlignJob): Pairing | null {
   const o = OBJECTIVES[job.method];
   return o.data === 'pairs' ? o.pairing : null;
 }
@@ -155,14 +163,14 @@ export async function runJob(job: AlignJob, p: JobPaths, ctx?: TaskContext): Pro
   const baseSha = baseMeta.files['weights.bin'].sha256;
   const pos = jobPositives(job, p, dir);
   const detector = p.detector ? loadDetector(p.detector.dir) : null;
-  const dependsOn = sha256(JSON.stringify({ job, baseSha, world: worldHash(world.manifest), positives: pos.positives, pairs: pairingOf(job) === 'relaxed' ? (pos.relaxedPairs ?? null) : pos.strictPairs, candidates: pos.candidates.sha256, sampler: p.sampler, detector: detector?.sha256 ?? '' }));
+  const pairing = pairingOf(job);
+  const dependsOn = sha256(JSON.stringify({ job, baseSha, world: worldHash(world.manifest), positives: pos.positives, pairs: pairsOf(pos, pairing ?? 'strict'), candidates: pos.candidates.sha256, sampler: p.sampler, detector: detector?.sha256 ?? '' }));
   const doneFile = path.join(dir, 'done.json');
   if (fs.existsSync(doneFile)) {
     const done = readJobResult(doneFile);
     if (done.dependsOn === dependsOn) return done;
   }
 
-  const pairing = pairingOf(job);
   const { positives, pairs } = loadTrainingData(pos, p.worldDir, job.config.maskGrid, pairing ?? 'strict');
   const empty = pairing ? (pairs.length ? null : `no ${pairing === 'strict' ? 'strict (Case 4)' : 'relaxed'} pairs among the candidates`) : positives.length ? null : 'no implicit positives were selected';
   if (empty) {

@@ -56,9 +56,16 @@ export function windowStart(seed: number, label: string, index: number, F: numbe
   return Math.floor(rng(seed, label, index).uniform() * (F - n + 1));
 }
 
+/** The union of both hands' coverage (the larger of the two) in [0, 1], [F, S, S] from per-hand masks [F, S, S, 2] (0..255). */
+export function handCoverage(handMasks: Uint8Array): Float32Array {
+  const out = new Float32Array(handMasks.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = Math.max(handMasks[2 * i], handMasks[2 * i + 1]) / 255;
+  return out;
+}
+
 /**
- * Hand masks of a batch on the generated frames, [B, F, S, S, 1] in [0, 1]: the union of both hands' coverage
- * (the larger of the two), for the hand weight of flow/losses (frame 0, the reference slot, is never weighted).
+ * Hand masks of a batch on the generated frames, [B, F, S, S, 1] in [0, 1] (`handCoverage` of each clip), for the
+ * hand weight of flow/losses (frame 0, the reference slot, is never weighted).
  */
 export function handMaskBatch(clips: ClipPixels[], size: number): tf.Tensor {
   const px = size * size;
@@ -67,7 +74,7 @@ export function handMaskBatch(clips: ClipPixels[], size: number): tf.Tensor {
   clips.forEach((clip, b) => {
     const m = clip.handMasks;
     if (!m || m.length !== F * px * 2) throw new Error(`handMaskBatch: clip ${b} has no hand masks of ${F} x ${size} x ${size} x 2`);
-    for (let i = 0; i < F * px; i++) out[b * F * px + i] = Math.max(m[2 * i], m[2 * i + 1]) / 255;
+    out.set(handCoverage(m), b * F * px);
   });
   return tf.tensor(out, [clips.length, F, size, size, 1]);
 }

@@ -48,7 +48,7 @@ export interface PretrainConfig extends TrainSchedule {
   modeShare?: number;
   /**
    * Weight of hand pixels in the flow-matching loss (HALO's weight, flow/losses `haloWeight`, applied to
-   * pretraining): 1 or absent is plain flow matching. Hands are ~2% of a 64 px frame, so at weight 1 the hand
+   * pretraining): 1 or absent is plain flow matching. Hands are ~3.8% of a 64 px frame's pixels, so at weight 1 the hand
    * detail (and which hand goes with which mode) is a small part of the gradient.
    */
   handWeight?: number;

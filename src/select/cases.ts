@@ -30,19 +30,24 @@ export interface StrictPair {
   loser: string;
 }
 
+/** Judgments grouped by input, inputs in order of first appearance. */
+function byInput(judgments: readonly VideoJudgment[]): Map<string, VideoJudgment[]> {
+  const groups = new Map<string, VideoJudgment[]>();
+  for (const j of judgments) {
+    const g = groups.get(j.inputId);
+    if (g) g.push(j);
+    else groups.set(j.inputId, [j]);
+  }
+  return groups;
+}
+
 /**
  * Relaxed preference pairs: per input, the candidate with the highest hand score (winner) against the one with the
  * lowest (loser), among its candidates with a score; none for an input whose scored candidates tie or number
  * fewer than two. Ties for best or worst go to the first id in code-unit order; pairs come in input order.
  */
 export function relaxedPairs(judgments: readonly VideoJudgment[]): StrictPair[] {
-  const groups = new Map<string, VideoJudgment[]>();
-  for (const j of judgments) {
-    if (j.score === null) continue;
-    const g = groups.get(j.inputId);
-    if (g) g.push(j);
-    else groups.set(j.inputId, [j]);
-  }
+  const groups = byInput(judgments.filter((j) => j.score !== null));
   const out: StrictPair[] = [];
   for (const inputId of [...groups.keys()].sort()) {
     const g = (groups.get(inputId) as VideoJudgment[]).slice().sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
@@ -112,16 +117,13 @@ export function pairCase(a: readonly FrameMark[], b: readonly FrameMark[]): Pair
 export function caseAnalysis(judgments: readonly VideoJudgment[], positives: readonly string[] = []): CaseReport {
   if (!Array.isArray(judgments)) throw new Error('judgments must be an array of video judgments');
   if (!Array.isArray(positives)) throw new Error('positives must be an array of ids');
-  const groups = new Map<string, VideoJudgment[]>();
   const ids = new Set<string>();
   judgments.forEach((j: VideoJudgment, i: number) => {
     if (typeof j.inputId !== 'string' || j.inputId === '') throw new Error(`judgments[${i}].inputId must be a non-empty string`);
     if (ids.has(j.id)) throw new Error(`judgments[${i}].id '${j.id}' is not unique`);
     ids.add(j.id);
-    const g = groups.get(j.inputId);
-    if (g) g.push(j);
-    else groups.set(j.inputId, [j]);
   });
+  const groups = byInput(judgments);
   const unknown = positives.filter((id) => !ids.has(id));
   if (unknown.length) throw new Error(`positives name ids that are not among the judgments: ${unknown.slice(0, 10).join(', ')}`);
   const counts: CaseCounts = { case1: 0, case2: 0, case3: 0, case4: 0 };

@@ -47,8 +47,8 @@ export function predictPaperRun(u: UnitCosts): { notebook: string; seconds: numb
   const testClips = p.eval.splits.reduce((s, sp) => s + n[sp], 0);
   const clip = u.sampleClip + u.scoreClip;
   const split = (clips: number) => (clips * clip) / W; // a split sampled and scored by the pool
-  // Flow-DPO jobs are costed like IPA's (the same two forward passes per side, on twice the clips): an upper
-  // bound, since a job without pairs is skipped.
+  // A Flow-DPO step is costed as two of IPA's (model and reference on both sides of a pair): an upper bound, since
+  // a job without pairs of its kind is skipped.
   const jobs = studyJobs(p.align, p.ablations, p.eval);
   const jobSeconds = (j: (typeof jobs)[number]) => {
     const evalClips = j.evalSplits.reduce((s, sp) => s + n[sp], 0) * (1 + (j.snapshots?.length ?? 0));
@@ -67,7 +67,7 @@ export function predictPaperRun(u: UnitCosts): { notebook: string; seconds: numb
     { notebook: '01_pretrain', seconds: split(testClips), what: `the shipped base on the test splits (${testClips} clips)` },
     { notebook: '02_baseline', seconds: split(candidates), what: `${candidates} candidates (${n.train} inputs x ${p.selection.candidatesPerInput})` },
     { notebook: '03_positives', seconds: split(n.val), what: `the judge's calibration on ${n.val} val clips` },
-    { notebook: '04_alignment', seconds: group((j) => j.group === 'main'), what: `${jobs.filter((j) => j.group === 'main').length} main jobs and their step snapshots (Flow-DPO skipped: no strict pairs)` },
+    { notebook: '04_alignment', seconds: group((j) => j.group === 'main'), what: `${jobs.filter((j) => j.group === 'main').length} main jobs and their step snapshots` },
     { notebook: '05_results_ablations', seconds: group((j) => j.group !== 'main'), what: `${jobs.filter((j) => j.group !== 'main').length} sweep jobs` },
     { notebook: '06_premise_sweep', seconds: sweep, what: ps ? `${ps.rates.length} fine-tunes of ${ps.fineTune.steps} steps, their candidates and IPA+HALO runs` : 'none' },
   ];

@@ -8,10 +8,9 @@
  * strength included, as the control for the extra training). Each fine-tuned base then goes through the study's
  * steps at a smaller size: 4 candidates of the first `inputs` train inputs, frame judgments with the profile's
  * judge thresholds (fixed, so "good" means the same for every base), the premise metrics, IPA+HALO with the main
- * defaults on its positives, and the paired gain over its own base on `evalSplit`.
- *
- * strength included, as the control for the extra training). A mode-noise base (UnetConfig.modeNoise) is fine-tuned
- * with its modes coupled to each stream's own defect share (world/defects `defectShare`).
+ * defaults on its positives, and the paired gain over its own base on `evalSplit`. A mode-noise base
+ * (UnetConfig.modeNoise) is fine-tuned with its modes coupled to each stream's own defect share (world/defects
+ * `defectShare`).
  *
  * Folders: `<work>/premise-sweep/<defect>-<rate>/{finetune,candidates,selection,eval-base,jobs}`. Every step is
  * cached like the main stages (a finished fine-tune, stored candidates and done jobs are reused).
