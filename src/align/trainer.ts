@@ -121,7 +121,7 @@ export interface AlignRunIdentity {
   seed: number;
   baseWeightsSha256: string;
   worldHash: string;
-  /** SHA-256 of the training data's ids (positives, or strict pairs for Flow-DPO). */
+  /** SHA-256 of the training data's ids (positives, or the pairs of a pairs method). */
   trainingData: string;
 }
 
@@ -138,7 +138,7 @@ export function alignResumeDiff(meta: CheckpointMeta, want: AlignRunIdentity): s
   const base = meta.kind === 'adapter' ? (meta as ModelCheckpointMeta).baseWeightsSha256 : undefined;
   if (base !== want.baseWeightsSha256) diff.push(`base weights ${want.baseWeightsSha256.slice(0, 12)}... here, ${base ? `${base.slice(0, 12)}...` : 'none'} in the checkpoint`);
   if (meta.worldHash !== want.worldHash) diff.push(`world ${want.worldHash.slice(0, 12)}... here, ${String(meta.worldHash).slice(0, 12)}... in the checkpoint`);
-  if (info.trainingData !== want.trainingData) diff.push('training data (positives or strict pairs) differ');
+  if (info.trainingData !== want.trainingData) diff.push('training data (positives or pairs) differ');
   return diff;
 }
 
@@ -180,7 +180,7 @@ export async function alignTrain<M extends string = AlignMethod>(a: AlignArgs<M>
   const count = objective.data === 'pairs' ? a.pairs.length : a.positives.length;
   const snapshots = [...new Set(a.snapshots ?? [])].sort((x, y) => x - y);
   for (const s of snapshots) if (!(Number.isInteger(s) && s >= 1 && s < c.steps)) throw new Error(`align: snapshot step ${s} is not in 1..${c.steps - 1}`);
-  if (count === 0) throw new Error(`align: no ${objective.data === 'pairs' ? 'strict pairs' : 'positives'} to train '${c.method}' on`);
+  if (count === 0) throw new Error(`align: no ${objective.data === 'pairs' ? 'pairs' : 'positives'} to train '${c.method}' on`);
   const settings = { beta: c.beta, handWeight: objective.halo ? c.handWeight : 1 };
 
   const params = paramsFromDict(a.base.weights);
