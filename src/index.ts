@@ -61,6 +61,8 @@ export * from './study/results';
 export * from './report/charts';
 export * from './report/premise';
 export * from './report/plotly';
+export * from './report/curves';
+export * from './study/curves';
 export * from './study/premise-figures';
 export * from './study/world-figures';
 export * from './report/media';

@@ -101,7 +101,7 @@ describe('ipa-kit run', () => {
     ['a timeout past what Node timers hold', ['run', fixture('outputs.ipynb'), '--timeout', '1e99'], {}, /--timeout must be a number in \[0, 2000000\], got 1e99/],
     ['a notebook written over itself', ['run', fixture('outputs.ipynb'), '--out', FIXTURES], {}, /would replace .*outputs\.ipynb itself/],
     ['a missing notebook', ['run', fixture('missing.ipynb')], {}, /^ipa-kit run: notebook not found: .*missing\.ipynb$/],
-    ['an unknown profile', ['run', fixture('outputs.ipynb'), '--profile', 'huge'], {}, /^ipa-kit run: unknown profile 'huge': valid profiles are smoke, paper$/],
+    ['an unknown profile', ['run', fixture('outputs.ipynb'), '--profile', 'huge'], {}, /^ipa-kit run: unknown profile 'huge': valid profiles are smoke, paper, extended$/],
     ['an unknown profile from IPA_PROFILE', ['run', fixture('outputs.ipynb')], { IPA_PROFILE: 'huge' }, /unknown profile 'huge'/],
     ['an unknown backend', ['run', fixture('outputs.ipynb'), '--backend', 'tpu'], {}, /^ipa-kit run: unknown backend 'tpu'/],
     ['a notebook of another kernel', ['run', fixture('python.ipynb')], {}, /declares the kernel 'python3'/],
@@ -135,7 +135,7 @@ describe('ipa-kit reproduce', () => {
     assert.equal(fs.readFileSync(path.join(specDir, 'kernel.json'), 'utf8'), otherSpec, 'the stale kernelspec is left as it was');
     assert.match(r.stderr, /kernelspec 'ipa-kit' at .* starts the checkout \/other\/checkout with \/usr\/bin\/node, not this checkout: left as it is/);
     // --results DIR: tables, figures and the summary go there too, not to the study's folder in the checkout.
-    for (const f of ['tables/main.csv', 'tables/cases.csv', 'tables/steps.csv', 'tables/premise-sweep.csv', 'tables/claims.tex', 'summary.md', 'figures/world-gallery.png', 'figures/premise-sweep.png']) assert.ok(fs.existsSync(path.join(results, f)), `${f} in --results`);
+    for (const f of ['tables/main.csv', 'tables/cases.csv', 'tables/steps.csv', 'tables/premise-sweep.csv', 'tables/claims.tex', 'tables/drift-steps.csv', 'tables/drift-probe.csv', 'tables/annotation-cost.csv', 'summary.md', 'figures/world-gallery.png', 'figures/premise-sweep.png', 'figures/drift-probe-distance.png', 'figures/annotation-cost.png']) assert.ok(fs.existsSync(path.join(results, f)), `${f} in --results`);
     const own = path.join(ROOT, 'results', 'smoke-seed9');
     const touched = fs.existsSync(own) ? (fs.readdirSync(own, { recursive: true }) as string[]).filter((f) => fs.statSync(path.join(own, f)).mtimeMs >= started) : [];
     assert.deepEqual(touched, [], 'nothing written to the study\'s own results folder');

@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { applyOverride, parseOverride, readOverrideFile, selectPositives, VideoJudgment, verdictOf } from '../src';
 import { DataError, UsageError } from '../src/core/errors';
+import { evidenceOfInputs } from '../src/select/positives';
 
 function judgment(id: string, verdict: 'good' | 'bad' | 'unjudged', score: number | null): VideoJudgment {
   const marks: VideoJudgment['marks'] = verdict === 'good' ? ['good', 'good'] : verdict === 'bad' ? ['good', 'bad'] : ['unjudged', 'unjudged'];
@@ -85,5 +86,15 @@ describe('overrides', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('annotation budget', () => {
+  it('evidenceOfInputs keeps every candidate of the first n inputs in order of appearance', () => {
+    const ev = ['a#0', 'a#1', 'b#0', 'c#0', 'b#1', 'c#1'].map((id) => ({ id, inputId: id.split('#')[0], hands: [] }));
+    assert.deepEqual(evidenceOfInputs(ev, 2).map((e) => e.id), ['a#0', 'a#1', 'b#0', 'b#1']);
+    assert.equal(evidenceOfInputs(ev, undefined), ev);
+    assert.equal(evidenceOfInputs(ev, 9).length, 6);
+    assert.throws(() => evidenceOfInputs(ev, 0), /judgedInputs must be a positive integer/);
   });
 });

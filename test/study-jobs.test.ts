@@ -1,8 +1,9 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { mainJobName, shardJobs, studyJobs, sweepPoints } from '../src/study/jobs';
-import { getProfile } from '../src/study/profiles';
+import { costPoints, curveJobs, mainJobName, shardJobs, studyJobs, sweepPoints } from '../src/study/jobs';
+import { getProfile, methodConfig } from '../src/study/profiles';
+import { notebooksFor } from '../src/study/reproduce';
 import { studyPaths } from '../src/study/study';
 
 describe('study jobs', () => {
@@ -13,6 +14,7 @@ describe('study jobs', () => {
     const main = jobs.filter((j) => j.group === 'main');
     assert.equal(main.length, p.align.methods.length * p.align.seeds.length);
     assert.ok(main.every((j) => j.config.method === j.method && j.config.beta === p.align.defaults.beta));
+    assert.ok(main.every((j) => JSON.stringify(j.config) === JSON.stringify(methodConfig(p.align, j.method))), 'each method with its own settings');
     const names = jobs.map((j) => j.name);
     assert.equal(new Set(names).size, names.length, 'unique names');
     assert.ok(!names.includes('beta-600.s1') && names.includes('beta-200.s1') && names.includes('beta-1000.s1'));
@@ -37,5 +39,52 @@ describe('study jobs', () => {
     assert.equal(studyPaths('/r', 'paper', 1).results, path.join('/r', 'results'));
     assert.equal(studyPaths('/r', 'paper', 7).results, path.join('/r', 'results', 'paper-seed7'));
     assert.equal(studyPaths('/r', 'smoke', 1).results, path.join('/r', 'results', 'smoke-seed1'));
+  });
+
+  it("a method's own settings go over the shared defaults", () => {
+    const align = { ...p.align, methodSettings: { 'flow-dpo': { lr: 1e-5 } } };
+    assert.equal(methodConfig(align, 'flow-dpo').lr, 1e-5);
+    assert.equal(methodConfig(align, 'flow-dpo').beta, p.align.defaults.beta);
+    assert.equal(methodConfig(align, 'ipa').lr, p.align.defaults.lr);
+    assert.equal(studyJobs(align, p.ablations, p.eval).find((j) => j.name === 'flow-dpo.s1')?.config.lr, 1e-5);
+  });
+
+  it('the extended profile shares the paper profile\'s data and writes results/extended', () => {
+    const x = studyPaths('/r', 'extended', 1);
+    const paper = studyPaths('/r', 'paper', 1);
+    assert.deepEqual([x.world, x.shipped, x.work], [paper.world, paper.shipped, paper.work]);
+    assert.equal(x.results, path.join('/r', 'results', 'extended'));
+    assert.equal(studyPaths('/r', 'extended', 4).results, path.join('/r', 'results', 'extended-seed4'));
+    const names = (profile: string) => notebooksFor(profile).map((n) => path.basename(n, '.ipynb'));
+    assert.deepEqual(names('paper'), ['00_world', '01_pretrain', '02_baseline', '03_positives', '04_alignment', '05_results_ablations']);
+    assert.deepEqual(names('extended'), ['00_world', '01_pretrain', '02_baseline', '03_positives', '06_premise_sweep', '07_curves']);
+    assert.equal(names('smoke').length, 8);
+  });
+
+  it('lists the curve jobs: long drift runs with snapshots and probe, annotation budgets, and the main runs of the full budget', () => {
+    const x = getProfile('extended');
+    const c = x.curves;
+    assert.ok(c);
+    const cj = curveJobs(c, x.align, x.ablations, x.eval, x.world.splits.train);
+    const names = cj.map((j) => j.name);
+    assert.equal(new Set(names).size, names.length, 'unique names');
+    for (const m of c.drift.methods) {
+      const j = cj.find((k) => k.name === `drift-${m}.s1`);
+      assert.equal(j?.config.steps, c.drift.steps);
+      assert.deepEqual(j?.snapshots, c.drift.snapshots);
+      assert.deepEqual(j?.probe, c.drift.probe);
+      assert.equal(j?.config.lr, methodConfig(x.align, m).lr);
+    }
+    assert.equal(cj.find((k) => k.name === 'drift-ipa-halo-beta6000.s1')?.config.beta, 6000);
+    const cost = cj.find((k) => k.name === 'cost-ipa-halo-32.s1');
+    assert.deepEqual(cost?.selection, { maxPositives: null, annotationNoise: 0, judgedInputs: 32 });
+    // The full budget is the main table's run: the same name and the same job, so a study that ran it reuses it.
+    const main = studyJobs(x.align, x.ablations, x.eval).find((j) => j.name === 'ipa-halo.s1');
+    assert.ok(main);
+    assert.deepEqual(cj.find((k) => k.name === 'ipa-halo.s1'), main);
+    const pts = costPoints(c, 1, x.world.splits.train);
+    assert.equal(pts.length, c.annotation.methods.length * (c.annotation.judgedInputs.length + 1));
+    assert.throws(() => costPoints({ ...c, annotation: { ...c.annotation, judgedInputs: [0] } }, 1, 256), /0 judged inputs is not in 1\.\.256/);
+    assert.throws(() => costPoints({ ...c, annotation: { ...c.annotation, judgedInputs: [300] } }, 1, 256), /300 judged inputs/);
   });
 });

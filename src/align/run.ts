@@ -12,7 +12,11 @@ import { EngineName } from '../model/engine';
 import { generateSplit } from '../model/sample-split';
 import { loadGenerations, videoAt } from '../model/generations';
 import { readModelCheckpointMeta } from '../model/checkpoint';
-import { loadBase } from '../model/load';
+import { loadBase, loadModel } from '../model/load';
+import { paramsFromDict } from '../model/checkpoint';
+import { snapshot } from '../train/checkpoint';
+import * as tf from '@tensorflow/tfjs';
+import { DriftPoint, driftProbe } from './drift';
 import { sha256, writeJsonAtomic } from '../core/files';
 import { DataError } from '../core/errors';
 import { count, number, object, optional, readJsonShape, record, string } from '../core/json';
@@ -25,7 +29,7 @@ import { AlignMethod, OBJECTIVES } from './objectives';
 import { AlignConfig, AlignPair, AlignSample, alignTrain } from './trainer';
 import { SplitName } from '../world/config';
 
-export type JobGroup = 'main' | 'beta' | 'hand-weight' | 'positives' | 'noise' | 'tune' | 'premise';
+export type JobGroup = 'main' | 'beta' | 'hand-weight' | 'positives' | 'noise' | 'tune' | 'premise' | 'drift' | 'annotation';
 
 /** One post-training job: a method and seed with its settings, the selection variant it trains on, and the
  * splits it is evaluated on (the study lists its jobs in study/jobs.ts). */
@@ -35,11 +39,21 @@ export interface AlignJob {
   method: AlignMethod;
   seed: number;
   config: AlignConfig;
-  /** Selection variant the job trains on. */
-  selection: { maxPositives: number | null; annotationNoise: number };
+  /**
+   * Selection variant the job trains on: a cap on the positives, a share of judgments flipped, and an annotation
+   * budget (only the first `judgedInputs` train inputs' candidates judged; absent: all).
+   */
+  selection: { maxPositives: number | null; annotationNoise: number; judgedInputs?: number };
   evalSplits: SplitName[];
-  /** Steps before the last at which the adapter is also saved and evaluated on `evalSplits` (a curve over steps). */
+  /** Steps before the last at which the adapter is also saved and evaluated (a curve over steps). */
   snapshots?: number[];
+  /** Splits the snapshots are evaluated on (default `evalSplits`). */
+  snapshotSplits?: SplitName[];
+  /**
+   * The drift probe (drift.ts) at every snapshot and at the end: `samples` implicit positives and as many
+   * candidates judged bad (the losers of the relaxed pairs), `draws` noise draws each. Absent: no probe.
+   */
+  probe?: { samples: number; draws: number };
 }
 
 /** Everything a job reads, as paths (plain data: jobs run on worker threads). */
@@ -68,10 +82,14 @@ export interface JobResult {
   scores: Record<string, string>;
   /** Scores folder per snapshot step and split (jobs with `snapshots`). */
   snapshotScores?: Record<string, Record<string, string>>;
+  /** The drift probe per step (jobs with `probe`; the last step is the finished run). */
+  drift?: Record<string, DriftPoint>;
   dependsOn: string;
   /** Why the job trained nothing (no positives, or no strict pairs for Flow-DPO); absent when it ran. */
   skipped?: string;
 }
+
+const REWARD_GAP = object({ gap: number(), modelError: number(), referenceError: number() });
 
 /** The shape of a job's done.json. */
 const JOB_RESULT_SHAPE = object({
@@ -84,6 +102,7 @@ const JOB_RESULT_SHAPE = object({
   secondsPerStep: number(),
   scores: record(string()),
   snapshotScores: optional(record(record(string()))),
+  drift: optional(record(object({ distance: number(), good: REWARD_GAP, bad: REWARD_GAP, margin: number() }))),
   dependsOn: string(),
   skipped: optional(string()),
 });
@@ -122,7 +141,7 @@ export function loadTrainingData(pos: PositivesFile & { candidatesDir: string },
 }
 
 /** Which pairs a pairs objective trains on (objectives.ts `pairing`). */
-type Pairing = 'strict' | 'relaxed';
+export type Pairing = 'strict' | 'relaxed';
 
 /** The pairs of a positives file of one kind; a file written before relaxed pairs existed has none to give. */
 function pairsOf(pos: PositivesFile & { candidatesDir: string }, pairing: Pairing): StrictPair[] {
@@ -134,7 +153,7 @@ function pairsOf(pos: PositivesFile & { candidatesDir: string }, pairing: Pairin
 /** The positives file of a job's selection variant (the main one, or one made from the stored evidence). */
 function jobPositives(job: AlignJob, p: JobPaths, dir: string): PositivesFile & { candidatesDir: string } {
   const main = readPositives(p.positivesFile);
-  if (job.selection.maxPositives === null && job.selection.annotationNoise === 0) return main;
+  if (job.selection.maxPositives === null && job.selection.annotationNoise === 0 && job.selection.judgedInputs === undefined) return main;
   const evidence = readEvidence(path.join(path.dirname(p.positivesFile), 'evidence.json'));
   const args = {
     evidence,
@@ -142,15 +161,16 @@ function jobPositives(job: AlignJob, p: JobPaths, dir: string): PositivesFile & 
     maxPositives: job.selection.maxPositives ?? main.maxPositives,
     annotationNoise: job.selection.annotationNoise,
     noiseSeed: job.seed,
+    ...(job.selection.judgedInputs !== undefined ? { judgedInputs: job.selection.judgedInputs } : {}),
   };
   const file = path.join(dir, 'positives.json');
   writePositives(file, main.candidatesDir, loadGenerations(main.candidatesDir), args, selectFromEvidence(args));
   return readPositives(file);
 }
 
-/** The pairs a job's method trains on ('strict' or 'relaxed'), or null for a method on positives. */
-function pairingOf(job: AlignJob): Pairing | null {
-  const o = OBJECTIVES[job.method];
+/** The pairs a method trains on ('strict' or 'relaxed'), or null for a method on positives. */
+export function pairingOf(method: AlignMethod): Pairing | null {
+  const o = OBJECTIVES[method];
   return o.data === 'pairs' ? o.pairing : null;
 }
 
@@ -163,7 +183,7 @@ export async function runJob(job: AlignJob, p: JobPaths, ctx?: TaskContext): Pro
   const baseSha = baseMeta.files['weights.bin'].sha256;
   const pos = jobPositives(job, p, dir);
   const detector = p.detector ? loadDetector(p.detector.dir) : null;
-  const pairing = pairingOf(job);
+  const pairing = pairingOf(job.method);
   const dependsOn = sha256(JSON.stringify({ job, baseSha, world: worldHash(world.manifest), positives: pos.positives, pairs: pairsOf(pos, pairing ?? 'strict'), candidates: pos.candidates.sha256, sampler: p.sampler, detector: detector?.sha256 ?? '' }));
   const doneFile = path.join(dir, 'done.json');
   if (fs.existsSync(doneFile)) {
@@ -196,9 +216,9 @@ export async function runJob(job: AlignJob, p: JobPaths, ctx?: TaskContext): Pro
   const trainSeconds = (Date.now() - t0) / 1000;
 
   // Generate and score every eval split with an adapter; its videos and scores go under `evalDir`.
-  const evaluate = async (adapterDir: string, evalDir: string): Promise<Record<string, string>> => {
+  const evaluate = async (adapterDir: string, evalDir: string, splits: SplitName[]): Promise<Record<string, string>> => {
     const scores: Record<string, string> = {};
-    for (const split of job.evalSplits) {
+    for (const split of splits) {
       const g = await generateSplit({
         world,
         worldDir: p.worldDir,
@@ -223,9 +243,10 @@ export async function runJob(job: AlignJob, p: JobPaths, ctx?: TaskContext): Pro
     }
     return scores;
   };
-  const scores = await evaluate(res.adapterDir, path.join(dir, 'eval'));
+  const scores = await evaluate(res.adapterDir, path.join(dir, 'eval'), job.evalSplits);
   const snapshotScores: Record<string, Record<string, string>> = {};
-  for (const [step, snap] of Object.entries(res.snapshots)) snapshotScores[step] = await evaluate(snap, path.join(dir, `eval-step-${step}`));
+  for (const [step, snap] of Object.entries(res.snapshots)) snapshotScores[step] = await evaluate(snap, path.join(dir, `eval-step-${step}`), job.snapshotSplits ?? job.evalSplits);
+  const drift = job.probe ? probeJob(job, p, pos, { ...res.snapshots, [job.config.steps]: res.adapterDir }) : null;
   const result: JobResult = {
     name: job.name,
     dir: path.relative(p.jobsDir, dir),
@@ -236,10 +257,39 @@ export async function runJob(job: AlignJob, p: JobPaths, ctx?: TaskContext): Pro
     secondsPerStep: res.loop.secondsPerStep,
     scores,
     ...(job.snapshots?.length ? { snapshotScores } : {}),
+    ...(drift ? { drift } : {}),
     dependsOn,
   };
   writeJsonAtomic(doneFile, result);
   return result;
+}
+
+/** The drift probe (drift.ts) of a job's adapters by step: weight distance and implicit reward on good and bad samples. */
+function probeJob(job: AlignJob, p: JobPaths, pos: PositivesFile & { candidatesDir: string }, adapters: Record<string, string>): Record<string, DriftPoint> {
+  const probe = job.probe as NonNullable<AlignJob['probe']>;
+  const { positives, pairs } = loadTrainingData(pos, p.worldDir, job.config.maskGrid, 'relaxed');
+  const good = positives.slice(0, probe.samples);
+  const bad = pairs.slice(0, probe.samples).map((q) => q.lose);
+  if (!good.length || !bad.length) throw new DataError(`job ${job.name}: the drift probe needs positives and relaxed pairs`);
+  const { weights: base } = loadBase(p.baseDir);
+  const reference = paramsFromDict(base);
+  const out: Record<string, DriftPoint> = {};
+  try {
+    for (const [step, adapterDir] of Object.entries(adapters)) {
+      const m = loadModel(p.baseDir, adapterDir);
+      try {
+        out[step] = driftProbe({
+          model: m.config, clipFrames: job.config.clipFrames, params: m.params, reference, base, tuned: snapshot(m.params), good, bad,
+          draws: probe.draws, seed: job.seed, timesteps: job.config.timesteps, batch: job.config.batch,
+        });
+      } finally {
+        tf.dispose(Object.values(m.params));
+      }
+    }
+  } finally {
+    tf.dispose(Object.values(reference));
+  }
+  return out;
 }
 
 /** A job with its paths: the input of the job task. */

@@ -93,7 +93,7 @@ export const reproduceCommand: Command = {
     "Installs the kernelspec (user folder) if it is missing, runs the profile's notebooks in order (executed",
     'notebooks in results/notebooks/), writes a manifest to results/runs/ and regenerates the marked section of',
     'environment.md. Prints any change it makes to the kernelspec.',
-    '  --profile P      smoke or paper (default $IPA_PROFILE or paper)',
+    '  --profile P      smoke, paper or extended (default $IPA_PROFILE or paper)',
     '  --pretrain       retrain the base model instead of using the shipped checkpoint (IPA_PRETRAIN=1)',
     "  --world-seed N   world seed (IPA_WORLD_SEED; default the profile's seed), 0..4294967295",
     '  --from NOTEBOOK  start at this notebook (e.g. 02_baseline), using what earlier ones wrote',

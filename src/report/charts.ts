@@ -186,3 +186,22 @@ export function premiseSweepChart(rows: readonly { defect: string; rate: number;
     ...FONT,
   };
 }
+
+/** HALO's paired gain per bin of clips by hand-pixel share (x: the bin's mean share), with 95% intervals, a line per split. */
+export function handShareChart(rows: readonly { split: string; shareMean: number; diff: number | null; diff_low: number | null; diff_high: number | null }[], label = 'SSIM-Hand: IPA+HALO - IPA'): VegaLiteSpec {
+  const values = rows.filter((r) => r.diff !== null);
+  const x = { field: 'shareMean', type: 'quantitative', title: "clips' hand-pixel share (bin mean)", axis: { format: '.1%' }, scale: { zero: false } };
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: `${label}, by hand size (paired, 95% CI)`,
+    width: 300,
+    height: 190,
+    data: { values },
+    layer: [
+      { mark: { type: 'rule', strokeDash: [4, 3], color: '#888' }, encoding: { y: { datum: 0 } } },
+      { mark: { type: 'errorbar' }, encoding: { x, y: { field: 'diff_low', type: 'quantitative', title: label }, y2: { field: 'diff_high' }, color: { field: 'split', type: 'nominal' } } },
+      { mark: { type: 'line', point: true }, encoding: { x, y: { field: 'diff', type: 'quantitative' }, color: { field: 'split', type: 'nominal', title: null } } },
+    ],
+    ...FONT,
+  };
+}

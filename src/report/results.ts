@@ -374,3 +374,42 @@ export function pairedVsBase(inp: ResultInputs, run: ScoredSplit, split: string,
   const ev = inp.settings.bootstrap;
   return pairedBootstrapCI(ids.map((id) => ma.get(id) as number), ids.map((id) => mb.get(id) as number), { seed: ev.seed, resamples: ev.resamples });
 }
+
+/** One bin of test clips by hand-pixel share: a method's paired gain over another on those clips. */
+export interface HandShareRow {
+  split: string;
+  /** 1-based, from the smallest hands. */
+  bin: number;
+  clips: number;
+  /** Hand-pixel share of the bin's clips: smallest, mean and largest. */
+  shareLow: number;
+  shareMean: number;
+  shareHigh: number;
+  /** Paired difference a - b of the metric on the bin's clips (each method's mean over its seeds), 95% interval. */
+  diff: number | null;
+  diff_low: number | null;
+  diff_high: number | null;
+}
+
+/**
+ * HALO by hand size: the clips of a split sorted by their hand-pixel share (`shares`, clip id -> share) and cut into
+ * `bins` equal-count bins, and in each the paired difference `a - b` of a per-clip metric (default: IPA+HALO - IPA,
+ * SSIM-Hand). The paper's setting suggests the weighting matters more as hands get smaller.
+ */
+export function handShareTable(inp: ResultInputs, shares: ReadonlyMap<string, number>, split: string, opts: { bins?: number; a?: string; b?: string; metric?: string } = {}): HandShareRow[] {
+  const bins = opts.bins ?? 3;
+  const a = perClipMean(inp, opts.a ?? 'ipa-halo', split, opts.metric ?? 'ssimHand');
+  const b = perClipMean(inp, opts.b ?? 'ipa', split, opts.metric ?? 'ssimHand');
+  if (!a || !b) return [];
+  const ids = [...a.keys()].filter((id) => b.has(id) && shares.has(id)).sort((x, y) => (shares.get(x) as number) - (shares.get(y) as number) || x.localeCompare(y));
+  if (!(Number.isInteger(bins) && bins >= 1 && ids.length >= 2 * bins)) return [];
+  const ev = inp.settings.bootstrap;
+  const rows: HandShareRow[] = [];
+  for (let k = 0; k < bins; k++) {
+    const part = ids.slice(Math.round((k * ids.length) / bins), Math.round(((k + 1) * ids.length) / bins));
+    const s = part.map((id) => shares.get(id) as number);
+    const d = pairedBootstrapCI(part.map((id) => a.get(id) as number), part.map((id) => b.get(id) as number), { seed: ev.seed, resamples: ev.resamples });
+    rows.push({ split, bin: k + 1, clips: part.length, shareLow: s[0], shareMean: s.reduce((x, y) => x + y, 0) / s.length, shareHigh: s[s.length - 1], diff: d.mean, diff_low: d.low, diff_high: d.high });
+  }
+  return rows;
+}

@@ -109,11 +109,28 @@ export interface SelectArgs {
   annotationNoise?: number;
   noiseSeed?: number;
   override?: SelectionOverride | null;
+  /**
+   * Annotation budget: only the candidates of the first `judgedInputs` inputs (in the evidence's order) were judged;
+   * the rest are as if never looked at. Absent: every candidate was judged.
+   */
+  judgedInputs?: number;
+}
+
+/** The evidence of the first `n` inputs (in order of first appearance), or all of it when `n` is absent. */
+export function evidenceOfInputs(evidence: HandEvidence[], n: number | undefined): HandEvidence[] {
+  if (n === undefined) return evidence;
+  if (!(Number.isInteger(n) && n >= 1)) throw new Error(`judgedInputs must be a positive integer, got ${n}`);
+  const kept = new Set<string>();
+  for (const e of evidence) {
+    if (kept.size >= n) break;
+    kept.add(e.inputId);
+  }
+  return evidence.filter((e) => kept.has(e.inputId));
 }
 
 /** Judge, select and analyse pairs (pure: no files). */
 export function selectFromEvidence(a: SelectArgs): { judgments: VideoJudgment[]; selection: Selection; cases: CaseReport } {
-  let judgments = judgeVideos(a.evidence, a.thresholds);
+  let judgments = judgeVideos(evidenceOfInputs(a.evidence, a.judgedInputs), a.thresholds);
   if (a.annotationNoise && a.annotationNoise > 0) judgments = flipJudgments(judgments, a.annotationNoise, a.noiseSeed ?? 1);
   let selection = selectPositives(judgments, { maxPositives: a.maxPositives });
   if (a.override) selection = applyOverride(selection, a.override);

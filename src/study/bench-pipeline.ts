@@ -23,7 +23,7 @@ import { benchWorldBuild } from '../world/bench';
 import { makeClip } from '../world/clip';
 import { rng } from '../core/seeds';
 import { BenchDefinition, BenchMeasurement, median } from '../gpu/bench-harness';
-import { getProfile } from './profiles';
+import { getProfile, methodConfig } from './profiles';
 
 const paper = () => getProfile('paper');
 
@@ -195,7 +195,7 @@ const alignBench: BenchDefinition = {
     const pairs = positives.slice(0, 4).map((w, i) => ({ win: w, lose: positives[i + 4] }));
     const out: BenchMeasurement[] = [];
     for (const method of ALIGN_METHODS as readonly AlignMethod[]) {
-      const config: AlignConfig = { ...p.align.defaults, method, steps: 3, checkpointEvery: 1000 };
+      const config: AlignConfig = { ...methodConfig(p.align, method), steps: 3, checkpointEvery: 1000 };
       const res = await alignTrain({ config, seed: 1, base: { model: p.pretrain.model, weights, weightsSha256: 'bench', worldHash: 'bench' }, positives, pairs, outDir: tmp(method), resume: false });
       ctx.log(`${method}: ${res.loop.secondsPerStep.toFixed(2)} s/step`);
       out.push({ case: 'paper model, LoRA, batch 8', variant: method, unit: 's/step', samples: [res.loop.secondsPerStep], higherIsBetter: false });

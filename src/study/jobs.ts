@@ -7,7 +7,7 @@
  * the same way on every machine.
  */
 import { UsageError } from '../core/errors';
-import { AblationProfile, AlignProfile, EvalProfile, TuningPoint } from './profiles';
+import { AblationProfile, AlignProfile, CurvesProfile, EvalProfile, TuningPoint, methodConfig } from './profiles';
 import { AlignJob, JobGroup } from '../align/run';
 import { AlignConfig } from '../align/trainer';
 import { AlignMethod } from '../align/objectives';
@@ -42,7 +42,7 @@ export function studyJobs(align: AlignProfile, ablations: AblationProfile, evalP
         group: 'main',
         method,
         seed,
-        config: { ...align.defaults, method },
+        config: methodConfig(align, method),
         selection: { maxPositives: null, annotationNoise: 0 },
         evalSplits: evalProfile.splits,
         ...(seed === align.seeds[0] && CURVE_METHODS.includes(method) && align.curveSteps.length ? { snapshots: align.curveSteps } : {}),
@@ -85,6 +85,70 @@ export function sweepPoints(align: AlignProfile, ablations: AblationProfile, max
   const noises = [...new Set([0, ...ablations.annotationNoise])].sort((a, b) => a - b);
   for (const n of noises) pts.push({ group: 'noise', value: n, job: n === 0 ? halo : `noise-${valueTag(n)}.s${seed}` });
   return pts;
+}
+
+/** A drift run's name: `drift-ipa-halo.s1`, or with another beta `drift-ipa-halo-beta2000.s1`. */
+export function driftJobName(method: AlignMethod, seed: number, beta?: number): string {
+  return `drift-${method}${beta === undefined ? '' : `-beta${valueTag(beta)}`}.s${seed}`;
+}
+
+/** An annotation-cost run's name: `cost-ipa-halo-64.s1` (64 judged train inputs). */
+export function costJobName(method: AlignMethod, judgedInputs: number, seed: number): string {
+  return `cost-${method}-${judgedInputs}.s${seed}`;
+}
+
+/** Where an annotation-cost point reads its run: its own job, or the main run when every train input is judged. */
+export interface CostPoint {
+  method: AlignMethod;
+  judgedInputs: number;
+  job: string;
+}
+
+/** The annotation-cost points of a profile (`trainInputs`: the world's train split). */
+export function costPoints(curves: CurvesProfile, seed: number, trainInputs: number): CostPoint[] {
+  const budgets = [...new Set([...curves.annotation.judgedInputs, trainInputs])].sort((a, b) => a - b);
+  for (const n of budgets) if (!(Number.isInteger(n) && n >= 1 && n <= trainInputs)) throw new UsageError(`curves.annotation: ${n} judged inputs is not in 1..${trainInputs}`);
+  return curves.annotation.methods.flatMap((method) =>
+    budgets.map((n) => ({ method, judgedInputs: n, job: n === trainInputs ? mainJobName(method, seed) : costJobName(method, n, seed) })),
+  );
+}
+
+/**
+ * The jobs of the curves (CurvesProfile), first seed: each drift run (steps, snapshots and the probe), each
+ * annotation budget below all, and the main runs the full budgets read (the same jobs as the main table's, so a
+ * study that ran them reuses them).
+ */
+export function curveJobs(curves: CurvesProfile, align: AlignProfile, ablations: AblationProfile, evalProfile: EvalProfile, trainInputs: number): AlignJob[] {
+  const seed = align.seeds[0];
+  const d = curves.drift;
+  const jobs: AlignJob[] = [];
+  const main = { maxPositives: null, annotationNoise: 0 };
+  const drift = (method: AlignMethod, beta?: number) =>
+    jobs.push({
+      name: driftJobName(method, seed, beta),
+      group: 'drift',
+      method,
+      seed,
+      config: { ...methodConfig(align, method), steps: d.steps, ...(beta === undefined ? {} : { beta }) },
+      selection: main,
+      evalSplits: d.splits,
+      snapshots: d.snapshots,
+      snapshotSplits: d.snapshotSplits,
+      probe: d.probe,
+    });
+  for (const method of d.methods) drift(method);
+  for (const beta of d.betas) drift('ipa-halo', beta);
+  for (const pt of costPoints(curves, seed, trainInputs)) {
+    if (pt.judgedInputs === trainInputs) {
+      // The main table's job itself (snapshots included), so its folder and done.json are shared, never redone.
+      const same = studyJobs(align, ablations, evalProfile).find((j) => j.name === pt.job);
+      if (!same) throw new UsageError(`curves.annotation: '${pt.method}' is not a method of the main table, whose run the full budget reads`);
+      jobs.push(same);
+    } else {
+      jobs.push({ name: pt.job, group: 'annotation', method: pt.method, seed, config: methodConfig(align, pt.method), selection: { ...main, judgedInputs: pt.judgedInputs }, evalSplits: curves.annotation.splits });
+    }
+  }
+  return jobs;
 }
 
 /** Parse `--shard i/n` (1-based i); returns the jobs of that shard (every n-th job starting at i-1). */

@@ -15,6 +15,7 @@
  *   9 evaluateStage     a model, splits, detector    -> ScoredSplit        per-clip scores of a model (the base here)
  *  10 referenceStage    detector, splits             -> ReferenceFeatures  ground-truth features for the FDs
  *  11 resultsStage      base, detector               -> ResultInputs       what the tables are computed from
+ *  12 curvesStage       base, detector               -> CurveResults       drift and annotation-cost curves (extended profile)
  *
  * One clip from the world to a figure. The world (stage 1) renders clip `test-hands-00000` from the world seed: a
  * reference image, pose maps drawn like DWPose renders, ground-truth frames and hand masks. Every model draws it
@@ -63,6 +64,7 @@ import { SplitData, World, buildWorld, getClip, loadWorldCached, worldHash } fro
 import { BaseInfo, ensureBase } from './base';
 import { shardJobs, studyJobs } from './jobs';
 import { readJobs, resultInputs } from './results';
+import { CurveResults, curveResults, studyCurveJobs } from './curves';
 import { Study } from './study';
 
 /** The world of a study: loaded and verified, its folder, and whether this call built it. */
@@ -337,6 +339,15 @@ export async function resultsStage(study: Study, base: BaseInfo, detector: Detec
   const scores = await evaluateStage(study, { label: 'base', baseDir: base.dir }, splits, detector);
   const reference = detector ? referenceStage(study, detector, splits, clipFeatureFn) : undefined;
   return resultInputs(study, { base: scores, jobs: readJobs(study), reference: reference, clipFeatures: clipFeatureFn });
+}
+
+/**
+ * Stage 12 (the extended profile, notebook 07): train and evaluate the curve jobs (long drift runs with their
+ * snapshots and probes, annotation budgets), then gather them with the base's scores for report/curves.ts.
+ */
+export async function curvesStage(study: Study, base: BaseInfo, detector: DetectorInfo | null): Promise<CurveResults> {
+  await alignStage(study, base, studyCurveJobs(study), detector?.dir ?? null);
+  return curveResults(study, await resultsStage(study, base, detector));
 }
 
 // Helpers of the stages.

@@ -61,6 +61,11 @@ export interface TuningPoint {
 /** Post-training: shared settings of every method, the methods of the main table and their training seeds. */
 export interface AlignProfile {
   defaults: Omit<AlignConfig, 'method'>;
+  /**
+   * Settings that differ from `defaults` for one method, found by that method's own tuning on val (e.g. Flow-DPO's
+   * learning rate: at the shared lr the loser side's push breaks the model). Absent: every method uses `defaults`.
+   */
+  methodSettings?: Partial<Record<AlignMethod, Partial<Omit<AlignConfig, 'method'>>>>;
   methods: AlignMethod[];
   seeds: number[];
   /** The points `ipa-kit tune` evaluates on `val` to choose the defaults above (results/tables/tuning.md). */
@@ -113,9 +118,45 @@ export interface PremiseSweepProfile {
   evalSplit: SplitName;
 }
 
+/**
+ * The curves beyond the paper's tables (notebook 07; the `extended` profile): post-training long enough to drift,
+ * and the hand gain against the annotations a method needed. Every point is a trained run on the first seed.
+ */
+export interface CurvesProfile {
+  drift: {
+    /** Methods post-trained `steps` steps with the main table's settings otherwise. */
+    methods: AlignMethod[];
+    steps: number;
+    /** Steps before the last at which each run is also saved, evaluated and probed (align/drift.ts). */
+    snapshots: number[];
+    /** Further betas of IPA+HALO's long run: the strength of the reference term that is to hold the drift. */
+    betas: number[];
+    /** The drift probe: positives and bad candidates per kind, noise draws per sample. */
+    probe: { samples: number; draws: number };
+    /** Splits each run's finished adapter is evaluated on; its snapshots on `snapshotSplits`. */
+    splits: SplitName[];
+    snapshotSplits: SplitName[];
+  };
+  annotation: {
+    /**
+     * Annotation budgets: the candidates of the first N train inputs judged (N x candidatesPerInput judgments).
+     * A budget of every train input is the main run of that method (seed 1), read from it.
+     */
+    judgedInputs: number[];
+    methods: AlignMethod[];
+    /** Splits each budget's run is evaluated on. */
+    splits: SplitName[];
+  };
+}
+
 export interface Profile {
   name: string;
   description: string;
+  /**
+   * The profile whose world, shipped base and run folders this one shares (data/worlds, data/base and data/runs under `<dataOf>-<seed>`), so its
+   * jobs reuse the other's candidates and selection; absent: its own.
+   */
+  dataOf?: string;
   /** Default world seed. */
   seed: number;
   world: WorldConfig;
@@ -130,6 +171,8 @@ export interface Profile {
   ablations: AblationProfile;
   /** The premise sweep; absent: the profile has none. */
   premiseSweep?: PremiseSweepProfile;
+  /** The drift and annotation-cost curves; absent: the profile has none. */
+  curves?: CurvesProfile;
   /** The perception network (keypoints and FD features), trained on the world's ground truth. */
   perception: PerceptionConfig;
   /** Worker threads for independent jobs (generation shards, training runs) and data-parallel pretraining. */
@@ -191,6 +234,10 @@ export const PROFILES: Record<string, Profile> = {
     eval: { splits: ['test-general', 'test-hands'], resamples: 1000, seed: 1 },
     ablations: { betas: [200, 1000], handWeights: [0.1, 100], positives: [2], annotationNoise: [0.2], splits: ['test-hands'] },
     premiseSweep: { defect: 'ghostRate', rates: [0.25, 0.5], fineTune: { steps: 2, lr: 1e-3, warmupSteps: 1, emaDecay: 0 }, inputs: 4, maxPositives: 4, evalSplit: 'test-hands' },
+    curves: {
+      drift: { methods: ['sft', 'ipa-halo'], steps: 4, snapshots: [2], betas: [6000], probe: { samples: 2, draws: 1 }, splits: ['test-general', 'test-hands'], snapshotSplits: ['test-hands'] },
+      annotation: { judgedInputs: [4], methods: ['ipa-halo', 'flow-dpo-relaxed'], splits: ['test-hands'] },
+    },
     perception: {
       size: 64, patch: 8, dim: 32, depth: 1, mlpRatio: 2, handCrop: 24, handPatch: 4, handDim: 32, handDepth: 1, handPasses: 2,
       steps: 40, batch: 16, framesPerClip: 2, lr: 5e-3, warmupSteps: 5, minLrFraction: 0.1, weightDecay: 0.01, clipNorm: 1, emaDecay: 0, checkpointEvery: 20,
@@ -243,9 +290,17 @@ export const PROFILES: Record<string, Profile> = {
     // batch 8, +0.015 [0.007, 0.024] with batch 4 (full-frame SSIM +0.005), while lr 4e-4 for 30 steps broke the
     // model (-0.030). Batch 4 also halves the step (~2 s on a worker). 2-frame windows: a whole 8-clip x 8-frame
     // batch does not fit the wasm heap (4 GiB) next to the frozen reference, and windows cost a quarter.
-    // Budget (2 workers): a main job is ~120 s of training and ~250 s of sampling and scoring its 164 test clips.
+    // Budget (2 workers, side by side): a main job is ~120 s of training (Flow-DPO ~200 s: both sides of a pair) and
+    // ~110 s of sampling and scoring its 164 test clips; 18 main jobs ~40 min, the 5 sweep jobs ~7 min.
     align: {
       defaults: { ...ALIGN_DEFAULTS, steps: 60, batch: 4, lr: 2e-4, lora: null, clipFrames: 2, checkpointEvery: 20 },
+      // Flow-DPO's own learning rate, 10x below the shared one (val, 48 clips, seed 1, 60 steps of batch 4, paired
+      // SSIM-Hand - base; research/runs.md): at 2e-4 both pairings broke the model (full-frame SSIM 0.46 strict, 0.54
+      // relaxed on the test splits), at 5e-5 strict -0.061 (SSIM -0.042), at 2e-5 strict +0.010 [-0.008, 0.034] and
+      // relaxed +0.030 [0.015, 0.050] (SSIM -0.004 / -0.001), at 1e-5 strict +0.007; beta 6,000 instead of 600 did not
+      // hold it (2e-5: +0.002, 5e-5: -0.031). The push on the loser is unbounded: the error of both sides grows
+      // while their gap does. IPA+HALO at its 2e-4 on the same val clips: +0.124 [0.082, 0.169] (SSIM +0.013).
+      methodSettings: { 'flow-dpo': { lr: 2e-5 }, 'flow-dpo-relaxed': { lr: 2e-5 } },
       methods: ['sft', 'sft-halo', 'ipa', 'ipa-halo', 'flow-dpo', 'flow-dpo-relaxed'],
       seeds: [1, 2, 3],
       tuning: [
@@ -256,15 +311,13 @@ export const PROFILES: Record<string, Profile> = {
         { method: 'sft', lr: 2e-4, steps: 60, rank: 0, batch: 8 },
         { method: 'sft', lr: 2e-4, steps: 60, rank: 0, batch: 4 },
       ],
-      curveSteps: [20, 40],
+      // No snapshots of the 60-step runs: the curves over steps are the extended profile's drift runs (notebook 07).
+      curveSteps: [],
     },
     eval: { splits: ['test-general', 'test-hands'], resamples: 1000, seed: 1 },
-    ablations: { betas: [200, 1000], handWeights: [0.1, 100], positives: [24, 48], annotationNoise: [0.2], splits: ['test-hands'] },
-    // The premise sweep: the shipped base (pretrained at ghostRate 0.5) fine-tuned for 150 steps x 8 clips x
-    // 2-frame windows (1,200 fresh stream clips; ~4 min on two workers) at each strength, 0.5 included as the control
-    // for the extra training; lr 3e-4 (between the base's peak 1e-3 and its final 1e-4), EMA 0.98 (0.98^150 leaves 5%
-    // of the starting weights). 64 inputs x 4 = 256 candidates per base (~3 min); positives capped at 24 (96 x 64 / 256).
-    premiseSweep: { defect: 'ghostRate', rates: [0.1, 0.5, 0.9], fineTune: { steps: 150, lr: 3e-4, warmupSteps: 10, emaDecay: 0.98 }, inputs: 64, maxPositives: 24, evalSplit: 'test-hands' },
+    // Sweeps of IPA+HALO on test-hands (7 jobs before, ~10 min): beta, hand weight, annotation noise. The number of
+    // positives is the extended profile's annotation-cost curve (budgets of judged inputs, every method).
+    ablations: { betas: [200, 1000], handWeights: [0.1, 100], positives: [], annotationNoise: [0.2], splits: ['test-hands'] },
     perception: {
       size: 64, patch: 8, dim: 48, depth: 3, mlpRatio: 2, handCrop: 24, handPatch: 4, handDim: 48, handDepth: 3, handPasses: 2,
       steps: 900, batch: 32, framesPerClip: 2, lr: 1e-2, warmupSteps: 50, minLrFraction: 0.05, weightDecay: 0.01, clipNorm: 1, emaDecay: 0.99, checkpointEvery: 150,
@@ -274,11 +327,49 @@ export const PROFILES: Record<string, Profile> = {
   },
 };
 
+// The extended profile: the paper profile's study (sharing its world, base, candidates and runs: `dataOf`) with the
+// curves the main table cannot show, and the premise sweep. ~70 min on this machine after a paper run (README).
+PROFILES.extended = {
+  ...PROFILES.paper,
+  name: 'extended',
+  description: "beyond the paper's tables, on the paper profile's data: drift over 480 post-training steps, annotation cost against gain, the premise sweep",
+  dataOf: 'paper',
+  // The premise sweep: the shipped base (pretrained at ghostRate 0.5) fine-tuned for 150 steps x 8 clips x
+  // 2-frame windows (1,200 fresh stream clips; ~4 min on two workers) at each strength, 0.5 included as the control
+  // for the extra training; lr 3e-4 (between the base's peak 1e-3 and its final 1e-4), EMA 0.98 (0.98^150 leaves 5%
+  // of the starting weights). 64 inputs x 4 = 256 candidates per base (~3 min); positives capped at 24 (96 x 64 / 256).
+  premiseSweep: { defect: 'ghostRate', rates: [0.1, 0.5, 0.9], fineTune: { steps: 150, lr: 3e-4, warmupSteps: 10, emaDecay: 0.98 }, inputs: 64, maxPositives: 24, evalSplit: 'test-hands' },
+  curves: {
+    // 480 steps x batch 4 = 1,920 videos, 20 passes over the 96 positives (the main table: 60 steps, 2.5 passes);
+    // ~16 min per IPA run on a worker (2.0 s/step), ~11 min per SFT run (1.4 s/step). Snapshots evaluated on
+    // test-hands (100 clips, ~70 s each), the finished runs on both test splits. IPA+HALO also at beta 6,000 (10x):
+    // the reference term's pull grows with beta, so drift should shrink with it if the paper's reading holds.
+    // Probe: 16 positives and 16 worst candidates x 2 draws, ~10 s per checkpoint.
+    drift: {
+      methods: ['sft', 'sft-halo', 'ipa', 'ipa-halo'],
+      steps: 480,
+      snapshots: [60, 120, 240],
+      betas: [6000],
+      probe: { samples: 16, draws: 2 },
+      splits: ['test-general', 'test-hands'],
+      snapshotSplits: ['test-hands'],
+    },
+    // The first 32 and 96 of the 256 train inputs judged (128 and 384 of 1,024 candidates; all 256 = the main runs).
+    // At the base's 13.3% acceptance 32 inputs yield ~17 positives, 96 ~51; relaxed pairs are one per input.
+    annotation: { judgedInputs: [32, 96], methods: ['sft', 'ipa-halo', 'flow-dpo-relaxed'], splits: ['test-hands'] },
+  },
+};
+
 export const DEFAULT_PROFILE = 'paper';
 
 /** The perception config of a profile (a copy); an unknown profile is a UsageError. */
 export function perceptionConfigFor(profile: string): PerceptionConfig {
   return { ...getProfile(profile).perception };
+}
+
+/** A method's post-training settings in a profile: the shared defaults with the method's own settings over them. */
+export function methodConfig(align: AlignProfile, method: AlignMethod): AlignConfig {
+  return { ...align.defaults, ...align.methodSettings?.[method], method };
 }
 
 /** The profile of that name; an unknown name is a UsageError listing the valid ones. */

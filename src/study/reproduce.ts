@@ -32,9 +32,10 @@ export const NOTEBOOKS: readonly NotebookStep[] = [
   { notebook: 'notebooks/01_pretrain.ipynb' },
   { notebook: 'notebooks/02_baseline.ipynb' },
   { notebook: 'notebooks/03_positives.ipynb' },
-  { notebook: 'notebooks/04_alignment.ipynb' },
-  { notebook: 'notebooks/05_results_ablations.ipynb' },
-  { notebook: 'notebooks/06_premise_sweep.ipynb' },
+  { notebook: 'notebooks/04_alignment.ipynb', profiles: ['smoke', 'paper'] },
+  { notebook: 'notebooks/05_results_ablations.ipynb', profiles: ['smoke', 'paper'] },
+  { notebook: 'notebooks/06_premise_sweep.ipynb', profiles: ['smoke', 'extended'] },
+  { notebook: 'notebooks/07_curves.ipynb', profiles: ['smoke', 'extended'] },
 ];
 
 /** The notebooks a profile runs, in order. */
@@ -104,9 +105,10 @@ export interface ReproduceResult {
 
 /**
  * What a results folder holds: the entries `reproduce` and the notebooks write, the shipped base's card (`base`:
- * notebooks 01-03 run on it with IPA_RESULTS_DIR=results/base), and other studies' folders.
+ * notebooks 01-03 run on it with IPA_RESULTS_DIR=results/base), the extended profile's results (`extended`), and
+ * other studies' folders.
  */
-const RESULTS_ENTRIES = new Set(['notebooks', 'runs', 'tables', 'figures', 'media', 'supplementary', 'base', 'summary.md', 'environment.md', 'README.md']);
+const RESULTS_ENTRIES = new Set(['notebooks', 'runs', 'tables', 'figures', 'media', 'supplementary', 'base', 'extended', 'summary.md', 'environment.md', 'README.md']);
 
 /** Whether a name belongs in a results folder (see RESULTS_ENTRIES; `<profile>-seed<N>` folders of other studies). */
 export function isResultsEntry(name: string): boolean {

@@ -8,7 +8,8 @@
  * - `data/base/<profile>-<seed>/`        the shipped base model and perception network (committed for paper-1)
  * - `data/runs/<profile>-<seed>/`        everything else the study makes: generations, judgments, adapters,
  *                                        evaluations (not committed; stages skip what is already there)
- * - `results/` for the paper profile on its default seed (committed), else `results/<profile>-seed<seed>/`
+ * - `results/` for the paper profile on its default seed (committed), `results/extended/` for the extended
+ *   profile (which shares the paper's data, Profile.dataOf), else `results/<profile>-seed<seed>/`
  */
 import * as path from 'node:path';
 import { ParsedArgs, num, str } from '../core/args';
@@ -42,15 +43,18 @@ export function defaultWorldDir(profile: string, seed: number): string {
 
 /** Paths of a study of `profileName` on `worldSeed` under `root`. */
 export function studyPaths(root: string, profileName: string, worldSeed: number): StudyPaths {
-  const tag = `${profileName}-${worldSeed}`;
   const profile = getProfile(profileName);
-  const committed = profileName === 'paper' && worldSeed === profile.seed;
+  // A profile that shares another's data (Profile.dataOf) reads and writes that one's world, base and runs.
+  const tag = `${profile.dataOf ?? profileName}-${worldSeed}`;
+  const committed = worldSeed === profile.seed && (profileName === 'paper' || profile.dataOf === 'paper');
+  // The paper profile's committed results are results/; a profile sharing its data on its seed, results/<profile>.
+  const results = !committed ? path.join(root, 'results', `${profileName}-seed${worldSeed}`) : profileName === 'paper' ? path.join(root, 'results') : path.join(root, 'results', profileName);
   return {
     root,
     world: path.join(root, 'data', 'worlds', tag),
     shipped: path.join(root, 'data', 'base', tag),
     work: path.join(root, 'data', 'runs', tag),
-    results: committed ? path.join(root, 'results') : path.join(root, 'results', `${profileName}-seed${worldSeed}`),
+    results,
   };
 }
 
@@ -74,7 +78,7 @@ export const STUDY_OPTIONS = ['profile', 'world-seed', 'backend', 'workers'] as 
 
 /** Help lines of the study options (numeric ones with their ranges, core/ranges.ts). */
 export const STUDY_OPTIONS_HELP: readonly string[] = [
-  '  --profile P       smoke or paper (default paper)',
+  '  --profile P       smoke, paper or extended (default paper)',
   `  --world-seed N    world seed (default: the profile's), ${rangeText(SEED)}`,
   `  --workers N       worker threads (default: the profile's), ${rangeText(WORKERS)}`,
   '  --backend B       auto | tensorflow | webgpu | wasm | cpu (default auto)',

@@ -10,7 +10,7 @@ export {
   World, WorldManifest, WorldFile, ClipMeta, SplitData, SplitField, BuildWorldOptions, BuildWorldResult, SPLIT_FIELDS, WORLD_FORMAT_VERSION,
   buildWorld, loadWorld, getClip, worldFileName,
 } from './store';
-export { HandBoxRow, MotionSpeedRow, handBoxStats, motionSpeedStats } from './stats';
+export { HandBoxRow, HandShareRow as ClipHandShare, MotionSpeedRow, handBoxStats, handShareStats, motionSpeedStats } from './stats';
 export { benchWorldBuild } from './bench';
 export { HandDefects, ClipDefects, DefectiveClip, NO_HAND_DEFECTS, handDefects, clipDefects, defectShare, hasDefect, makePretrainClip, applyHandDefects } from './defects';
 export { ExportOptions, ExportHeader, exportClips } from './export';

@@ -67,3 +67,22 @@ export function motionSpeedStats(world: World): MotionSpeedRow[] {
   }
   return rows;
 }
+
+/** One clip's share of frame pixels that are hand: the mean over frames and pixels of both hands' union coverage. */
+export interface HandShareRow {
+  clip: string;
+  /** In [0, 1] (the paper-profile world: ~0.035). */
+  share: number;
+}
+
+/** The hand-pixel share of every clip of a stored split (the union of the two hands' coverage masks, 0..255 -> 0..1). */
+export function handShareStats(world: World, split: SplitName): HandShareRow[] {
+  const d = world.splits[split];
+  const per = d.handMasks.length / d.count; // F x S x S x 2
+  return d.ids.map((clip, i) => {
+    const m = d.handMasks.subarray(i * per, (i + 1) * per);
+    let sum = 0;
+    for (let p = 0; p < m.length; p += 2) sum += Math.max(m[p], m[p + 1]);
+    return { clip, share: sum / 255 / (per / 2) };
+  });
+}

@@ -1,0 +1,83 @@
+import { describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ClipScores } from '../src/eval/evaluate';
+import { SCORES_FORMAT, ScoredSplit } from '../src/eval/score';
+import { openStudy } from '../src/study/study';
+import { baseOnlyInputs } from '../src/study/results';
+import { ResultInputs, handShareTable } from '../src/report/results';
+import { costChart, costTable, driftChart, driftRows } from '../src/report/curves';
+import { handShareChart } from '../src/report/charts';
+import { renderVegaLite } from '../src/report/figures';
+import { rng } from '../src/core/seeds';
+
+function scores(split: string, ssimHand: (i: number) => number, n = 30): ScoredSplit {
+  const clips: ClipScores[] = Array.from({ length: n }, (_, i) => ({
+    id: `c${i}#0`, clipId: `c${i}`, ssim: 0.5, psnr: 20, ssimBody: 0.6, psnrBody: 22, ssimBackground: 0.9, psnrBackground: 30, ssimHand: ssimHand(i), psnrHand: 15,
+    handKeypointError: null, handPck: null, handWorseShare: 0.5,
+  }));
+  return { scores: { format: SCORES_FORMAT, split, generationsSha256: 'x', detectorSha256: '', clips, featureDim: 0, framesPerClip: 8, files: {}, sha256: '' }, features: null };
+}
+
+const study = openStudy({ profile: 'smoke', root: fs.mkdtempSync(path.join(os.tmpdir(), 'ipa-curves-')) });
+const noise = (() => {
+  const r = rng(11, 'noise');
+  return Array.from({ length: 30 }, () => r.normal() * 0.05);
+})();
+
+describe('curves', () => {
+  it('driftRows: step 0 is the base (no distance, no gap), then each probed step in order', async () => {
+    const gap = (g: number, e: number) => ({ gap: g, modelError: e - g, referenceError: e });
+    const rows = driftRows([{ label: 'sft (beta 600)', points: [
+      { step: 240, probe: { distance: 0.04, good: gap(0.02, 0.3), bad: gap(0.015, 0.4), margin: 0.005 } },
+      { step: 60, probe: { distance: 0.01, good: gap(0.01, 0.3), bad: gap(0.004, 0.4), margin: 0.006 } },
+    ] }]);
+    assert.deepEqual(rows.map((r) => [r.step, r.distance, r.margin]), [[0, 0, 0], [60, 0.01, 0.006], [240, 0.04, 0.005]]);
+    assert.equal(rows[0].errorGood, 0.3, "the base's error is the reference's");
+    assert.ok(Math.abs(rows[1].errorGood - 0.29) < 1e-12);
+    assert.deepEqual(driftRows([{ label: 'x', points: [] }]), []);
+    assert.match((await renderVegaLite(driftChart(rows, 'distance', 'distance'))).svg, /post-training steps/);
+  });
+
+  it('costTable: the paired gain over the base of each budget, in budget order; the chart renders', async () => {
+    const base = scores('test-hands', (i) => 0.3 + noise[i]);
+    const inp: ResultInputs = baseOnlyInputs(study, { 'test-hands': base });
+    const at = (d: number) => ({ 'test-hands': scores('test-hands', (i) => 0.3 + d + noise[i]) });
+    const rows = costTable(inp, [
+      { method: 'ipa-halo', judgedInputs: 256, judgedCandidates: 1024, annotations: 96, trainedOn: 96, runs: at(0.05) },
+      { method: 'ipa-halo', judgedInputs: 32, judgedCandidates: 128, annotations: 17, trainedOn: 17, runs: at(0.02) },
+      { method: 'flow-dpo-relaxed', judgedInputs: 32, judgedCandidates: 128, annotations: 128, trainedOn: 32, runs: at(-0.01) },
+    ]);
+    assert.deepEqual(rows.map((r) => [r.method, r.judgedInputs]), [['flow-dpo-relaxed', 32], ['ipa-halo', 32], ['ipa-halo', 256]]);
+    assert.ok(Math.abs((rows[1].gain as number) - 0.02) < 1e-9 && (rows[1].gain_low as number) > 0.019, JSON.stringify(rows[1]));
+    assert.ok((rows[0].gain_high as number) < 0);
+    assert.match((await renderVegaLite(costChart(rows))).svg, /judged samples/);
+  });
+
+  it('handShareTable: equal-count bins from the smallest hands, each with the paired IPA+HALO - IPA difference', async () => {
+    const n = 30;
+    const base = scores('test-hands', (i) => 0.3 + noise[i], n);
+    // HALO helps by 0.03 on the 10 clips with the smallest hands, 0.01 on the next 10, nothing on the largest.
+    const share = (i: number) => 0.01 + 0.001 * ((i * 7) % n); // a permutation of the clips
+    const gain = (i: number) => { const rank = (i * 7) % n; return rank < 10 ? 0.03 : rank < 20 ? 0.01 : 0; };
+    const inp: ResultInputs = {
+      ...baseOnlyInputs(study, { 'test-hands': base }),
+      runs: {
+        ipa: { 'test-hands': [scores('test-hands', (i) => 0.35 + noise[i], n)] },
+        'ipa-halo': { 'test-hands': [scores('test-hands', (i) => 0.35 + gain(i) + noise[i], n)] },
+      },
+    };
+    const shares = new Map(Array.from({ length: n }, (_, i) => [`c${i}`, share(i)]));
+    const rows = handShareTable(inp, shares, 'test-hands');
+    assert.deepEqual(rows.map((r) => r.clips), [10, 10, 10]);
+    assert.deepEqual(rows.map((r) => r.bin), [1, 2, 3]);
+    assert.ok(rows[0].shareHigh < rows[1].shareLow && rows[1].shareHigh < rows[2].shareLow, 'bins sorted by share');
+    const diffs = rows.map((r) => r.diff as number);
+    for (const [d, want] of diffs.map((d, k) => [d, [0.03, 0.01, 0][k]])) assert.ok(Math.abs(d - want) < 1e-9, `${d} vs ${want}`);
+    assert.deepEqual(handShareTable(inp, shares, 'test-general'), [], 'no runs on the split: no rows');
+    assert.deepEqual(handShareTable(inp, new Map([...shares].slice(0, 5)), 'test-hands'), [], 'fewer than 2 clips per bin: no rows');
+    assert.match((await renderVegaLite(handShareChart(rows))).svg, /hand-pixel share/);
+  });
+});
