@@ -120,7 +120,7 @@ describe('ipa-kit run', () => {
 });
 
 describe('ipa-kit reproduce', () => {
-  it('runs the profile notebooks, writes everything to --results DIR with kit-relative paths, the manifest and the environment section; leaves a stale kernelspec', async () => {
+  it('runs the profile notebooks on a second world seed with --pretrain (its own base), writes everything to --results DIR with kit-relative paths, the manifest and the environment section; leaves a stale kernelspec', async () => {
     const results = tmpDir('results');
     const jupyterData = tmpDir('jupyter-data');
     // A kernelspec the kit wrote for another checkout: reproduce must not repoint it unless asked.
@@ -130,7 +130,7 @@ describe('ipa-kit reproduce', () => {
     fs.writeFileSync(path.join(specDir, 'kernel.json'), otherSpec);
     const started = Date.now();
     const marker = newMarker();
-    const r = await cli(['reproduce', '--profile', 'smoke', '--world-seed', '9', '--results', results], { JUPYTER_DATA_DIR: jupyterData, IPA_TEST_MARKER: marker });
+    const r = await cli(['reproduce', '--profile', 'smoke', '--world-seed', '9', '--pretrain', '--results', results], { JUPYTER_DATA_DIR: jupyterData, IPA_TEST_MARKER: marker });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(fs.readFileSync(path.join(specDir, 'kernel.json'), 'utf8'), otherSpec, 'the stale kernelspec is left as it was');
     assert.match(r.stderr, /kernelspec 'ipa-kit' at .* starts the checkout \/other\/checkout with \/usr\/bin\/node, not this checkout: left as it is/);
@@ -151,6 +151,7 @@ describe('ipa-kit reproduce', () => {
     const manifest = JSON.parse(fs.readFileSync(path.join(results, 'runs', runs[0]), 'utf8'));
     assert.equal(manifest.status, 'ok');
     assert.equal(manifest.worldSeed, 9);
+    assert.equal(manifest.pretrain, true);
     assert.equal(manifest.config.name, 'smoke');
     assert.equal(manifest.environment.device.backend, 'wasm');
     assert.match(manifest.environment.commit.hash ?? '', /^[0-9a-f]{40}$/);

@@ -102,12 +102,14 @@ export const alignCommand: Command = {
 export const sweepCommand: Command = {
   summary: "run a study's post-training jobs (main methods x seeds and ablation sweeps), optionally one shard",
   help: [
-    'usage: ipa-kit sweep [--profile P] [--world-seed N] [--group main|sweeps] [--shard i/n] [--workers N] [--list]',
+    'usage: ipa-kit sweep [--profile P] [--world-seed N] [--group main|sweeps|curves] [--shard i/n] [--workers N] [--list]',
     '',
     '  Needs the base, candidates and selection of the study (notebooks 01-03, or `ipa-kit reproduce`).',
     '  --shard i/n   run every n-th job starting at job i (1-based): n machines (a Slurm array, a Kubernetes',
     '                indexed Job) with --shard $((TASK_ID+1))/n share the jobs; each job writes its own folder',
     '                under data/runs/<profile>-<seed>/jobs/, so copying those folders together merges the shards',
+    '  --group G     main (methods x seeds), sweeps (the ablations), curves (drift and annotation-cost runs of a',
+    '                profile with curves, e.g. extended); default main and sweeps',
     '  --list        print the jobs (of the shard) and exit',
     '',
     ...STUDY_OPTIONS_HELP,
@@ -115,8 +117,8 @@ export const sweepCommand: Command = {
   async run(argv) {
     const args = parseArgs(argv, [...STUDY_OPTIONS, 'group', 'shard', 'list'], ['list']);
     const study = studyFromArgs(args);
-    const group = str(args, 'group') as 'main' | 'sweeps' | undefined;
-    if (group && group !== 'main' && group !== 'sweeps') throw new UsageError(`--group must be main or sweeps, got '${group}'`);
+    const group = str(args, 'group') as 'main' | 'sweeps' | 'curves' | undefined;
+    if (group && group !== 'main' && group !== 'sweeps' && group !== 'curves') throw new UsageError(`--group must be main, sweeps or curves, got '${group}'`);
     const jobs = jobsOf(study, { group, shard: str(args, 'shard') });
     if (bool(args, 'list')) {
       process.stdout.write(`${jobs.map((j) => j.name).join('\n')}\n`);

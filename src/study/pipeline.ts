@@ -241,8 +241,9 @@ export function studyModeRegions(study: Study): ModeRegions | undefined {
   return { modeOf: (id) => sampleMode(seed, id), threshold: modeThreshold(p.modeShare) };
 }
 
-/** The study's post-training jobs (optionally one group, one shard). */
-export function jobsOf(study: Study, opts: { group?: 'main' | 'sweeps'; shard?: string } = {}): AlignJob[] {
+/** The study's post-training jobs (optionally one group, one shard; 'curves': those of a profile with curves). */
+export function jobsOf(study: Study, opts: { group?: 'main' | 'sweeps' | 'curves'; shard?: string } = {}): AlignJob[] {
+  if (opts.group === 'curves') return shardJobs(studyCurveJobs(study), opts.shard);
   const all = studyJobs(study.profile.align, study.profile.ablations, study.profile.eval);
   const picked = opts.group === 'main' ? all.filter((j) => j.group === 'main') : opts.group === 'sweeps' ? all.filter((j) => j.group !== 'main') : all;
   return shardJobs(picked, opts.shard);
