@@ -157,7 +157,7 @@ export function stepChart(rows: readonly StepRow[], metric: string, label: strin
       layer: [
         { mark: { type: 'rule', strokeDash: [4, 3], color: '#888' }, encoding: { y: { datum: 0 } } },
         { mark: { type: 'errorband', opacity: 0.2 }, encoding: { x, y: { field: 'diff_low', type: 'quantitative', title: `${label} - base` }, y2: { field: 'diff_high' }, color: { field: 'method', type: 'nominal' } } },
-        { mark: { type: 'line', point: true }, encoding: { x, y: { field: 'diff', type: 'quantitative' }, color: { field: 'method', type: 'nominal', title: null } } },
+        { mark: { type: 'line', point: true }, encoding: { x, y: { field: 'diff', type: 'quantitative' }, color: { field: 'method', type: 'nominal', title: null, legend: { labelLimit: 400 } } } },
       ],
     },
     ...FONT,
