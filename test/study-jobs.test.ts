@@ -4,7 +4,10 @@ import * as path from 'node:path';
 import { costPoints, curveJobs, mainJobName, shardJobs, studyJobs, sweepPoints } from '../src/study/jobs';
 import { getProfile, methodConfig } from '../src/study/profiles';
 import { notebooksFor } from '../src/study/reproduce';
-import { studyPaths } from '../src/study/study';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import { openStudy, studyPaths } from '../src/study/study';
+import { worldStage } from '../src/study/pipeline';
 
 describe('study jobs', () => {
   const p = getProfile('paper');
@@ -54,6 +57,8 @@ describe('study jobs', () => {
     const paper = studyPaths('/r', 'paper', 1);
     assert.deepEqual([x.world, x.shipped, x.work], [paper.world, paper.shipped, paper.work]);
     assert.equal(x.results, path.join('/r', 'results', 'extended'));
+    // Same world: the world's config is the paper profile's (the world stage builds it under that name).
+    assert.deepEqual(getProfile('extended').world, getProfile('paper').world);
     assert.equal(studyPaths('/r', 'extended', 4).results, path.join('/r', 'results', 'extended-seed4'));
     const names = (profile: string) => notebooksFor(profile).map((n) => path.basename(n, '.ipynb'));
     assert.deepEqual(names('paper'), ['00_world', '01_pretrain', '02_baseline', '03_positives', '04_alignment', '05_results_ablations']);
@@ -86,5 +91,14 @@ describe('study jobs', () => {
     assert.equal(pts.length, c.annotation.methods.length * (c.annotation.judgedInputs.length + 1));
     assert.throws(() => costPoints({ ...c, annotation: { ...c.annotation, judgedInputs: [0] } }, 1, 256), /0 judged inputs is not in 1\.\.256/);
     assert.throws(() => costPoints({ ...c, annotation: { ...c.annotation, judgedInputs: [300] } }, 1, 256), /300 judged inputs/);
+  });
+
+  it('a profile that shares the paper data builds the shared world under the paper name, so the paper runs stay valid', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ipa-dataof-'));
+    const x = openStudy({ profile: 'extended', root });
+    const w = worldStage(x);
+    assert.equal(w.world.manifest.profile, 'paper');
+    assert.equal(worldStage(openStudy({ profile: 'paper', root })).built, false, 'the paper profile finds its world as built');
+    fs.rmSync(root, { recursive: true, force: true });
   });
 });

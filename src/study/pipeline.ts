@@ -78,7 +78,9 @@ export interface WorldInfo {
 
 /** Stage 1: the world (built when missing; every file's hash checked on load). */
 export function worldStage(study: Study): WorldInfo {
-  const r = buildWorld({ config: study.profile.world, name: study.profileName, seed: study.worldSeed, out: study.paths.world });
+  // A profile sharing another's data (Profile.dataOf) builds the world under that profile's name: the name is part
+  // of the world's manifest and hash, and a different one would rebuild the shared world and invalidate its runs.
+  const r = buildWorld({ config: study.profile.world, name: study.profile.dataOf ?? study.profileName, seed: study.worldSeed, out: study.paths.world });
   return { world: loadWorldCached(study.paths.world), dir: study.paths.world, built: r.built };
 }
 
