@@ -328,7 +328,8 @@ export const PROFILES: Record<string, Profile> = {
 };
 
 // The extended profile: the paper profile's study (sharing its world, base, candidates and runs: `dataOf`) with the
-// curves the main table cannot show, and the premise sweep. ~70 min on this machine after a paper run (README).
+// curves the main table cannot show, and the premise sweep. On this machine after a paper run: notebook 07 52 min,
+// notebook 06 24 min (README).
 PROFILES.extended = {
   ...PROFILES.paper,
   name: 'extended',
