@@ -14,7 +14,7 @@ import { loadGenerations, videoAt } from '../model/generations';
 import { readModelCheckpointMeta } from '../model/checkpoint';
 import { loadBase, loadModel } from '../model/load';
 import { paramsFromDict } from '../model/checkpoint';
-import { snapshot } from '../train/checkpoint';
+import { TensorDict, snapshot } from '../train/checkpoint';
 import * as tf from '@tensorflow/tfjs';
 import { DriftPoint, driftProbe } from './drift';
 import { sha256, writeJsonAtomic } from '../core/files';
@@ -144,7 +144,7 @@ export function loadTrainingData(pos: PositivesFile & { candidatesDir: string },
 export type Pairing = 'strict' | 'relaxed';
 
 /** The pairs of a positives file of one kind; a file written before relaxed pairs existed has none to give. */
-function pairsOf(pos: PositivesFile & { candidatesDir: string }, pairing: Pairing): StrictPair[] {
+export function pairsOf(pos: PositivesFile & { candidatesDir: string }, pairing: Pairing): StrictPair[] {
   if (pairing === 'strict') return pos.strictPairs;
   if (!pos.relaxedPairs) throw new DataError(`${pos.candidatesDir}: the positives file predates relaxed pairs; run the selection again (notebook 03)`);
   return pos.relaxedPairs;
@@ -246,7 +246,7 @@ export async function runJob(job: AlignJob, p: JobPaths, ctx?: TaskContext): Pro
   const scores = await evaluate(res.adapterDir, path.join(dir, 'eval'), job.evalSplits);
   const snapshotScores: Record<string, Record<string, string>> = {};
   for (const [step, snap] of Object.entries(res.snapshots)) snapshotScores[step] = await evaluate(snap, path.join(dir, `eval-step-${step}`), job.snapshotSplits ?? job.evalSplits);
-  const drift = job.probe ? probeJob(job, p, pos, { ...res.snapshots, [job.config.steps]: res.adapterDir }) : null;
+  const drift = job.probe ? probeJob(job, p, pos, weights, { ...res.snapshots, [job.config.steps]: res.adapterDir }) : null;
   const result: JobResult = {
     name: job.name,
     dir: path.relative(p.jobsDir, dir),
@@ -265,13 +265,12 @@ export async function runJob(job: AlignJob, p: JobPaths, ctx?: TaskContext): Pro
 }
 
 /** The drift probe (drift.ts) of a job's adapters by step: weight distance and implicit reward on good and bad samples. */
-function probeJob(job: AlignJob, p: JobPaths, pos: PositivesFile & { candidatesDir: string }, adapters: Record<string, string>): Record<string, DriftPoint> {
+function probeJob(job: AlignJob, p: JobPaths, pos: PositivesFile & { candidatesDir: string }, base: TensorDict, adapters: Record<string, string>): Record<string, DriftPoint> {
   const probe = job.probe as NonNullable<AlignJob['probe']>;
   const { positives, pairs } = loadTrainingData(pos, p.worldDir, job.config.maskGrid, 'relaxed');
   const good = positives.slice(0, probe.samples);
   const bad = pairs.slice(0, probe.samples).map((q) => q.lose);
   if (!good.length || !bad.length) throw new DataError(`job ${job.name}: the drift probe needs positives and relaxed pairs`);
-  const { weights: base } = loadBase(p.baseDir);
   const reference = paramsFromDict(base);
   const out: Record<string, DriftPoint> = {};
   try {

@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { JobResult, readJobResult } from '../align/run';
+import { JobResult, pairsOf, readJobResult } from '../align/run';
 import { OBJECTIVES } from '../align/objectives';
 import { DataError } from '../core/errors';
 import { ScoredSplit } from '../eval/score';
@@ -53,8 +53,7 @@ function pairAnnotations(study: Study, job: JobResult, method: keyof typeof OBJE
   if (o.data !== 'pairs') return job.positives;
   const own = path.join(study.paths.work, 'jobs', job.dir, 'positives.json');
   const pos = readPositives(fs.existsSync(own) ? own : path.join(study.paths.work, 'selection', 'positives.json'));
-  const pairs = o.pairing === 'strict' ? pos.strictPairs : pos.relaxedPairs ?? [];
-  return new Set(pairs.map((q) => q.inputId)).size * study.profile.selection.candidatesPerInput;
+  return new Set(pairsOf(pos, o.pairing).map((q) => q.inputId)).size * study.profile.selection.candidatesPerInput;
 }
 
 /** Gather the curves from the study's folders; `inputs` carries the base's scores and the report settings. */
