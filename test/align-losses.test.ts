@@ -1,7 +1,7 @@
 import { before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { flowDpoLoss, ipaLoss } from '../src/align/losses';
+import { flowDpoLoss, ipaLoss, regressionLoss, scaledError } from '../src/align/losses';
 import { flowMatchingLoss, haloError, haloWeight } from '../src/flow/losses';
 import { rng } from '../src/core/seeds';
 import { assertClose, useWasm, values } from './helpers';
@@ -57,6 +57,50 @@ describe('alignment losses', () => {
     // inner = (2.5 - 1) - (0.5 - 4.5) = 5.5; loss = -log sigmoid(-0.25 * 5.5) = softplus(1.375)
     assertClose(values(d.loss), [softplus(1.375)], 1e-6, 'dpo loss');
     assertClose(values(d.gap), [-5.5], 1e-6, 'dpo gap');
+  });
+
+  it('hand-worked error scales and time weights: x0 errors are t^2 e_v, a constant weight drops (1 - t)^2', () => {
+    const target = tf.zeros([1, 2, 1, 1, 1]);
+    const modelPred = tf.tensor([1, 2], [1, 2, 1, 1, 1]); // e_v = (1 + 4) / 2 = 2.5
+    const refPred = tf.tensor([1, 1], [1, 2, 1, 1, 1]); // e_v = 1
+    const t = tf.tensor([0.5]);
+    // x0: e_theta = 0.25 * 2.5 = 0.625, e_ref = 0.25, gap = -0.375; paper weight (beta/2)(1-t)^2 = 0.25 -> z = -0.09375
+    const x0 = ipaLoss({ modelPred, refPred, target, t, beta: 2, errorScale: 'x0' });
+    assertClose(values(x0.gap), [-0.375], 1e-6, 'x0 gap');
+    assertClose(values(x0.logits), [-0.09375], 1e-6, 'x0 logit');
+    assertClose(values(x0.loss), [softplus(0.09375)], 1e-6, 'x0 loss');
+    assertClose(values(x0.losses), [softplus(0.09375)], 1e-6, 'per-sample loss');
+    // constant weight: z = (beta/2) gap = -0.375 (x0), -1.5 (v)
+    assertClose(values(ipaLoss({ modelPred, refPred, target, t, beta: 2, errorScale: 'x0', timeWeight: 'constant' }).logits), [-0.375], 1e-6, 'x0 constant');
+    assertClose(values(ipaLoss({ modelPred, refPred, target, t, beta: 2, timeWeight: 'constant' }).loss), [softplus(1.5)], 1e-6, 'v constant');
+    // The official form is the default: the same numbers as before the options existed.
+    assertClose(values(ipaLoss({ modelPred, refPred, target, t, beta: 2, errorScale: 'v', timeWeight: 'paper' }).loss), values(ipaLoss({ modelPred, refPred, target, t, beta: 2 }).loss), 0, 'defaults');
+    // SFT in x0 is IPA's first-order term: (beta/4) mean((1-t)^2 e_x0) = 0.5 * 0.25 * 0.625; in v the plain mean 2.5.
+    assertClose(values(regressionLoss(scaledError(tf.tensor([2.5]), t, 'x0'), t, 'x0', 'paper', 2)), [0.078125], 1e-6, 'sft x0');
+    assertClose(values(regressionLoss(scaledError(tf.tensor([2.5]), t, 'x0'), t, 'x0', 'constant', 2)), [0.3125], 1e-6, 'sft x0 constant');
+    assertClose(values(regressionLoss(tf.tensor([2.5]), t, 'v', 'paper', 2)), [2.5], 1e-6, 'sft v');
+    // Flow-DPO plus an SFT term on the winners: the hand-worked DPO above (softplus(1.375)) + 0.5 * e_theta_w (2.5).
+    const d = flowDpoLoss({
+      modelWin: modelPred, refWin: refPred, targetWin: target,
+      modelLose: tf.tensor([0, 1], [1, 2, 1, 1, 1]), refLose: tf.tensor([0, 3], [1, 2, 1, 1, 1]), targetLose: target,
+      t, beta: 2, sftWeight: 0.5,
+    });
+    assertClose(values(d.loss), [softplus(1.375) + 1.25], 1e-6, 'dpo + sft');
+    assertClose(values(d.logits), [-1.375], 1e-6, 'dpo logit');
+    assert.throws(() => ipaLoss({ modelPred, refPred, target, t, beta: 2, errorScale: 'eps' as never }), /'errorScale' must be 'v' or 'x0'/);
+    assert.throws(() => flowDpoLoss({ modelWin: modelPred, refWin: refPred, targetWin: target, modelLose: modelPred, refLose: refPred, targetLose: target, t, beta: 2, sftWeight: -1 }), /'sftWeight' must be a finite number >= 0/);
+  });
+
+  it("in the x0 scale SFT is matched to IPA: at gap 0 both take the same gradient, sample weights and all", () => {
+    const target = rand([3, 2, 2, 2, 1], 21);
+    const pred = rand([3, 2, 2, 2, 1], 22);
+    const mask = maskOf([3, 1, 2, 2, 1], 23);
+    const t = tf.tensor([0.03, 0.4, 0.9]);
+    for (const timeWeight of ['paper', 'constant'] as const) {
+      const gIpa = tf.grad((p: tf.Tensor) => ipaLoss({ modelPred: p, refPred: pred, target, t, handMask: mask, beta: 600, handWeight: 10, errorScale: 'x0', timeWeight }).loss)(pred);
+      const gSft = tf.grad((p: tf.Tensor) => regressionLoss(scaledError(haloError(p, target, mask, 10), t, 'x0'), t, 'x0', timeWeight, 600))(pred);
+      assertClose(values(gIpa), values(gSft), 1e-5, `${timeWeight}: grad IPA = grad SFT at gap 0`);
+    }
   });
 
   it('at step 0 (model equals reference) the gap is exactly 0 and the loss exactly log 2', () => {

@@ -17,6 +17,44 @@ function checkBeta(beta: number): void {
   if (typeof beta !== 'number' || !Number.isFinite(beta) || beta <= 0) throw new Error(`'beta' must be a finite number > 0, got ${beta}`);
 }
 
+/**
+ * How per-sample errors are measured (docs/design.md, "Error scale"):
+ * - 'v': the mean squared velocity error, as the paper and its official snippet (the default);
+ * - 'x0': the mean squared error of the clean video the prediction implies, e_x0 = t^2 e_v (exact for a
+ *   v-predicting network, and for the kit's x-predicting U-Net wherever t >= its clamp PRED_T_MIN = 0.05). The
+ *   U-Net returns v = (Z_t - x0_hat) / max(t, 0.05), so its v-errors grow as 1/t^2 at low t; in x0 space they stay of
+ *   order one across t and no band of draws dominates a logit.
+ */
+export type ErrorScale = 'v' | 'x0';
+
+/** The timestep factor of a preference logit: the paper's (1 - t)^2, or 'constant' (beta independent of t, as VideoAlign's Flow-DPO). */
+export type TimeWeight = 'paper' | 'constant';
+
+/** Per-sample errors e [B] (v-space) in the chosen scale: e for 'v', t^2 e for 'x0'. */
+export function scaledError(e: tf.Tensor, t: tf.Tensor, scale: ErrorScale): tf.Tensor {
+  if (scale !== 'v' && scale !== 'x0') throw new Error(`'errorScale' must be 'v' or 'x0', got ${String(scale)}`);
+  return scale === 'v' ? tf.clone(e) : tf.tidy(() => tf.mul(e, tf.square(t)));
+}
+
+/** The per-sample factor of the logit [B]: (beta / 2) (1 - t)^2 ('paper') or beta / 2 ('constant'). */
+export function logitScale(t: tf.Tensor, beta: number, weight: TimeWeight): tf.Tensor {
+  if (weight !== 'paper' && weight !== 'constant') throw new Error(`'timeWeight' must be 'paper' or 'constant', got ${String(weight)}`);
+  return tf.tidy(() => (weight === 'paper' ? tf.mul(tf.square(tf.sub(1, t)), beta / 2) : tf.fill(t.shape, beta / 2)));
+}
+
+/**
+ * The regression on positives, from per-sample errors already in `scale` (`scaledError`). 'v' is the plain
+ * flow-matching mean (the paper's SFT). 'x0' is matched to the preference losses of that scale:
+ *   loss = mean_b[ (beta / 4) w(t_b) e_x0_b ],
+ * the first-order term of Flow-IPA at gap 0 (-log sigmoid(z) = log 2 - z / 2 + O(z^2)), so that at the first step
+ * SFT and IPA take the same gradient, clipped and normalised alike, and afterwards differ only by IPA's per-sample
+ * factor 2 sigmoid(-z_b): the reference term.
+ */
+export function regressionLoss(e: tf.Tensor, t: tf.Tensor, scale: ErrorScale, weight: TimeWeight, beta: number): tf.Scalar {
+  checkBeta(beta);
+  return tf.tidy(() => (scale === 'v' ? tf.mean(e) : tf.mul(tf.mean(tf.mul(e, logitScale(t, 2, weight))), beta / 4)) as tf.Scalar); // logitScale(t, 2, .) = w(t)
+}
+
 function checkT(t: tf.Tensor, B: number): void {
   if (!(t instanceof tf.Tensor)) throw new Error(`'t' must be a tf.Tensor of shape [B]`);
   if (t.rank !== 1) throw new Error(`'t' must be [B], got shape ${show(t.shape)}`);
@@ -36,6 +74,8 @@ export interface IpaLossArgs {
   handMask?: tf.Tensor; // [B, F-1, H, W, 1]
   beta: number;
   handWeight?: number; // lambda; 1 (default) = plain Flow-IPA
+  errorScale?: ErrorScale; // 'v' (default, the official snippet) or 'x0'
+  timeWeight?: TimeWeight; // 'paper' (default): (1 - t)^2; 'constant': beta independent of t
 }
 
 /** Result of `ipaLoss` (batch means as tf scalars). */
@@ -47,10 +87,15 @@ export interface IpaLossResult {
   referenceError: tf.Scalar;
   /** Share of the batch with a positive gap. */
   implicitAccuracy: tf.Scalar;
+  /** Per-sample logits z_b [B] (the diagnostics: |z| > 8 is a saturated sigmoid). */
+  logits: tf.Tensor;
+  /** Per-sample losses softplus(-z_b) [B]. */
+  losses: tf.Tensor;
 }
 
 /**
- * Flow-IPA: loss = mean_b[ -log sigmoid( (beta / 2) (1 - t_b)^2 (e_ref_b - e_theta_b) ) ].
+ * Flow-IPA: loss = mean_b[ -log sigmoid( z_b ) ],  z_b = (beta / 2) w(t_b) (e_ref_b - e_theta_b),
+ * w(t) = (1 - t)^2 (the paper) or 1 (`timeWeight: 'constant'`), errors in the chosen scale (default 'v').
  * With the model equal to the reference the gap is 0 and the loss is log 2.
  */
 export function ipaLoss(args: IpaLossArgs): IpaLossResult {
@@ -61,14 +106,19 @@ export function ipaLoss(args: IpaLossArgs): IpaLossResult {
   checkT(t, modelPred.shape[0]);
   checkBeta(beta);
   const w = optionalMask(handMask, args.handWeight, modelPred);
+  const errorScale = args.errorScale ?? 'v';
+  const timeWeight = args.timeWeight ?? 'paper';
   return tf.tidy(() => {
-    const eTheta = weightedError(modelPred, target, handMask, w); // [B]
-    const eRef = weightedError(stopGradient(refPred), target, handMask, w); // [B], no gradient
+    const eTheta = scaledError(weightedError(modelPred, target, handMask, w), t, errorScale); // [B]
+    const eRef = scaledError(weightedError(stopGradient(refPred), target, handMask, w), t, errorScale); // [B], no gradient
     const gap = tf.sub(eRef, eTheta); // [B]
-    const scale = tf.mul(tf.square(tf.sub(1, t)), beta / 2); // [B]
-    const loss = tf.mean(tf.softplus(tf.neg(tf.mul(scale, gap)))) as tf.Scalar; // -log sigmoid(z) = softplus(-z)
+    const logits = tf.mul(logitScale(t, beta, timeWeight), gap); // [B]
+    const losses = tf.softplus(tf.neg(logits)); // -log sigmoid(z) = softplus(-z), [B]
+    const loss = tf.mean(losses) as tf.Scalar;
     return {
       loss,
+      logits,
+      losses,
       gap: tf.mean(gap) as tf.Scalar,
       modelError: tf.mean(eTheta) as tf.Scalar,
       referenceError: tf.mean(eRef) as tf.Scalar,
@@ -90,6 +140,10 @@ export interface FlowDpoLossArgs {
   handMaskWin?: tf.Tensor;
   handMaskLose?: tf.Tensor;
   handWeight?: number;
+  errorScale?: ErrorScale; // 'v' (default) or 'x0'
+  timeWeight?: TimeWeight; // 'paper' (default) or 'constant' (VideoAlign's constant beta)
+  /** Weight of an SFT term on the winners (`regressionLoss` of e_theta_w) added to the loss; 0 (default) = none. */
+  sftWeight?: number;
 }
 
 /** Result of `flowDpoLoss`. */
@@ -102,11 +156,17 @@ export interface FlowDpoLossResult {
   modelErrorLose: tf.Scalar;
   referenceErrorLose: tf.Scalar;
   implicitAccuracy: tf.Scalar;
+  /** Per-sample logits z_b [B]. */
+  logits: tf.Tensor;
+  /** Per-sample losses [B] (the preference term; the SFT term is not per sample). */
+  losses: tf.Tensor;
 }
 
 /**
  * Diffusion-DPO in flow form:
- *   loss = mean_b[ -log sigmoid( -(beta / 2) (1 - t)^2 ((e_theta_w - e_ref_w) - (e_theta_l - e_ref_l)) ) ].
+ *   loss = mean_b[ -log sigmoid( -(beta / 2) w(t) ((e_theta_w - e_ref_w) - (e_theta_l - e_ref_l)) ) ]
+ *          + sftWeight * regression(e_theta_w),
+ * w(t) = (1 - t)^2 (default) or 1 (`timeWeight: 'constant'`), errors in the chosen scale.
  */
 export function flowDpoLoss(args: FlowDpoLossArgs): FlowDpoLossResult {
   const { modelWin, refWin, targetWin, modelLose, refLose, targetLose, t, beta } = args;
@@ -123,16 +183,25 @@ export function flowDpoLoss(args: FlowDpoLossArgs): FlowDpoLossResult {
   if ((args.handMaskWin === undefined) !== (args.handMaskLose === undefined)) {
     throw new Error(`'handMaskWin' and 'handMaskLose' must be given together`);
   }
+  const errorScale = args.errorScale ?? 'v';
+  const timeWeight = args.timeWeight ?? 'paper';
+  const sftWeight = args.sftWeight ?? 0;
+  if (typeof sftWeight !== 'number' || !Number.isFinite(sftWeight) || sftWeight < 0) throw new Error(`'sftWeight' must be a finite number >= 0, got ${sftWeight}`);
   return tf.tidy(() => {
-    const eTw = weightedError(modelWin, targetWin, args.handMaskWin, w);
-    const eRw = weightedError(stopGradient(refWin), targetWin, args.handMaskWin, w);
-    const eTl = weightedError(modelLose, targetLose, args.handMaskLose, w);
-    const eRl = weightedError(stopGradient(refLose), targetLose, args.handMaskLose, w);
+    const err = (pred: tf.Tensor, target: tf.Tensor, mask: tf.Tensor | undefined) => scaledError(weightedError(pred, target, mask, w), t, errorScale);
+    const eTw = err(modelWin, targetWin, args.handMaskWin);
+    const eRw = err(stopGradient(refWin), targetWin, args.handMaskWin);
+    const eTl = err(modelLose, targetLose, args.handMaskLose);
+    const eRl = err(stopGradient(refLose), targetLose, args.handMaskLose);
     const gap = tf.sub(tf.sub(eRw, eTw), tf.sub(eRl, eTl)); // [B]
-    const scale = tf.mul(tf.square(tf.sub(1, t)), beta / 2);
-    const loss = tf.mean(tf.softplus(tf.neg(tf.mul(scale, gap)))) as tf.Scalar;
+    const logits = tf.mul(logitScale(t, beta, timeWeight), gap); // [B]
+    const losses = tf.softplus(tf.neg(logits));
+    const preference = tf.mean(losses) as tf.Scalar;
+    const loss = (sftWeight > 0 ? tf.add(preference, tf.mul(regressionLoss(eTw, t, errorScale, timeWeight, beta), sftWeight)) : preference) as tf.Scalar;
     return {
       loss,
+      logits,
+      losses,
       gap: tf.mean(gap) as tf.Scalar,
       modelError: tf.mean(eTw) as tf.Scalar,
       referenceError: tf.mean(eRw) as tf.Scalar,

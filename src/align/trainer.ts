@@ -24,7 +24,8 @@ import { TrainSchedule, adamwConfig } from '../train/optim';
 import { sha256 } from '../core/files';
 import { rng } from '../core/seeds';
 import { MaskGrid } from './masks';
-import { AlignMethod, OBJECTIVES, ObjectiveTable, PairBatch, PositiveBatch, VideoBatch, objectiveOf } from './objectives';
+import { AlignMethod, LossSettings, OBJECTIVES, ObjectiveTable, PairBatch, PositiveBatch, VideoBatch, objectiveOf } from './objectives';
+import type { ErrorScale } from './losses';
 
 /** Post-training settings (plain data). */
 export interface AlignConfig<M extends string = AlignMethod> extends TrainSchedule {
@@ -38,6 +39,13 @@ export interface AlignConfig<M extends string = AlignMethod> extends TrainSchedu
   lora: LoraConfig | null;
   maskGrid: MaskGrid;
   timesteps: TimestepDensity;
+  /**
+   * How every method measures its per-sample errors (losses.ts `ErrorScale`): 'v' (absent: the official snippet's
+   * velocity error) or 'x0' (the implied clean video's error, t^2 e_v, with SFT weighted as the logits are).
+   */
+  errorScale?: ErrorScale;
+  /** Weight of an SFT term on the winners added to a pairs objective's loss (absent: 0, none). */
+  sftWeight?: number;
   /**
    * Generated frames per training video (default: all): each sample of a step is cut to this many consecutive
    * frames (both sides of a pair to the same frames), at a start drawn from the step's stream. U-Net only, as in
@@ -106,6 +114,8 @@ export function validateAlignConfig<M extends string = AlignMethod>(c: AlignConf
   if (!(c.beta > 0 && Number.isFinite(c.beta))) throw new Error(`align config: 'beta' must be > 0, got ${c.beta}`);
   if (!(c.handWeight > 0 && Number.isFinite(c.handWeight))) throw new Error(`align config: 'handWeight' must be > 0, got ${c.handWeight}`);
   if (c.clipFrames !== undefined && !(Number.isInteger(c.clipFrames) && c.clipFrames >= 1)) throw new Error(`align config: 'clipFrames' must be a positive integer, got ${c.clipFrames}`);
+  if (c.errorScale !== undefined && c.errorScale !== 'v' && c.errorScale !== 'x0') throw new Error(`align config: 'errorScale' must be 'v' or 'x0', got ${String(c.errorScale)}`);
+  if (c.sftWeight !== undefined && !(c.sftWeight >= 0 && Number.isFinite(c.sftWeight))) throw new Error(`align config: 'sftWeight' must be a finite number >= 0, got ${c.sftWeight}`);
 }
 
 /** Frames start..start+n-1 of a training video: its clip and its HALO mask ([F, S, S, 1]) cut alike. */
@@ -181,7 +191,9 @@ export async function alignTrain<M extends string = AlignMethod>(a: AlignArgs<M>
   const snapshots = [...new Set(a.snapshots ?? [])].sort((x, y) => x - y);
   for (const s of snapshots) if (!(Number.isInteger(s) && s >= 1 && s < c.steps)) throw new Error(`align: snapshot step ${s} is not in 1..${c.steps - 1}`);
   if (count === 0) throw new Error(`align: no ${objective.data === 'pairs' ? 'pairs' : 'positives'} to train '${c.method}' on`);
-  const settings = { beta: c.beta, handWeight: objective.halo ? c.handWeight : 1 };
+  const settings: LossSettings = {
+    beta: c.beta, handWeight: objective.halo ? c.handWeight : 1, errorScale: c.errorScale ?? 'v', timeWeight: objective.timeWeight, sftWeight: c.sftWeight ?? 0,
+  };
 
   const params = paramsFromDict(a.base.weights);
   const reference: Params | null = objective.reference && !c.lora ? paramsFromDict(a.base.weights) : null;

@@ -16,7 +16,9 @@ import { loadTrainingData, pairingOf } from '../align/run';
 import { getProfile, methodConfig } from '../study/profiles';
 import { alignStage, baseStage, detectorStage, evaluateStage, jobsOf } from '../study/pipeline';
 import { pairedVsBase } from '../report/results';
-import { baseOnlyInputs, jobScores } from '../study/results';
+import { baseOnlyInputs, jobScores, jobSnapshotScores } from '../study/results';
+import { Diff, TuningResult, chooseTuned, tuningVerdicts } from '../report/tuning';
+import type { ScoredSplit } from '../eval/score';
 import { tableToMarkdown, writeTable } from '../report/tables';
 import { tuningJobs } from '../study/jobs';
 import { BATCH, BETA, CLIP_FRAMES, HAND_WEIGHT, LEARNING_RATE, LORA_RANK, SEED, TRAIN_STEPS, rangeText } from '../core/ranges';
@@ -92,7 +94,7 @@ export const alignCommand: Command = {
     const last = res.loop.lastRecord;
     // A resumed run whose steps were all done already trains nothing: say so instead of an undefined loss.
     const trained = last
-      ? `${res.loop.secondsPerStep.toFixed(2)} s/step; last loss ${last.loss.toFixed(4)}${'gap' in last ? `, gap ${last.gap.toExponential(2)}` : ''}`
+      ? `${res.loop.secondsPerStep.toFixed(2)} s/step; last loss ${last.loss.toFixed(4)}${typeof last.gap === 'number' ? `, gap ${last.gap.toExponential(2)}` : ''}`
       : `all done before this run (resumed at step ${res.loop.resumedFrom})`;
     process.stdout.write(`${method}: ${res.loop.steps} steps on ${OBJECTIVES[method].data === 'pairs' ? `${pairs.length} ${pairingOf(method)} pairs` : `${positives.length} positives`}, ${trained} -> ${res.adapterDir}\n`);
     return 0;
@@ -135,13 +137,15 @@ export const sweepCommand: Command = {
 };
 
 export const tuneCommand: Command = {
-  summary: "choose the post-training defaults on val: the profile's tuning points (method, lr, steps, LoRA rank, batch)",
+  summary: "choose each method's post-training settings on val: the profile's tuning grid (learning rates x steps), the same for every method",
   help: [
     'usage: ipa-kit tune [--profile P] [--world-seed N] [--workers N]',
     '',
-    "  Needs the base, candidates and selection of the study. Trains every point of the profile's align.tuning",
-    '  (first seed), evaluates on val only, and writes <results>/tables/tuning.{csv,md,tex}: val SSIM-Hand,',
-    '  PSNR-Hand and SSIM as paired differences to the base. The test splits are not touched.',
+    "  Needs the base, candidates and selection of the study. Trains every method of the profile's align.tuning",
+    '  grid at each learning rate to the largest step count (first seed; snapshots at the others), evaluates every',
+    '  point on val only, and writes <results>/tables/tuning.{csv,md,tex}: val SSIM-Hand, PSNR-Hand and SSIM as',
+    "  paired differences to the base, and each method's chosen point (the highest SSIM-Hand gain whose full-frame",
+    "  SSIM gain is >= 0), printed as the profile's methodSettings. The test splits are not touched.",
     '',
     ...STUDY_OPTIONS_HELP,
   ].join('\n'),
@@ -156,25 +160,37 @@ export const tuneCommand: Command = {
     const results = await alignStage(study, base, jobs, det?.dir ?? null, { workers });
     const baseScores = await evaluateStage(study, { label: 'base', baseDir: base.dir }, ['val'], det);
     const inp = baseOnlyInputs(study, baseScores);
-    const fmt = (d: { mean: number; low: number; high: number } | null) => (d ? `${d.mean >= 0 ? '+' : ''}${d.mean.toFixed(4)} [${d.low.toFixed(4)}, ${d.high.toFixed(4)}]` : '—');
-    const rows = results.map((r, i) => {
-      const s = r.skipped ? null : jobScores(study, r, 'val');
+    const diff = (s: ScoredSplit | null, key: string): Diff | null => {
+      const d = s ? pairedVsBase(inp, s, 'val', key) : null;
+      return d ? { mean: d.mean, low: d.low, high: d.high } : null;
+    };
+    const points: TuningResult[] = results.flatMap((r, i) => {
       const c = jobs[i].config;
-      return {
-        method: c.method,
-        'LoRA rank': c.lora ? c.lora.rank : 'full',
-        batch: c.batch,
-        lr: c.lr,
-        steps: c.steps,
-        's/step': r.skipped ? null : Number(r.secondsPerStep.toFixed(2)),
-        'val SSIM-Hand - base': s ? fmt(pairedVsBase(inp, s, 'val', 'ssimHand')) : r.skipped ?? '—',
-        'val PSNR-Hand - base': s ? fmt(pairedVsBase(inp, s, 'val', 'psnrHand')) : '—',
-        'val SSIM - base': s ? fmt(pairedVsBase(inp, s, 'val', 'ssim')) : '—',
-      };
+      const steps = [...(jobs[i].snapshots ?? []), c.steps];
+      return steps.map((n) => {
+        const s = r.skipped ? null : n === c.steps ? jobScores(study, r, 'val') : jobSnapshotScores(study, r, n, 'val');
+        return { method: c.method, lr: c.lr, steps: n, ssimHand: diff(s, 'ssimHand'), psnrHand: diff(s, 'psnrHand'), ssim: diff(s, 'ssim'), secondsPerStep: r.skipped ? null : r.secondsPerStep };
+      });
     });
+    const verdicts = tuningVerdicts(points);
+    const fmt = (d: Diff | null) => (d ? `${d.mean >= 0 ? '+' : ''}${d.mean.toFixed(4)} [${d.low.toFixed(4)}, ${d.high.toFixed(4)}]` : '—');
+    const rows = points.map((p, i) => ({
+      method: p.method,
+      lr: p.lr,
+      steps: p.steps,
+      's/step': p.secondsPerStep === null ? null : Number(p.secondsPerStep.toFixed(2)),
+      'val SSIM-Hand - base': fmt(p.ssimHand),
+      'val PSNR-Hand - base': fmt(p.psnrHand),
+      'val SSIM - base': fmt(p.ssim),
+      chosen: verdicts[i] === 'chosen' ? 'yes' : verdicts[i] === 'quality' ? 'no (SSIM below base)' : '',
+    }));
     const out = path.join(study.paths.results, 'tables', 'tuning');
     writeTable(rows, out);
-    process.stdout.write(`${tableToMarkdown(rows)}\n-> ${out}.csv / .md\n`);
+    const chosen = chooseTuned(points);
+    const settings = Object.fromEntries([...chosen].map(([m, p]) => [m, { lr: p.lr, steps: p.steps }]));
+    const missing = study.profile.align.tuning.methods.filter((m) => !chosen.has(m));
+    process.stdout.write(`${tableToMarkdown(rows)}\n-> ${out}.csv / .md\nmethodSettings: ${JSON.stringify(settings)}\n`);
+    if (missing.length) process.stdout.write(`no point kept full-frame SSIM at the base's for: ${missing.join(', ')}\n`);
     return 0;
   },
 };

@@ -5,8 +5,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng, rng } from '../core/seeds';
 
-/** How training timesteps are drawn: uniform on (0, 1) (the paper), or logit-normal (SD3's density). */
-export type TimestepDensity = { kind: 'uniform' } | { kind: 'logit-normal'; mean: number; std: number };
+/**
+ * How training timesteps are drawn: uniform on (min, 1) (the paper: min absent = 0; a floor keeps post-training off
+ * the lowest, noise-free draws), or logit-normal (SD3's density).
+ */
+export type TimestepDensity = { kind: 'uniform'; min?: number } | { kind: 'logit-normal'; mean: number; std: number };
 
 /** Broadcast a per-sample [B] tensor against x [B, ...]. */
 function perSample(t: tf.Tensor, x: tf.Tensor): tf.Tensor {
@@ -30,10 +33,11 @@ export function velocityTarget(x0: tf.Tensor, eps: tf.Tensor): tf.Tensor {
 
 /** B training timesteps in (0, 1) from the density, as a Float32Array. */
 export function sampleTimesteps(r: Rng, B: number, density: TimestepDensity = { kind: 'uniform' }): Float32Array {
+  if (density.kind === 'uniform' && density.min !== undefined && !(density.min >= 0 && density.min < 1)) throw new Error(`timesteps: 'min' must lie in [0, 1), got ${density.min}`);
   const out = new Float32Array(B);
   for (let i = 0; i < B; i++) {
     let t: number;
-    if (density.kind === 'uniform') t = r.uniform();
+    if (density.kind === 'uniform') t = density.min ? density.min + (1 - density.min) * r.uniform() : r.uniform();
     else t = 1 / (1 + Math.exp(-(density.mean + density.std * r.normal())));
     out[i] = Math.min(Math.max(t, 1e-5), 1 - 1e-5);
   }

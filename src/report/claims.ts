@@ -39,8 +39,11 @@ export const CLAIM_COMPARISONS: readonly (readonly [string, string])[] = [
   ['ipa-halo', 'base'],
   ['ipa-halo', 'sft'],
   ['ipa-halo', 'sft-halo'],
+  ['ipa', 'sft'], // matched optimisation: the reference term is the only difference
   ['ipa-halo', 'flow-dpo'],
   ['ipa-halo', 'flow-dpo-relaxed'],
+  ['ipa-halo', 'flow-dpo-const'],
+  ['ipa', 'ipa-const'], // the paper's (1 - t)^2 against a constant beta
 ];
 
 /** Per-clip metrics of the claims: the hand metrics (should improve) and full-frame SSIM (should be kept). */
@@ -127,9 +130,13 @@ export function claimsMarkdown(inp: ResultInputs, rows: MetricRow[], sweeps: Swe
     }
   }
   lines.push('', '## Baselines (paired, SSIM-Hand)', '');
-  for (const m of ['sft', 'sft-halo', 'flow-dpo', 'flow-dpo-relaxed']) {
+  for (const m of ['sft', 'sft-halo', 'flow-dpo', 'flow-dpo-relaxed', 'flow-dpo-const']) {
     const { d, v } = compare('ipa-halo', m, hands, 'ssimHand', true);
     lines.push(`- \`${hands}\`, ipa-halo vs ${m}: **${v}** — ${fmtDiff(d)}`);
+  }
+  for (const [a, b] of [['ipa', 'sft'], ['ipa', 'ipa-const']] as const) {
+    const { d, v } = compare(a, b, hands, 'ssimHand', true);
+    lines.push(`- \`${hands}\`, ${a} vs ${b}: **${v}** — ${fmtDiff(d)}`);
   }
   const abl = p.sweepSplits[0];
   lines.push('', `## Trends (single training seed, \`${abl}\`)`, '');

@@ -108,6 +108,35 @@ export interface ResultInputs {
   clipFeatures?: ClipFeatureFn;
 }
 
+/** The per-clip metrics written to clips.csv, in column order. */
+export const CLIP_COLUMNS = ['ssim', 'psnr', 'ssimBody', 'psnrBody', 'ssimBackground', 'psnrBackground', 'ssimHand', 'psnrHand', 'handKeypointError', 'handPck', 'handWorseShare'] as const;
+
+/**
+ * Every evaluation's per-clip scores as rows (`results/tables/clips.csv`): the base, each main-table run (method,
+ * seed) and each sweep point's own run, on every split it was scored on; so every paired claim can be recomputed
+ * from the repository. `seeds` are the training seeds of the main runs, in the order `inp.runs` holds them.
+ */
+export function clipScoreRows(inp: ResultInputs, seeds: readonly number[]): Record<string, string | number | null>[] {
+  const out: Record<string, string | number | null>[] = [];
+  const add = (run: string, method: string, seed: number | null, split: string, s: SplitScores) => {
+    for (const c of s.clips) {
+      const row: Record<string, string | number | null> = { run, method, seed, split, clip: c.clipId };
+      for (const k of CLIP_COLUMNS) row[k] = c[k];
+      out.push(row);
+    }
+  };
+  for (const [split, b] of Object.entries(inp.base)) add('base', 'base', null, split, b.scores);
+  for (const [method, bySplit] of Object.entries(inp.runs)) {
+    for (const [split, runs] of Object.entries(bySplit)) runs.forEach((r, i) => add(`${method}.s${seeds[i]}`, method, seeds[i] ?? null, split, r.scores));
+  }
+  const main = new Set(Object.keys(inp.runs).flatMap((m) => seeds.map((s) => `${m}.s${s}`)));
+  for (const sw of inp.sweeps) {
+    if (main.has(sw.job)) continue; // a sweep point read from a main run is already there
+    for (const [split, r] of Object.entries(sw.runs)) add(sw.job, `ipa-halo (${sw.group} ${sw.value})`, seeds[0] ?? null, split, r.scores);
+  }
+  return out;
+}
+
 /** Per-clip values of a metric, keyed by clip id (nulls dropped). */
 function clipValues(s: SplitScores, key: string): Map<string, number> {
   const m = new Map<string, number>();

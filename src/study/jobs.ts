@@ -7,7 +7,7 @@
  * the same way on every machine.
  */
 import { UsageError } from '../core/errors';
-import { AblationProfile, AlignProfile, CurvesProfile, EvalProfile, TuningPoint, methodConfig } from './profiles';
+import { AblationProfile, AlignProfile, CurvesProfile, EvalProfile, methodConfig } from './profiles';
 import { AlignJob, JobGroup } from '../align/run';
 import { AlignConfig } from '../align/trainer';
 import { AlignMethod } from '../align/objectives';
@@ -162,30 +162,36 @@ export function shardJobs<T>(jobs: T[], shard: string | undefined): T[] {
   return jobs.filter((_, k) => k % n === i - 1);
 }
 
-/** A tuning job's name: its method and the settings it varies (`tune-ipa-halo-lr0.0002-steps60-full-b8.s1`). */
-export function tuningJobName(t: TuningPoint, seed: number): string {
-  return `tune-${t.method}-lr${valueTag(t.lr)}-steps${t.steps}-${t.rank === 0 ? 'full' : `r${t.rank}`}-b${t.batch}.s${seed}`;
+/** A tuning run's name: its method and learning rate (`tune-ipa-halo-lr0.0002.s1`); its steps are the grid's. */
+export function tuningJobName(method: AlignMethod, lr: number, seed: number): string {
+  return `tune-${method}-lr${valueTag(lr)}.s${seed}`;
 }
 
-/** The tuning points (first seed, evaluated on `val` only): one job per point, the profile's defaults otherwise. */
+/**
+ * The tuning runs (first seed, evaluated on `val` only): one per (method, lr) of the grid, trained to the largest
+ * step count with the method's settings otherwise, and snapshots at the other step counts.
+ */
 export function tuningJobs(align: AlignProfile): AlignJob[] {
   const seed = align.seeds[0];
-  const d = align.defaults;
-  return align.tuning.map((t) => ({
-    name: tuningJobName(t, seed),
-    group: 'tune' as const,
-    method: t.method,
-    seed,
-    config: {
-      ...d,
-      method: t.method,
-      lr: t.lr,
-      steps: t.steps,
-      batch: t.batch,
-      lora: t.rank === 0 ? null : { rank: t.rank, alpha: t.rank },
-      checkpointEvery: Math.min(d.checkpointEvery, t.steps),
-    },
-    selection: { maxPositives: null, annotationNoise: 0 },
-    evalSplits: ['val'],
-  }));
+  const g = align.tuning;
+  const steps = [...new Set(g.steps)].sort((a, b) => a - b);
+  if (!steps.length || !g.lrs.length || !g.methods.length) throw new UsageError('align.tuning: the grid needs methods, learning rates and step counts');
+  for (const n of steps) if (!(Number.isInteger(n) && n >= 1)) throw new UsageError(`align.tuning: step count ${n} is not a positive integer`);
+  for (const lr of g.lrs) if (!(lr > 0 && Number.isFinite(lr))) throw new UsageError(`align.tuning: learning rate ${lr} is not > 0`);
+  const last = steps[steps.length - 1];
+  return g.methods.flatMap((method) =>
+    g.lrs.map((lr) => {
+      const c = methodConfig(align, method);
+      return {
+        name: tuningJobName(method, lr, seed),
+        group: 'tune' as const,
+        method,
+        seed,
+        config: { ...c, lr, steps: last, checkpointEvery: Math.min(c.checkpointEvery, last) },
+        selection: { maxPositives: null, annotationNoise: 0 },
+        evalSplits: ['val'],
+        ...(steps.length > 1 ? { snapshots: steps.slice(0, -1), snapshotSplits: ['val'] } : {}),
+      };
+    }),
+  );
 }

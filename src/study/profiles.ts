@@ -48,14 +48,16 @@ export interface SelectionProfile {
   targetAcceptance: number;
 }
 
-/** One point `ipa-kit tune` trains (first seed) and evaluates on `val`; other settings are the defaults. */
-export interface TuningPoint {
-  method: AlignMethod;
-  lr: number;
-  steps: number;
-  /** LoRA rank on the attention QKV projections (alpha = rank), or 0 for full fine-tuning. */
-  rank: number;
-  batch: number;
+/**
+ * The grid `ipa-kit tune` trains on `val` (first seed), the same for every method: each (method, learning rate) is
+ * one run to the largest step count, its adapter also saved and evaluated at the smaller ones (so a 30-step point
+ * is the 60-step run's snapshot, on the 60-step learning-rate schedule). The chosen point of a method is its highest
+ * val SSIM-Hand gain whose full-frame SSIM is not below the base's (report/tuning.ts `chooseTuned`).
+ */
+export interface TuningGrid {
+  methods: AlignMethod[];
+  lrs: number[];
+  steps: number[];
 }
 
 /** Post-training: shared settings of every method, the methods of the main table and their training seeds. */
@@ -68,8 +70,8 @@ export interface AlignProfile {
   methodSettings?: Partial<Record<AlignMethod, Partial<Omit<AlignConfig, 'method'>>>>;
   methods: AlignMethod[];
   seeds: number[];
-  /** The points `ipa-kit tune` evaluates on `val` to choose the defaults above (results/tables/tuning.md). */
-  tuning: TuningPoint[];
+  /** The grid `ipa-kit tune` evaluates on `val` to choose `methodSettings` (results/tables/tuning.md). */
+  tuning: TuningGrid;
   /**
    * Post-training steps after which the first seed's IPA+HALO and SFT adapters are also saved and evaluated on the
    * main splits: the curve over steps (step 0 is the base, the last point the finished run).
@@ -203,6 +205,10 @@ const ALIGN_DEFAULTS: Omit<AlignConfig, 'method'> = {
   maskGrid: { kind: 'pixel' }, // the U-Net's loss is per pixel: HALO weighs the hand pixels themselves
   checkpointEvery: 10,
   timesteps: { kind: 'uniform' },
+  // Errors of the implied clean video (t^2 e_v) for every method, SFT matched to IPA's first-order term: chosen on
+  // val against the official v-space errors, a floor t >= 0.2 and logit-normal t (research/kit/error-scale.js,
+  // docs/design.md "Error scale"): IPA+HALO's saturated logits 24% -> 0%, last-20-step loss 1.57 -> 0.52.
+  errorScale: 'x0',
 };
 
 export const PROFILES: Record<string, Profile> = {
@@ -225,10 +231,7 @@ export const PROFILES: Record<string, Profile> = {
       defaults: { ...ALIGN_DEFAULTS, steps: 3, batch: 2, clipFrames: 2, checkpointEvery: 3 },
       methods: ['sft', 'sft-halo', 'ipa', 'ipa-halo', 'flow-dpo', 'flow-dpo-relaxed'],
       seeds: [1, 2],
-      tuning: [
-        { method: 'ipa-halo', lr: 1e-3, steps: 2, rank: 8, batch: 2 },
-        { method: 'sft', lr: 1e-4, steps: 3, rank: 0, batch: 2 },
-      ],
+      tuning: { methods: ['sft', 'ipa-halo'], lrs: [1e-4, 1e-3], steps: [2, 3] },
       curveSteps: [2],
     },
     eval: { splits: ['test-general', 'test-hands'], resamples: 1000, seed: 1 },
@@ -303,14 +306,7 @@ export const PROFILES: Record<string, Profile> = {
       methodSettings: { 'flow-dpo': { lr: 2e-5 }, 'flow-dpo-relaxed': { lr: 2e-5 } },
       methods: ['sft', 'sft-halo', 'ipa', 'ipa-halo', 'flow-dpo', 'flow-dpo-relaxed'],
       seeds: [1, 2, 3],
-      tuning: [
-        { method: 'ipa-halo', lr: 3e-3, steps: 60, rank: 8, batch: 8 },
-        { method: 'ipa-halo', lr: 2e-4, steps: 60, rank: 0, batch: 8 },
-        { method: 'ipa-halo', lr: 4e-4, steps: 30, rank: 0, batch: 8 },
-        { method: 'ipa-halo', lr: 2e-4, steps: 60, rank: 0, batch: 4 },
-        { method: 'sft', lr: 2e-4, steps: 60, rank: 0, batch: 8 },
-        { method: 'sft', lr: 2e-4, steps: 60, rank: 0, batch: 4 },
-      ],
+      tuning: { methods: ['sft', 'sft-halo', 'ipa', 'ipa-halo', 'ipa-const', 'flow-dpo', 'flow-dpo-relaxed', 'flow-dpo-const'], lrs: [2e-5, 6e-5, 2e-4], steps: [30, 60] },
       // No snapshots of the 60-step runs: the curves over steps are the extended profile's drift runs (notebook 07).
       curveSteps: [],
     },

@@ -13,10 +13,17 @@ import { readPositives } from '../select/positives';
 import { readStepLog } from '../train/loop';
 import { CURVE_METHODS, mainJobName, studyJobs, sweepPoints } from './jobs';
 import { Study } from './study';
+import { methodConfig } from './profiles';
 
 /** Load a job's stored scores for a split. */
 export function jobScores(study: Study, job: JobResult, split: string): ScoredSplit | null {
   const rel = job.scores[split];
+  return rel ? storedScores(study, rel, job.name) : null;
+}
+
+/** A job's stored scores of the snapshot after `step` steps (jobs with snapshots), or null. */
+export function jobSnapshotScores(study: Study, job: JobResult, step: number, split: string): ScoredSplit | null {
+  const rel = job.snapshotScores?.[String(step)]?.[split];
   return rel ? storedScores(study, rel, job.name) : null;
 }
 
@@ -98,7 +105,7 @@ export function resultInputs(
     const at = (rel: Record<string, string>): Record<string, ScoredSplit> =>
       Object.fromEntries(Object.entries(rel).map(([split, dir]) => [split, storedScores(study, dir, job.name)]));
     for (const [step, rel] of Object.entries(job.snapshotScores ?? {})) steps.push({ method, step: Number(step), runs: at(rel) });
-    if (job.snapshotScores) steps.push({ method, step: p.align.defaults.steps, runs: at(job.scores) });
+    if (job.snapshotScores) steps.push({ method, step: methodConfig(p.align, method).steps, runs: at(job.scores) });
   }
   const posFile = path.join(study.paths.work, 'selection', 'positives.json');
   return {

@@ -22,14 +22,23 @@ import { Progress } from '../core/progress';
 import { CHECKPOINT_FOLDER, CheckpointMeta, SaveCheckpointArgs, TensorDict, assignInto, dictFromArrays, readCheckpointMeta, readTensorFile, saveCheckpoint, snapshot } from './checkpoint';
 import { AdamW, Ema, OptimConfig } from './optim';
 
-/** What one step reports, as written to log.jsonl (one JSON object per line). */
+/**
+ * What one step reports, as written to log.jsonl (one JSON object per line): scalars, and per-sample values of
+ * the batch as arrays named `sample<Name>` (e.g. `sampleT`, `sampleLogit`, `sampleLoss`: the diagnostics of
+ * post-training). `gradNorm` is the norm before clipping.
+ */
 export interface StepRecord {
   step: number; // steps completed
   loss: number;
   lr: number;
   gradNorm: number;
   seconds: number; // wall time of this step
-  [metric: string]: number;
+  [metric: string]: number | number[];
+}
+
+/** The name under which a per-sample value is logged: `t` -> `sampleT`. */
+export function sampleKey(name: string): string {
+  return `sample${name.charAt(0).toUpperCase()}${name.slice(1)}`;
 }
 
 /** A training run; `P` is what `prepare` hands to `stepLoss` (tensors, disposed after the step). */
@@ -48,7 +57,7 @@ export interface LoopSpec<P extends object = Record<string, tf.Tensor>> {
    */
   prepare?: (step: number) => P;
   /** Loss and scalar metrics of step `step` (0-based); must be deterministic in `step`. */
-  stepLoss: (step: number, prepared: P) => { loss: tf.Scalar; metrics: Record<string, tf.Scalar> };
+  stepLoss: (step: number, prepared: P) => { loss: tf.Scalar; metrics: Record<string, tf.Scalar>; perSample?: Record<string, tf.Tensor> };
   /**
    * Instead of `stepLoss` here: gradients computed elsewhere (data-parallel workers) from the current weights,
    * as plain arrays by trainable-variable name. Deterministic for a fixed number of workers.
@@ -198,6 +207,7 @@ export async function runLoop<P extends object = Record<string, tf.Tensor>>(spec
       const ts = Date.now();
       let loss: number;
       let metricValues: Record<string, number>;
+      let sampleValues: Record<string, number[]> = {};
       const byName: Record<string, tf.Tensor> = {};
       if (spec.computeGrads) {
         const r = await spec.computeGrads(step);
@@ -209,15 +219,18 @@ export async function runLoop<P extends object = Record<string, tf.Tensor>>(spec
         }
       } else {
         let metrics: Record<string, tf.Scalar> = {};
+        let perSample: Record<string, tf.Tensor> = {};
         const prepared = spec.prepare ? spec.prepare(step) : ({} as P);
         const { value, grads } = tf.variableGrads(() => {
           const r = spec.stepLoss(step, prepared);
           metrics = Object.fromEntries(Object.entries(r.metrics).map(([k, m]) => [k, tf.keep(m)]));
+          perSample = Object.fromEntries(Object.entries(r.perSample ?? {}).map(([k, m]) => [k, tf.keep(m)]));
           return r.loss;
         }, varList);
         loss = value.dataSync()[0];
         metricValues = Object.fromEntries(Object.entries(metrics).map(([k, m]) => [k, m.dataSync()[0]]));
-        tf.dispose([value, ...Object.values(metrics)]);
+        sampleValues = Object.fromEntries(Object.entries(perSample).map(([k, m]) => [sampleKey(k), Array.from(m.dataSync(), (x) => Number(x.toPrecision(6)))]));
+        tf.dispose([value, ...Object.values(metrics), ...Object.values(perSample)]);
         tf.dispose(prepared as tf.TensorContainer); // every tensor in it, however nested
         varList.forEach((v, i) => (byName[varNames[i]] = grads[v.name]));
       }
@@ -231,7 +244,7 @@ export async function runLoop<P extends object = Record<string, tf.Tensor>>(spec
         throw new DivergenceError(`${spec.label}: gradient norm became ${gradNorm} at step ${step + 1}; stopped before updating. ${lastGood()}`);
       }
       ema?.update();
-      last = { step: step + 1, loss, lr, gradNorm, seconds: (Date.now() - ts) / 1000, ...metricValues };
+      last = { step: step + 1, loss, lr, gradNorm, seconds: (Date.now() - ts) / 1000, ...metricValues, ...sampleValues };
       fs.writeSync(logTo, `${JSON.stringify(last)}\n`);
       spec.onStep?.(last);
       bar.tick(1, { loss, ...metricValues });
