@@ -4,8 +4,33 @@
  * code 2 and one line naming the problem; other failures exit 1 with the error message.
  */
 import { BackendError } from './gpu';
-import { DataError, UsageError } from './core/errors';
+import { DataError, IoError, UsageError } from './core/errors';
 import { COMMANDS } from './commands';
+import { envFused, envWorkers } from './core/env';
+import { parseBackendChoice } from './gpu/backend';
+import { parseEngineChoice } from './model/engine';
+import { getProfile } from './study/profiles';
+
+/**
+ * Check every environment variable the kit reads, as the flags are checked: a bad value is exit 2 and one line
+ * naming the variable (IPA_WORKERS, IPA_FUSED, IPA_ENGINE, IPA_BACKEND, IPA_PROFILE; empty counts as unset).
+ */
+export function checkEnvironment(env: NodeJS.ProcessEnv = process.env): void {
+  envWorkers(env);
+  envFused(env);
+  const named = (k: string, parse: (v: string) => unknown) => {
+    const v = env[k];
+    if (v === undefined || v === '') return;
+    try {
+      parse(v);
+    } catch (err) {
+      throw new UsageError(`${k}: ${(err as Error).message}`);
+    }
+  };
+  named('IPA_ENGINE', parseEngineChoice);
+  named('IPA_BACKEND', parseBackendChoice);
+  named('IPA_PROFILE', getProfile);
+}
 
 function usage(): string {
   const w = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
@@ -26,11 +51,16 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${cmd.help}\n`);
       return 0;
     }
+    checkEnvironment();
     return await cmd.run(rest);
   } catch (err) {
     if (err instanceof UsageError || err instanceof BackendError || err instanceof DataError) {
       process.stderr.write(`ipa-kit ${name ?? ''}: ${err.message}\n`);
       return 2;
+    }
+    if (err instanceof IoError) {
+      process.stderr.write(`ipa-kit ${name}: ${err.message}\n`);
+      return 1;
     }
     const e = err as Error;
     process.stderr.write(`ipa-kit ${name}: ${e?.message ?? String(err)}\n`);

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { fusedKernelsActive, fusedKernelsStatus, fusedWasmPath, setFusedKernels, wasmSectionIds } from '../src/gpu/fused';
+import { fusedKernelsActive, fusedWasmHashPath, fusedWasmPath, kernelsReport, setFusedKernels, verifiedBinary, wasmSectionIds } from '../src/gpu/fused';
 import { concatChannels, groupNormAct } from '../src/gpu/norm';
 import { kitRoot } from '../src/core/kit';
 import { rng } from '../src/core/seeds';
@@ -55,9 +55,30 @@ describe('fused wasm kernels (native/kernels.c)', () => {
   before(useWasm);
   after(() => setFusedKernels(true));
 
-  it('load and run on the wasm backend', () => {
-    assert.equal(fusedKernelsStatus(), '');
+  it('load and run on the wasm backend, verified against the recorded SHA-256', () => {
+    assert.match(kernelsReport('wasm'), /fused wasm kernels .*verified/);
     assert.ok(fusedKernelsActive());
+    assert.match(fs.readFileSync(fusedWasmHashPath(), 'utf8'), /^[0-9a-f]{64}  kernels\.wasm\n$/, 'the record is sha256sum output');
+  });
+
+  it('refuses an altered module by name (one bit flipped), a missing record, and never falls back unasked', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ipa-kernels-'));
+    const bytes = new Uint8Array(fs.readFileSync(fusedWasmPath()));
+    const file = path.join(dir, 'kernels.wasm');
+    fs.copyFileSync(fusedWasmHashPath(), `${file}.sha256`);
+    fs.writeFileSync(file, bytes);
+    assert.ok(verifiedBinary(file, `${file}.sha256`).bytes.length === bytes.length, 'the intact copy passes');
+    bytes[5509 % bytes.length] ^= 1; // the audit's flip: the module would still load and compute wrong numbers
+    fs.writeFileSync(file, bytes);
+    assert.throws(() => verifiedBinary(file, `${file}.sha256`), (e: Error) => e.name === 'DataError' && e.message.includes(file) && /is altered/.test(e.message));
+    fs.rmSync(`${file}.sha256`);
+    assert.throws(() => verifiedBinary(file, `${file}.sha256`), /kernels\.wasm\.sha256 is missing/);
+    // Off only when asked for by name: IPA_FUSED=0 / setFusedKernels(false), and the report says so.
+    setFusedKernels(false);
+    assert.equal(fusedKernelsActive(), false);
+    assert.match(kernelsReport('wasm'), /composed tfjs ops \(IPA_FUSED=0\)/);
+    setFusedKernels(true);
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   for (const c of CASES) {

@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadDetector } from '../perception/detector';
-import { scoreGenerations } from '../eval/score';
+import { loadScores, scoreGenerations } from '../eval/score';
 import { EngineName } from '../model/engine';
 import { generateSplit } from '../model/sample-split';
 import { loadGenerations, videoAt } from '../model/generations';
@@ -19,7 +19,7 @@ import * as tf from '@tensorflow/tfjs';
 import { DriftPoint, driftProbe } from './drift';
 import { sha256, writeJsonAtomic } from '../core/files';
 import { DataError } from '../core/errors';
-import { count, number, object, optional, readJsonShape, record, string } from '../core/json';
+import { checkSeal, count, number, object, optional, readJsonShape, record, sealed, string } from '../core/json';
 import { TaskContext, defineTask } from '../core/pool';
 import { PositivesFile, readEvidence, readPositives, selectFromEvidence, writePositives } from '../select/positives';
 import type { StrictPair } from '../select/cases';
@@ -87,6 +87,8 @@ export interface JobResult {
   dependsOn: string;
   /** Why the job trained nothing (no positives, or no strict pairs for Flow-DPO); absent when it ran. */
   skipped?: string;
+  /** SHA-256 of the rest of the record (core/json.ts `sealed`): an edited done.json is detected. */
+  sha256?: string;
 }
 
 const REWARD_GAP = object({ gap: number(), modelError: number(), referenceError: number() });
@@ -105,11 +107,46 @@ const JOB_RESULT_SHAPE = object({
   drift: optional(record(object({ distance: number(), good: REWARD_GAP, bad: REWARD_GAP, margin: number() }))),
   dependsOn: string(),
   skipped: optional(string()),
+  sha256: optional(string()),
 });
 
-/** Read a job's done.json (shape checked). */
+/**
+ * Read a job's done.json: shape checked and its seal verified (an edited or unsealed record is a DataError that
+ * names the job to run again).
+ */
 export function readJobResult(file: string): JobResult {
-  return readJsonShape<JobResult>(file, JOB_RESULT_SHAPE);
+  const r = readJsonShape<JobResult>(file, JOB_RESULT_SHAPE);
+  try {
+    checkSeal(r as unknown as Record<string, unknown>, 'sha256', file);
+  } catch (err) {
+    throw new DataError(`${(err as Error).message}; job ${path.basename(path.dirname(file))} must run again (its next run redoes it)`);
+  }
+  return r;
+}
+
+/** Write a job's done.json, sealed by its SHA-256. */
+export function writeJobResult(file: string, r: JobResult): void {
+  writeJsonAtomic(file, sealed({ ...r, sha256: '' }, 'sha256'));
+}
+
+/**
+ * A finished job's record, if it is whole and still current: sealed, depending on `dependsOn`, and every scores
+ * folder it lists intact (hashes checked). An altered record or scores folder is reported in one line and the job
+ * counts as not done (it is redone: training resumes from its last checkpoint, the evaluations run again).
+ */
+export function currentResult(doneFile: string, dependsOn: string, jobsDir: string, log: (line: string) => void): JobResult | null {
+  if (!fs.existsSync(doneFile)) return null;
+  let done: JobResult;
+  try {
+    done = readJobResult(doneFile);
+    const folders = [...Object.values(done.scores), ...Object.values(done.snapshotScores ?? {}).flatMap((s) => Object.values(s))];
+    for (const rel of folders) if (!loadScores(path.join(jobsDir, rel))) throw new DataError(`${path.join(jobsDir, rel, 'scores.json')} is missing`);
+  } catch (err) {
+    if (!(err instanceof DataError)) throw err;
+    log(`job ${path.basename(path.dirname(doneFile))}: ${err.message.replace(/; job \S+ must run again.*$/, '')}; running it again`);
+    return null;
+  }
+  return done.dependsOn === dependsOn ? done : null;
 }
 
 function sampleOf(key: string, clip: ReturnType<typeof getClip>, video: Uint8Array, grid: AlignJob['config']['maskGrid']): AlignSample {
@@ -186,16 +223,14 @@ export async function runJob(job: AlignJob, p: JobPaths, ctx?: TaskContext): Pro
   const pairing = pairingOf(job.method);
   const dependsOn = sha256(JSON.stringify({ job, baseSha, world: worldHash(world.manifest), positives: pos.positives, pairs: pairsOf(pos, pairing ?? 'strict'), candidates: pos.candidates.sha256, sampler: p.sampler, detector: detector?.sha256 ?? '' }));
   const doneFile = path.join(dir, 'done.json');
-  if (fs.existsSync(doneFile)) {
-    const done = readJobResult(doneFile);
-    if (done.dependsOn === dependsOn) return done;
-  }
+  const done = currentResult(doneFile, dependsOn, p.jobsDir, (l) => process.stderr.write(`${l}\n`));
+  if (done) return done;
 
   const { positives, pairs } = loadTrainingData(pos, p.worldDir, job.config.maskGrid, pairing ?? 'strict');
   const empty = pairing ? (pairs.length ? null : `no ${pairing === 'strict' ? 'strict (Case 4)' : 'relaxed'} pairs among the candidates`) : positives.length ? null : 'no implicit positives were selected';
   if (empty) {
     const skipped: JobResult = { name: job.name, dir: path.relative(p.jobsDir, dir), adapterDir: '', positives: positives.length, pairs: pairs.length, trainSeconds: 0, secondsPerStep: 0, scores: {}, dependsOn, skipped: empty };
-    writeJsonAtomic(doneFile, skipped);
+    writeJobResult(doneFile, skipped);
     return skipped;
   }
   const { weights } = loadBase(p.baseDir);
@@ -260,7 +295,7 @@ export async function runJob(job: AlignJob, p: JobPaths, ctx?: TaskContext): Pro
     ...(drift ? { drift } : {}),
     dependsOn,
   };
-  writeJsonAtomic(doneFile, result);
+  writeJobResult(doneFile, result);
   return result;
 }
 

@@ -5,6 +5,7 @@ import { readModelCheckpointMeta } from '../model/checkpoint';
 import { loadBase } from '../model/load';
 import { Command, bool, num, parseArgs, str } from '../core/args';
 import { DataError, UsageError } from '../core/errors';
+import { lockFolders } from '../core/lock';
 import { STUDY_OPTIONS, STUDY_OPTIONS_HELP, studyFromArgs, workersFromArgs } from '../study/study';
 import { readPositives } from '../select/positives';
 import { worldHash } from '../world/store';
@@ -127,6 +128,7 @@ export const sweepCommand: Command = {
       return 0;
     }
     const workers = workersFromArgs(args, study);
+    lockFolders([study.paths.work, study.paths.results], 'sweep'); // released when the command exits
     await initBackend({ backend: str(args, 'backend') });
     const base = await baseStage(study);
     const det = await detectorStage(study);
@@ -153,6 +155,7 @@ export const tuneCommand: Command = {
     const args = parseArgs(argv, [...STUDY_OPTIONS]);
     const study = studyFromArgs(args);
     const workers = workersFromArgs(args, study);
+    lockFolders([study.paths.work, study.paths.results], 'tune'); // released when the command exits
     await initBackend({ backend: str(args, 'backend') });
     const base = await baseStage(study);
     const det = await detectorStage(study);

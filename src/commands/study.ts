@@ -18,7 +18,9 @@ const MACHINERY = /^\s*at .*(node:vm|node:internal|node_modules[\\/]tslab[\\/]|s
 /** Print a failed run: the headline, then the error text indented (at most 30 lines). */
 function reportFailure(command: string, err: NotebookRunError): number {
   process.stderr.write(`ipa-kit ${command}: ${err.message}\n`);
-  const lines = err.detail.split('\n').filter((l) => l.trim() && !MACHINERY.test(l));
+  // The kit's own errors (bad input, altered or missing data, a failed write) say all in their line: no stack.
+  const kitError = /^(UsageError|DataError|IoError|BackendError)\b/m.test(err.detail) && !process.env.IPA_DEBUG;
+  const lines = err.detail.split('\n').filter((l) => l.trim() && !MACHINERY.test(l) && !(kitError && /^\s*at /.test(l)));
   if (lines.length) process.stderr.write(`${lines.slice(0, 30).map((l) => `    ${l}`).join('\n')}${lines.length > 30 ? '\n    ...' : ''}\n`);
   if (err.partialOutput) process.stderr.write(`  the notebook with its outputs up to the failure: ${displayPath(err.partialOutput)}\n`);
   return 1;

@@ -5,7 +5,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { crashPoint } from './crash';
-import { DataError, UsageError } from './errors';
+import { DataError, IoError, UsageError } from './errors';
 
 export function sha256(data: Uint8Array | string): string {
   return crypto.createHash('sha256').update(data).digest('hex');
@@ -15,22 +15,65 @@ export function sha256File(file: string): string {
   return sha256(fs.readFileSync(file));
 }
 
+/** The file-system calls writeFileAtomic makes (a test swaps them for ones that fail on the Nth write). */
+export interface WriteFs {
+  openSync(file: string, flags: string): number;
+  writeSync(fd: number, data: Uint8Array, offset: number, length: number): number;
+  fsyncSync(fd: number): void;
+  closeSync(fd: number): void;
+  renameSync(from: string, to: string): void;
+  rmSync(file: string, opts: { force: boolean }): void;
+}
+
+const NODE_FS: WriteFs = {
+  openSync: (f, flags) => fs.openSync(f, flags),
+  writeSync: (fd, data, offset, length) => fs.writeSync(fd, data, offset, length),
+  fsyncSync: (fd) => fs.fsyncSync(fd),
+  closeSync: (fd) => fs.closeSync(fd),
+  renameSync: (a, b) => fs.renameSync(a, b),
+  rmSync: (f, o) => fs.rmSync(f, o),
+};
+
 /**
- * Write a file atomically: a temporary file in the same folder, fsync, then rename over the target (a crash
- * leaves the old file or the new one; the crash point `replace-<name>` sits just before the rename).
+ * Write a file atomically: a temporary file in the same folder, every byte written (a short write is continued, a
+ * write that makes no progress is an error), fsync, then rename over the target. On any error the temporary file is
+ * removed and the target is left as it was, and the error is an IoError naming the path (a crash leaves the old
+ * file or the new one; the crash point `replace-<name>` sits just before the rename).
  */
-export function writeFileAtomic(file: string, data: Uint8Array | string): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
+export function writeFileAtomic(file: string, data: Uint8Array | string, io: WriteFs = NODE_FS): void {
+  const bytes = typeof data === 'string' ? Buffer.from(data) : data;
   const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
-  const fd = fs.openSync(tmp, 'w');
+  let fd: number | null = null;
   try {
-    fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fd = io.openSync(tmp, 'w');
+    for (let done = 0; done < bytes.byteLength; ) {
+      const n = io.writeSync(fd, bytes, done, bytes.byteLength - done);
+      if (!(n > 0)) throw new Error(`wrote ${done} of ${bytes.byteLength} bytes (the last write made no progress)`);
+      done += n;
+    }
+    io.fsyncSync(fd);
+    const closing = fd;
+    fd = null;
+    io.closeSync(closing);
+    crashPoint(`replace-${path.basename(file)}`);
+    io.renameSync(tmp, file);
+  } catch (err) {
+    if (fd !== null) {
+      try {
+        io.closeSync(fd);
+      } catch {
+        // the write's own error is the one to report
+      }
+    }
+    try {
+      io.rmSync(tmp, { force: true });
+    } catch {
+      // best effort: a temporary file left behind never carries the final name
+    }
+    if (err instanceof IoError) throw err;
+    throw new IoError(`cannot write ${file}: ${(err as Error).message}`);
   }
-  crashPoint(`replace-${path.basename(file)}`);
-  fs.renameSync(tmp, file);
 }
 
 /** JSON with two-space indent and a trailing newline, written atomically. */
@@ -275,6 +318,8 @@ export function writeDirAtomic(dir: string, fill: (tmpDir: string) => void, kind
     syncTree(tmp);
   } catch (err) {
     removeTree(tmp);
+    // A failed system call (ENOSPC, EIO, ...) names the folder; the kit's own errors pass as they are.
+    if (typeof (err as NodeJS.ErrnoException).code === 'string' && !(err instanceof IoError)) throw new IoError(`cannot write ${dir}: ${(err as Error).message}`);
     throw err;
   }
   const old = backupOf(dir);

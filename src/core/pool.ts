@@ -9,6 +9,7 @@
  * initialises the worker's tfjs backend).
  */
 import * as os from 'node:os';
+import { envWorkers } from './env';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { Progress } from './progress';
@@ -72,8 +73,7 @@ export type FromWorker =
 
 /** Number of workers to use for n tasks. */
 export function workerCount(n: number, requested?: number): number {
-  const env = Number(process.env.IPA_WORKERS);
-  const want = Number.isInteger(env) && env > 0 ? env : (requested ?? os.cpus().length);
+  const want = envWorkers() ?? requested ?? os.cpus().length;
   return Math.max(1, Math.min(want, n));
 }
 

@@ -9,6 +9,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { DataError } from '../core/errors';
+import { kernelsReport } from './fused';
 
 export const BACKENDS = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
@@ -37,6 +39,8 @@ export interface DeviceReport {
   /** How the backend was chosen: 'auto', 'IPA_BACKEND', or 'option'. */
   chosenBy: 'auto' | 'IPA_BACKEND' | 'option';
   skipped: SkippedBackend[];
+  /** Which kernels run (gpu/fused.ts `kernelsReport`): the kit's verified wasm kernels, or the composed ops when asked. */
+  kernels: string;
 }
 
 /** Error for a bad backend name or a named backend that cannot load (the CLI prints only its message). */
@@ -188,9 +192,11 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Dev
         platform: `${process.platform}-${process.arch}`,
         chosenBy,
         skipped,
+        kernels: kernelsReport(name), // on wasm: verifies native/kernels.wasm (an altered one is a DataError)
       };
       return current;
     } catch (err) {
+      if (err instanceof DataError) throw err; // an altered kit binary is never a reason to try another backend
       if (choice !== 'auto') {
         throw new BackendError(`backend '${name}' was asked for (${chosenBy === 'option' ? '--backend' : chosenBy}) but cannot load: ${firstLine(err)}`);
       }
@@ -215,6 +221,7 @@ export function formatDeviceReport(r: DeviceReport): string {
     ['memory', `${r.totalMemoryGiB} GiB`],
     ['gpu adapter', r.gpuAdapter ?? 'none'],
     ['node', `${r.node} on ${r.platform}`],
+    ['kernels', r.kernels],
   ];
   for (const s of r.skipped) rows.push([`skipped ${s.backend}`, s.reason]);
   const w = Math.max(...rows.map(([k]) => k.length));

@@ -6,18 +6,54 @@
  *
  * The module runs in the tfjs wasm backend's own memory (it imports it): its pointers are the tensors' offsets in
  * that heap, so nothing is copied. It is refused if it carries a data section (instantiating it would write into
- * the heap); the test checks that it uses no stack either. Off wasm, or where the module does not load, or with
- * IPA_FUSED=0 / `setFusedKernels(false)`, callers use the composed tfjs ops (./norm.ts), the reference the kernels
- * are tested against.
+ * the heap); the test checks that it uses no stack either. Before it is compiled its SHA-256 is checked against the
+ * one recorded beside it (`native/kernels.wasm.sha256`, written by build.sh): a mismatch, or a module that does not
+ * load, is a DataError naming the file, never a silent fallback. Off wasm, or with IPA_FUSED=0 /
+ * `setFusedKernels(false)` (asked for by name), callers use the composed tfjs ops (./norm.ts), the reference the
+ * kernels are tested against.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { kitRoot } from '../core/kit';
+import { DataError } from '../core/errors';
+import { envFused } from '../core/env';
+import { sha256 } from '../core/files';
 
 /** The committed kernel module. */
 export function fusedWasmPath(): string {
   return path.join(kitRoot(), 'native', 'kernels.wasm');
+}
+
+/** The file that records the module's SHA-256 (`sha256sum` format: `<hex>  kernels.wasm`). */
+export function fusedWasmHashPath(): string {
+  return `${fusedWasmPath()}.sha256`;
+}
+
+/**
+ * The bytes of a kit binary, checked against the SHA-256 recorded in `hashFile` before anything uses them; a
+ * missing file or record, or a mismatch, is a DataError naming the file.
+ */
+export function verifiedBinary(file: string, hashFile: string): { bytes: Uint8Array; sha256: string } {
+  let bytes: Uint8Array;
+  let record: string;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch {
+    throw new DataError(`${file} is missing: restore it (git checkout -- ${path.basename(file)}) or run IPA_FUSED=0 for the composed ops`);
+  }
+  try {
+    record = fs.readFileSync(hashFile, 'utf8');
+  } catch {
+    throw new DataError(`${hashFile} is missing: the SHA-256 that ${path.basename(file)} is checked against`);
+  }
+  const want = /^([0-9a-f]{64})\b/.exec(record.trim())?.[1];
+  if (!want) throw new DataError(`${hashFile} does not hold a SHA-256 (expected '<64 hex digits>  ${path.basename(file)}')`);
+  const have = sha256(bytes);
+  if (have !== want) {
+    throw new DataError(`${file} is altered: its SHA-256 ${have.slice(0, 12)}... is not the recorded ${want.slice(0, 12)}...; restore it (git checkout), rebuild it with native/build.sh, or run IPA_FUSED=0 for the composed ops`);
+  }
+  return { bytes, sha256: have };
 }
 
 /** The WebAssembly API of Node (its types come with lib.dom, which the kit does not load). */
@@ -68,21 +104,23 @@ export function wasmSectionIds(bytes: Uint8Array): number[] {
   return ids;
 }
 
-let compiled: WasmModule | null | undefined;
-let loadError: string | null = null;
+let compiled: { module: WasmModule; sha256: string } | undefined;
 const instances = new WeakMap<object, Exports>();
-let enabled = process.env.IPA_FUSED !== '0';
+let enabled: boolean | undefined; // IPA_FUSED, read on first use (core/env.ts checks it)
 
-function compiledModule(): WasmModule | null {
-  if (compiled !== undefined) return compiled;
+const isEnabled = (): boolean => (enabled ??= envFused());
+
+/** The verified, compiled module; a module that is altered or does not compile is a DataError naming it. */
+function compiledModule(): { module: WasmModule; sha256: string } {
+  if (compiled) return compiled;
+  const file = fusedWasmPath();
+  const { bytes, sha256: sha } = verifiedBinary(file, fusedWasmHashPath());
+  const ids = wasmSectionIds(bytes);
+  if (ids.includes(11) || ids.includes(12)) throw new DataError(`${file} has a data section, which would be written into the tfjs heap`);
   try {
-    const bytes = fs.readFileSync(fusedWasmPath());
-    const ids = wasmSectionIds(bytes);
-    if (ids.includes(11) || ids.includes(12)) throw new Error('the module has a data section, which would be written into the tfjs heap');
-    compiled = new WA.Module(bytes);
+    compiled = { module: new WA.Module(bytes), sha256: sha };
   } catch (err) {
-    compiled = null;
-    loadError = (err as Error).message;
+    throw new DataError(`${file} does not compile: ${(err as Error).message}`);
   }
   return compiled;
 }
@@ -90,9 +128,9 @@ function compiledModule(): WasmModule | null {
 function instanceFor(backend: WasmBackendLike): Exports {
   let inst = instances.get(backend);
   if (inst) return inst;
-  const mod = compiledModule();
+  const mod = compiledModule().module;
   const memory = backend.wasm.asm?.memory; // the Emscripten module's exported heap
-  if (!mod || !memory) throw new Error(`fused kernels: ${loadError ?? 'the wasm backend does not expose its memory'}`);
+  if (!memory) throw new Error('fused kernels: the wasm backend does not expose its memory');
   inst = new WA.Instance(mod, { env: { memory } }).exports as Exports;
   instances.set(backend, inst);
   return inst;
@@ -100,21 +138,26 @@ function instanceFor(backend: WasmBackendLike): Exports {
 
 /** Turn the fused kernels on or off (benches compare both); returns the previous setting. */
 export function setFusedKernels(on: boolean): boolean {
-  const was = enabled;
+  const was = isEnabled();
   enabled = on;
   return was;
 }
 
-/** Whether the fused kernels run for the current backend (wasm, module loaded, not switched off). */
+/**
+ * Whether the fused kernels run for the current backend (wasm, not switched off). On wasm with the kernels on, a
+ * module that is altered or does not load is a DataError: the kit never falls back to the composed ops unasked.
+ */
 export function fusedKernelsActive(): boolean {
-  if (!enabled || tf.getBackend() !== 'wasm' || !compiledModule()) return false;
+  if (!isEnabled() || tf.getBackend() !== 'wasm') return false;
+  compiledModule();
   return (tf.backend() as unknown as WasmBackendLike).wasm?.asm?.memory !== undefined;
 }
 
-/** Why the fused kernels do not load ('' when they do). */
-export function fusedKernelsStatus(): string {
-  compiledModule();
-  return loadError ?? '';
+/** Which kernels run on `backend`, in one line (the device report and the run manifest). Checks the module on wasm. */
+export function kernelsReport(backend: string): string {
+  if (backend !== 'wasm') return `tfjs ${backend} kernels (the kit's wasm kernels run on the wasm backend only)`;
+  if (!isEnabled()) return 'composed tfjs ops (IPA_FUSED=0)';
+  return `the kit's fused wasm kernels (native/kernels.wasm, SHA-256 ${compiledModule().sha256.slice(0, 16)}..., verified)`;
 }
 
 /** Attributes of both kernels: groups, epsilon, SiLU after, FiLM inputs given. */

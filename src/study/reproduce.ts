@@ -6,13 +6,14 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { initBackend, parseBackendChoice } from '../gpu/backend';
+import { BackendChoice, initBackend, parseBackendChoice } from '../gpu/backend';
+import { lockFolders } from '../core/lock';
 import { EngineReport, resolveEngine } from '../model/engine';
 import { NOTEBOOK_ENV } from '../notebook/env';
 import { PROFILE_CHECK } from './context';
 import { EnvironmentReport, captureEnvironment, updateEnvironmentFile } from './environment';
 import { assertOnlyEntries, sha256File } from '../core/files';
-import { UsageError } from '../core/errors';
+import { IoError, UsageError } from '../core/errors';
 import { kitRoot } from '../core/kit';
 import { KernelTarget, installKernelSpec, kernelSpecMessage } from '../notebook/kernelspec';
 import { ManifestBase, writeRunManifest } from './manifest';
@@ -122,7 +123,8 @@ function rootRelative(root: string, p: string): string {
 }
 
 function selectFrom(notebooks: string[], from: string | undefined): string[] {
-  if (!from) return notebooks;
+  if (from === undefined) return notebooks;
+  if (from.trim() === '') throw new UsageError(`--from needs a notebook of this profile (${notebooks.map((n) => path.basename(n, '.ipynb')).join(', ')}), got ''`);
   const key = path.basename(from, '.ipynb');
   const at = notebooks.findIndex((n) => path.basename(n, '.ipynb') === key);
   if (at < 0) throw new UsageError(`--from '${from}' is not a notebook of this profile (${notebooks.map((n) => path.basename(n, '.ipynb')).join(', ')})`);
@@ -142,6 +144,20 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
   const resultsDir = path.resolve(opts.resultsDir ?? studyPaths(root, profile.name, worldSeed).results);
   // A folder of someone else's files is never written into (the notebooks would replace same-named files).
   assertOnlyEntries(resultsDir, isResultsEntry, 'results');
+  // One writer per folder: the results folder and the study's data folder are this run's until it ends.
+  const release = lockFolders([resultsDir, studyPaths(root, profile.name, worldSeed).work], `reproduce --profile ${profile.name}`, log);
+  try {
+    return await reproduceLocked(opts, { log, profile, root, backend, worldSeed, notebooks, committed, resultsDir });
+  } finally {
+    release();
+  }
+}
+
+async function reproduceLocked(
+  opts: ReproduceOptions,
+  c: { log: (l: string) => void; profile: Profile; root: string; backend: BackendChoice | undefined; worldSeed: number; notebooks: string[]; committed: string; resultsDir: string },
+): Promise<ReproduceResult> {
+  const { log, profile, root, backend, worldSeed, notebooks, committed, resultsDir } = c;
   const envFile = resultsDir === committed ? path.join(root, 'environment.md') : path.join(resultsDir, 'environment.md');
 
   const spec = installKernelSpec(opts.kernelTarget ?? { user: true }, { update: opts.installKernel ?? false });
@@ -183,6 +199,8 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
         cells: run.timings,
       });
     } catch (err) {
+      // A failed write outside a cell (the executed notebook, its partial copy) names the notebook as its stage.
+      if (err instanceof IoError) throw new IoError(`notebook ${path.basename(nb, '.ipynb')}: ${err.message}`);
       if (!(err instanceof NotebookRunError)) throw err;
       error = err;
       Object.assign(rec, { status: 'failed', error: err.message, output: err.partialOutput ? rootRelative(root, err.partialOutput) : null });
