@@ -16,6 +16,7 @@ import { MAX_WORKERS, envFused, envWorkers } from '../src/core/env';
 import { lockFileOf, lockFolders } from '../src/core/lock';
 import { JobResult, currentResult, readJobResult, writeJobResult } from '../src/align/run';
 import { checkEnvironment } from '../src/cli';
+import { isResultsEntry } from '../src/study/reproduce';
 import { cliInProcess } from './helpers';
 import { COMMANDS } from '../src/commands';
 
@@ -120,6 +121,9 @@ describe('one writer per folder', () => {
     assert.ok(fs.existsSync(lockFileOf(dir)), 'still held by the outer lock');
     release();
     assert.ok(!fs.existsSync(lockFileOf(dir)), 'released');
+    // A nested results folder's lock (results/extended -> results/.extended.ipa-lock) belongs in a results folder.
+    assert.equal(path.basename(lockFileOf(path.join('results', 'extended'))), '.extended.ipa-lock');
+    assert.ok(isResultsEntry('.extended.ipa-lock') && isResultsEntry('.smoke-seed1.ipa-lock') && !isResultsEntry('.notes'));
   });
 
   it('reproduce takes the lock of its results folder before any work: a second run exits 2 naming the first', async () => {

@@ -43,7 +43,7 @@ describe('package root', () => {
     for (const name of ['worldStage', 'baseStage', 'candidatesStage', 'selectionStage', 'alignStage', 'evaluateStage', 'resultsStage', 'mainTable', 'resultInputs', 'readJobs', 'trainingCurves', 'baseQualityRows', 'notebookStudy'] as const) {
       assert.equal(typeof kit[name], 'function', name);
     }
-    assert.deepEqual(kit.ALIGN_METHODS, ['sft', 'sft-halo', 'ipa', 'ipa-halo', 'flow-dpo', 'flow-dpo-relaxed']);
+    assert.deepEqual(kit.ALIGN_METHODS, ['sft', 'sft-halo', 'ipa', 'ipa-halo', 'ipa-const', 'flow-dpo', 'flow-dpo-relaxed', 'flow-dpo-const']);
   });
 
   it('every kit.X value of the shipped notebooks is exported, and their code parses', () => {

@@ -147,7 +147,8 @@ export const tuneCommand: Command = {
     '  grid at each learning rate to the largest step count (first seed; snapshots at the others), evaluates every',
     '  point on val only, and writes <results>/tables/tuning.{csv,md,tex}: val SSIM-Hand, PSNR-Hand and SSIM as',
     "  paired differences to the base, and each method's chosen point (the highest SSIM-Hand gain whose full-frame",
-    "  SSIM gain is >= 0), printed as the profile's methodSettings. The test splits are not touched.",
+    "  SSIM gain is >= 0; where none is, the least loss of SSIM, marked), printed as the profile's methodSettings.",
+    '  The test splits are not touched.',
     '',
     ...STUDY_OPTIONS_HELP,
   ].join('\n'),
@@ -185,15 +186,15 @@ export const tuneCommand: Command = {
       'val SSIM-Hand - base': fmt(p.ssimHand),
       'val PSNR-Hand - base': fmt(p.psnrHand),
       'val SSIM - base': fmt(p.ssim),
-      chosen: verdicts[i] === 'chosen' ? 'yes' : verdicts[i] === 'quality' ? 'no (SSIM below base)' : '',
+      chosen: { chosen: 'yes', fallback: 'yes, by fallback: every point of the method lowers full-frame SSIM; this one least', quality: 'no (SSIM below base)', '': '' }[verdicts[i]],
     }));
     const out = path.join(study.paths.results, 'tables', 'tuning');
     writeTable(rows, out);
     const chosen = chooseTuned(points);
     const settings = Object.fromEntries([...chosen].map(([m, p]) => [m, { lr: p.lr, steps: p.steps }]));
-    const missing = study.profile.align.tuning.methods.filter((m) => !chosen.has(m));
+    const fallback = study.profile.align.tuning.methods.filter((m) => { const p = chosen.get(m); return !p || (p.ssim as Diff).mean < 0; });
     process.stdout.write(`${tableToMarkdown(rows)}\n-> ${out}.csv / .md\nmethodSettings: ${JSON.stringify(settings)}\n`);
-    if (missing.length) process.stdout.write(`no point kept full-frame SSIM at the base's for: ${missing.join(', ')}\n`);
+    if (fallback.length) process.stdout.write(`no point kept full-frame SSIM at the base's for: ${fallback.join(', ')} (chosen: the least loss)\n`);
     return 0;
   },
 };

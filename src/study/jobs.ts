@@ -32,6 +32,16 @@ export function mainJobName(method: AlignMethod, seed: number): string {
   return `${method}.s${seed}`;
 }
 
+/**
+ * Whether the main `ipa` run is IPA+HALO's settings at lambda = 1 (the same settings otherwise), so the hand-weight
+ * sweep's lambda = 1 point may read it; with tuned settings of their own it is a sweep job like the others.
+ */
+export function ipaSharesHaloSettings(align: AlignProfile): boolean {
+  const { method: _a, handWeight: _b, ...ipa } = methodConfig(align, 'ipa');
+  const { method: _c, handWeight: _d, ...halo } = methodConfig(align, 'ipa-halo');
+  return JSON.stringify(ipa) === JSON.stringify(halo);
+}
+
 /** All jobs of a study, in a fixed order: main runs first, then the sweeps. */
 export function studyJobs(align: AlignProfile, ablations: AblationProfile, evalProfile: EvalProfile): AlignJob[] {
   const jobs: AlignJob[] = [];
@@ -56,13 +66,14 @@ export function studyJobs(align: AlignProfile, ablations: AblationProfile, evalP
       group,
       method: 'ipa-halo',
       seed,
-      config: { ...align.defaults, method: 'ipa-halo', ...config },
+      config: { ...methodConfig(align, 'ipa-halo'), ...config },
       selection,
       evalSplits: ablations.splits,
     });
   for (const beta of ablations.betas) if (beta !== align.defaults.beta) sweep('beta', beta, { beta }, { maxPositives: null, annotationNoise: 0 });
-  for (const hw of ablations.handWeights) {
-    if (hw !== 1 && hw !== align.defaults.handWeight) sweep('hand-weight', hw, { handWeight: hw }, { maxPositives: null, annotationNoise: 0 });
+  for (const hw of [...new Set([...ablations.handWeights, 1])]) {
+    if (hw === align.defaults.handWeight || (hw === 1 && ipaSharesHaloSettings(align))) continue;
+    sweep('hand-weight', hw, { handWeight: hw }, { maxPositives: null, annotationNoise: 0 });
   }
   for (const k of ablations.positives) sweep('positives', k, {}, { maxPositives: k, annotationNoise: 0 });
   for (const noise of ablations.annotationNoise) if (noise > 0) sweep('noise', noise, {}, { maxPositives: null, annotationNoise: noise });
@@ -78,7 +89,8 @@ export function sweepPoints(align: AlignProfile, ablations: AblationProfile, max
   for (const b of betas) pts.push({ group: 'beta', value: b, job: b === align.defaults.beta ? halo : `beta-${valueTag(b)}.s${seed}` });
   const hws = [...new Set([...ablations.handWeights, 1, align.defaults.handWeight])].sort((a, b) => a - b);
   for (const h of hws) {
-    pts.push({ group: 'hand-weight', value: h, job: h === 1 ? mainJobName('ipa', seed) : h === align.defaults.handWeight ? halo : `hand-weight-${valueTag(h)}.s${seed}` });
+    const own = `hand-weight-${valueTag(h)}.s${seed}`;
+    pts.push({ group: 'hand-weight', value: h, job: h === 1 ? (ipaSharesHaloSettings(align) ? mainJobName('ipa', seed) : own) : h === align.defaults.handWeight ? halo : own });
   }
   const ks = [...new Set([...ablations.positives, maxPositives])].sort((a, b) => a - b);
   for (const k of ks) pts.push({ group: 'positives', value: k, job: k === maxPositives ? halo : `positives-${valueTag(k)}.s${seed}` });

@@ -111,9 +111,10 @@ export interface ReproduceResult {
  */
 const RESULTS_ENTRIES = new Set(['notebooks', 'runs', 'tables', 'figures', 'media', 'supplementary', 'base', 'extended', 'summary.md', 'environment.md', 'README.md']);
 
-/** Whether a name belongs in a results folder (see RESULTS_ENTRIES; `<profile>-seed<N>` folders of other studies). */
+/** Whether a name belongs in a results folder (see RESULTS_ENTRIES; `<profile>-seed<N>` folders of other studies, their locks). */
 export function isResultsEntry(name: string): boolean {
-  return RESULTS_ENTRIES.has(name) || /^[A-Za-z0-9_]+-seed\d+$/.test(name);
+  // `.<name>.ipa-lock`: the lock of a results folder nested here (core/lock.ts), e.g. results/extended's.
+  return RESULTS_ENTRIES.has(name) || /^[A-Za-z0-9_]+-seed\d+$/.test(name) || /^\.[A-Za-z0-9_-]+\.ipa-lock$/.test(name);
 }
 
 /** A path relative to the checkout when it lies inside it, else absolute. */
