@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { costPoints, curveJobs, mainJobName, shardJobs, studyJobs, sweepPoints } from '../src/study/jobs';
+import { costPoints, curveJobs, ipaSharesHaloSettings, mainJobName, shardJobs, studyJobs, sweepPoints } from '../src/study/jobs';
 import { getProfile, methodConfig } from '../src/study/profiles';
 import { notebooksFor } from '../src/study/reproduce';
 import * as fs from 'node:fs';
@@ -20,13 +20,19 @@ describe('study jobs', () => {
     assert.ok(main.every((j) => JSON.stringify(j.config) === JSON.stringify(methodConfig(p.align, j.method))), 'each method with its own settings');
     const names = jobs.map((j) => j.name);
     assert.equal(new Set(names).size, names.length, 'unique names');
-    assert.ok(!names.includes('beta-600.s1') && names.includes('beta-200.s1') && names.includes('beta-1000.s1'));
-    assert.ok(!names.some((n) => /^hand-weight-(1|10)\.s/.test(n)), 'lambda 1 is ipa and lambda 10 is ipa-halo');
+    assert.ok(!names.includes('beta-600.s1') && p.ablations.betas.every((b) => b === 600 || names.includes(`beta-${b}.s1`)));
+    assert.ok(!names.includes('hand-weight-10.s1'), 'lambda 10 is ipa-halo');
+    // lambda 1 reads the main ipa run only when ipa trains with ipa-halo's settings; the paper profile tunes them apart.
+    assert.equal(names.includes('hand-weight-1.s1'), !ipaSharesHaloSettings(p.align));
+    assert.equal(ipaSharesHaloSettings({ ...p.align, methodSettings: {} }), true);
+    assert.equal(studyJobs({ ...p.align, methodSettings: {} }, p.ablations, p.eval).some((j) => j.name === 'hand-weight-1.s1'), false);
     const hw = jobs.find((j) => j.name === 'hand-weight-100.s1');
     assert.equal(hw?.config.handWeight, 100);
     assert.equal(hw?.method, 'ipa-halo');
     const pts = sweepPoints(p.align, p.ablations, p.selection.maxPositives);
-    assert.equal(pts.find((x) => x.group === 'hand-weight' && x.value === 1)?.job, mainJobName('ipa', p.align.seeds[0]));
+    assert.equal(pts.find((x) => x.group === 'hand-weight' && x.value === 1)?.job, ipaSharesHaloSettings(p.align) ? mainJobName('ipa', p.align.seeds[0]) : 'hand-weight-1.s1');
+    const shared = { ...p.align, methodSettings: {} };
+    assert.equal(sweepPoints(shared, p.ablations, p.selection.maxPositives).find((x) => x.group === 'hand-weight' && x.value === 1)?.job, mainJobName('ipa', p.align.seeds[0]));
     assert.equal(pts.find((x) => x.group === 'beta' && x.value === 600)?.job, mainJobName('ipa-halo', p.align.seeds[0]));
     for (const pt of pts) assert.ok(names.includes(pt.job), `sweep point ${pt.group}=${pt.value} reads a job that exists (${pt.job})`);
   });
