@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 /** The layers from the top (imports nothing of the kit) to the bottom; root files (index.ts, cli.ts) come last. */
-export const LAYERS = ['core', 'gpu', 'world', 'train', 'flow', 'model', 'eval', 'perception', 'select', 'align', 'report', 'notebook', 'study', 'commands'] as const;
+export const LAYERS = ['core', 'gpu', 'engine', 'world', 'train', 'flow', 'model', 'eval', 'perception', 'select', 'align', 'report', 'notebook', 'study', 'commands'] as const;
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const SRC = path.join(ROOT, 'src');

@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { pretrain, PretrainConfig, trainingClip, trainingModel, validatePretrainConfig } from '../src/model/pretrain';
+import { pretrain, PretrainConfig, pretrainSample, trainingClip, trainingModel, validatePretrainConfig } from '../src/model/pretrain';
 import { frameWindow } from '../src/model/inputs';
 import { readCheckpointMeta, readTensorFile } from '../src/train/checkpoint';
 import { ModelConfig, UNET_MODEL } from '../src/model/config';
@@ -61,6 +61,36 @@ describe('pretraining', () => {
       if (n === 'head.w') moved = a.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
     }
     assert.ok(moved > 0, 'the zero-init head was trained');
+  });
+
+  it("the onnx engine: the tfjs run's weights after 3 U-Net steps, the same numbers twice, and a resume that continues bit for bit", async () => {
+    const world = getProfile('smoke').world;
+    const model: ModelConfig = { ...UNET_MODEL, height: 64, width: 64, levels: [4, 8], embedDim: 8, freqDim: 8, groups: 2, heads: 1, modeNoise: true };
+    const config: PretrainConfig = { ...CONFIG, model, steps: 3, batch: 2, clipFrames: 2, checkpointEvery: 1, modeShare: 0.5, handWeight: 10 };
+    const source = (i: number) => pretrainSample(1, i, world);
+    const run = async (engine: 'tfjs' | 'onnx', stops: number[] = []) => {
+      const out = fs.mkdtempSync(path.join(os.tmpdir(), `ipa-eng-${engine}-`));
+      for (const stopAfter of stops) await pretrain({ config, seed: 2, source, worldHash: 'stream', outDir: out, resume: true, engine, stopAfter });
+      const res = await pretrain({ config, seed: 2, source, worldHash: 'stream', outDir: out, resume: true, engine });
+      assert.ok(res.baseDir);
+      const meta = readCheckpointMeta(res.baseDir as string);
+      assert.equal((meta.info as { engine?: string }).engine, engine, 'the checkpoint names its engine');
+      const log = fs.readFileSync(path.join(out, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { loss: number });
+      return { weights: readTensorFile(res.baseDir as string, meta, 'weights'), loss: log.map((r) => r.loss), out };
+    };
+    const tfjs = await run('tfjs');
+    const onnx = await run('onnx');
+    const again = await run('onnx');
+    const resumed = await run('onnx', [1, 2]);
+    tfjs.loss.forEach((l, i) => assert.ok(Math.abs(l - onnx.loss[i]) <= 1e-5 * Math.abs(l), `step ${i + 1} loss: tfjs ${l}, onnx ${onnx.loss[i]}`));
+    for (const n of Object.keys(tfjs.weights)) {
+      const a = tfjs.weights[n].data;
+      const b = onnx.weights[n].data;
+      for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) <= 1e-5 + 1e-4 * Math.abs(a[i]), `${n}[${i}]: tfjs ${a[i]} vs onnx ${b[i]}`);
+      assert.deepEqual(again.weights[n].data, b, `${n}: the same seed, engine and threads give the same numbers`);
+      assert.deepEqual(resumed.weights[n].data, b, `${n}: stopped after steps 1 and 2 and resumed, bit for bit`);
+    }
+    await assert.rejects(pretrain({ config: { ...config, steps: 4 }, seed: 2, source, worldHash: 'stream', outDir: onnx.out, resume: true, engine: 'tfjs' }), /engine tfjs here, onnx in the checkpoint/);
   });
 });
 

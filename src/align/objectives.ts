@@ -4,13 +4,13 @@
  * hand weight applies, and its loss on a typed batch. The trainer (trainer.ts) reads these fields and never a
  * method's name, so a new method is one entry here.
  *
- *   method     data       reference  hand weight  time weight  loss
- *   sft        positives  no         1            (1 - t)^2    regressionLoss          (losses.ts)
+ *   method     data       reference  hand weight  time weight  loss (graph head of the onnx engine)
+ *   sft        positives  no         1            (1 - t)^2    regressionLoss (regression)   (losses.ts)
  *   sft-halo   positives  no         lambda       (1 - t)^2    regressionLoss, HALO
- *   ipa        positives  yes        1            (1 - t)^2    ipaLoss                 (losses.ts)
+ *   ipa        positives  yes        1            (1 - t)^2    ipaLoss (ipa)                 (losses.ts)
  *   ipa-halo   positives  yes        lambda       (1 - t)^2    ipaLoss, HALO
  *   ipa-const  positives  yes        1            1            ipaLoss, beta independent of t
- *   flow-dpo   pairs      yes        1            (1 - t)^2    flowDpoLoss             (losses.ts)
+ *   flow-dpo   pairs      yes        1            (1 - t)^2    flowDpoLoss (dpo)             (losses.ts)
  *   flow-dpo-relaxed  relaxed pairs  yes  1       (1 - t)^2    flowDpoLoss
  *   flow-dpo-const    pairs          yes  1       1            flowDpoLoss, VideoAlign's constant beta
  *
@@ -25,6 +25,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { checkSame, optionalMask, weightedError } from '../flow/losses';
 import { ErrorScale, TimeWeight, flowDpoLoss, ipaLoss, logitScale, regressionLoss, scaledError } from './losses';
+
+/** Which loss ends the onnx engine's training graph of a method (./graph): the three loss functions of ./losses. */
+export type GraphHead = 'regression' | 'ipa' | 'dpo';
 
 /** One side of a batch on the model's inputs (B videos of F frames, S x S pixels, C channels). */
 export interface VideoBatch {
@@ -90,6 +93,11 @@ interface ObjectiveFields {
   halo: boolean;
   /** The timestep factor of the logit: the paper's (1 - t)^2, or 'constant' (beta independent of t). */
   timeWeight: TimeWeight;
+  /**
+   * The same loss as a head of the onnx engine's training graph (./graph): 'regression', 'ipa' or 'dpo'. Absent: the
+   * method trains on the tfjs engine only (a new loss needs its head in ./graph to train on ONNX Runtime).
+   */
+  graph?: GraphHead;
 }
 
 /** An objective trained on implicit positives. */
@@ -150,14 +158,14 @@ function dpoObjectiveLoss(b: PairBatch, predict: Predict, s: LossSettings): Obje
 
 /** The post-training methods (docs/design.md): every method trains from the same base on the same selection. */
 export const OBJECTIVES = {
-  sft: { summary: 'flow-matching regression on the implicit positives', data: 'positives', reference: false, halo: false, timeWeight: 'paper', loss: sftLoss },
-  'sft-halo': { summary: 'SFT with the HALO hand weight', data: 'positives', reference: false, halo: true, timeWeight: 'paper', loss: sftLoss },
-  ipa: { summary: 'Flow-IPA on the implicit positives (lambda = 1)', data: 'positives', reference: true, halo: false, timeWeight: 'paper', loss: ipaObjectiveLoss },
-  'ipa-halo': { summary: 'Flow-IPA with the HALO hand weight', data: 'positives', reference: true, halo: true, timeWeight: 'paper', loss: ipaObjectiveLoss },
-  'ipa-const': { summary: 'Flow-IPA with beta independent of t (no (1 - t)^2 factor)', data: 'positives', reference: true, halo: false, timeWeight: 'constant', loss: ipaObjectiveLoss },
-  'flow-dpo': { summary: 'Diffusion-DPO in flow form on the strict (Case 4) pairs', data: 'pairs', pairing: 'strict', reference: true, halo: false, timeWeight: 'paper', loss: dpoObjectiveLoss },
-  'flow-dpo-relaxed': { summary: 'Flow-DPO on relaxed pairs (per input, the best- against the worst-scored candidate)', data: 'pairs', pairing: 'relaxed', reference: true, halo: false, timeWeight: 'paper', loss: dpoObjectiveLoss },
-  'flow-dpo-const': { summary: "Flow-DPO on the strict pairs with a constant beta (VideoAlign's form)", data: 'pairs', pairing: 'strict', reference: true, halo: false, timeWeight: 'constant', loss: dpoObjectiveLoss },
+  sft: { summary: 'flow-matching regression on the implicit positives', data: 'positives', reference: false, halo: false, timeWeight: 'paper', graph: 'regression', loss: sftLoss },
+  'sft-halo': { summary: 'SFT with the HALO hand weight', data: 'positives', reference: false, halo: true, timeWeight: 'paper', graph: 'regression', loss: sftLoss },
+  ipa: { summary: 'Flow-IPA on the implicit positives (lambda = 1)', data: 'positives', reference: true, halo: false, timeWeight: 'paper', graph: 'ipa', loss: ipaObjectiveLoss },
+  'ipa-halo': { summary: 'Flow-IPA with the HALO hand weight', data: 'positives', reference: true, halo: true, timeWeight: 'paper', graph: 'ipa', loss: ipaObjectiveLoss },
+  'ipa-const': { summary: 'Flow-IPA with beta independent of t (no (1 - t)^2 factor)', data: 'positives', reference: true, halo: false, timeWeight: 'constant', graph: 'ipa', loss: ipaObjectiveLoss },
+  'flow-dpo': { summary: 'Diffusion-DPO in flow form on the strict (Case 4) pairs', data: 'pairs', pairing: 'strict', reference: true, halo: false, timeWeight: 'paper', graph: 'dpo', loss: dpoObjectiveLoss },
+  'flow-dpo-relaxed': { summary: 'Flow-DPO on relaxed pairs (per input, the best- against the worst-scored candidate)', data: 'pairs', pairing: 'relaxed', reference: true, halo: false, timeWeight: 'paper', graph: 'dpo', loss: dpoObjectiveLoss },
+  'flow-dpo-const': { summary: "Flow-DPO on the strict pairs with a constant beta (VideoAlign's form)", data: 'pairs', pairing: 'strict', reference: true, halo: false, timeWeight: 'constant', graph: 'dpo', loss: dpoObjectiveLoss },
 } as const satisfies Record<string, Objective>;
 
 /** The names of the post-training methods. */

@@ -64,7 +64,7 @@ export interface JobPaths {
   positivesFile: string;
   jobsDir: string;
   sampler: { steps: number; eta?: number; frameCorrelation?: number; seed: number; batch: number };
-  /** Sampling engine of the evaluations (model/engine.ts; the run's one engine). */
+  /** The run's one engine (model/engine.ts): it trains the job and samples its evaluations. */
   engine: EngineName;
   /** Loads the frame detector in the worker (module path and folder), or null for none. */
   detector: { dir: string } | null;
@@ -246,6 +246,7 @@ export async function runJob(job: AlignJob, p: JobPaths, ctx?: TaskContext): Pro
     onMismatch: 'restart', // a job whose inputs changed trains again from the base
     info: { job: job.name, group: job.group },
     snapshots: job.snapshots,
+    engine: p.engine, // the run's one engine trains as it samples (one intra-op thread: jobs run side by side)
   });
   if (!res.adapterDir) throw new Error(`job ${job.name}: training stopped early`);
   const trainSeconds = (Date.now() - t0) / 1000;

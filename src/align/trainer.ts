@@ -26,6 +26,11 @@ import { rng } from '../core/seeds';
 import { MaskGrid } from './masks';
 import { AlignMethod, LossSettings, OBJECTIVES, ObjectiveTable, PairBatch, PositiveBatch, VideoBatch, objectiveOf } from './objectives';
 import type { ErrorScale } from './losses';
+import { AlignGraphBatch, AlignGraphOut, AlignOnnxStep } from './graph';
+import type { GraphHead } from './objectives';
+import { haloWeight } from '../flow/losses';
+import type { EngineName } from '../model/engine';
+import { UnetConfig } from '../model/config';
 
 /** Post-training settings (plain data). */
 export interface AlignConfig<M extends string = AlignMethod> extends TrainSchedule {
@@ -84,6 +89,14 @@ export interface AlignArgs<M extends string = AlignMethod> {
    * post-training steps); a snapshot already on disk from an interrupted run is kept. Training is unchanged.
    */
   snapshots?: number[];
+  /**
+   * What computes the loss and gradients (docs/design.md, "Engines"): 'tfjs' (default: the reference path) or
+   * 'onnx' (the step's graph of ./graph on ONNX Runtime, `threads` intra-op threads; U-Net only). The batch, its
+   * streams, the optimizer and what is logged are the same. Recorded in the checkpoints; a run resumes only on the
+   * engine it started on.
+   */
+  engine?: EngineName;
+  threads?: number;
 }
 
 export interface AlignResult {
@@ -209,15 +222,66 @@ export async function alignTrain<M extends string = AlignMethod>(a: AlignArgs<M>
   const perm = new Map<number, number[]>();
   const pick = (step: number) => Array.from({ length: c.batch }, (_, j) => epochIndex(a.seed, count, step * c.batch + j, perm));
   // A batch side from samples, with the reference's prediction when the objective needs it.
-  const side = (samples: AlignSample[], eps: tf.Tensor, t: tf.Tensor, starts: number[] | null, mode: tf.Tensor | undefined): VideoBatch => {
+  const side = (samples: AlignSample[], eps: tf.Tensor, t: tf.Tensor, starts: number[] | null, mode: tf.Tensor | undefined, withRef: boolean): VideoBatch => {
     const cut = starts && c.clipFrames !== undefined ? samples.map((s, j) => windowSample(s, starts[j], c.clipFrames as number)) : samples;
     const b = { ...batchSide(mc, cut, eps, t), ...(mode ? { mode: tf.clone(mode) } : {}) };
-    return objective.reference ? { ...b, refPred: refForward(b.z, b.cond, t, b.mode) } : b;
+    return objective.reference && withRef ? { ...b, refPred: refForward(b.z, b.cond, t, b.mode) } : b;
   };
+
+  // The onnx engine: the same batch as arrays, one run of the step's graph at the current trained weights.
+  const engine = a.engine ?? 'tfjs';
+  if (engine === 'onnx' && mc.kind !== 'unet') throw new Error(`align: the onnx engine trains the U-Net only, not a '${mc.kind ?? 'dit'}'`);
+  if (engine === 'onnx' && !objective.graph) throw new Error(`align: method '${c.method}' has no graph head (objectives.ts 'graph'), so it trains on the tfjs engine only`);
+  const onnx =
+    engine === 'onnx'
+      ? new AlignOnnxStep(
+          {
+            config: mc as UnetConfig,
+            B: c.batch,
+            head: objective.graph as GraphHead,
+            reference: objective.reference,
+            weighted: settings.handWeight !== 1,
+            base: Object.fromEntries(Object.entries(a.base.weights).map(([n, v]) => [n, v.data])),
+            lora: lora ? { targets: Object.keys(lora), rank: (c.lora as LoraConfig).rank, scale: Object.values(lora)[0].scale } : null,
+          },
+          a.threads ?? 1,
+        )
+      : null;
+  const onnxGrads = onnx
+    ? async (step: number) => {
+        const batch = prepareArrays(step);
+        const r = await onnx.step(Object.fromEntries(Object.entries(trainable).map(([n, v]) => [n, v.dataSync() as Float32Array])), batch, settings);
+        return { loss: r.loss, grads: r.grads, ...graphMetrics(objective.graph as GraphHead, r, batch.t.subarray(0, c.batch)) };
+      }
+    : undefined;
+  /** A step's batch as arrays for the graph (pairs: the winners, then the losers), from the same streams as `prepare`. */
+  function prepareArrays(step: number): AlignGraphBatch {
+    const b = prepareBatch(step, false);
+    try {
+      const sides = 'win' in b ? [b.win, b.lose] : [b];
+      const take = (f: () => tf.Tensor): Float32Array => {
+        const x = tf.tidy(f);
+        const d = x.dataSync() as Float32Array;
+        x.dispose();
+        return d;
+      };
+      const cat = (f: (v: VideoBatch) => tf.Tensor) => take(() => tf.concat(sides.map(f), 0));
+      return {
+        video: cat((v) => v.z),
+        cond: cat((v) => v.cond),
+        t: take(() => tf.concat(sides.map(() => b.t), 0)),
+        target: cat((v) => v.target),
+        mode: sides[0].mode ? cat((v) => v.mode as tf.Tensor) : undefined,
+        weight: settings.handWeight !== 1 ? cat((v) => haloWeight(v.handMask, settings.handWeight)) : undefined,
+      };
+    } finally {
+      tf.dispose(b as unknown as tf.TensorContainer);
+    }
+  }
 
   const head = modelHead('adapter', full, { lora: c.lora, baseWeightsSha256: a.base.weightsSha256 });
   const saveAdapter = (dir: string, step: number, metrics: Record<string, number>) =>
-    saveCheckpoint(dir, { head, step, seed: a.seed, worldHash: a.base.worldHash, metrics, info: { ...a.info, align: c, trainingData }, files: { weights: snapshot(trainable) } });
+    saveCheckpoint(dir, { head, step, seed: a.seed, worldHash: a.base.worldHash, metrics, info: { ...a.info, align: c, trainingData, engine }, files: { weights: snapshot(trainable) } });
   const snapshotDirs = Object.fromEntries(snapshots.map((s) => [s, snapshotDir(a.outDir, s)]));
 
   try {
@@ -234,30 +298,16 @@ export async function alignTrain<M extends string = AlignMethod>(a: AlignArgs<M>
       onStep: (r) => {
         if (snapshots.includes(r.step)) saveAdapter(snapshotDirs[r.step], r.step, { loss: r.loss });
       },
-      resumeCheck: (meta) => alignResumeDiff(meta, identity),
+      resumeCheck: (meta) => {
+        const had = typeof meta.info?.engine === 'string' ? meta.info.engine : 'tfjs';
+        return [...alignResumeDiff(meta, identity), ...(had !== engine ? [`engine ${engine} here, ${had} in the checkpoint`] : [])];
+      },
       onMismatch: a.onMismatch,
       label: c.method,
-      meta: { head: modelHead('adapter', full, { lora: c.lora, baseWeightsSha256: a.base.weightsSha256 }), seed: a.seed, worldHash: a.base.worldHash, info: { ...a.info, align: c, trainingData } },
+      meta: { head: modelHead('adapter', full, { lora: c.lora, baseWeightsSha256: a.base.weightsSha256 }), seed: a.seed, worldHash: a.base.worldHash, info: { ...a.info, align: c, trainingData, engine } },
+      computeGrads: onnxGrads,
       // Outside the gradient tape: the batch (step-keyed samples, noise and t) and the reference's predictions.
-      prepare: (step) => {
-        const idx = pick(step);
-        const slots = idx.map((_, i) => i);
-        const eps = batchNoise(a.seed, 'align-noise', step, slots, [mc.frames, mc.height, mc.width, mc.channels]);
-        const t = batchTimesteps(a.seed, 'align-t', step, slots, c.timesteps);
-        // A modeNoise base: a fresh mode per training clip (both sides of a pair share it, as they share eps).
-        const mode = mc.kind === 'unet' && mc.modeNoise ? freshModes(a.seed, 'align-mode', step, slots) : undefined;
-        const F = full.frames - 1;
-        const starts = c.clipFrames === undefined ? null : slots.map((j) => windowStart(a.seed, 'align-window', step * c.batch + j, F, c.clipFrames as number));
-        try {
-          if (objective.data === 'pairs') {
-            return { t, win: side(idx.map((i) => a.pairs[i].win), eps, t, starts, mode), lose: side(idx.map((i) => a.pairs[i].lose), eps, t, starts, mode) };
-          }
-          return { ...side(idx.map((i) => a.positives[i]), eps, t, starts, mode), t };
-        } finally {
-          eps.dispose();
-          mode?.dispose();
-        }
-      },
+      prepare: (step) => prepareBatch(step, true),
       stepLoss: (_step, batch) =>
         objective.data === 'pairs' ? objective.loss(batch as PairBatch, predict, settings) : objective.loss(batch as PositiveBatch, predict, settings),
     });
@@ -271,7 +321,45 @@ export async function alignTrain<M extends string = AlignMethod>(a: AlignArgs<M>
     tf.dispose(Object.values(params));
     if (reference) tf.dispose(Object.values(reference));
     if (lora) disposeLora(lora);
+    await onnx?.release();
   }
+
+  /** The batch of a step (step-keyed samples, noise and t), with the reference's predictions when `withRef`. */
+  function prepareBatch(step: number, withRef: boolean): PositiveBatch | PairBatch {
+        const idx = pick(step);
+        const slots = idx.map((_, i) => i);
+        const eps = batchNoise(a.seed, 'align-noise', step, slots, [mc.frames, mc.height, mc.width, mc.channels]);
+        const t = batchTimesteps(a.seed, 'align-t', step, slots, c.timesteps);
+        // A modeNoise base: a fresh mode per training clip (both sides of a pair share it, as they share eps).
+        const mode = mc.kind === 'unet' && mc.modeNoise ? freshModes(a.seed, 'align-mode', step, slots) : undefined;
+        const F = full.frames - 1;
+        const starts = c.clipFrames === undefined ? null : slots.map((j) => windowStart(a.seed, 'align-window', step * c.batch + j, F, c.clipFrames as number));
+        try {
+          if (objective.data === 'pairs') {
+            return { t, win: side(idx.map((i) => a.pairs[i].win), eps, t, starts, mode, withRef), lose: side(idx.map((i) => a.pairs[i].lose), eps, t, starts, mode, withRef) };
+          }
+          return { ...side(idx.map((i) => a.positives[i]), eps, t, starts, mode, withRef), t };
+        } finally {
+          eps.dispose();
+          mode?.dispose();
+        }
+  }
+}
+
+/**
+ * The metrics and per-sample values a graph step logs, the same as the tfjs objectives' (objectives.ts): the model's
+ * (and the reference's) mean error, the mean gap and the implicit accuracy, and per sample t, the loss term and the
+ * logit.
+ */
+function graphMetrics(head: GraphHead, r: AlignGraphOut, t: Float32Array): { metrics: Record<string, number>; perSample: Record<string, ArrayLike<number>> } {
+  const B = t.length;
+  const mean = (x: ArrayLike<number>) => Array.from(x).reduce((s, v) => s + v, 0) / x.length;
+  if (head === 'regression') return { metrics: { modelError: mean(r.E) }, perSample: { t, loss: r.losses } };
+  const E = r.E;
+  const R = r.R as Float32Array;
+  const gap = Array.from({ length: B }, (_, i) => (head === 'ipa' ? R[i] - E[i] : R[i] - E[i] - (R[B + i] - E[B + i])));
+  const metrics = { gap: mean(gap), modelError: mean(E.subarray(0, B)), referenceError: mean(R.subarray(0, B)), implicitAccuracy: mean(gap.map((g) => (g > 0 ? 1 : 0))) };
+  return { metrics, perSample: { t, logit: r.logits as Float32Array, loss: r.losses } };
 }
 
 /** Timestep density of the paper: t ~ U(0, 1). */

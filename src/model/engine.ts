@@ -1,9 +1,12 @@
 /**
- * The sampling engine: where the video model's velocity is computed while sampling. 'onnx' runs the U-Net's
- * exported graph (./unet-onnx) through ONNX Runtime, 4-5x faster than the tfjs wasm path on this machine's CPU;
- * 'tfjs' is the reference path and the fallback. Training always runs on tfjs. A run uses one engine for all of
- * its sampling (`reproduce` resolves it once, records it in the manifest and hands it to every notebook through
- * IPA_ENGINE); generations record the engine that made them and are made again under another.
+ * The compute engine (docs/design.md, "Engines"): what computes the video model's velocity while sampling and its
+ * loss and gradients while training. 'onnx' runs the U-Net's graphs (./unet-graph: the frozen sampling graph of
+ * ./unet-onnx, the pretraining step of ./unet-train, the post-training steps of align/graph) through ONNX Runtime,
+ * 4-5x faster than the tfjs wasm path at sampling and about 3x at training on this machine's CPU; 'tfjs' is the
+ * reference path and the fallback (the DiT, and methods without a graph head). The optimizer stays on the kit's
+ * side for both. A run uses one engine throughout (`reproduce` resolves it once, records it in the manifest and
+ * hands it to every notebook through IPA_ENGINE); generations record the engine that made them and are made again
+ * under another, and checkpoints record the engine that trained them (a run resumes only on its own).
  */
 import { UsageError } from '../core/errors';
 import { ortStatus } from '../gpu/onnx';

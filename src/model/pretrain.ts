@@ -9,7 +9,7 @@ import { flowMatchingLoss } from '../flow/losses';
 import { TimestepDensity, batchNoise, batchTimesteps, noisy, velocityTarget } from '../flow/rectified';
 import { TensorDict, saveCheckpoint, snapshot } from '../train/checkpoint';
 import { ModelCheckpointMeta, modelHead, paramsFromDict } from './checkpoint';
-import { ModelConfig, validateModelConfig, windowedModel } from './config';
+import { ModelConfig, UnetConfig, validateModelConfig, windowedModel } from './config';
 import { Params, condLayout, countParams, forward, initParams } from './network';
 import { ClipPixels, batchInputs, frameWindow, handMaskBatch, windowStart } from './inputs';
 import { LoopResult, runLoop } from '../train/loop';
@@ -19,6 +19,9 @@ import { backendSetup } from '../gpu/workers';
 import { WorldConfig } from '../world/config';
 import { hasDefect, makePretrainClip } from '../world/defects';
 import { coupledModes } from './mode';
+import { haloWeight } from '../flow/losses';
+import type { EngineName } from './engine';
+import { TrainBatch, UnetOnnxTrainer } from './unet-train';
 
 /** Pretraining settings (plain data; the profiles hold one per profile). */
 export interface PretrainConfig extends TrainSchedule {
@@ -84,6 +87,13 @@ export interface PretrainArgs {
    * them). `streamOffset` is where the run's clips start in the stream (a fine-tune sees clips the base did not).
    */
   init?: { weights: TensorDict; sha256: string; streamOffset: number };
+  /**
+   * What computes the loss and gradients (docs/design.md, "Engines"): 'tfjs' (default: the reference path, with
+   * `workers` data-parallel workers) or 'onnx' (the U-Net's training graph on ONNX Runtime, ./unet-train; one
+   * session with `workers` intra-op threads). The optimizer and EMA run on the kit's side either way. Recorded in
+   * the checkpoints; a run resumes only on the engine it started on.
+   */
+  engine?: EngineName;
 }
 
 export interface PretrainResult {
@@ -151,6 +161,30 @@ export function flowStepLoss(c: ModelConfig, params: Params, clips: ClipPixels[]
 }
 
 /**
+ * The same step as `flowStepLoss` as plain arrays for a training graph (./unet-train): Z_t, the conditioning, t, the
+ * mode, the target velocity and (handWeight != 1) the HALO weight, from the same noise and timestep streams.
+ */
+export function flowStepBatch(c: ModelConfig, clips: ClipPixels[], seed: number, step: number, density: TimestepDensity, offset = 0, terms: StepLoss = {}): TrainBatch {
+  return tf.tidy(() => {
+    const idx = clips.map((_, i) => offset + i);
+    const { x0, cond } = batchInputs(clips, c.height, condLayout(c));
+    const eps = batchNoise(seed, 'train-noise', step, idx, x0.shape.slice(1));
+    const t = batchTimesteps(seed, 'train-t', step, idx, density);
+    const mode = c.kind === 'unet' && c.modeNoise ? coupledModes(seed, step, idx, clips.map((cl) => cl.defective === true), terms.modeShare as number) : undefined;
+    const weighted = terms.handWeight !== undefined && terms.handWeight !== 1;
+    const arr = (x: tf.Tensor) => x.dataSync() as Float32Array;
+    return {
+      video: arr(noisy(x0, eps, t)),
+      cond: arr(cond),
+      t: arr(t),
+      mode: mode ? arr(mode) : undefined,
+      target: arr(velocityTarget(x0, eps)),
+      weight: weighted ? arr(haloWeight(handMaskBatch(clips, c.height), terms.handWeight as number)) : undefined,
+    };
+  });
+}
+
+/**
  * Loss and gradients of a step's clips `offset..offset+n-1` in passes of `micro` clips (see
  * PretrainConfig.microBatch): the mean loss and the size-weighted sum of the passes' gradients, as arrays.
  */
@@ -188,7 +222,10 @@ export async function pretrain(a: PretrainArgs): Promise<PretrainResult> {
   const paramCount = countParams(params);
   const W = a.workers ?? 1;
   if (W > 1 && (!a.stream || c.batch % W !== 0)) throw new Error(`pretrain: ${W} data-parallel workers need the stream description and a batch divisible by ${W} (batch ${c.batch})`);
-  const pool = W > 1 ? new WorkerPool(W, backendSetup()) : null;
+  const engine = a.engine ?? 'tfjs';
+  if (engine === 'onnx' && c.model.kind !== 'unet') throw new Error(`pretrain: the onnx engine trains the U-Net only, not a '${c.model.kind ?? 'dit'}'`);
+  const onnx = engine === 'onnx' ? new UnetOnnxTrainer(trainingModel(c) as UnetConfig, W) : null;
+  const pool = W > 1 && !onnx ? new WorkerPool(W, backendSetup()) : null;
   const micro = c.microBatch && c.microBatch < c.batch / W ? c.microBatch : null;
   const model = trainingModel(c);
   const stepClips = (step: number) =>
@@ -202,7 +239,15 @@ export async function pretrain(a: PretrainArgs): Promise<PretrainResult> {
   // Data-parallel exchange through shared memory: the weights and each worker's gradients live in
   // SharedArrayBuffers, posted once per step as views (no structured clone of 2 x 8 MB per worker and step).
   const shared = pool ? sharedArrays(params, W + 1) : null;
-  const computeGrads = pool && shared
+  // The onnx engine: the step's batch as arrays, one run of the training graph at the current weights.
+  const onnxGrads = onnx
+    ? async (step: number) => {
+        const weights = Object.fromEntries(Object.entries(params).map(([n, v]) => [n, v.dataSync() as Float32Array]));
+        const r = await onnx.step(weights, flowStepBatch(model, stepClips(step), a.seed, step, c.timesteps, 0, lossTerms(c)));
+        return { loss: r.loss, metrics: {}, grads: r.grads };
+      }
+    : undefined;
+  const computeGrads = onnxGrads ?? (pool && shared
     ? async (step: number) => {
         const [weights, ...gradsOut] = shared;
         for (const [n, v] of Object.entries(params)) weights[n].set(v.dataSync() as Float32Array);
@@ -238,7 +283,7 @@ export async function pretrain(a: PretrainArgs): Promise<PretrainResult> {
         }
         return { loss: parts.reduce((s, p) => s + p.loss, 0) / W, metrics: {}, grads };
       }
-    : local;
+    : local);
   try {
     const loop = await runLoop({
       computeGrads,
@@ -258,6 +303,8 @@ export async function pretrain(a: PretrainArgs): Promise<PretrainResult> {
         for (const k of Object.keys(c) as (keyof PretrainConfig)[]) {
           if (JSON.stringify(c[k]) !== JSON.stringify(had[k])) diff.push(`${k} ${JSON.stringify(c[k])} here, ${JSON.stringify(had[k]) ?? 'none'} in the checkpoint`);
         }
+        const hadEngine = typeof info.engine === 'string' ? info.engine : 'tfjs';
+        if (hadEngine !== engine) diff.push(`engine ${engine} here, ${hadEngine} in the checkpoint`);
         if (meta.seed !== a.seed) diff.push(`seed ${a.seed} here, ${meta.seed} in the checkpoint`);
         if (meta.worldHash !== a.worldHash) diff.push(`data '${a.worldHash}' here, '${meta.worldHash}' in the checkpoint`);
         const from = typeof info.init === 'string' ? info.init : 'none';
@@ -266,7 +313,7 @@ export async function pretrain(a: PretrainArgs): Promise<PretrainResult> {
       },
       label: 'pretrain',
       onStep: a.onStep ? (r) => a.onStep?.(r.step, params) : undefined,
-      meta: { head: modelHead('base', c.model), seed: a.seed, worldHash: a.worldHash, info: { ...a.info, pretrain: c, ...initInfo } },
+      meta: { head: modelHead('base', c.model), seed: a.seed, worldHash: a.worldHash, info: { ...a.info, pretrain: c, engine, ...initInfo } },
       stepLoss: (step) => {
         return { loss: flowStepLoss(model, params, stepClips(step), a.seed, step, c.timesteps, 0, lossTerms(c)), metrics: {} };
       },
@@ -280,13 +327,14 @@ export async function pretrain(a: PretrainArgs): Promise<PretrainResult> {
       seed: a.seed,
       worldHash: a.worldHash,
       metrics: { finalLoss: loop.lastRecord?.loss ?? NaN, secondsPerStep: loop.secondsPerStep, params: paramCount },
-      info: { ...a.info, pretrain: c, weights: loop.ema ? 'ema' : 'raw', ...initInfo },
+      info: { ...a.info, pretrain: c, engine, weights: loop.ema ? 'ema' : 'raw', ...initInfo },
       files: { weights },
     });
     return { loop, baseDir, meta, paramCount };
   } finally {
     tf.dispose(Object.values(params));
     await pool?.close();
+    await onnx?.release();
   }
 }
 

@@ -86,6 +86,12 @@ export function initUnetParams(c: UnetConfig, seed: number): Params {
   return initFromSpecs(paramSpecs(c), seed, 'init');
 }
 
+/** Every parameter's name and shape, in the network's order (the training graph's inputs and gradients). */
+export function unetParamShapes(c: UnetConfig): [string, number[]][] {
+  validateModelConfig(c);
+  return paramSpecs(c).map(([name, shape]) => [name, [...shape]]);
+}
+
 /** Number of parameters of a config (the PyTorch replica in bench/reference must have the same). */
 export function unetParamCount(c: UnetConfig): number {
   return paramSpecs(c).reduce((n, [, shape]) => n + shape.reduce((a, b) => a * b, 1), 0);

@@ -22,6 +22,7 @@ import { configDiff } from '../model/config';
 import { generate } from '../model/sample';
 import { pretrain, pretrainSample } from '../model/pretrain';
 import { Params } from '../model/dit';
+import { resolveEngine } from '../model/engine';
 
 export interface BaseInfo {
   /** The base checkpoint folder. */
@@ -102,6 +103,7 @@ export async function ensureBase(study: Study, opts: { stopAfter?: number; sampl
     resume: true,
     stopAfter: opts.stopAfter,
     workers: opts.workers ?? study.profile.jobs,
+    engine: resolveEngine(study.profile.pretrain.model).engine,
     stream: { worldSeed: study.worldSeed, world: study.profile.world },
     info: { profile: study.profileName, worldSeed: study.worldSeed },
     onStep: (step, params) => {

@@ -25,6 +25,7 @@ import { backendSetup } from '../gpu/workers';
 import { readModelCheckpointMeta } from '../model/checkpoint';
 import { loadBase } from '../model/load';
 import { PretrainConfig, pretrain, pretrainSample } from '../model/pretrain';
+import { resolveEngine } from '../model/engine';
 import { pairedVsBase, splitMean } from '../report/results';
 import { selectFromEvidence, writePositives } from '../select/positives';
 import { premiseReport } from '../select/premise';
@@ -96,6 +97,7 @@ export async function fineTunedBase(study: Study, base: BaseInfo, rate: number):
     outDir,
     resume: true,
     workers: p.jobs,
+    engine: resolveEngine(p.pretrain.model).engine,
     stream: { worldSeed: study.worldSeed, world },
     // Clips after the ones the base was pretrained on: the fine-tune sees fresh videos.
     init: { weights, sha256: base.meta.files['weights.bin'].sha256, streamOffset: p.pretrain.steps * p.pretrain.batch },

@@ -60,9 +60,10 @@ export interface LoopSpec<P extends object = Record<string, tf.Tensor>> {
   stepLoss: (step: number, prepared: P) => { loss: tf.Scalar; metrics: Record<string, tf.Scalar>; perSample?: Record<string, tf.Tensor> };
   /**
    * Instead of `stepLoss` here: gradients computed elsewhere (data-parallel workers) from the current weights,
-   * as plain arrays by trainable-variable name. Deterministic for a fixed number of workers.
+   * as plain arrays by trainable-variable name (and per-sample values, logged as `stepLoss`'s). Deterministic for a
+   * fixed number of workers.
    */
-  computeGrads?: (step: number) => Promise<{ loss: number; metrics: Record<string, number>; grads: Record<string, Float32Array> }>;
+  computeGrads?: (step: number) => Promise<{ loss: number; metrics: Record<string, number>; grads: Record<string, Float32Array>; perSample?: Record<string, ArrayLike<number>> }>;
   /** Stop (with a checkpoint) once this many steps are done, e.g. to split a long run into sessions. */
   stopAfter?: number;
   /** Continue from `outDir/checkpoint` when it exists; without it an existing checkpoint is an error. */
@@ -213,6 +214,7 @@ export async function runLoop<P extends object = Record<string, tf.Tensor>>(spec
         const r = await spec.computeGrads(step);
         loss = r.loss;
         metricValues = r.metrics;
+        sampleValues = Object.fromEntries(Object.entries(r.perSample ?? {}).map(([k, m]) => [sampleKey(k), Array.from(m, (x) => Number(x.toPrecision(6)))]));
         for (const n of varNames) {
           if (!r.grads[n]) throw new Error(`${spec.label}: no gradient for '${n}' from the workers`);
           byName[n] = tf.tensor(r.grads[n], spec.trainable[n].shape);
