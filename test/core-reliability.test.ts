@@ -161,7 +161,7 @@ describe('environment variables and options are checked', () => {
       [{ IPA_WORKERS: '0' }, /IPA_WORKERS must be an integer from 1 to 64, got '0'/],
       [{ IPA_WORKERS: '1e9' }, /IPA_WORKERS must be/],
       [{ IPA_FUSED: 'maybe' }, /IPA_FUSED must be 0/],
-      [{ IPA_ENGINE: 'cuda-fast' }, /IPA_ENGINE: unknown sampling engine 'cuda-fast'/],
+      [{ IPA_ENGINE: 'cuda-fast' }, /IPA_ENGINE: unknown engine 'cuda-fast'/],
       [{ IPA_BACKEND: 'tpu' }, /IPA_BACKEND: unknown backend 'tpu'/],
       [{ IPA_PROFILE: 'huge' }, /IPA_PROFILE: unknown profile 'huge'/],
     ];

@@ -1,7 +1,7 @@
 import { before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { OnnxFeeds, OnnxGraph, OnnxSession, ortStatus } from '../src/gpu/onnx';
+import { OnnxFeeds, OnnxGraph, OnnxSession, ortStatus, probeProvider } from '../src/gpu/onnx';
 import { UNET_MODEL, UnetConfig } from '../src/model/config';
 import { resolveEngine } from '../src/model/engine';
 import { createLora } from '../src/model/lora';
@@ -123,9 +123,19 @@ describe('ONNX Runtime engine', () => {
     assert.equal(resolveEngine(SMALL, 'auto').engine, 'onnx');
     const dit = resolveEngine(TINY, 'auto');
     assert.equal(dit.engine, 'tfjs');
-    assert.match(dit.reason ?? '', /no ONNX exporter/);
+    assert.match(dit.reason ?? '', /no ONNX graphs/);
     assert.throws(() => resolveEngine(TINY, 'onnx'), /not available/);
     assert.equal(resolveEngine(SMALL, 'tfjs').engine, 'tfjs');
-    assert.throws(() => resolveEngine(SMALL, 'gpu'), /unknown sampling engine 'gpu'/);
+    assert.throws(() => resolveEngine(SMALL, 'gpu'), /unknown engine 'gpu'/);
+  });
+
+  it('a provider asked for by name runs, or is an error saying why (the probe is quiet: a child process)', () => {
+    for (const provider of ['webgpu', 'cuda'] as const) {
+      const why = probeProvider(provider);
+      if (why === null) assert.equal(resolveEngine(SMALL, `onnx:${provider}`).provider, provider);
+      else assert.throws(() => resolveEngine(SMALL, `onnx:${provider}`), new RegExp(`engine 'onnx:${provider}': ONNX Runtime's ${provider} provider does not run here: .+`));
+    }
+    assert.equal(resolveEngine(SMALL, 'onnx').provider, 'cpu');
+    assert.equal(probeProvider('cpu'), null);
   });
 });

@@ -20,14 +20,18 @@ def timestep_features(t, dim):
 
 
 class TimeMLP(nn.Module):
-    """Linear(freq, E) -> SiLU -> Linear(E, E)."""
+    """Linear(freq, E) (+ mode * w_m with mode noise) -> SiLU -> Linear(E, E)."""
 
-    def __init__(self, freq, E):
+    def __init__(self, freq, E, mode_noise=False):
         super().__init__()
         self.freq, self.l1, self.l2 = freq, nn.Linear(freq, E), nn.Linear(E, E)
+        self.wm = nn.Linear(1, E, bias=False) if mode_noise else None
 
-    def forward(self, t):
-        return self.l2(F.silu(self.l1(timestep_features(t, self.freq))))
+    def forward(self, t, mode=None):
+        h = self.l1(timestep_features(t, self.freq))
+        if self.wm is not None:
+            h = h + self.wm(mode[:, None])
+        return self.l2(F.silu(h))
 
 
 # ----------------------------------------------------------------------------------------------------- DiT
@@ -138,7 +142,7 @@ class UNet(nn.Module):
         super().__init__()
         self.c = c
         L, E, G = c['levels'], c['embedDim'], c['groups']
-        self.temb = TimeMLP(c['freqDim'], E)
+        self.temb = TimeMLP(c['freqDim'], E, c.get('modeNoise', False))
         self.stem = nn.Conv2d(c['channels'] + c['condChannels'], L[0], 3, padding=1)
         self.enc = nn.ModuleList(ResBlock(L[max(i - 1, 0)], ch, E, G) for i, ch in enumerate(L))
         self.mid1, self.attn, self.mid2 = ResBlock(L[-1], L[-1], E, G), Attention(L[-1], c['heads'], G), ResBlock(L[-1], L[-1], E, G)
@@ -151,7 +155,7 @@ class UNet(nn.Module):
                 self.up.append(nn.Conv2d(cur, cur, 3, padding=1))
         self.head_norm, self.head = nn.GroupNorm(G, L[0], eps=1e-5), nn.Conv2d(L[0], c['channels'], 3, padding=1)
 
-    def forward(self, z, cond, t):  # channels-last [B, F+1, H, W, C] like the kit
+    def forward(self, z, cond, t, mode=None):  # channels-last [B, F+1, H, W, C] like the kit; mode [B] with modeNoise
         c = self.c
         B, F1, H, W, C = z.shape
         Fr = F1 - 1
@@ -159,7 +163,7 @@ class UNet(nn.Module):
         zg = z[:, 1:]
         zin = zg * (1 - t5) if c['inputGate'] else zg
         x = torch.cat([zin, cond[:, 1:]], dim=4).reshape(B * Fr, H, W, -1).permute(0, 3, 1, 2)
-        st = F.silu(self.temb(t))
+        st = F.silu(self.temb(t, mode))
         h = self.stem(x)
         skips = []
         for i, blk in enumerate(self.enc):

@@ -26,7 +26,8 @@ def main():
         start = time.perf_counter()
         t = torch.rand(batch)
         z = (1 - t)[:, None, None, None, None] * x0 + t[:, None, None, None, None] * eps
-        loss = (net(z, cond, t) - (eps - x0)).pow(2).mean()
+        mode = torch.randn(batch) if config.get('modeNoise') else None
+        loss = (net(z, cond, t, mode) - (eps - x0)).pow(2).mean() if config.get('kind') == 'unet' else (net(z, cond, t) - (eps - x0)).pow(2).mean()
         opt.zero_grad()
         loss.backward()
         opt.step()

@@ -100,7 +100,7 @@ export const reproduceCommand: Command = {
     "  --world-seed N   world seed (IPA_WORLD_SEED; default the profile's seed), 0..4294967295",
     '  --from NOTEBOOK  start at this notebook (e.g. 02_baseline), using what earlier ones wrote',
     `  --timeout S      seconds one cell may run (default 0: no limit), ${rangeText(TIMEOUT_S)}`,
-    '  --engine E       sampling engine for the whole run (IPA_ENGINE): auto (ONNX Runtime when it loads), onnx, tfjs',
+    '  --engine E       compute engine for the whole run, training and sampling (IPA_ENGINE): auto (ONNX Runtime when it loads), onnx, onnx:webgpu, onnx:cuda, tfjs',
     '  --results DIR    everything the run writes (notebooks, tables, figures, media, summary, runs/, environment.md)',
     '                   goes to DIR instead of the study\'s results folder; DIR must be new, empty or a results folder',
     '  --install-kernel also refresh a kernelspec that starts another checkout or Node (default: leave it, and say so)',
@@ -128,7 +128,7 @@ export const reproduceCommand: Command = {
 export const benchCommand: Command = {
   summary: 'time the compute paths on every backend that loads here (plain tf.matMul vs the kit matmul, ...)',
   help: [
-    'usage: ipa-kit bench [--only GROUP] [--backend B] [--repeats N] [--json] [--profile]',
+    'usage: ipa-kit bench [--only GROUP] [--backend B] [--repeats N] [--tiny] [--json] [--profile]',
     '',
     'Prints min / median / max over N repeats (default 5, after one warm-up run) for each registered bench on',
     'each backend that loads (the others are listed as skipped, with the reason). "vs first" is the median',
@@ -136,16 +136,17 @@ export const benchCommand: Command = {
     '  --only GROUP  only this group (e.g. matmul)',
     `  --repeats N   timed repeats, ${rangeText(REPEATS)}`,
     '  --backend B   only this backend',
+    "  --tiny        every bench at a tiny size (the smoke profile's), to check that each runs (npm test does)",
     '  --json        a JSON document instead of the table',
     '  --profile     also print the kernel-time profile of one pretraining step (DiT and U-Net, by kernel name)',
   ].join('\n'),
   async run(argv) {
-    const args = parseArgs(argv, ['only', 'backend', 'repeats', 'json', 'profile'], ['json', 'profile']);
+    const args = parseArgs(argv, ['only', 'backend', 'repeats', 'tiny', 'json', 'profile'], ['tiny', 'json', 'profile']);
     if (args.positional.length) throw new UsageError(`unexpected argument '${args.positional[0]}'`);
     registerAllBenches();
     const backend = str(args, 'backend');
     if (backend !== undefined) parseBackendChoice(backend);
-    const report = await runBenches({ only: str(args, 'only'), backend, repeats: num(args, 'repeats', 5, REPEATS) });
+    const report = await runBenches({ only: str(args, 'only'), backend, repeats: num(args, 'repeats', 5, REPEATS), tiny: bool(args, 'tiny') });
     process.stdout.write(bool(args, 'json') ? `${JSON.stringify(report, null, 2)}\n` : `${formatBenchTable(report)}\n`);
     if (bool(args, 'profile')) process.stdout.write(`${await stepProfiles()}\n`);
     return 0;

@@ -342,11 +342,14 @@ export class Tape {
         const g = this.graph;
         const xT = g.op('Transpose', [x.name], { perm: [1, 0, 2, 3] }); // [cin, N, H, W]
         const xp = p ? g.op('Pad', [xT, g.ints([0, 0, p, p, 0, 0, p, p])], { mode: 'constant' }) : xT;
-        const cols: string[] = [];
-        for (let ky = 0; ky < k; ky++) for (let kx = 0; kx < k; kx++) cols.push(g.op('Reshape', [p ? g.op('Slice', [xp, g.ints([ky, kx]), g.ints([ky + H, kx + W]), g.ints([2, 3])]) : xp, g.ints([cin, N * H * W])]));
-        const col = cols.length === 1 ? cols[0] : g.op('Concat', cols, { axis: 0 }); // [k*k*cin, NHW]
         const dy2 = g.op('Reshape', [g.op('Transpose', [dy.name], { perm: [1, 0, 2, 3] }), g.ints([cout, N * H * W])]); // [cout, NHW]
-        const kkio = g.op('Reshape', [g.op('Gemm', [col, dy2], { transB: 1 }), g.ints([k, k, cin, cout])]);
+        const taps: string[] = [];
+        for (let ky = 0; ky < k; ky++)
+          for (let kx = 0; kx < k; kx++) {
+            const col = g.op('Reshape', [p ? g.op('Slice', [xp, g.ints([ky, kx]), g.ints([ky + H, kx + W]), g.ints([2, 3])]) : xp, g.ints([cin, N * H * W])]); // [cin, NHW]
+            taps.push(g.op('Gemm', [col, dy2], { transB: 1 })); // [cin, cout]
+          }
+        const kkio = g.op('Reshape', [taps.length === 1 ? taps[0] : g.op('Concat', taps, { axis: 0 }), g.ints([k, k, cin, cout])]);
         dw = this.val(g.op('Transpose', [kkio], { perm: [3, 2, 0, 1] }), [cout, cin, k, k], false); // [cout, cin, k, k]
       }
       return [dx, dw, b.grad ? this.reduceSum(dy, [0, 2, 3]) : null];

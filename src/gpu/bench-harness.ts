@@ -12,6 +12,11 @@ export interface BenchContext {
   repeats: number;
   warmup: number;
   /**
+   * Run at a tiny size (`bench --tiny`, what `npm test` runs so that no bench can break unseen): each bench takes
+   * the smoke profile's sizes and a few steps instead of the paper's. Its numbers are no measurement of anything.
+   */
+  tiny: boolean;
+  /**
    * Time `fn` (`warmup` untimed runs, then `repeats` timed runs); every tensor it returns is read back before
    * the clock stops, so asynchronous backends are timed fully. Returns seconds per run.
    */
@@ -65,6 +70,8 @@ export interface BenchReport {
   generated: string;
   repeats: number;
   warmup: number;
+  /** Run at a tiny size (RunBenchOptions.tiny): the rows check that every bench runs, and time nothing. */
+  tiny: boolean;
   device: DeviceReport;
   backends: BackendName[];
   skipped: SkippedBackend[];
@@ -117,11 +124,12 @@ export function summarize(backend: BackendName, def: BenchDefinition, ms: readon
   });
 }
 
-function makeContext(backend: BackendName, repeats: number, warmup: number, log: (l: string) => void): BenchContext {
+function makeContext(backend: BackendName, repeats: number, warmup: number, tiny: boolean, log: (l: string) => void): BenchContext {
   return {
     backend,
     repeats,
     warmup,
+    tiny,
     log,
     async time(fn) {
       const once = async (): Promise<number> => {
@@ -149,6 +157,8 @@ export interface RunBenchOptions {
   backend?: string;
   repeats?: number;
   warmup?: number;
+  /** BenchContext.tiny. */
+  tiny?: boolean;
   log?: (line: string) => void;
 }
 
@@ -196,12 +206,12 @@ export async function runBenches(opts: RunBenchOptions = {}): Promise<BenchRepor
     for (const def of defs) {
       if (def.backends && !def.backends.includes(backend)) continue;
       log(`bench: ${backend} ${def.group}/${def.name} (${repeats} repeats)`);
-      const ms = await def.run(makeContext(backend, repeats, warmup, log));
+      const ms = await def.run(makeContext(backend, repeats, warmup, opts.tiny === true, log));
       rows.push(...summarize(backend, def, ms));
     }
   }
   await initBackend({ backend: device.backend });
-  return { generated: new Date().toISOString(), repeats, warmup, device, backends, skipped, rows };
+  return { generated: new Date().toISOString(), repeats, warmup, tiny: opts.tiny === true, device, backends, skipped, rows };
 }
 
 function fmt(v: number): string {
@@ -229,7 +239,7 @@ export function formatBenchTable(r: BenchReport): string {
   const numericCol = (j: number) => j >= 5 && j <= 8;
   const line = (cells: string[]) => cells.map((c, j) => (numericCol(j) ? c.padStart(widths[j]) : c.padEnd(widths[j]))).join('  ').trimEnd();
   const out = [
-    `ipa-kit bench: min / median / max over ${r.repeats} repeats after ${r.warmup} warm-up run(s); ${r.device.cpuModel} x ${r.device.cpuCores} cores, node ${r.device.node}`,
+    `ipa-kit bench: min / median / max over ${r.repeats} repeats after ${r.warmup} warm-up run(s); ${r.device.cpuModel} x ${r.device.cpuCores} cores, node ${r.device.node}${r.tiny ? '; TINY SIZES (--tiny): these rows time nothing' : ''}`,
     line(header),
     line(widths.map((w) => '-'.repeat(w))),
     ...body.map(line),

@@ -1,5 +1,5 @@
 /**
- * ONNX Runtime as a second engine for inference: a small graph builder that writes ONNX models through the
+ * ONNX Runtime as the kit's second engine: a small graph builder that writes ONNX models through the
  * `onnx-proto` package (the protobuf wire format is its job, not ours), and sessions of `onnxruntime-node`,
  * whose CPU library ships inside its npm package. The runtime is loaded lazily: where it does not load, the
  * kit's callers fall back to the tfjs path (`ortStatus` says why).
@@ -131,19 +131,65 @@ export function ortStatus(): OrtStatus {
   return { ok: m !== null, version: m ? m.env.versions.node ?? null : null, reason: ortError };
 }
 
+/**
+ * ONNX Runtime's execution providers the kit can ask for: 'cpu' (bundled in the npm package, the default), 'webgpu'
+ * (bundled; needs a GPU's Vulkan driver on Linux) and 'cuda' (the CUDA 12 provider, an opt-in install: environment.md).
+ */
+export const ORT_PROVIDERS = ['cpu', 'webgpu', 'cuda'] as const;
+export type OrtProvider = (typeof ORT_PROVIDERS)[number];
+
+/**
+ * The provider this process's sessions use: the part after 'onnx:' of IPA_ENGINE (`onnx:webgpu`, `onnx:cuda`), else
+ * 'cpu'. Read from the environment so that pool workers, which inherit it, use the run's provider too.
+ */
+export function ortProvider(env: NodeJS.ProcessEnv = process.env): OrtProvider {
+  const m = /^onnx:(.+)$/.exec(env.IPA_ENGINE ?? '');
+  return m && (ORT_PROVIDERS as readonly string[]).includes(m[1]) ? (m[1] as OrtProvider) : 'cpu';
+}
+
+/** What a provider needs, said when it does not run. */
+const PROVIDER_NEEDS: Record<OrtProvider, string> = {
+  cpu: 'bundled in the npm package',
+  webgpu: "bundled; needs a GPU and its Vulkan driver on Linux",
+  cuda: 'an opt-in install: ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install, and CUDA 12 with cuDNN 9 (environment.md)',
+};
+
+/**
+ * Why `provider` cannot run a session here (null when it can), found in a child process, so the native library's
+ * messages (Vulkan loader warnings, CUDA library errors) stay out of this process's output: the reason is the last
+ * line the runtime gave.
+ */
+export function probeProvider(provider: OrtProvider): string | null {
+  if (provider === 'cpu') return ortStatus().ok ? null : `ONNX Runtime does not load (${ortError})`;
+  const script = `
+    const ort = require(${JSON.stringify(require.resolve('onnxruntime-node'))});
+    const { OnnxGraph } = require(${JSON.stringify(__filename)});
+    const g = new OnnxGraph('probe'); g.output(g.op('Relu', [g.input('x', [2])]), 'y', [2]);
+    ort.InferenceSession.create(g.encode(), { executionProviders: [${JSON.stringify(provider)}] })
+      .then((s) => s.run({ x: new ort.Tensor('float32', Float32Array.from([-1, 2]), [2]) }))
+      .then(() => process.exit(0), (e) => { process.stdout.write('PROBE: ' + String(e && e.message || e).split('\\n')[0]); process.exit(3); });`;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
+  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 60_000 });
+  if (r.status === 0) return null;
+  const said = /PROBE: (.*)/.exec(r.stdout ?? '')?.[1];
+  const why = (said ?? (r.error ? r.error.message : `the probe exited with ${r.status}`)).replace(/^\/\S+:\d+ .*? was false\. /, '').trim();
+  return `${why} (${PROVIDER_NEEDS[provider]})`;
+}
+
 /** Float32 feeds and fetches by name, with their dims. */
 export type OnnxFeeds = Record<string, { data: Float32Array; dims: number[] }>;
 
-/** An ONNX Runtime session on the CPU execution provider. */
+/** An ONNX Runtime session on one execution provider (`ortProvider()`: the run's, 'cpu' unless asked). */
 export class OnnxSession {
   private constructor(private readonly session: Ort.InferenceSession, private readonly ort: typeof Ort) {}
 
   /** A session for `model` (ONNX bytes) computing with `threads` intra-op threads. Throws when ORT is missing. */
-  static async create(model: Uint8Array, threads = 1): Promise<OnnxSession> {
+  static async create(model: Uint8Array, threads = 1, provider: OrtProvider = ortProvider()): Promise<OnnxSession> {
     const ort = loadOrt();
     if (!ort) throw new Error(`ONNX Runtime does not load: ${ortError}`);
     const session = await ort.InferenceSession.create(model, {
-      executionProviders: ['cpu'],
+      executionProviders: [provider],
       intraOpNumThreads: threads,
       interOpNumThreads: 1,
       graphOptimizationLevel: 'all',

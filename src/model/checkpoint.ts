@@ -9,7 +9,7 @@ import { Shape, array, number, object, optional, string } from '../core/json';
 import { variableFrom } from '../gpu';
 import { CheckpointMeta, TensorDict, readCheckpointMeta } from '../train/checkpoint';
 import { ModelConfig, configDiff, validateModelConfig } from './config';
-import { Params } from './dit';
+import { Params } from './types';
 import { LoraConfig } from './lora';
 
 /** The head of a video-model checkpoint. */

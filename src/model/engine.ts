@@ -9,16 +9,19 @@
  * under another, and checkpoints record the engine that trained them (a run resumes only on its own).
  */
 import { UsageError } from '../core/errors';
-import { ortStatus } from '../gpu/onnx';
+import { OrtProvider, ortStatus, probeProvider } from '../gpu/onnx';
 import { ModelConfig, modelKind } from './config';
 
-export const ENGINE_CHOICES = ['auto', 'tfjs', 'onnx'] as const;
+/** 'onnx' runs on ONNX Runtime's CPU provider; 'onnx:webgpu' and 'onnx:cuda' name another provider (gpu/onnx). */
+export const ENGINE_CHOICES = ['auto', 'tfjs', 'onnx', 'onnx:cpu', 'onnx:webgpu', 'onnx:cuda'] as const;
 export type EngineChoice = (typeof ENGINE_CHOICES)[number];
-export type EngineName = Exclude<EngineChoice, 'auto'>;
+export type EngineName = 'tfjs' | 'onnx';
 
-/** The engine a run samples with, and why (the reason a preferred engine was not used, else null). */
+/** The engine a run computes with, and why (the reason a preferred engine was not used, else null). */
 export interface EngineReport {
   engine: EngineName;
+  /** ONNX Runtime's execution provider (null on tfjs). */
+  provider: OrtProvider | null;
   chosenBy: 'auto' | 'IPA_ENGINE' | 'option';
   ortVersion: string | null;
   reason: string | null;
@@ -26,20 +29,28 @@ export interface EngineReport {
 
 /** Parse an engine name; throws listing the valid ones. */
 export function parseEngineChoice(s: string): EngineChoice {
-  if (!(ENGINE_CHOICES as readonly string[]).includes(s)) throw new UsageError(`unknown sampling engine '${s}' (expected one of ${ENGINE_CHOICES.join(', ')})`);
+  if (!(ENGINE_CHOICES as readonly string[]).includes(s)) throw new UsageError(`unknown engine '${s}' (expected one of ${ENGINE_CHOICES.join(', ')})`);
   return s as EngineChoice;
 }
 
 /**
- * Resolve the engine for sampling `model`: the option, else IPA_ENGINE, else 'auto' (ONNX Runtime when it loads
- * and the network has an exporter, the U-Net; else tfjs). 'onnx' asked for by name and unavailable is an error.
+ * Resolve the engine for `model`: the option, else IPA_ENGINE, else 'auto' (ONNX Runtime's CPU provider when it
+ * loads and the network has graphs, the U-Net; else tfjs). 'onnx' (or a provider) asked for by name and unavailable
+ * is an error saying why. A provider chosen by option is written to IPA_ENGINE, so pool workers use it too.
  */
 export function resolveEngine(model: ModelConfig | null, choice?: string): EngineReport {
   const chosenBy = choice !== undefined ? 'option' : process.env.IPA_ENGINE ? 'IPA_ENGINE' : 'auto';
   const want = parseEngineChoice(choice ?? process.env.IPA_ENGINE ?? 'auto');
   const ort = ortStatus();
-  if (want === 'tfjs') return { engine: 'tfjs', chosenBy, ortVersion: ort.version, reason: null };
-  const why = !ort.ok ? `ONNX Runtime does not load (${ort.reason})` : model && modelKind(model) !== 'unet' ? `the '${modelKind(model)}' network has no ONNX exporter` : null;
-  if (why && want === 'onnx') throw new Error(`sampling engine 'onnx' is not available: ${why}`);
-  return why ? { engine: 'tfjs', chosenBy, ortVersion: ort.version, reason: why } : { engine: 'onnx', chosenBy, ortVersion: ort.version, reason: null };
+  if (want === 'tfjs') return { engine: 'tfjs', provider: null, chosenBy, ortVersion: ort.version, reason: null };
+  const provider: OrtProvider = want.startsWith('onnx:') ? (want.slice(5) as OrtProvider) : 'cpu';
+  const why = !ort.ok ? `ONNX Runtime does not load (${ort.reason})` : model && modelKind(model) !== 'unet' ? `the '${modelKind(model)}' network has no ONNX graphs` : null;
+  if (why && want !== 'auto') throw new Error(`engine '${want}' is not available: ${why}`);
+  if (why) return { engine: 'tfjs', provider: null, chosenBy, ortVersion: ort.version, reason: why };
+  if (provider !== 'cpu') {
+    const cannot = probeProvider(provider);
+    if (cannot) throw new Error(`engine '${want}': ONNX Runtime's ${provider} provider does not run here: ${cannot}`);
+    if (choice !== undefined) process.env.IPA_ENGINE = want;
+  }
+  return { engine: 'onnx', provider, chosenBy, ortVersion: ort.version, reason: null };
 }

@@ -9,7 +9,7 @@ import { DataError } from '../core/errors';
 import { TensorDict, assignInto, readTensorFile } from '../train/checkpoint';
 import { ModelCheckpointMeta, assertSameConfig, paramsFromDict, readModelCheckpointMeta } from './checkpoint';
 import { ModelConfig } from './config';
-import { LoraSet, Params } from './dit';
+import { LoraSet, Params } from './types';
 import { mergeLora } from './lora';
 
 export interface LoadedModel {

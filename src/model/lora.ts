@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { variableFrom } from '../gpu';
 import { rng } from '../core/seeds';
 import { ModelConfig } from './config';
-import { LoraSet, Params } from './dit';
+import { LoraSet, Params } from './types';
 import { qkvNames } from './network';
 
 export interface LoraConfig {

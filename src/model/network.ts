@@ -5,12 +5,13 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { ModelConfig } from './config';
-import { LoraSet, ModelInput, Params, forward as ditForward, initParams as ditInit, qkvNames as ditQkv } from './dit';
+import { forward as ditForward, initParams as ditInit, qkvNames as ditQkv } from './dit';
+import { LoraSet, ModelInput, Params } from './types';
 import { CondLayout } from './inputs';
 import { initUnetParams, unetForward, unetQkvNames } from './unet';
 
-export type { LoraPair, LoraSet, ModelInput, Params } from './dit';
-export { countParams } from './dit';
+export type { LoraPair, LoraSet, ModelInput, Params } from './types';
+export { countParams } from './types';
 
 /** Velocity prediction v(Z_t; t, I, P): [B, F, H, W, C]. Call inside tf.tidy or dispose the result. */
 export function forward(c: ModelConfig, params: Params, inp: ModelInput, lora?: LoraSet): tf.Tensor {

@@ -165,23 +165,21 @@ export function flowStepLoss(c: ModelConfig, params: Params, clips: ClipPixels[]
  * mode, the target velocity and (handWeight != 1) the HALO weight, from the same noise and timestep streams.
  */
 export function flowStepBatch(c: ModelConfig, clips: ClipPixels[], seed: number, step: number, density: TimestepDensity, offset = 0, terms: StepLoss = {}): TrainBatch {
-  return tf.tidy(() => {
+  const weighted = terms.handWeight !== undefined && terms.handWeight !== 1;
+  const withMode = c.kind === 'unet' && c.modeNoise === true;
+  // The tensors in a tidy, their arrays outside it (a tidy walks every element of a typed array it returns).
+  const parts = tf.tidy(() => {
     const idx = clips.map((_, i) => offset + i);
     const { x0, cond } = batchInputs(clips, c.height, condLayout(c));
     const eps = batchNoise(seed, 'train-noise', step, idx, x0.shape.slice(1));
     const t = batchTimesteps(seed, 'train-t', step, idx, density);
-    const mode = c.kind === 'unet' && c.modeNoise ? coupledModes(seed, step, idx, clips.map((cl) => cl.defective === true), terms.modeShare as number) : undefined;
-    const weighted = terms.handWeight !== undefined && terms.handWeight !== 1;
-    const arr = (x: tf.Tensor) => x.dataSync() as Float32Array;
-    return {
-      video: arr(noisy(x0, eps, t)),
-      cond: arr(cond),
-      t: arr(t),
-      mode: mode ? arr(mode) : undefined,
-      target: arr(velocityTarget(x0, eps)),
-      weight: weighted ? arr(haloWeight(handMaskBatch(clips, c.height), terms.handWeight as number)) : undefined,
-    };
+    const mode = withMode ? coupledModes(seed, step, idx, clips.map((cl) => cl.defective === true), terms.modeShare as number) : tf.zeros([0]);
+    const weight = weighted ? haloWeight(handMaskBatch(clips, c.height), terms.handWeight as number) : tf.zeros([0]);
+    return [noisy(x0, eps, t), cond, t, mode, velocityTarget(x0, eps), weight];
   });
+  const [video, cond, t, mode, target, weight] = parts.map((x) => x.dataSync() as Float32Array);
+  tf.dispose(parts);
+  return { video, cond, t, target, mode: withMode ? mode : undefined, weight: weighted ? weight : undefined };
 }
 
 /**
@@ -221,8 +219,8 @@ export async function pretrain(a: PretrainArgs): Promise<PretrainResult> {
   const initInfo = a.init ? { init: a.init.sha256, streamOffset: offset } : {};
   const paramCount = countParams(params);
   const W = a.workers ?? 1;
-  if (W > 1 && (!a.stream || c.batch % W !== 0)) throw new Error(`pretrain: ${W} data-parallel workers need the stream description and a batch divisible by ${W} (batch ${c.batch})`);
   const engine = a.engine ?? 'tfjs';
+  if (W > 1 && engine === 'tfjs' && (!a.stream || c.batch % W !== 0)) throw new Error(`pretrain: ${W} data-parallel workers need the stream description and a batch divisible by ${W} (batch ${c.batch})`);
   if (engine === 'onnx' && c.model.kind !== 'unet') throw new Error(`pretrain: the onnx engine trains the U-Net only, not a '${c.model.kind ?? 'dit'}'`);
   const onnx = engine === 'onnx' ? new UnetOnnxTrainer(trainingModel(c) as UnetConfig, W) : null;
   const pool = W > 1 && !onnx ? new WorkerPool(W, backendSetup()) : null;

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Tape } from '../engine/tape';
 import { OnnxFeeds, OnnxSession } from '../gpu/onnx';
 import { UnetConfig, validateModelConfig } from './config';
-import type { LoraSet, Params } from './dit';
+import type { LoraSet, Params } from './types';
 import { GraphWeights, convWeight, unetGraphInputs, unetVelocity } from './unet-graph';
 
 /** Weights of `name` as a Float32Array, with a merged LoRA delta when the set has one for it. */

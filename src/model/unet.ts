@@ -18,8 +18,7 @@ import * as tf from '@tensorflow/tfjs';
 import { attention, avgPool2x2, concatChannels, conv2d, groupNormAct, linear, silu, upsample2x } from '../gpu';
 import { ParamSpec, initFromSpecs } from '../train/init';
 import { UnetConfig, validateModelConfig } from './config';
-import type { LoraSet, ModelInput, Params } from './dit';
-import { timestepFeatures } from './dit';
+import { LoraSet, ModelInput, Params, timestepFeatures } from './types';
 
 /** Lower clamp of t (x-prediction) and of 1 - t (eps-prediction) in the conversion to a velocity. */
 export const PRED_T_MIN = 0.05;

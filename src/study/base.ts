@@ -21,7 +21,7 @@ import { CHECKPOINT_FOLDER } from '../train/checkpoint';
 import { configDiff } from '../model/config';
 import { generate } from '../model/sample';
 import { pretrain, pretrainSample } from '../model/pretrain';
-import { Params } from '../model/dit';
+import { Params } from '../model/types';
 import { resolveEngine } from '../model/engine';
 
 export interface BaseInfo {

@@ -17,8 +17,8 @@ import { PERCEIVE_BATCH, perceive } from '../perception/perceive';
 const INFER_FRAMES = 2 * PERCEIVE_BATCH;
 
 async function perceptionRows(ctx: Parameters<BenchDefinition['run']>[0]): Promise<BenchMeasurement[]> {
-  const c = perceptionConfigFor('paper');
-  const world = PROFILES.paper.world;
+  const c = perceptionConfigFor(ctx.tiny ? 'smoke' : 'paper');
+  const world = (ctx.tiny ? PROFILES.smoke : PROFILES.paper).world;
   const params = initPerceptionParams(c, 1);
   const p = { config: c, params, meta: null };
   const opt = new AdamW({ lr: 1e-4, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, clipNorm: 1, warmupSteps: 0, totalSteps: 1000, minLrFraction: 0.1 }, params);

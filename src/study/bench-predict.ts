@@ -25,6 +25,7 @@ import { AlignMethod, OBJECTIVES } from '../align/objectives';
 import { studyJobs } from './jobs';
 import { benchParams, benchPositives, pretrainSecondsPerStep } from './bench-pipeline';
 import { getProfile, methodConfig, perceptionConfigFor } from './profiles';
+import { readStepLog } from '../train/loop';
 
 /** Unit costs in seconds (one worker unless said). */
 export interface UnitCosts {
@@ -74,12 +75,12 @@ export function predictPaperRun(u: UnitCosts): { notebook: string; seconds: numb
   ];
 }
 
-/** Measure the unit costs on this machine (a few minutes). */
-export async function measureUnitCosts(log: (l: string) => void): Promise<UnitCosts> {
-  const p = getProfile('paper');
+/** Measure the unit costs on this machine (a few minutes; `tiny`: at the smoke profile's sizes, to check that it runs). */
+export async function measureUnitCosts(log: (l: string) => void, tiny = false): Promise<UnitCosts> {
+  const p = getProfile(tiny ? 'smoke' : 'paper');
   const c = p.pretrain.model as UnetConfig;
-  const params = benchParams();
-  const jobs = Array.from({ length: 8 }, (_, i) => makeClip(1, 'val', i, p.world)).map((cl) => ({ key: `${cl.id}#0`, clip: cl }));
+  const params = benchParams(1, c);
+  const jobs = Array.from({ length: tiny ? 2 : 8 }, (_, i) => makeClip(1, 'val', i % p.world.splits.val, p.world)).map((cl, i) => ({ key: `${cl.id}#${i}`, clip: cl }));
   const opts = { steps: p.sampler.steps, eta: p.sampler.eta, frameCorrelation: p.sampler.frameCorrelation, seed: 1, batch: p.sampler.batch };
   const engine = resolveEngine(c).engine;
   let sampleClip: number;
@@ -99,7 +100,7 @@ export async function measureUnitCosts(log: (l: string) => void): Promise<UnitCo
   const weights = snapshot(params);
   tf.dispose(Object.values(params));
   // Scoring: the metrics and the perception network on a clip's frames.
-  const pc = perceptionConfigFor('paper');
+  const pc = perceptionConfigFor(p.name);
   const pp = initPerceptionParams(pc, 1);
   const t1 = performance.now();
   for (const { clip: cl } of jobs) {
@@ -111,19 +112,20 @@ export async function measureUnitCosts(log: (l: string) => void): Promise<UnitCo
   tf.dispose(Object.values(pp));
   log(`pipeline: scoring ${scoreSeconds.toFixed(3)} s/clip`);
   const alignStep: Partial<Record<AlignMethod, number>> = {};
-  const pos = benchPositives(8, p.align.defaults.maskGrid);
+  const pos = benchPositives(8, p.align.defaults.maskGrid, p);
   for (const method of p.align.methods.filter((m) => OBJECTIVES[m].data === 'positives')) {
     const config: AlignConfig = { ...methodConfig(p.align, method), steps: 3, checkpointEvery: 1000 };
     const outDir = fs.mkdtempSync(path.join(os.tmpdir(), `ipa-predict-${method}-`));
     try {
-      const res = await alignTrain({ config, seed: 1, base: { model: c, weights, weightsSha256: 'bench', worldHash: 'bench' }, positives: pos, pairs: [], outDir, resume: false });
-      alignStep[method] = res.loop.secondsPerStep;
+      await alignTrain({ config, seed: 1, base: { model: c, weights, weightsSha256: 'bench', worldHash: 'bench' }, positives: pos, pairs: [], outDir, resume: false, engine });
+      const timed = readStepLog(outDir).slice(1); // the first step makes the session or warms the kernels
+      alignStep[method] = timed.reduce((t, r) => t + r.seconds, 0) / timed.length;
     } finally {
       fs.rmSync(outDir, { recursive: true, force: true });
     }
     log(`pipeline: ${method} ${alignStep[method]?.toFixed(2)} s/step`);
   }
-  const fineTuneStep = await pretrainSecondsPerStep(p.pretrain, 4, p.jobs);
+  const fineTuneStep = await pretrainSecondsPerStep(p.pretrain, 4, p.jobs, engine, p.world);
   log(`pipeline: fine-tuning ${fineTuneStep.toFixed(2)} s/step on ${p.jobs} workers`);
   return { engine, sampleClip, scoreClip: scoreSeconds, alignStep, fineTuneStep };
 }
@@ -134,7 +136,7 @@ const pipelineBench: BenchDefinition = {
   description: "the paper run's minutes by notebook from the shipped base, predicted from unit costs measured now (target: at most 60 in all)",
   backends: ['wasm'],
   async run(ctx) {
-    const u = await measureUnitCosts((l) => ctx.log(l));
+    const u = await measureUnitCosts((l) => ctx.log(l), ctx.tiny);
     const rows = predictPaperRun(u);
     const total = rows.reduce((s, r) => s + r.seconds, 0);
     const out: BenchMeasurement[] = rows.map((r) => ({ case: r.notebook, variant: `predicted (${u.engine})`, unit: 'min', samples: [r.seconds / 60], higherIsBetter: false, note: r.what }));

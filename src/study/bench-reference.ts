@@ -12,17 +12,17 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { BenchDefinition, BenchMeasurement } from '../gpu/bench-harness';
-import { DEFAULT_MODEL, ModelConfig } from '../model/config';
+import { DEFAULT_MODEL, ModelConfig, UnetConfig } from '../model/config';
 import { countParams, initParams } from '../model/network';
 import { ClipPixels } from '../model/inputs';
-import { PretrainConfig, flowStepLoss, microBatchGrads, trainingModel } from '../model/pretrain';
+import { PretrainConfig, StepLoss, flowStepBatch, flowStepLoss, microBatchGrads, trainingModel } from '../model/pretrain';
+import { UnetOnnxTrainer } from '../model/unet-train';
+import { ortStatus } from '../gpu/onnx';
 import { AdamW, adamwConfig } from '../train/optim';
 import { mm2d } from '../gpu/ops';
-import { fusedKernelsActive, setFusedKernels } from '../gpu/fused';
 import { unetFrameMacs } from '../model/unet';
 import { rng } from '../core/seeds';
 import { getProfile } from './profiles';
-import { pretrainSecondsPerStep } from './bench-pipeline';
 
 /** The Python that has Debian's python3-torch (the `python3` on PATH may be another one). */
 export const REFERENCE_PYTHON = process.env.IPA_REFERENCE_PYTHON ?? '/usr/bin/python3';
@@ -57,6 +57,40 @@ function randomClips(c: ModelConfig, n: number, seed: number): ClipPixels[] {
   return Array.from({ length: n }, (_, i) => ({ ref: bytes(px, `ref${i}`), refPose: bytes(px, `rp${i}`), frames: bytes(F * px, `f${i}`), poses: bytes(F * px, `p${i}`) }));
 }
 
+/** The loss terms of the replica's step: plain flow matching, the mode noise's share where the model has one. */
+function replicaTerms(model: ModelConfig): StepLoss {
+  return model.kind === 'unet' && model.modeNoise ? { modeShare: 0.5 } : {};
+}
+
+/**
+ * A kit pretraining step on the onnx engine (the batch's arrays, one run of the training graph with `threads`
+ * intra-op threads, AdamW on the kit's side), `repeats` times after two warm-up steps (session creation, then
+ * ONNX Runtime's first-run allocations).
+ */
+export async function kitOnnxSteps(model: UnetConfig, batch: number, threads: number, repeats: number): Promise<{ params: number; seconds: number[] }> {
+  const params = initParams(model, 1);
+  const opt = new AdamW(adamwConfig({ lr: 1e-4, weightDecay: 0.01, clipNorm: 1, warmupSteps: 0, minLrFraction: 1 }, 1000), params);
+  const trainer = new UnetOnnxTrainer(model, threads);
+  const clips = randomClips(model, batch, 2);
+  const seconds: number[] = [];
+  try {
+    for (let i = 0; i < repeats + 2; i++) {
+      const start = performance.now();
+      const weights = Object.fromEntries(Object.entries(params).map(([n, v]) => [n, v.dataSync() as Float32Array]));
+      const r = await trainer.step(weights, flowStepBatch(model, clips, 1, i, { kind: 'uniform' }, 0, replicaTerms(model)));
+      const g = Object.fromEntries(Object.entries(r.grads).map(([n, d]) => [n, tf.tensor(d, params[n].shape)]));
+      opt.apply(g);
+      tf.dispose(Object.values(g));
+      if (i >= 2) seconds.push((performance.now() - start) / 1000);
+    }
+    return { params: countParams(params), seconds };
+  } finally {
+    await trainer.release();
+    opt.dispose();
+    tf.dispose(Object.values(params));
+  }
+}
+
 /** A kit pretraining step on one worker (loss, gradients, AdamW), `repeats` times after one warm-up step. */
 export function kitSteps(model: ModelConfig, batch: number, repeats: number, micro?: number): { params: number; seconds: number[] } {
   const params = initParams(model, 1);
@@ -67,12 +101,12 @@ export function kitSteps(model: ModelConfig, batch: number, repeats: number, mic
     for (let i = 0; i <= repeats; i++) {
       const start = performance.now();
       if (micro && micro < batch) {
-        const r = microBatchGrads(model, params, clips, 1, i, { kind: 'uniform' }, micro);
+        const r = microBatchGrads(model, params, clips, 1, i, { kind: 'uniform' }, micro, 0, replicaTerms(model));
         const g = Object.fromEntries(Object.entries(r.grads).map(([n, d]) => [n, tf.tensor(d, params[n].shape)]));
         opt.apply(g);
         tf.dispose(Object.values(g));
       } else {
-        const { value, grads } = tf.variableGrads(() => flowStepLoss(model, params, clips, 1, i, { kind: 'uniform' }));
+        const { value, grads } = tf.variableGrads(() => flowStepLoss(model, params, clips, 1, i, { kind: 'uniform' }, 0, replicaTerms(model)));
         opt.apply(Object.fromEntries(Object.entries(params).map(([n, v]) => [n, grads[v.name]])));
         value.dataSync();
         tf.dispose([value, ...Object.values(grads)]);
@@ -91,7 +125,7 @@ export async function opProfile(model: ModelConfig, batch: number): Promise<{ ke
   const params = initParams(model, 1);
   const clips = randomClips(model, batch, 3);
   const step = () => {
-    const { value, grads } = tf.variableGrads(() => flowStepLoss(model, params, clips, 1, 0, { kind: 'uniform' }));
+    const { value, grads } = tf.variableGrads(() => flowStepLoss(model, params, clips, 1, 0, { kind: 'uniform' }, 0, replicaTerms(model)));
     return [value, ...Object.values(grads)];
   };
   tf.dispose(step()); // warm-up
@@ -130,65 +164,67 @@ export interface ReferenceModel {
   pretrain: PretrainConfig;
 }
 
-/** The models of the reference rows: the paper U-Net as its profile trains it, and the first rounds' DiT (batch 8). */
-export function referenceModels(): ReferenceModel[] {
-  const p = getProfile('paper').pretrain;
-  const dit: PretrainConfig = { ...p, model: DEFAULT_MODEL, clipFrames: undefined, microBatch: undefined };
+/**
+ * The models of the reference rows: the paper U-Net as its profile trains it, and the first rounds' DiT (batch 8);
+ * `tiny`: the smoke profile's U-Net and DiT at their own sizes (what `npm test` runs).
+ */
+export function referenceModels(tiny = false): ReferenceModel[] {
+  const p = getProfile(tiny ? 'smoke' : 'paper').pretrain;
+  const ditModel = tiny ? { ...DEFAULT_MODEL, height: 32, width: 32, frames: 3, dim: 32, depth: 1 } : DEFAULT_MODEL;
+  const dit: PretrainConfig = { ...p, model: ditModel, clipFrames: undefined, microBatch: undefined, modeShare: undefined, batch: tiny ? 2 : 8 };
   return [
-    { name: `U-Net (paper base, ${p.clipFrames ?? DEFAULT_MODEL.frames - 1}-frame clips)`, model: trainingModel(p), batch: p.batch, micro: p.microBatch, pretrain: p },
-    { name: "DiT (first rounds' base)", model: DEFAULT_MODEL, batch: dit.batch, pretrain: dit },
+    { name: `U-Net (${tiny ? 'smoke' : 'paper'} base, ${p.clipFrames ?? DEFAULT_MODEL.frames - 1}-frame clips)`, model: trainingModel(p), batch: p.batch, micro: p.microBatch, pretrain: p },
+    { name: `DiT (${tiny ? 'a tiny one' : "first rounds' base"})`, model: ditModel, batch: dit.batch, pretrain: dit },
   ];
 }
 
 const referenceBench: BenchDefinition = {
   name: 'pytorch reference',
   group: 'reference',
-  description: 'seconds per pretraining step (batch 8) of the kit vs the same network in PyTorch (bench/reference), 1 and 2 threads',
+  description: "seconds per pretraining step (batch 8) of the kit (tfjs 1 worker, onnx 1 thread, onnx 2 cores) vs the same network in PyTorch (bench/reference), 1 and 2 threads (targets: onnx at least 1.0x PyTorch on 1 and on 2 threads)",
   backends: ['wasm'],
   async run(ctx) {
     const why = torchUnavailable();
     if (why) ctx.log(`reference: PyTorch rows skipped: ${why}`);
     const out: BenchMeasurement[] = [];
     const repeats = Math.max(2, Math.min(ctx.repeats, 3));
-    for (const { name, model, batch, micro, pretrain: config } of referenceModels()) {
-      // Back to back in one run: PyTorch 1 thread, the kit on 1 worker, then 2 threads / 2 workers.
+    for (const { name, model, batch, micro } of referenceModels(ctx.tiny)) {
+      // Back to back in one run: PyTorch 1 thread, the kit on tfjs (1 worker) and on onnx (1 thread), then 2 threads
+      // and the kit's onnx engine on both cores (one session, 2 intra-op threads: docs/design.md, "Engines").
+      const row = (variant: string, samples: number[], note?: string): BenchMeasurement => ({ case: `${name}, batch ${batch}`, variant, unit: 's/step', samples, higherIsBetter: false, note });
+      const vsTorch = (mine: number[], torch: number[] | null) => (torch ? ` = ${(median(torch) / median(mine)).toFixed(2)}x PyTorch's speed` : '');
       let torch1: number[] | null = null;
+      let torch2: number[] | null = null;
       let torchParams: number | null = null;
       if (!why) {
         const r = torchSteps(model, batch, 1, repeats);
         torch1 = r.seconds;
         torchParams = r.params;
-        out.push({ case: `${name}, batch ${batch}`, variant: 'pytorch 1 thread', unit: 's/step', samples: r.seconds, higherIsBetter: false, note: `torch ${r.torch}, BLAS ${r.blas}, ${r.params} params` });
-      }
-      // Before: the composed tfjs ops instead of the kit's wasm kernels (GroupNorm+FiLM+SiLU, skip concatenation).
-      if (model.kind === 'unet' && fusedKernelsActive()) {
-        const was = setFusedKernels(false);
-        const before = (() => {
-          try {
-            return kitSteps(model, batch, repeats, micro);
-          } finally {
-            setFusedKernels(was);
-          }
-        })();
-        const s = torch1 ? ` = ${(median(torch1) / median(before.seconds)).toFixed(2)}x PyTorch's speed` : '';
-        out.push({ case: `${name}, batch ${batch}`, variant: 'kit 1 worker, composed ops', unit: 's/step', samples: before.seconds, higherIsBetter: false, note: `before the fused kernels (IPA_FUSED=0)${s}` });
+        out.push(row('pytorch 1 thread', r.seconds, `torch ${r.torch}, BLAS ${r.blas}, ${r.params} params`));
       }
       const kit = kitSteps(model, batch, repeats, micro);
       if (torchParams !== null && torchParams !== kit.params) throw new Error(`reference: the PyTorch ${name} has ${torchParams} parameters, the kit's ${kit.params}`);
-      const speed = torch1 ? ` = ${(median(torch1) / median(kit.seconds)).toFixed(2)}x PyTorch's speed` : '';
-      const mb = micro;
-      out.push({ case: `${name}, batch ${batch}`, variant: 'kit 1 worker', unit: 's/step', samples: kit.seconds, higherIsBetter: false, note: `${kit.params} params${speed}${mb ? `, passes of ${mb} clips` : ''}` });
-      ctx.log(`reference: ${name}: kit ${median(kit.seconds).toFixed(2)} s/step${speed}`);
+      out.push(row('kit tfjs 1 worker', kit.seconds, `${kit.params} params${vsTorch(kit.seconds, torch1)}${micro ? `, passes of ${micro} clips` : ''}`));
+      ctx.log(`reference: ${name}: kit tfjs ${median(kit.seconds).toFixed(2)} s/step${vsTorch(kit.seconds, torch1)}`);
+      const onnx = model.kind === 'unet' && ortStatus().ok;
+      const onnx1 = onnx ? await kitOnnxSteps(model, batch, 1, repeats) : null;
+      if (onnx1) {
+        out.push(row('kit onnx 1 thread', onnx1.seconds, `x${(median(kit.seconds) / median(onnx1.seconds)).toFixed(2)} of kit tfjs${vsTorch(onnx1.seconds, torch1)}`));
+        ctx.log(`reference: ${name}: kit onnx ${median(onnx1.seconds).toFixed(2)} s/step${vsTorch(onnx1.seconds, torch1)}`);
+      }
       if (!why) {
         const r = torchSteps(model, batch, 2, repeats);
-        out.push({ case: `${name}, batch ${batch}`, variant: 'pytorch 2 threads', unit: 's/step', samples: r.seconds, higherIsBetter: false });
+        torch2 = r.seconds;
+        out.push(row('pytorch 2 threads', r.seconds));
+      }
+      if (onnx) {
+        const onnx2 = await kitOnnxSteps(model as UnetConfig, batch, 2, repeats);
+        out.push(row('kit onnx 2 cores', onnx2.seconds, `one session, 2 intra-op threads${vsTorch(onnx2.seconds, torch2)}`));
       }
       if (model.kind === 'unet') {
         const ceiling = convCeiling(model, batch, median(kit.seconds), torch1 ? median(torch1) : null);
         ctx.log(`reference: ${name}: ${ceiling}`);
       }
-      const two = await pretrainSecondsPerStep(config, repeats + 1, 2);
-      out.push({ case: `${name}, batch ${batch}`, variant: 'kit 2 workers', unit: 's/step', samples: [two], higherIsBetter: false, note: `${(median(kit.seconds) / two).toFixed(2)}x of 1 worker` });
     }
     return out;
   },

@@ -392,7 +392,7 @@ export function sampleSplit(
 }
 
 const engines = new Map<string, EngineReport>();
-/** The sampling engine of this process's studies (IPA_ENGINE, else auto; resolved once per network kind). */
+/** The engine of this process's studies, for training and sampling (IPA_ENGINE, else auto; resolved once per network kind). */
 export function studyEngine(study: Study): EngineReport {
   const key = study.profile.pretrain.model.kind ?? 'dit';
   let e = engines.get(key);

@@ -55,7 +55,7 @@ export interface ReproduceOptions {
   /** Seconds one cell may run (0: no limit). */
   timeoutS?: number;
   backend?: string;
-  /** Sampling engine (model/engine.ts: auto, tfjs, onnx; default IPA_ENGINE, else auto), one for the whole run. */
+  /** Compute engine (model/engine.ts: auto, tfjs, onnx, onnx:webgpu, onnx:cuda; default IPA_ENGINE, else auto), one for the whole run. */
   engine?: string;
   /**
    * Results folder (default: the study's, `results/` for the paper profile on its default seed, else
@@ -92,7 +92,7 @@ export interface ReproduceManifest extends ManifestBase {
   worldSeed: number;
   pretrain: boolean;
   environment: EnvironmentReport;
-  /** The engine every notebook sampled with (handed to them as IPA_ENGINE), and why when not the preferred one. */
+  /** The engine (and provider) every notebook trained and sampled with (handed to them as IPA_ENGINE), and why when not the preferred one. */
   engine: EngineReport;
   notebooks: NotebookRecord[];
 }
@@ -168,14 +168,14 @@ async function reproduceLocked(
   const environment = captureEnvironment(device);
   const engine = resolveEngine(profile.pretrain.model, opts.engine);
   const started = new Date();
-  log(`reproduce: profile ${profile.name}, world seed ${worldSeed}${opts.pretrain ? ', pretraining the base model' : ''}, backend ${device.backend}, sampling engine ${engine.engine}${engine.reason ? ` (${engine.reason})` : ''}, ${notebooks.length} notebook(s)`);
+  log(`reproduce: profile ${profile.name}, world seed ${worldSeed}${opts.pretrain ? ', pretraining the base model' : ''}, backend ${device.backend}, engine ${engine.engine}${engine.provider ? ` (${engine.provider})` : ''}${engine.reason ? ` (${engine.reason})` : ''}, ${notebooks.length} notebook(s)`);
 
   const env: Record<string, string> = {
     [NOTEBOOK_ENV.worldSeed]: String(worldSeed),
     [NOTEBOOK_ENV.pretrain]: opts.pretrain ? '1' : '0',
     [NOTEBOOK_ENV.results]: resultsDir,
     ...(backend ? { IPA_BACKEND: backend } : {}),
-    IPA_ENGINE: engine.engine,
+    IPA_ENGINE: engine.provider && engine.provider !== 'cpu' ? `onnx:${engine.provider}` : engine.engine,
   };
   const records: NotebookRecord[] = notebooks.map((n) => ({ notebook: n, output: null, outputSha256: null, status: 'not run', seconds: null, cells: [] }));
   let error: NotebookRunError | null = null;
