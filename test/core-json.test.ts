@@ -11,7 +11,7 @@ import { DataError, UsageError } from '../src/core/errors';
 import { readEvidence, readJudgmentsFile, readPositives } from '../src/select/positives';
 import { GENERATIONS_FORMAT, readGenerationsManifest } from '../src/model/generations';
 import { SCORES_FORMAT, readScoresFile } from '../src/eval/score';
-import { readJobResult } from '../src/align/run';
+import { readJobResult } from '../src/study/job-run';
 import { readPretrainSamples } from '../src/study/base';
 import { readStepLog } from '../src/train/loop';
 import { cliInProcess } from './helpers';

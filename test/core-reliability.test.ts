@@ -14,7 +14,7 @@ import { WriteFs, manifestFolder, writeDirAtomic, writeFileAtomic } from '../src
 import { IoError, UsageError } from '../src/core/errors';
 import { MAX_WORKERS, envFused, envWorkers } from '../src/core/env';
 import { lockFileOf, lockFolders } from '../src/core/lock';
-import { JobResult, currentResult, readJobResult, writeJobResult } from '../src/align/run';
+import { JobResult, currentResult, readJobResult, writeJobResult } from '../src/study/job-run';
 import { checkEnvironment } from '../src/cli';
 import { isResultsEntry } from '../src/study/reproduce';
 import { cliInProcess } from './helpers';

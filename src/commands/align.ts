@@ -13,7 +13,7 @@ import { loadWorldCached } from '../world/store';
 import { readGenerationsManifest } from '../model/generations';
 import { ALIGN_METHODS, AlignMethod, OBJECTIVES } from '../align/objectives';
 import { AlignConfig, alignTrain } from '../align/trainer';
-import { loadTrainingData, pairingOf } from '../align/run';
+import { loadTrainingData, pairingOf } from '../study/job-run';
 import { getProfile, methodConfig } from '../study/profiles';
 import { alignStage, baseStage, detectorStage, evaluateStage, jobsOf } from '../study/pipeline';
 import { pairedVsBase } from '../report/results';

@@ -224,6 +224,9 @@ export async function pretrain(a: PretrainArgs): Promise<PretrainResult> {
   if (engine === 'onnx' && c.model.kind !== 'unet') throw new Error(`pretrain: the onnx engine trains the U-Net only, not a '${c.model.kind ?? 'dit'}'`);
   const onnx = engine === 'onnx' ? new UnetOnnxTrainer(trainingModel(c) as UnetConfig, W) : null;
   const pool = W > 1 && !onnx ? new WorkerPool(W, backendSetup()) : null;
+  // The onnx engine renders each step's clips on a worker thread while ONNX Runtime computes the step before
+  // (ONNX Runtime's run holds this thread; rendering 8 clips takes ~0.1 s here): only with the stream as data.
+  const renderer = onnx && a.stream ? new WorkerPool(1) : null;
   const micro = c.microBatch && c.microBatch < c.batch / W ? c.microBatch : null;
   const model = trainingModel(c);
   const stepClips = (step: number) =>
@@ -238,10 +241,22 @@ export async function pretrain(a: PretrainArgs): Promise<PretrainResult> {
   // SharedArrayBuffers, posted once per step as views (no structured clone of 2 x 8 MB per worker and step).
   const shared = pool ? sharedArrays(params, W + 1) : null;
   // The onnx engine: the step's batch as arrays, one run of the training graph at the current weights.
+  const rendered = new Map<number, Promise<ClipPixels[]>>();
+  const renderAhead = (step: number): Promise<ClipPixels[]> => {
+    const indices = Array.from({ length: c.batch }, (_, i) => offset + step * c.batch + i);
+    return (renderer as WorkerPool).run(0, RENDER_CLIPS_TASK, { stream: a.stream as NonNullable<PretrainArgs['stream']>, indices, seed: a.seed, clipFrames: c.clipFrames } satisfies RenderClipsInput);
+  };
   const onnxGrads = onnx
     ? async (step: number) => {
+        let clips: ClipPixels[];
+        if (renderer) {
+          const mine = rendered.get(step) ?? renderAhead(step);
+          rendered.clear();
+          if (step + 1 < c.steps) rendered.set(step + 1, renderAhead(step + 1));
+          clips = await mine;
+        } else clips = stepClips(step);
         const weights = Object.fromEntries(Object.entries(params).map(([n, v]) => [n, v.dataSync() as Float32Array]));
-        const r = await onnx.step(weights, flowStepBatch(model, stepClips(step), a.seed, step, c.timesteps, 0, lossTerms(c)));
+        const r = await onnx.step(weights, flowStepBatch(model, clips, a.seed, step, c.timesteps, 0, lossTerms(c)));
         return { loss: r.loss, metrics: {}, grads: r.grads };
       }
     : undefined;
@@ -332,6 +347,8 @@ export async function pretrain(a: PretrainArgs): Promise<PretrainResult> {
   } finally {
     tf.dispose(Object.values(params));
     await pool?.close();
+    await Promise.allSettled(rendered.values());
+    await renderer?.close();
     await onnx?.release();
   }
 }
@@ -424,3 +441,18 @@ export function gradShard(inp: GradShardInput): GradShardOutput {
 }
 
 const GRAD_SHARD_TASK = defineTask(__filename, 'gradShard', gradShard);
+
+/** Input of the render task: a step's clips of the pretraining stream, cut to their windows. */
+export interface RenderClipsInput {
+  stream: { worldSeed: number; world: WorldConfig };
+  indices: number[];
+  seed: number;
+  clipFrames?: number;
+}
+
+/** Render pretraining clips `indices` of the stream as a step sees them (runs on a worker). */
+export function renderClips(inp: RenderClipsInput): ClipPixels[] {
+  return inp.indices.map((i) => trainingClip(pretrainSample(inp.stream.worldSeed, i, inp.stream.world), inp.seed, i, inp.clipFrames));
+}
+
+const RENDER_CLIPS_TASK = defineTask(__filename, 'renderClips', renderClips);

@@ -114,11 +114,11 @@ export async function measureUnitCosts(log: (l: string) => void, tiny = false): 
   const alignStep: Partial<Record<AlignMethod, number>> = {};
   const pos = benchPositives(8, p.align.defaults.maskGrid, p);
   for (const method of p.align.methods.filter((m) => OBJECTIVES[m].data === 'positives')) {
-    const config: AlignConfig = { ...methodConfig(p.align, method), steps: 3, checkpointEvery: 1000 };
+    const config: AlignConfig = { ...methodConfig(p.align, method), steps: tiny ? 3 : 5, checkpointEvery: 1000 };
     const outDir = fs.mkdtempSync(path.join(os.tmpdir(), `ipa-predict-${method}-`));
     try {
       await alignTrain({ config, seed: 1, base: { model: c, weights, weightsSha256: 'bench', worldHash: 'bench' }, positives: pos, pairs: [], outDir, resume: false, engine });
-      const timed = readStepLog(outDir).slice(1); // the first step makes the session or warms the kernels
+      const timed = readStepLog(outDir).slice(2); // the first two steps make the session and its arenas, or warm the kernels
       alignStep[method] = timed.reduce((t, r) => t + r.seconds, 0) / timed.length;
     } finally {
       fs.rmSync(outDir, { recursive: true, force: true });

@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { JobResult, pairsOf, readJobResult } from '../align/run';
+import { JobResult, pairsOf, readJobResult } from './job-run';
 import { OBJECTIVES } from '../align/objectives';
 import { DataError } from '../core/errors';
 import { ScoredSplit } from '../eval/score';
@@ -16,7 +16,7 @@ import { costPoints, curveJobs, driftJobName } from './jobs';
 import { methodConfig, CurvesProfile } from './profiles';
 import { jobScores } from './results';
 import { Study } from './study';
-import type { AlignJob } from '../align/run';
+import type { AlignJob } from './job-run';
 
 /** The study's curves settings; a profile without them is a DataError naming the one that has them. */
 export function curvesOf(study: Study): CurvesProfile {

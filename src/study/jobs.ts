@@ -8,7 +8,7 @@
  */
 import { UsageError } from '../core/errors';
 import { AblationProfile, AlignProfile, CurvesProfile, EvalProfile, methodConfig } from './profiles';
-import { AlignJob, JobGroup } from '../align/run';
+import { AlignJob, JobGroup } from './job-run';
 import { AlignConfig } from '../align/trainer';
 import { AlignMethod } from '../align/objectives';
 

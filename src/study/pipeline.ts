@@ -39,7 +39,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AlignJob, JOB_TASK, JobPaths, JobResult } from '../align/run';
+import { AlignJob, JOB_TASK, JobPaths, JobResult } from './job-run';
 import { bytesOf, sha256, writeFileAtomic, writeJsonAtomic } from '../core/files';
 import { parallelMap } from '../core/pool';
 import { FrameDetector } from '../eval/evaluate';

@@ -17,7 +17,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AlignJob, JOB_TASK, JobPaths, JobResult } from '../align/run';
+import { AlignJob, JOB_TASK, JobPaths, JobResult } from './job-run';
 import { writeJsonAtomic } from '../core/files';
 import { parallelMap } from '../core/pool';
 import { loadScores, scoreGenerations } from '../eval/score';

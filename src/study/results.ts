@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { JobResult, readJobResult } from '../align/run';
+import { JobResult, readJobResult } from './job-run';
 import { DataError } from '../core/errors';
 import { ClipFeatureFn, ReferenceFeatures } from '../eval/frechet';
 import { ScoredSplit, loadScores } from '../eval/score';

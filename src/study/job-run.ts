@@ -1,5 +1,5 @@
 /**
- * Running a post-training job: build its training data (the positives or strict pairs of its selection variant,
+ * Running a post-training job (the study's orchestration of align/'s trainer, so it lives in study/): build its training data (the positives or strict pairs of its selection variant,
  * from the stored candidates), train the adapter (resumable), then generate and score its evaluation splits.
  * `<work>/jobs/<name>/done.json` records what the job depended on (hashes) and where its results are; a job
  * whose dependencies are unchanged is skipped.
@@ -16,7 +16,7 @@ import { loadBase, loadModel } from '../model/load';
 import { paramsFromDict } from '../model/checkpoint';
 import { TensorDict, snapshot } from '../train/checkpoint';
 import * as tf from '@tensorflow/tfjs';
-import { DriftPoint, driftProbe } from './drift';
+import { DriftPoint, driftProbe } from '../align/drift';
 import { sha256, writeJsonAtomic } from '../core/files';
 import { DataError } from '../core/errors';
 import { checkSeal, count, number, object, optional, readJsonShape, record, sealed, string } from '../core/json';
@@ -24,9 +24,9 @@ import { TaskContext, defineTask } from '../core/pool';
 import { PositivesFile, readEvidence, readPositives, selectFromEvidence, writePositives } from '../select/positives';
 import type { StrictPair } from '../select/cases';
 import { SplitData, getClip, loadWorldCached, worldHash } from '../world/store';
-import { handMaskOnGrid } from './masks';
-import { AlignMethod, OBJECTIVES } from './objectives';
-import { AlignConfig, AlignPair, AlignSample, alignTrain } from './trainer';
+import { handMaskOnGrid } from '../align/masks';
+import { AlignMethod, OBJECTIVES } from '../align/objectives';
+import { AlignConfig, AlignPair, AlignSample, alignTrain } from '../align/trainer';
 import { SplitName } from '../world/config';
 
 export type JobGroup = 'main' | 'beta' | 'hand-weight' | 'positives' | 'noise' | 'tune' | 'premise' | 'drift' | 'annotation';
