@@ -92,9 +92,32 @@ async function activate(name: BackendName): Promise<boolean> {
   return true;
 }
 
+/**
+ * Why an installed tfjs-node package cannot load, found without requiring it (null when its native binding is
+ * there): its install script fetches libtensorflow and the binding from outside the npm registry, and the kit's
+ * `allowScripts` denies it, so by default the package is present without them; requiring it then registers its
+ * kernels and fails, and a second such package prints a warning for every kernel.
+ */
+function tfjsNodeMissingBinding(pkg: string): string | null {
+  let dir: string;
+  try {
+    dir = path.dirname(require.resolve(`${pkg}/package.json`));
+  } catch {
+    return null; // not installed: require() says so below
+  }
+  const lib = path.join(dir, 'lib');
+  const found = fs.existsSync(lib) && fs.readdirSync(lib).some((d) => /^napi-v\d+$/.test(d) && fs.existsSync(path.join(lib, d, 'tfjs_binding.node')));
+  return found ? null : `${pkg} is installed without its native binding (its install script, which downloads libtensorflow, did not run: package.json allowScripts)`;
+}
+
 async function loadTensorflow(): Promise<Loaded> {
   const errors: string[] = [];
   for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
+    const missing = tfjsNodeMissingBinding(pkg);
+    if (missing) {
+      errors.push(missing);
+      continue;
+    }
     try {
       require(pkg);
       if (await activate('tensorflow')) return { pkg: pkgVersion(pkg), threads: os.cpus().length, gpuAdapter: null };
