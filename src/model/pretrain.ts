@@ -150,14 +150,24 @@ export function trainingModel(c: Pick<PretrainConfig, 'model' | 'clipFrames'>): 
  * noise and timestep streams (so a batch split across workers computes the same samples).
  */
 export function flowStepLoss(c: ModelConfig, params: Params, clips: ClipPixels[], seed: number, step: number, density: TimestepDensity, offset = 0, terms: StepLoss = {}): tf.Scalar {
+  const b = flowStepInputs(c, clips, seed, step, density, offset, terms);
+  const pred = forward(c, params, { video: b.video, cond: b.cond, t: b.t, mode: b.mode });
+  return flowMatchingLoss(pred, b.target, b.handMask, b.handMask ? terms.handWeight : undefined).loss;
+}
+
+/**
+ * The inputs of a step's clips `offset..offset+n-1` as tensors, from the per-sample noise, timestep and mode streams:
+ * Z_t, the conditioning, t, the mode (modeNoise), the target velocity and (handWeight != 1) the hand mask. Both
+ * engines train on these (`flowStepLoss` on tfjs, `flowStepBatch` as arrays for the onnx graph).
+ */
+export function flowStepInputs(c: ModelConfig, clips: ClipPixels[], seed: number, step: number, density: TimestepDensity, offset = 0, terms: StepLoss = {}) {
   const idx = clips.map((_, i) => offset + i);
   const { x0, cond } = batchInputs(clips, c.height, condLayout(c));
   const eps = batchNoise(seed, 'train-noise', step, idx, x0.shape.slice(1));
   const t = batchTimesteps(seed, 'train-t', step, idx, density);
   const mode = c.kind === 'unet' && c.modeNoise ? coupledModes(seed, step, idx, clips.map((cl) => cl.defective === true), terms.modeShare as number) : undefined;
-  const pred = forward(c, params, { video: noisy(x0, eps, t), cond, t, mode });
   const weighted = terms.handWeight !== undefined && terms.handWeight !== 1;
-  return flowMatchingLoss(pred, velocityTarget(x0, eps), weighted ? handMaskBatch(clips, c.height) : undefined, weighted ? terms.handWeight : undefined).loss;
+  return { video: noisy(x0, eps, t), cond, t, mode, target: velocityTarget(x0, eps), handMask: weighted ? handMaskBatch(clips, c.height) : undefined };
 }
 
 /**
@@ -165,21 +175,14 @@ export function flowStepLoss(c: ModelConfig, params: Params, clips: ClipPixels[]
  * mode, the target velocity and (handWeight != 1) the HALO weight, from the same noise and timestep streams.
  */
 export function flowStepBatch(c: ModelConfig, clips: ClipPixels[], seed: number, step: number, density: TimestepDensity, offset = 0, terms: StepLoss = {}): TrainBatch {
-  const weighted = terms.handWeight !== undefined && terms.handWeight !== 1;
-  const withMode = c.kind === 'unet' && c.modeNoise === true;
   // The tensors in a tidy, their arrays outside it (a tidy walks every element of a typed array it returns).
   const parts = tf.tidy(() => {
-    const idx = clips.map((_, i) => offset + i);
-    const { x0, cond } = batchInputs(clips, c.height, condLayout(c));
-    const eps = batchNoise(seed, 'train-noise', step, idx, x0.shape.slice(1));
-    const t = batchTimesteps(seed, 'train-t', step, idx, density);
-    const mode = withMode ? coupledModes(seed, step, idx, clips.map((cl) => cl.defective === true), terms.modeShare as number) : tf.zeros([0]);
-    const weight = weighted ? haloWeight(handMaskBatch(clips, c.height), terms.handWeight as number) : tf.zeros([0]);
-    return [noisy(x0, eps, t), cond, t, mode, velocityTarget(x0, eps), weight];
+    const b = flowStepInputs(c, clips, seed, step, density, offset, terms);
+    return [b.video, b.cond, b.t, b.mode ?? tf.zeros([0]), b.target, b.handMask ? haloWeight(b.handMask, terms.handWeight as number) : tf.zeros([0])];
   });
   const [video, cond, t, mode, target, weight] = parts.map((x) => x.dataSync() as Float32Array);
   tf.dispose(parts);
-  return { video, cond, t, target, mode: withMode ? mode : undefined, weight: weighted ? weight : undefined };
+  return { video, cond, t, target, mode: mode.length ? mode : undefined, weight: weight.length ? weight : undefined };
 }
 
 /**
