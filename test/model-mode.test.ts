@@ -86,7 +86,7 @@ describe('mode noise (model/mode.ts)', () => {
   });
 
   it('pretraining couples the mode to defective clips (modeShare required), post-training draws it fresh, no tensor leaks', async () => {
-    const world = { ...getProfile('smoke').world, pretrainDefects: { ...getProfile('smoke').world.pretrainDefects!, poseShiftRate: 0, mittenRate: 0.5 } };
+    const world = { ...getProfile('smoke').world, pretrainDefects: { rates: { mitten: 0.5 } } };
     const model: UnetConfig = { ...TOY, height: 64, width: 64, frames: 9 };
     const config: PretrainConfig = {
       // 4 steps: the zero-init chain (c2, then FiLM, then the mode weight) passes a gradient to the mode from step 4 on.

@@ -104,10 +104,10 @@ describe('results', () => {
     const svg = (await renderVegaLite(stepChart(rows, 'ssimHand', 'SSIM-Hand'))).svg;
     assert.match(svg, /post-training steps/);
     const chart = (await renderVegaLite(premiseSweepChart([
-      { defect: 'poseShiftRate', rate: 0, withinShare: 0.02, acceptance: 0.4, gainSsimHand: 0.001, gainLow: -0.002, gainHigh: 0.004 },
-      { defect: 'poseShiftRate', rate: 0.5, withinShare: 0.1, acceptance: 0.15, gainSsimHand: 0.01, gainLow: 0.004, gainHigh: 0.016 },
+      { defect: 'pose-shift', rate: 0, withinShare: 0.02, acceptance: 0.4, gainSsimHand: 0.001, gainLow: -0.002, gainHigh: 0.004 },
+      { defect: 'pose-shift', rate: 0.5, withinShare: 0.1, acceptance: 0.15, gainSsimHand: 0.01, gainLow: 0.004, gainHigh: 0.016 },
     ]))).svg;
-    assert.match(chart, /poseShiftRate 0\.5/);
+    assert.match(chart, /pose-shift 0\.5/);
   });
 
   it('builds the long main table with every method, split and metric, null where nothing ran', () => {

@@ -11,8 +11,8 @@ import { premiseStage, studyModeRegions, worldStage } from '../src/study/pipelin
 import { premiseFigures } from '../src/study/premise-figures';
 import { PROFILES } from '../src/study/profiles';
 import { openStudy } from '../src/study/study';
-import { DEFECT_KINDS, defectGallery, defectKindsGallery, defectKnobRows } from '../src/study/world-figures';
-import { NO_HAND_DEFECTS } from '../src/world/defects';
+import { DEFECT_KINDS, defectGallery, defectKindsGallery, defectModeRows } from '../src/study/world-figures';
+import { DEFECT_MODES, DEFECT_MODE_NAMES } from '../src/world/defects';
 import { getClip } from '../src/world/store';
 import { tmpDir } from './kernel-helpers';
 
@@ -58,7 +58,7 @@ describe('premise of a study', () => {
     const cases = caseAnalysis(judgments);
     const p = premiseStage(study, { cases });
     const modes = studyModeRegions(study);
-    assert.ok(modes, 'the smoke base has mode noise');
+    assert.ok(modes, 'the smoke base couples its defects to the noise');
     assert.deepEqual(p.rows, premiseRows(judgments, cases, undefined, modes));
     assert.equal(p.rows[p.rows.length - 1].metric, 'share of hand-score variance the mode region explains');
     assert.deepEqual(p.judgments, judgments);
@@ -88,12 +88,12 @@ describe('premise of a study', () => {
 });
 
 describe('pretraining defect gallery', () => {
-  const world = { ...PROFILES.smoke.world, pretrainDefects: { ...NO_HAND_DEFECTS, poseShiftRate: 1 } };
+  const world = { ...PROFILES.smoke.world, pretrainDefects: { rates: { 'pose-shift': 1 } } };
   const S = world.size;
 
   it('shows defective clips next to their clean versions: same frames, turned hand skeletons in the pose maps', () => {
     const g = defectGallery(1, world, { count: 2, scale: 1 });
-    assert.deepEqual(g.clips, [{ id: 'pretrain-00000', defects: ['pose shift'] }, { id: 'pretrain-00001', defects: ['pose shift'] }]);
+    assert.deepEqual(g.clips, [{ id: 'pretrain-00000', defects: ['pose-shift'] }, { id: 'pretrain-00001', defects: ['pose-shift'] }]);
     const im = g.image;
     assert.ok(im);
     // Per clip: clean (frames, poses) and defective (frames, poses) strips of 2S + 1 rows, 2 rows apart; clips 6 apart.
@@ -113,7 +113,7 @@ describe('pretraining defect gallery', () => {
       const y = i * (strip + 6);
       const framesChanged = rows(y + 2 * S + 3, S).some((v, j) => v !== rows(y, S)[j]);
       const posesChanged = rows(y + 3 * S + 4, S).some((v, j) => v !== rows(y + S + 1, S)[j]);
-      const poseKind = k.name.includes('pose map');
+      const poseKind = DEFECT_MODES[k.name].stage === 'pose';
       assert.equal(framesChanged, !poseKind, `${k.name}: frames ${framesChanged ? 'changed' : 'kept'}`);
       assert.equal(posesChanged, poseKind, `${k.name}: pose maps ${posesChanged ? 'changed' : 'kept'}`);
     });
@@ -125,11 +125,12 @@ describe('pretraining defect gallery', () => {
     assert.throws(() => defectGallery(1, world, { count: 0 }), /count must be a positive integer/);
   });
 
-  it('lists every knob with its value and its clean-world value', () => {
-    const rows = defectKnobRows({ ...NO_HAND_DEFECTS, poseShiftRate: 0.5 });
-    assert.deepEqual(rows.map((r) => r.knob), Object.keys(NO_HAND_DEFECTS));
-    assert.deepEqual(rows.find((r) => r.knob === 'poseShiftRate'), { knob: 'poseShiftRate', value: 0.5, 'clean world': 0 });
-    assert.ok(defectKnobRows(undefined).every((r) => r.value === r['clean world']));
-    assert.throws(() => defectKnobRows({ poseShiftRate: 2 }), /poseShiftRate must be a number in \[0, 1\]/);
+  it('lists every mode with its rate, stage, settings and what it looks like', () => {
+    const rows = defectModeRows({ rates: { 'pose-shift': 0.5 }, settings: { 'pose-shift': { angle: 30 } } });
+    assert.deepEqual(rows.map((r) => r.mode), DEFECT_MODE_NAMES);
+    const shift = rows.find((r) => r.mode === 'pose-shift');
+    assert.deepEqual({ rate: shift?.rate, stage: shift?.stage, settings: shift?.settings }, { rate: 0.5, stage: 'pose', settings: 'angle 30' });
+    assert.ok(defectModeRows(undefined).every((r) => r.rate === 0 && r.looks.length > 10));
+    assert.throws(() => defectModeRows({ rates: { 'pose-shift': 2 } }), /rates\['pose-shift'\] must be a share in \[0, 1\]/);
   });
 });

@@ -9,6 +9,7 @@ import { PROFILES } from '../src/study/profiles';
 import {
   CLIP_ARRAYS, Clip, HandDefects, NUM_KEYPOINTS, applyHandDefects, clipDefects, exportClips, handDefects, handStart, makeClip, makePretrainClip,
 } from '../src/world';
+import { DEFECT_MODES, DEFECT_MODE_NAMES, activeMode, defectShare, modeShares } from '../src/world/defects';
 
 // The smoke world without its pretraining defects: the clean world these tests add defects to.
 const WORLD = { ...PROFILES.smoke.world, pretrainDefects: undefined };
@@ -17,12 +18,12 @@ const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'ipa-defects-test-'));
 after(() => fs.rmSync(TMP, { recursive: true, force: true }));
 
 /** A pretraining clip that draws the given defect: the first index whose draw says so. */
-function defective(d: Partial<HandDefects>): { clean: Clip; bad: Clip; index: number } {
+function defective(d: HandDefects): { clean: Clip; bad: Clip; index: number } {
   const cfg = handDefects(d);
   for (let i = 0; i < 50; i++) {
-    const c = clipDefects(SEED, i, cfg);
-    if (!(c.blur || c.mitten || c.ghost || c.poseDrop || c.poseShift)) continue;
-    return { clean: makeClip(SEED, 'pretrain', i, WORLD), bad: makePretrainClip(SEED, i, WORLD, cfg).clip, index: i };
+    const c = clipDefects(SEED, i, cfg, WORLD.frames);
+    if (c.modes.length === 0) continue;
+    return { clean: makeClip(SEED, 'pretrain', i, WORLD), bad: makePretrainClip(SEED, i, WORLD, d).clip, index: i };
   }
   throw new Error('no defective clip among the first 50');
 }
@@ -73,66 +74,106 @@ describe('hand defects', () => {
     }
   });
 
-  it('are deterministic from the seed, and the rate sets the share of defective clips', () => {
-    const d = handDefects({ blurRate: 0.5, mittenRate: 0.3 });
+  it('are deterministic from the seed; rates set the share of units, one mode at most each; frameRate the share of frames', () => {
+    const d: HandDefects = { rates: { blur: 0.5, mitten: 0.3 } };
     const a = makePretrainClip(SEED, 3, WORLD, d);
     const b = makePretrainClip(SEED, 3, WORLD, d);
     assert.deepEqual(a.defects, b.defects);
     assert.deepEqual(Buffer.from(a.clip.frames.buffer), Buffer.from(b.clip.frames.buffer));
+    const F = WORLD.frames;
+    const count = (cfg: HandDefects, n: number) => {
+      const r = handDefects(cfg);
+      const seen: Record<string, number> = {};
+      let frames = 0;
+      let units = 0;
+      let sidesDiffer = 0;
+      for (let i = 0; i < n; i++) {
+        const c = clipDefects(SEED, i, r, F);
+        for (let k = 0; k < c.active.length; k++) assert.ok((c.active[k] & (c.active[k] - 1)) === 0, 'two modes on one (frame, hand)');
+        for (const side of [0, 1] as const) {
+          const on = Array.from({ length: F }, (_, f) => activeMode(c, f, side));
+          const m = on.find((x) => x !== null);
+          if (m) {
+            seen[m] = (seen[m] ?? 0) + 1;
+            units++;
+            frames += on.filter((x) => x !== null).length;
+          }
+        }
+        if ((activeMode(c, 0, 0) === null) !== (activeMode(c, 0, 1) === null)) sidesDiffer++;
+      }
+      return { seen, frameShare: frames / Math.max(1, units * F), sidesDiffer };
+    };
     const n = 2000;
-    let blur = 0;
-    let mitten = 0;
-    for (let i = 0; i < n; i++) {
-      const c = clipDefects(SEED, i, d);
-      blur += c.blur ? 1 : 0;
-      mitten += c.mitten ? 1 : 0;
-    }
-    assert.ok(Math.abs(blur / n - 0.5) < 0.04, `blur share ${blur / n}`);
-    assert.ok(Math.abs(mitten / n - 0.3) < 0.04, `mitten share ${mitten / n}`);
+    const clipLevel = count(d, n);
+    assert.ok(Math.abs(clipLevel.seen.blur / (2 * n) - 0.5) < 0.04, `blur share ${clipLevel.seen.blur / (2 * n)}`);
+    assert.ok(Math.abs(clipLevel.seen.mitten / (2 * n) - 0.3) < 0.04, `mitten share ${clipLevel.seen.mitten / (2 * n)}`);
+    assert.equal(clipLevel.frameShare, 1);
+    assert.equal(clipLevel.sidesDiffer, 0, 'without perHand both hands share the clip draw');
+    const perHand = count({ rates: { mitten: 0.4 }, perHand: true, frameRate: 0.5 }, n);
+    assert.ok(Math.abs(perHand.frameShare - 0.5) < 0.03, `frame share ${perHand.frameShare}`);
+    assert.ok(perHand.sidesDiffer > n * 0.2, 'with perHand the hands draw apart');
+    assert.ok(Math.abs(defectShare({ rates: { blur: 0.5, mitten: 0.3 } }) - 0.8) < 1e-12);
+    assert.deepEqual(modeShares({ rates: { mitten: 0.4 }, frameRate: 0.5 }).mitten, 0.2);
   });
 
-  for (const [name, knobs, grow] of [
-    ['blur', { blurRate: 1, blurMinLength: 4 }, 8],
-    ['mitten', { mittenRate: 1 }, 2],
-    ['ghost', { ghostRate: 1 }, 0],
-  ] as const) {
-    it(`${name} changes only pixels in the hand boxes of the frames, never pose maps, masks or the reference`, () => {
-      const { clean, bad } = defective(knobs);
-      const diff = changed(clean.frames, bad.frames, clean.size);
-      assert.ok(diff.length > 20, `${name} changed only ${diff.length} pixels`);
-      for (const p of diff) assert.ok(inHandBox(clean, p.f, p.x, p.y, grow), `${name} changed pixel (${p.x}, ${p.y}) of frame ${p.f} outside the hand boxes`);
-      for (const f of CLIP_ARRAYS.filter((a) => a !== 'frames')) assert.deepEqual(Buffer.from(bad[f].buffer), Buffer.from(clean[f].buffer), `${name} changed ${f}`);
-    });
+  for (const mode of DEFECT_MODE_NAMES) {
+    const stage = DEFECT_MODES[mode].stage;
+    const cfg: HandDefects = { rates: { [mode]: 1 }, ...(mode === 'blur' ? { settings: { blur: { minLength: 4 } } } : {}) };
+    if (stage === 'pose') {
+      it(`${mode} changes only hand pixels of the pose maps, never the frames or the truth`, () => {
+        const { clean, bad } = defective(cfg);
+        const diff = changed(clean.poses, bad.poses, clean.size);
+        assert.ok(diff.length > 20, `${mode} changed only ${diff.length} pose-map pixels`);
+        for (const p of diff) assert.ok(nearHandSkeleton(clean, p.f, p.x, p.y, 2), `${mode} changed pose pixel (${p.x}, ${p.y}) of frame ${p.f} away from the hands`);
+        for (const f of CLIP_ARRAYS.filter((a) => a !== 'poses')) assert.deepEqual(Buffer.from(bad[f].buffer), Buffer.from(clean[f].buffer), `${mode} changed ${f}`);
+      });
+    } else {
+      it(`${mode} (${stage}) changes only frame pixels within the hands' reach, never pose maps, masks or the reference`, () => {
+        const { clean, bad } = defective(cfg);
+        const diff = changed(clean.frames, bad.frames, clean.size);
+        assert.ok(diff.length > 8, `${mode} changed only ${diff.length} pixels`);
+        const near = (p: { f: number; x: number; y: number }) => (stage === 'pixels' ? inHandBox(clean, p.f, p.x, p.y, 8) : nearHandSkeleton(clean, p.f, p.x, p.y, 4));
+        for (const p of diff) assert.ok(near(p), `${mode} changed pixel (${p.x}, ${p.y}) of frame ${p.f} away from the hands`);
+        for (const f of CLIP_ARRAYS.filter((a) => a !== 'frames')) assert.deepEqual(Buffer.from(bad[f].buffer), Buffer.from(clean[f].buffer), `${mode} changed ${f}`);
+      });
+    }
   }
 
-  for (const [name, knobs] of [['pose drop', { poseDropRate: 1, poseDropFrames: 1 }], ['pose shift', { poseShiftRate: 1 }]] as const) {
-    it(`${name} changes only hand pixels of the pose maps, never the frames or the truth`, () => {
-      const { clean, bad } = defective(knobs);
-      const diff = changed(clean.poses, bad.poses, clean.size);
-      assert.ok(diff.length > 20, `${name} changed only ${diff.length} pose-map pixels`);
-      for (const p of diff) assert.ok(nearHandSkeleton(clean, p.f, p.x, p.y, 2), `${name} changed pose pixel (${p.x}, ${p.y}) of frame ${p.f} away from the hands`);
-      for (const f of CLIP_ARRAYS.filter((a) => a !== 'poses')) assert.deepEqual(Buffer.from(bad[f].buffer), Buffer.from(clean[f].buffer), `${name} changed ${f}`);
-    });
-  }
+  it('a missing finger takes pixels from the true hand, an extra finger adds them beside it', () => {
+    const { clean, index } = defective({ rates: { 'missing-finger': 1 } });
+    const S = clean.size;
+    const onHand = (p: { f: number; x: number; y: number }) => clean.handMasks[((p.f * S + p.y) * S + p.x) * 2] + clean.handMasks[((p.f * S + p.y) * S + p.x) * 2 + 1] > 0;
+    const lost = changed(clean.frames, makePretrainClip(SEED, index, WORLD, { rates: { 'missing-finger': 1 } }).clip.frames, S);
+    const gained = changed(clean.frames, makePretrainClip(SEED, index, WORLD, { rates: { 'extra-finger': 1 } }).clip.frames, S);
+    const share = (xs: typeof lost) => xs.filter(onHand).length / xs.length;
+    assert.ok(lost.length > 8 && gained.length > 8, `missing ${lost.length}, extra ${gained.length} pixels changed`);
+    assert.ok(share(lost) > 0.8, `${(100 * share(lost)).toFixed(0)}% of a missing finger's pixels lie on the true hand`);
+    assert.ok(share(gained) < 0.6, `${(100 * share(gained)).toFixed(0)}% of an extra finger's pixels lie on the true hand`);
+  });
 
   it('leave the evaluation splits untouched and reject bad knobs', () => {
     const val = makeClip(SEED, 'val', 0, WORLD);
-    assert.throws(() => applyHandDefects(val, SEED, handDefects({ blurRate: 1 })), UsageError);
-    assert.throws(() => handDefects({ blurRate: 1.5 }), /blurRate/);
-    assert.throws(() => handDefects({ mitenRate: 1 } as unknown as Partial<HandDefects>), /mitenRate/);
-    assert.throws(() => exportClips({ worldSeed: SEED, world: WORLD, split: 'val', count: 1, out: path.join(TMP, 'x'), defects: { blurRate: 1 } }), UsageError);
+    assert.throws(() => applyHandDefects(val, SEED, { rates: { blur: 1 } }), UsageError);
+    assert.throws(() => handDefects({ rates: { blur: 1.5 } }), /rates\['blur'\]/);
+    assert.throws(() => handDefects({ rates: { miten: 1 } }), /unknown hand-defect mode 'miten'/);
+    assert.throws(() => handDefects({ rates: { blur: 0.6, ghost: 0.6 } }), /sum to at most 1/);
+    assert.throws(() => handDefects({ rates: {}, frameRate: 0 }), /frameRate/);
+    assert.throws(() => handDefects({ rates: {}, settings: { ghost: { opacty: 1 } } }), /unknown setting 'opacty'/);
+    assert.throws(() => handDefects({ rates: {}, settings: { ghost: { opacity: 2 } } }), /ghost'\]\.opacity/);
+    assert.throws(() => handDefects({ ghostRate: 0.5 } as unknown as HandDefects), /rates/);
+    assert.throws(() => exportClips({ worldSeed: SEED, world: WORLD, split: 'val', count: 1, out: path.join(TMP, 'x'), defects: { rates: { blur: 1 } } }), UsageError);
   });
 
   it('export writes every field field-major with a header that locates it', () => {
     const out = path.join(TMP, 'pre');
-    const h = exportClips({ worldSeed: SEED, world: WORLD, split: 'pretrain', start: 2, count: 3, out, defects: { mittenRate: 1 } });
+    const h = exportClips({ worldSeed: SEED, world: WORLD, split: 'pretrain', start: 2, count: 3, out, defects: { rates: { mitten: 1 } } });
     const bin = fs.readFileSync(`${out}.bin`);
     const json = JSON.parse(fs.readFileSync(`${out}.json`, 'utf8'));
     assert.deepEqual(json.fields, h.fields);
     assert.equal(bin.length, Object.values(h.fields).reduce((a, f) => a + f.bytes, 0));
     assert.equal(h.clips.length, 3);
-    assert.ok(h.clips.every((c) => c.defects?.mitten));
-    const second = makePretrainClip(SEED, 3, WORLD, handDefects({ mittenRate: 1 })).clip;
+    assert.ok(h.clips.every((c) => c.defects?.modes.includes('mitten') && c.defects.active.length === 2 * WORLD.frames));
+    const second = makePretrainClip(SEED, 3, WORLD, { rates: { mitten: 1 } }).clip;
     const fr = h.fields.frames;
     const per = fr.bytes / 3;
     assert.ok(bin.subarray(fr.offset + per, fr.offset + 2 * per).equals(Buffer.from(second.frames.buffer)));

@@ -7,6 +7,7 @@
  * - 'ref-every-frame' (9 channels, the U-Net's): every frame f = [reference image, pose map of f, reference
  *   pose map] (frame 0's pose map is the reference pose), so each generated frame sees the reference image.
  */
+import type { DefectModeName } from '../world/defects';
 import * as tf from '@tensorflow/tfjs';
 import { rng } from '../core/seeds';
 
@@ -20,6 +21,10 @@ export interface ClipPixels {
   handMasks?: Uint8Array;
   /** A pretraining clip's hand defect (world/defects.ts), which the mode noise is coupled to (model/mode.ts). */
   defective?: boolean;
+  /** Hand boxes x0, y0, x1, y1 [F, 2, 4] (zeros: not visible), where a noise-coupled pretraining reads and sets the noise (model/coupling.ts). */
+  handBoxes?: Float32Array;
+  /** Per (frame, hand) [F, 2] the defect mode active there (world/defects.ts) or null, which the noise coupling ties to the noise. */
+  defectModes?: (DefectModeName | null)[];
 }
 
 /** Pixel value v in 0..255 -> [-1, 1]. */
@@ -47,6 +52,8 @@ export function frameWindow(clip: ClipPixels, start: number, n: number): ClipPix
     poses: clip.poses.subarray(start * px, (start + n) * px),
     ...(clip.handMasks ? { handMasks: clip.handMasks.subarray(((start * px) / 3) * 2, (((start + n) * px) / 3) * 2) } : {}),
     ...(clip.defective !== undefined ? { defective: clip.defective } : {}),
+    ...(clip.handBoxes ? { handBoxes: clip.handBoxes.subarray(start * 8, (start + n) * 8) } : {}),
+    ...(clip.defectModes ? { defectModes: clip.defectModes.slice(start * 2, (start + n) * 2) } : {}),
   };
 }
 

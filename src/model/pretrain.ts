@@ -17,7 +17,9 @@ import { TrainSchedule, adamwConfig } from '../train/optim';
 import { WorkerPool, defineTask } from '../core/pool';
 import { backendSetup } from '../gpu/workers';
 import { WorldConfig } from '../world/config';
-import { hasDefect, makePretrainClip } from '../world/defects';
+import { activeMode, hasDefect, makePretrainClip } from '../world/defects';
+import { rng } from '../core/seeds';
+import { CouplingShares, coupleNoise, couplingBins } from './coupling';
 import { coupledModes } from './mode';
 import { haloWeight } from '../flow/losses';
 import type { EngineName } from './engine';
@@ -55,10 +57,16 @@ export interface PretrainConfig extends TrainSchedule {
    * detail (and which hand goes with which mode) is a small part of the gradient.
    */
   handWeight?: number;
+  /**
+   * The defect decided inside the noise (model/coupling.ts): per defect mode the share of (frame, hand) instances of
+   * the stream on which it is active (world/defects modeShares of the world's pretrainDefects). Each training
+   * clip's noise is then set, over each hand's box, to say whether and how that hand breaks. Absent: plain noise.
+   */
+  noiseCoupling?: { shares: CouplingShares };
 }
 
 /** The loss settings of a pretraining step beyond the model and its data. */
-export type StepLoss = Pick<PretrainConfig, 'modeShare' | 'handWeight'>;
+export type StepLoss = Pick<PretrainConfig, 'modeShare' | 'handWeight' | 'noiseCoupling'>;
 
 export interface PretrainArgs {
   config: PretrainConfig;
@@ -118,11 +126,22 @@ export function validatePretrainConfig(c: PretrainConfig): void {
   if (modeNoise && !(typeof c.modeShare === 'number' && c.modeShare > 0 && c.modeShare < 1)) throw new Error(`pretrain config: a model with modeNoise needs 'modeShare' in (0, 1), got ${c.modeShare}`);
   if (!modeNoise && c.modeShare !== undefined) throw new Error("pretrain config: 'modeShare' is set but the model has no modeNoise");
   if (c.handWeight !== undefined && !(typeof c.handWeight === 'number' && Number.isFinite(c.handWeight) && c.handWeight > 0)) throw new Error(`pretrain config: 'handWeight' must be a finite number > 0, got ${c.handWeight}`);
+  if (c.noiseCoupling !== undefined) {
+    try {
+      couplingBins(c.noiseCoupling.shares);
+    } catch (e) {
+      throw new Error(`pretrain config: 'noiseCoupling' ${(e as Error).message.replace(/^noise coupling: /, '')}`);
+    }
+  }
 }
 
 /** The loss settings of a config's steps (only those it sets, so a checkpoint's config reads the same). */
 function lossTerms(c: PretrainConfig): StepLoss {
-  return { ...(c.modeShare !== undefined ? { modeShare: c.modeShare } : {}), ...(c.handWeight !== undefined ? { handWeight: c.handWeight } : {}) };
+  return {
+    ...(c.modeShare !== undefined ? { modeShare: c.modeShare } : {}),
+    ...(c.handWeight !== undefined ? { handWeight: c.handWeight } : {}),
+    ...(c.noiseCoupling !== undefined ? { noiseCoupling: c.noiseCoupling } : {}),
+  };
 }
 
 /**
@@ -137,7 +156,27 @@ export function trainingClip(clip: ClipPixels, seed: number, index: number, clip
 /** Pretraining clip `index` of the stream as model input, with its hand-defect flag (for the mode noise). */
 export function pretrainSample(worldSeed: number, index: number, world: WorldConfig): ClipPixels {
   const { clip, defects } = makePretrainClip(worldSeed, index, world);
-  return { ref: clip.ref, refPose: clip.refPose, frames: clip.frames, poses: clip.poses, handMasks: clip.handMasks, defective: hasDefect(defects) };
+  const defectModes = Array.from({ length: 2 * clip.numFrames }, (_, i) => activeMode(defects, i >> 1, (i & 1) as 0 | 1));
+  return { ref: clip.ref, refPose: clip.refPose, frames: clip.frames, poses: clip.poses, handMasks: clip.handMasks, defective: hasDefect(defects), handBoxes: clip.handBoxes, defectModes };
+}
+
+/**
+ * The training noise of a batch [B, F + 1, S, S, 3]: per sample stream (seed, 'train-noise', step, index), as
+ * `batchNoise`; with `coupling`, each clip's noise then carries its defects (model/coupling.ts, uniforms from stream
+ * (seed, 'train-couple', step, index)).
+ */
+export function trainNoise(seed: number, step: number, idx: readonly number[], clips: ClipPixels[], sampleShape: number[], coupling: StepLoss['noiseCoupling']): tf.Tensor {
+  if (!coupling) return batchNoise(seed, 'train-noise', step, idx, sampleShape);
+  const [F1, S] = sampleShape;
+  const per = sampleShape.reduce((a, b) => a * b, 1);
+  const data = new Float32Array(idx.length * per);
+  idx.forEach((i, b) => {
+    data.set(rng(seed, 'train-noise', step, i).normals(per), b * per);
+    const clip = clips[b];
+    if (!clip.handBoxes || !clip.defectModes) throw new Error('noise coupling: a training clip has no hand boxes or defect modes (pretrainSample gives both)');
+    coupleNoise(data, b * per, S, F1 - 1, clip.handBoxes, clip.defectModes, coupling.shares, rng(seed, 'train-couple', step, i));
+  });
+  return tf.tensor(data, [idx.length, ...sampleShape]);
 }
 
 /** The model config the training passes run: the model's, with the frame count of the windows (clipFrames). */
@@ -163,7 +202,7 @@ export function flowStepLoss(c: ModelConfig, params: Params, clips: ClipPixels[]
 export function flowStepInputs(c: ModelConfig, clips: ClipPixels[], seed: number, step: number, density: TimestepDensity, offset = 0, terms: StepLoss = {}) {
   const idx = clips.map((_, i) => offset + i);
   const { x0, cond } = batchInputs(clips, c.height, condLayout(c));
-  const eps = batchNoise(seed, 'train-noise', step, idx, x0.shape.slice(1));
+  const eps = trainNoise(seed, step, idx, clips, x0.shape.slice(1), terms.noiseCoupling);
   const t = batchTimesteps(seed, 'train-t', step, idx, density);
   const mode = c.kind === 'unet' && c.modeNoise ? coupledModes(seed, step, idx, clips.map((cl) => cl.defective === true), terms.modeShare as number) : undefined;
   const weighted = terms.handWeight !== undefined && terms.handWeight !== 1;

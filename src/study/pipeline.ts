@@ -60,6 +60,8 @@ import { PremiseReport, premiseReport } from '../select/premise';
 import { SelectionOverride } from '../select/override';
 import { PositivesFile, candidateEvidence, readEvidence, readJudgmentsFile, readPositives, selectFromEvidence, writePositives } from '../select/positives';
 import { SplitName } from '../world/config';
+import { clipNoise } from '../model/sample';
+import { decidedMode, noiseDraws } from '../model/coupling';
 import { SplitData, World, buildWorld, getClip, loadWorldCached, worldHash } from '../world/store';
 import { BaseInfo, ensureBase } from './base';
 import { shardJobs, studyJobs } from './jobs';
@@ -235,9 +237,29 @@ export function premiseStage(study: Study, sel: Pick<StudySelection, 'cases'>): 
   return { report: premiseReport(judgments), rows, judgments, files };
 }
 
-/** The mode regions of the study's candidates when its base has mode noise (profile.pretrain), else undefined. */
+/**
+ * The mode regions of the study's train candidates when its base has mode noise (profile.pretrain: the candidate's
+ * mode), or noise coupling (the number of its (frame, hand) instances whose initial noise says "defective",
+ * model/coupling.ts decidedMode; the defective region is one or more); else undefined.
+ */
 export function studyModeRegions(study: Study): ModeRegions | undefined {
   const p = study.profile.pretrain;
+  if (p.noiseCoupling) {
+    const shares = p.noiseCoupling.shares;
+    const train = worldStage(study).world.splits.train;
+    const rows = new Map(train.ids.map((id, i) => [id, i]));
+    const s = study.profile.sampler;
+    const { size: S, numFrames: F } = train;
+    return {
+      modeOf: (id) => {
+        const row = rows.get(id.split('#')[0]);
+        if (row === undefined) throw new Error(`studyModeRegions: '${id}' is not a train candidate`);
+        const eps = clipNoise(s.seed, id, [F + 1, S, S, 3], s.frameCorrelation);
+        return noiseDraws(eps, 0, S, F, getClip(train, row).handBoxes).filter((ab) => ab !== null && decidedMode(ab, shares) !== null).length;
+      },
+      threshold: 0.5,
+    };
+  }
   if (p.model.kind !== 'unet' || !p.model.modeNoise || p.modeShare === undefined) return undefined;
   const seed = study.profile.sampler.seed;
   return { modeOf: (id) => sampleMode(seed, id), threshold: modeThreshold(p.modeShare) };

@@ -2,7 +2,7 @@
  * The premise sweep (issue 14, notebook 06): when does pair-free alignment help? The hand-defect strength of the
  * pretraining data -> the base's within-input hand variance and acceptance -> IPA+HALO's gain over that base.
  *
- * For each defect strength (the value of the profile's defect knob, e.g. `world.pretrainDefects.ghostRate`, the share
+ * For each defect strength (the value of the profile's defect knob, e.g. `world.pretrainDefects.rates.ghost`, the share
  * of pretraining clips whose hands vanish; the shipped base was pretrained at 0.5), the shipped base is fine-tuned on
  * fresh clips of the pretraining stream made at that strength, the same schedule for every strength (the shipped
  * strength included, as the control for the extra training). Each fine-tuned base then goes through the study's
@@ -29,7 +29,7 @@ import { resolveEngine } from '../model/engine';
 import { pairedVsBase, splitMean } from '../report/results';
 import { selectFromEvidence, writePositives } from '../select/positives';
 import { premiseReport } from '../select/premise';
-import { NO_HAND_DEFECTS, defectShare } from '../world/defects';
+import { NO_HAND_DEFECTS, defectShare, modeShares } from '../world/defects';
 import { BaseInfo, pretrainStreamHash } from './base';
 import { valueTag } from './jobs';
 import { DetectorInfo, cachedEvidence, sampleSplit, studyEngine, workPath, worldStage } from './pipeline';
@@ -74,11 +74,13 @@ export function sweepDir(study: Study, rate: number): string {
 export async function fineTunedBase(study: Study, base: BaseInfo, rate: number): Promise<string> {
   const ps = sweepProfile(study);
   const p = study.profile;
-  const defects = { ...(p.world.pretrainDefects ?? NO_HAND_DEFECTS), [ps.defect]: rate };
+  const given = p.world.pretrainDefects ?? NO_HAND_DEFECTS;
+  const defects = { ...given, rates: { ...given.rates, [ps.defect]: rate } };
   const world = { ...p.world, pretrainDefects: defects };
   const config: PretrainConfig = {
     ...p.pretrain,
     ...(p.pretrain.modeShare !== undefined ? { modeShare: defectShare(defects) } : {}),
+    ...(p.pretrain.noiseCoupling !== undefined ? { noiseCoupling: { shares: modeShares(defects) } } : {}),
     steps: ps.fineTune.steps,
     lr: ps.fineTune.lr,
     warmupSteps: ps.fineTune.warmupSteps,

@@ -10,7 +10,7 @@ import type { JudgeThresholds } from '../select/judge';
 import type { PerceptionConfig } from '../perception/config';
 import { UsageError } from '../core/errors';
 import { SplitName, WorldConfig } from '../world/config';
-import { HandDefects, NO_HAND_DEFECTS, defectShare } from '../world/defects';
+import { DefectModeName, HandDefects, defectShare, modeShares } from '../world/defects';
 
 /** Sampling (generation) settings. */
 export interface SamplerProfile {
@@ -98,13 +98,13 @@ export interface AblationProfile {
   splits: SplitName[];
 }
 
-/** The defect rates a premise sweep can turn (shares of pretraining clips, world/config.ts HandDefects). */
-export type SweepDefect = 'poseShiftRate' | 'ghostRate' | 'mittenRate' | 'blurRate' | 'poseDropRate';
+/** The defect modes whose rate a premise sweep can turn (shares of pretraining units, world/defects.ts DEFECT_MODES). */
+export type SweepDefect = DefectModeName;
 
 /** The premise sweep's settings (study/premise-sweep.ts, notebook 06). */
 export interface PremiseSweepProfile {
   /**
-   * The defect knob the sweep turns (a rate of world.pretrainDefects, e.g. 'ghostRate': the share of pretraining
+   * The defect knob the sweep turns (a rate of world.pretrainDefects, e.g. 'ghost': the share of pretraining
    * clips whose hands vanish). With a mode-noise base each fine-tune couples its modes to that stream's defect share.
    */
   defect: SweepDefect;
@@ -189,7 +189,24 @@ const SMOKE_MODEL: ModelConfig = { ...PAPER_MODEL, levels: [8, 8, 16, 16], embed
 // (ghost hands at full opacity), a clip-level defect a reader sees at 64 px, where fingers are a pixel wide. The
 // base's mode noise (UnetConfig.modeNoise) is coupled to it, so the noise decides, once per clip, whether the hands
 // are drawn (model/mode.ts); the share of defective clips is the mode share, 1 - (1 - 0.5) = 0.5.
-const BASE_DEFECTS: HandDefects = { ...NO_HAND_DEFECTS, ghostRate: 0.5, ghostOpacity: 1 };
+const BASE_DEFECTS: HandDefects = { rates: { ghost: 0.5 }, settings: { ghost: { opacity: 1 } } };
+
+// The close-up world's hand defects (issue 30; docs/design.md "The close-up base"): each hand of a pretraining clip
+// draws at most one mode, 40% of hands one: fused fingers, a turned hand and a wrong gesture 9% each, a missing or an
+// extra finger 4.5% each, a ghost hand 4%; a defective hand shows it on each frame with probability 0.75, so some clips
+// are wrong on some frames only. A (frame, hand) is defective with probability 0.4 x 0.75 = 0.3, which the noise
+// coupling ties to each hand box's noise (model/coupling.ts).
+const CLOSEUP_DEFECTS: HandDefects = {
+  rates: { mitten: 0.09, 'missing-finger': 0.045, 'extra-finger': 0.045, 'turned-hand': 0.09, 'wrong-gesture': 0.09, ghost: 0.04 },
+  frameRate: 0.75,
+  perHand: true,
+  settings: { ghost: { opacity: 1 } },
+};
+// A medium close-up at 64 px (research/framing.md): zoom 1.5 about a point 30% of the way from the neck to the
+// pelvis makes a hand 19 px long with 2.2 px fingers (1.4 px full-body; 96 px frames would give the same at 2.25x the
+// cost of a step), keeps 78% of hands whole in view (31% at zoom 2) and all of them partly, at 7.8% hand pixels.
+const CLOSEUP_WORLD = { framing: { zoom: 1.5, aim: 0.3 }, pretrainDefects: CLOSEUP_DEFECTS };
+const CLOSEUP_COUPLING = { shares: modeShares(CLOSEUP_DEFECTS) };
 
 const ALIGN_DEFAULTS: Omit<AlignConfig, 'method'> = {
   steps: 40,
@@ -216,13 +233,14 @@ export const PROFILES: Record<string, Profile> = {
     name: 'smoke',
     description: 'the whole pipeline at toy size, for CI (minutes)',
     seed: 1,
+    // The close-up world and its noise-coupled defects (the next base's), at toy size.
     world: {
       size: 64, frames: 8, splits: { train: 8, val: 4, 'test-general': 4, 'test-hands': 4 }, hardShare: 0.25,
-      pretrainDefects: BASE_DEFECTS,
+      ...CLOSEUP_WORLD,
     },
     pretrain: {
-      model: { ...SMOKE_MODEL, modeNoise: true }, steps: 30, batch: 4, clipFrames: 2, lr: 2e-3, warmupSteps: 5, minLrFraction: 0.1, weightDecay: 0.01, clipNorm: 1,
-      emaDecay: 0.9, checkpointEvery: 10, timesteps: { kind: 'logit-normal', mean: 0.8, std: 0.8 }, modeShare: defectShare(BASE_DEFECTS), handWeight: 10,
+      model: SMOKE_MODEL, steps: 30, batch: 4, clipFrames: 2, lr: 2e-3, warmupSteps: 5, minLrFraction: 0.1, weightDecay: 0.01, clipNorm: 1,
+      emaDecay: 0.9, checkpointEvery: 10, timesteps: { kind: 'logit-normal', mean: 0.8, std: 0.8 }, noiseCoupling: CLOSEUP_COUPLING, handWeight: 10,
     },
     pretrainSeed: 1,
     sampler: { steps: 4, eta: 0.5, frameCorrelation: 0.9, batch: 8, seed: 1 },
@@ -236,7 +254,7 @@ export const PROFILES: Record<string, Profile> = {
     },
     eval: { splits: ['test-general', 'test-hands'], resamples: 1000, seed: 1 },
     ablations: { betas: [200, 1000], handWeights: [0.1, 100], positives: [2], annotationNoise: [0.2], splits: ['test-hands'] },
-    premiseSweep: { defect: 'ghostRate', rates: [0.25, 0.5], fineTune: { steps: 2, lr: 1e-3, warmupSteps: 1, emaDecay: 0 }, inputs: 4, maxPositives: 4, evalSplit: 'test-hands' },
+    premiseSweep: { defect: 'mitten', rates: [0.05, 0.2], fineTune: { steps: 2, lr: 1e-3, warmupSteps: 1, emaDecay: 0 }, inputs: 4, maxPositives: 4, evalSplit: 'test-hands' },
     curves: {
       drift: { methods: ['sft', 'ipa-halo'], steps: 4, snapshots: [2], betas: [6000], probe: { samples: 2, draws: 1 }, splits: ['test-general', 'test-hands'], snapshotSplits: ['test-hands'] },
       annotation: { judgedInputs: [4], methods: ['ipa-halo', 'flow-dpo-relaxed'], splits: ['test-hands'] },
@@ -338,11 +356,11 @@ PROFILES.extended = {
   name: 'extended',
   description: "beyond the paper's tables, on the paper profile's data: drift over 480 post-training steps, annotation cost against gain, the premise sweep",
   dataOf: 'paper',
-  // The premise sweep: the shipped base (pretrained at ghostRate 0.5) fine-tuned for 150 steps x 8 clips x
+  // The premise sweep: the shipped base (pretrained at ghost rate 0.5) fine-tuned for 150 steps x 8 clips x
   // 2-frame windows (1,200 fresh stream clips; ~4 min on two workers) at each strength, 0.5 included as the control
   // for the extra training; lr 3e-4 (between the base's peak 1e-3 and its final 1e-4), EMA 0.98 (0.98^150 leaves 5%
   // of the starting weights). 64 inputs x 4 = 256 candidates per base (~3 min); positives capped at 24 (96 x 64 / 256).
-  premiseSweep: { defect: 'ghostRate', rates: [0.1, 0.5, 0.9], fineTune: { steps: 150, lr: 3e-4, warmupSteps: 10, emaDecay: 0.98 }, inputs: 64, maxPositives: 24, evalSplit: 'test-hands' },
+  premiseSweep: { defect: 'ghost', rates: [0.1, 0.5, 0.9], fineTune: { steps: 150, lr: 3e-4, warmupSteps: 10, emaDecay: 0.98 }, inputs: 64, maxPositives: 24, evalSplit: 'test-hands' },
   curves: {
     // 480 steps x batch 4 = 1,920 videos, 20 passes over the 96 positives (the main table: 60 steps, 2.5 passes);
     // ~16 min per IPA run on a worker (2.0 s/step), ~11 min per SFT run (1.4 s/step). Snapshots evaluated on
@@ -363,6 +381,24 @@ PROFILES.extended = {
     annotation: { judgedInputs: [32, 96], methods: ['sft', 'ipa-halo', 'flow-dpo-relaxed'], splits: ['test-hands'] },
   },
 };
+
+// The close-up profile (issue 30): the paper profile's protocol on the next base's world, a medium close-up in
+// which fingers are 2.2 px wide, six defect modes of single hands (some on some frames only) decided inside the noise
+// rather than by a mode input (model/coupling.ts). Its base and card are committed (data/base/closeup-1,
+// results/base-closeup); its study (notebooks 04-05) is the study issue's. The paper profile keeps the full-body
+// shot, where hands are 3.8% of a frame (HALO's premise).
+PROFILES.closeup = {
+  ...PROFILES.paper,
+  name: 'closeup',
+  description: "the next base's world: a medium close-up with fingers a reader can judge, six hand-defect modes decided inside the noise",
+  world: { ...PROFILES.paper.world, ...CLOSEUP_WORLD },
+  // The paper base's schedule (3,000 steps x 8 clips x 2-frame windows, ~26 min on the onnx engine) on the close-up
+  // stream, without the mode input: the noise coupling decides each hand's defect.
+  pretrain: { ...PROFILES.paper.pretrain, model: PAPER_MODEL, modeShare: undefined, noiseCoupling: CLOSEUP_COUPLING },
+  // Hands are 19 px long here (13 px full-body): 32 px hand crops.
+  perception: { ...PROFILES.paper.perception, handCrop: 32 },
+};
+delete PROFILES.closeup.pretrain.modeShare;
 
 export const DEFAULT_PROFILE = 'paper';
 

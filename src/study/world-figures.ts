@@ -7,7 +7,7 @@ import { SPLITS, SplitName, WorldConfig } from '../world/config';
 import { Study } from './study';
 import { writeFileAtomic } from '../core/files';
 import { Clip, makeClip } from '../world/clip';
-import { ClipDefects, HandDefects, NO_HAND_DEFECTS, clipDefects, handDefects, hasDefect, makePretrainClip } from '../world/defects';
+import { ClipDefects, DEFECT_MODES, DEFECT_MODE_NAMES, DefectModeName, HandDefects, NO_HAND_DEFECTS, clipDefects, handDefects, hasDefect, makePretrainClip } from '../world/defects';
 import { handBoxStats, motionSpeedStats } from '../world/stats';
 import { World, getClip } from '../world/store';
 import { RgbImage, clipStrip } from '../report/strip';
@@ -64,21 +64,27 @@ export async function worldFigures(study: Study, world: World): Promise<{ handBo
   return { handBoxes: a.png, motion: b.png };
 }
 
-/** One row per hand-defect knob of the pretraining stream: its value and its value in the clean world. */
-export function defectKnobRows(d: Partial<HandDefects> | undefined): { knob: string; value: number; 'clean world': number }[] {
-  const full = handDefects(d ?? {});
-  return (Object.keys(NO_HAND_DEFECTS) as (keyof HandDefects)[]).map((k) => ({ knob: k, value: full[k], 'clean world': NO_HAND_DEFECTS[k] }));
+/** One row per defect mode of the pretraining stream (DEFECT_MODES order): its rate, what it looks like, its stage and settings. */
+export function defectModeRows(d: HandDefects | undefined): { mode: DefectModeName; rate: number; stage: string; settings: string; looks: string }[] {
+  const full = handDefects(d ?? NO_HAND_DEFECTS);
+  return DEFECT_MODE_NAMES.map((m) => ({
+    mode: m,
+    rate: full.rates[m],
+    stage: DEFECT_MODES[m].stage,
+    settings: Object.entries(full.settings[m]).map(([k, v]) => `${k} ${v}`).join(', '),
+    looks: DEFECT_MODES[m].description,
+  }));
 }
 
-/** The defects a clip got, as words ('blur (exposure 0.62)', 'mitten', 'ghost', 'pose drop', 'pose shift'). */
+/** The modes a clip got, with the frames that show each ('mitten (frames 1-8)', 'turned-hand (3 of 8 frames)'). */
 export function defectNames(c: ClipDefects): string[] {
-  const out: string[] = [];
-  if (c.blur) out.push(`blur (exposure ${c.exposure.toFixed(2)})`);
-  if (c.mitten) out.push('mitten');
-  if (c.ghost) out.push('ghost');
-  if (c.poseDrop) out.push('pose drop');
-  if (c.poseShift) out.push('pose shift');
-  return out;
+  const F = c.active.length / 2;
+  return c.modes.map((m) => {
+    const bit = 1 << DEFECT_MODE_NAMES.indexOf(m);
+    let n = 0;
+    for (let f = 0; f < F; f++) if ((c.active[2 * f] | c.active[2 * f + 1]) & bit) n++;
+    return n === F ? m : `${m} (${n} of ${F} frames)`;
+  });
 }
 
 /** Options of defectGallery. */
@@ -103,11 +109,12 @@ export function defectGallery(worldSeed: number, world: WorldConfig, opts: Defec
   const scale = opts.scale ?? 3;
   if (!Number.isInteger(count) || count < 1) throw new Error(`defectGallery: count must be a positive integer, got ${count}`);
   if (!Number.isInteger(scan) || scan < 1) throw new Error(`defectGallery: scan must be a positive integer, got ${scan}`);
-  const d = handDefects(world.pretrainDefects ?? {});
+  const d = world.pretrainDefects ?? NO_HAND_DEFECTS;
+  const resolved = handDefects(d);
   const strips: RgbImage[] = [];
   const clips: { id: string; defects: string[] }[] = [];
   for (let i = 0; i < scan && clips.length < count; i++) {
-    const c = clipDefects(worldSeed, i, d);
+    const c = clipDefects(worldSeed, i, resolved, world.frames);
     if (!hasDefect(c)) continue;
     const rows = { scale, rows: ['frames', 'poses'] as const };
     const clean = clipStrip(makeClip(worldSeed, 'pretrain', i, world), rows);
@@ -118,14 +125,14 @@ export function defectGallery(worldSeed: number, world: WorldConfig, opts: Defec
   return { image: strips.length ? stackImages(strips, 6 * scale) : null, clips };
 }
 
-/** The defect kinds a reader can look at, each as the knobs that switch on only that kind in every clip. */
-export const DEFECT_KINDS: readonly { name: string; knobs: Partial<HandDefects> }[] = [
-  { name: 'ghost hands', knobs: { ghostRate: 1, ghostOpacity: 1 } },
-  { name: 'mittens', knobs: { mittenRate: 1 } },
-  { name: 'motion blur', knobs: { blurRate: 1, blurExposure: 2 } },
-  { name: 'turned hand skeletons (pose map)', knobs: { poseShiftRate: 1 } },
-  { name: 'dropped hand keypoints (pose map)', knobs: { poseDropRate: 1, poseDropFrames: 1 } },
-];
+/**
+ * The defect kinds a reader can look at: every mode of DEFECT_MODES on every clip and frame (ghost hands at full
+ * opacity, blur at the longest exposure), each as the config that switches on only that mode.
+ */
+export const DEFECT_KINDS: readonly { name: DefectModeName; defects: HandDefects }[] = DEFECT_MODE_NAMES.map((m) => ({
+  name: m,
+  defects: { rates: { [m]: 1 }, ...(m === 'ghost' ? { settings: { ghost: { opacity: 1 } } } : m === 'blur' ? { settings: { blur: { exposure: 2 } } } : {}) },
+}));
 
 /**
  * One pretraining clip (stream index `index`) under each defect kind of DEFECT_KINDS: for each kind the clean strip
@@ -138,7 +145,7 @@ export function defectKindsGallery(worldSeed: number, world: WorldConfig, opts: 
   const rows = { scale, rows: ['frames', 'poses'] as const };
   const clean = clipStrip(makeClip(worldSeed, 'pretrain', index, world), rows);
   const strips = DEFECT_KINDS.map((k) => {
-    const bad = makePretrainClip(worldSeed, index, world, handDefects({ ...NO_HAND_DEFECTS, ...k.knobs })).clip;
+    const bad = makePretrainClip(worldSeed, index, world, k.defects).clip;
     return stackImages([clean, clipStrip(bad, rows)], 2 * scale, [128, 128, 128]);
   });
   return stackImages(strips, 6 * scale);

@@ -6,12 +6,15 @@
  * 'pretrain' split owns blocks above every stored split's.
  */
 import { DEFAULT_HARD_SHARE, SPLITS, SplitName, WorldConfig } from './config';
+import type { HandSide } from './layout';
+import type { HandPose, Pose } from './skeleton';
+import { forwardKinematics } from './skeleton';
 import { UsageError } from '../core/errors';
 import { makeIdentity } from './character';
 import { KEYPOINT_DIMS, NUM_KEYPOINTS } from './layout';
 import { Difficulty, FPS, MotionFamily, makeMotion, poseAt } from './motion';
 import { Canvas } from './raster';
-import { renderFrame, renderPoseMap } from './render';
+import { FrameOptions, View, fullView, renderFrame, renderPoseMap } from './render';
 
 /** A stored split, or the unbounded stream the base model pretrains on. */
 export type ClipSplit = SplitName | 'pretrain';
@@ -94,6 +97,46 @@ export function validateWorld(world: WorldConfig): void {
   }
   const share = hardShare(world);
   if (!(share >= 0 && share <= 1)) throw new UsageError(`world.hardShare must be in [0, 1], got ${share}`);
+  if (world.framing !== undefined) {
+    const { zoom, aim } = world.framing;
+    if (!(typeof zoom === 'number' && zoom >= 1 && zoom <= 4)) throw new UsageError(`world.framing.zoom must be a number in [1, 4], got ${zoom}`);
+    if (!(typeof aim === 'number' && aim >= -0.5 && aim <= 1.5)) throw new UsageError(`world.framing.aim must be a number in [-0.5, 1.5], got ${aim}`);
+  }
+}
+
+/**
+ * The still camera of a clip: the full-body shot, or with `world.framing` the frame centred on the mean of
+ * neck + aim (pelvis - neck) over the reference and the generated frames, magnified by the zoom.
+ */
+export function clipView(world: WorldConfig, poses: readonly Pose[], identity: ReturnType<typeof makeIdentity>): View {
+  const S = world.size;
+  if (!world.framing) return fullView(S);
+  const { zoom, aim } = world.framing;
+  let cx = 0;
+  let cy = 0;
+  for (const pose of poses) {
+    const p = forwardKinematics(pose, identity.proportions).points;
+    const [nx, ny] = [p[2], p[3]];
+    const [px, py] = [(p[16] + p[22]) / 2, (p[17] + p[23]) / 2];
+    cx += nx + aim * (px - nx);
+    cy += ny + aim * (py - ny);
+  }
+  cx /= poses.length;
+  cy /= poses.length;
+  const unit = zoom * S;
+  return { unit, ox: S / 2 - cx * unit, oy: S / 2 - cy * unit };
+}
+
+/**
+ * Drawing defects of a clip's generated frames (world/defects.ts): what frame f draws instead of the true hands.
+ * A frame with a defect is rendered twice: the truth gives its masks, boxes and keypoints, the defective render its
+ * pixels only.
+ */
+export interface FrameDefects {
+  /** The hand pose drawn at frame f (a wrong gesture), or undefined for the true one. */
+  handPose(f: number, side: HandSide, truth: HandPose): HandPose | undefined;
+  /** The drawing defect of each hand at frame f, or undefined. */
+  redraw(f: number): FrameOptions['redraw'];
 }
 
 function checkClipArgs(worldSeed: number, split: ClipSplit, index: number, world: WorldConfig): void {
@@ -123,8 +166,8 @@ function handBox(masks: Uint8Array, offset: number, S: number, c: number): [numb
   return x1 < 0 ? null : [x0, y0, x1 + 1, y1 + 1];
 }
 
-/** One clip of the world, in memory and deterministic from its arguments. */
-export function makeClip(worldSeed: number, split: ClipSplit, index: number, world: WorldConfig): Clip {
+/** One clip of the world, in memory and deterministic from its arguments (with `defects`, frames drawn wrong: pretraining only). */
+export function makeClip(worldSeed: number, split: ClipSplit, index: number, world: WorldConfig, defects?: FrameDefects): Clip {
   validateWorld(world);
   checkClipArgs(worldSeed, split, index, world);
   const S = world.size;
@@ -157,13 +200,16 @@ export function makeClip(worldSeed: number, split: ClipSplit, index: number, wor
     handVisible: new Uint8Array(F * 2),
     keypoints: new Float32Array(F * K3),
   };
-  const ref = renderFrame(canvas, identity, poseAt(motion, identity, motion.refTime));
+  const refPose = poseAt(motion, identity, motion.refTime);
+  const framePoses = Array.from({ length: F }, (_, f) => poseAt(motion, identity, motion.start + f / FPS));
+  const view = clipView(world, [refPose, ...framePoses], identity);
+  const ref = renderFrame(canvas, identity, refPose, { view });
   canvas.writeRgb(clip.ref);
   clip.refKeypoints.set(ref.keypoints);
   renderPoseMap(poseCanvas, ref.keypoints);
   poseCanvas.writeRgb(clip.refPose);
   for (let f = 0; f < F; f++) {
-    const out = renderFrame(canvas, identity, poseAt(motion, identity, motion.start + f / FPS));
+    const out = renderFrame(canvas, identity, framePoses[f], { view });
     canvas.writeRgb(clip.frames, f * img);
     canvas.writeMasks(clip.handMasks, f * S * S * 2);
     canvas.writeFigure(clip.figureMasks, f * S * S);
@@ -175,6 +221,16 @@ export function makeClip(worldSeed: number, split: ClipSplit, index: number, wor
       if (box) {
         clip.handVisible[2 * f + c] = 1;
         clip.handBoxes.set(box, (2 * f + c) * 4);
+      }
+    }
+    if (defects) {
+      const truth = framePoses[f];
+      const hands = truth.hands.map((h, side) => defects.handPose(f, side as HandSide, h));
+      const redraw = defects.redraw(f);
+      if (hands.some((h) => h !== undefined) || redraw) {
+        const pose: Pose = { ...truth, hands: [hands[0] ?? truth.hands[0], hands[1] ?? truth.hands[1]] };
+        renderFrame(canvas, identity, pose, { view, redraw });
+        canvas.writeRgb(clip.frames, f * img);
       }
     }
   }

@@ -1,41 +1,41 @@
 /** The world's settings as plain data: its splits and its config (a study's profile holds one). */
 
 /**
- * Hand-defect knobs of the pretraining stream (plain data; every rate is a share of clips in [0, 1]). Declared here
- * with the world's config, which holds them; world/defects.ts applies them (and re-exports this type).
+ * Hand defects of the pretraining stream (plain data). Declared here with the world's config, which holds them;
+ * world/defects.ts holds the modes (DEFECT_MODES, one row each) and applies them. Example: `{ rates: { mitten: 0.1,
+ * 'turned-hand': 0.1 }, frameRate: 0.6, perHand: true }`.
  */
 export interface HandDefects {
-  /** Share of clips shot with a slow shutter: hands motion-blurred along their velocity. 0..1, default 0. */
-  blurRate: number;
-  /**
-   * Longest shutter time of a blurred clip, in frame intervals. 0..2, default 1. Each blurred clip draws its
-   * exposure uniformly in [0.25, 1] x blurExposure; a hand's blur length (px) = exposure x wrist speed (px/frame)
-   * + blurMinLength.
-   */
-  blurExposure: number;
-  /** Blur length (px at 64 px frames, scaled with the frame side) added to every hand of a blurred clip (camera shake). 0..8, default 2. */
-  blurMinLength: number;
-  /** Share of clips whose hands are "mittens": fingers fused into one flat blob of the hand's mean colour. 0..1, default 0. */
-  mittenRate: number;
-  /** Share of clips whose hands fade into the surrounding colour (ghost hands). 0..1, default 0. */
-  ghostRate: number;
-  /** How far a ghost hand fades towards its surroundings: 0 (no change) .. 1 (gone). Default 0.7. */
-  ghostOpacity: number;
-  /** Share of clips whose pose maps come from a hand detector that drops keypoints. 0..1, default 0. */
-  poseDropRate: number;
-  /** Share of a pose-dropping clip's (frame, hand) pairs that lose keypoints (half the whole hand, half 1-3 fingers). 0..1, default 0.5. */
-  poseDropFrames: number;
-  /** Share of clips whose pose maps misplace hand skeletons (turned about the wrist). 0..1, default 0. */
-  poseShiftRate: number;
-  /** Largest turn of a misplaced hand skeleton, degrees; each clip and hand draws +-U(0.5, 1) x this. 0..180, default 45. */
-  poseShiftAngle: number;
-  /** Share of a pose-shifting clip's frames whose hand skeletons are turned. 0..1, default 1. */
-  poseShiftFrames: number;
+  /** Share of units (clips, or clip hands with perHand) that draw each mode; a unit draws one mode at most, so the rates sum to at most 1. Keys: DEFECT_MODE_NAMES. */
+  rates: Partial<Record<string, number>>;
+  /** Share of a defective unit's frames that show its defect, in (0, 1]: 1 (default) = every frame, a clip-level defect. */
+  frameRate?: number;
+  /** Whether each hand of a clip draws its own defects (true) or both hands share the clip's draw (false, default). */
+  perHand?: boolean;
+  /** Settings of a mode over its row's defaults, e.g. `{ ghost: { opacity: 1 } }` (ranges in DEFECT_MODES). */
+  settings?: Partial<Record<string, Record<string, number>>>;
 }
 
 /** The stored splits of a world (the streamed 'pretrain' split is not stored). */
 export const SPLITS = ['train', 'val', 'test-general', 'test-hands'] as const;
 export type SplitName = (typeof SPLITS)[number];
+
+/**
+ * The camera of a world's clips (plain data). Absent: the full-body shot, where the character fills ~90% of the
+ * frame height and a hand (wrist to middle fingertip) is 0.2 of the frame side (13 px at 64 px, fingers ~1.4 px wide).
+ */
+export interface Framing {
+  /**
+   * Magnification over the full-body shot, 1..4: hands and fingers grow by it (2 at 64 px: a 26 px hand with
+   * 2.9 px fingers), and the body parts far from `aim` leave the frame.
+   */
+  zoom: number;
+  /**
+   * Where the camera points, along the neck (0) to pelvis (1) line, averaged over a clip's frames and its reference
+   * (a still camera per clip), -0.5..1.5.
+   */
+  aim: number;
+}
 
 /** The procedural world: frame size, clip length, clips per split, share of hard-hand clips (plain data). */
 export interface WorldConfig {
@@ -50,6 +50,8 @@ export interface WorldConfig {
    * streamed `pretrain` split; `test-hands` is all hard. Defaults to DEFAULT_HARD_SHARE (0.25) when left out.
    */
   hardShare?: number;
+  /** The camera (absent: the full-body shot). */
+  framing?: Framing;
   /**
    * Hand defects of the streamed `pretrain` split only (world/defects.ts: blur, mittens, ghosts, dropped or turned
    * hand keypoints in the pose maps): why the base model draws hands right only sometimes. Left out = the clean

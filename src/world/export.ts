@@ -12,7 +12,7 @@ import { UsageError } from '../core/errors';
 import { bytesOf, writeJsonAtomic } from '../core/files';
 import type { WorldConfig } from './config';
 import { CLIP_ARRAYS, Clip, ClipArray, ClipSplit, makeClip, validateWorld } from './clip';
-import { ClipDefects, HandDefects, NO_HAND_DEFECTS, handDefects, makePretrainClip } from './defects';
+import { DefectModeName, HandDefects, NO_HAND_DEFECTS, ResolvedDefects, handDefects, makePretrainClip } from './defects';
 import { KEYPOINT_DIMS, NUM_KEYPOINTS } from './layout';
 
 /** Element type of each exported field. */
@@ -30,7 +30,7 @@ export interface ExportOptions {
   start?: number;
   count: number;
   /** Hand defects (pretrain only; default none). */
-  defects?: Partial<HandDefects>;
+  defects?: HandDefects;
   /** Output path without extension: writes <out>.bin and <out>.json. */
   out: string;
   /** Fields to write (default all of CLIP_ARRAYS). */
@@ -49,10 +49,11 @@ export interface ExportHeader {
   count: number;
   size: number;
   numFrames: number;
-  defects: HandDefects | null;
+  defects: ResolvedDefects | null;
   keypointLayout: string;
   fields: Record<string, { dtype: 'uint8' | 'float32'; shape: number[]; offset: number; bytes: number }>;
-  clips: { id: string; identity: number; motion: number; difficulty: string; defects?: ClipDefects }[];
+  /** Per pretraining clip the modes it drew and, per (frame, hand), the bit mask of active modes (bit k = DEFECT_MODE_NAMES[k]). */
+  clips: { id: string; identity: number; motion: number; difficulty: string; defects?: { modes: DefectModeName[]; active: number[] } }[];
 }
 
 function shapeOf(field: ClipArray, n: number, S: number, F: number): number[] {
@@ -96,9 +97,9 @@ export function exportClips(opts: ExportOptions): ExportHeader {
     for (let i = 0; i < n; i++) {
       let clip: Clip;
       if (defects) {
-        const made = makePretrainClip(worldSeed, start + i, world, defects);
+        const made = makePretrainClip(worldSeed, start + i, world, opts.defects ?? NO_HAND_DEFECTS);
         clip = made.clip;
-        header.clips.push({ id: clip.id, identity: clip.identity, motion: clip.motion, difficulty: clip.difficulty, defects: made.defects });
+        header.clips.push({ id: clip.id, identity: clip.identity, motion: clip.motion, difficulty: clip.difficulty, defects: { modes: made.defects.modes, active: Array.from(made.defects.active) } });
       } else {
         clip = makeClip(worldSeed, split, start + i, world);
         header.clips.push({ id: clip.id, identity: clip.identity, motion: clip.motion, difficulty: clip.difficulty });

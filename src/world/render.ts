@@ -52,7 +52,14 @@ const OWN_GROUPS = Array.from({ length: NUM_KEYPOINTS }, (_, k) => ownGroups(k))
 export interface FrameOptions {
   /** Paint every shape of the left and right hand in these colours (to check the masks against the final pixels). */
   handColours?: readonly [RGB, RGB];
+  /** The camera; absent: the full-body camera (`fullView`). */
+  view?: View;
+  /** Per side, a drawing defect: the hand drawn is `redraw(true shape)` (world/defects.ts). */
+  redraw?: readonly [HandRedraw | undefined, HandRedraw | undefined];
 }
+
+/** A drawing defect of one hand: the shape drawn instead of the true one. */
+export type HandRedraw = (h: HandShape) => HandShape;
 
 /** A rendered character frame: colours, hand masks and keypoints (pixels) with visibility. */
 export interface RenderedFrame {
@@ -165,23 +172,76 @@ function shirtPaint(app: Appearance, S: number, ox: number, oy: number, spine: n
   };
 }
 
+/**
+ * The camera of a frame: a world point (frame units) maps to pixel `p * unit + offset`; `unit` is also the length
+ * scale of every drawn shape. The full-body camera is unit = S, offset 0 (`fullView`).
+ */
+export interface View {
+  unit: number;
+  ox: number;
+  oy: number;
+}
+
+/** The full-body camera of a frame of side S (the character fills ~90% of the frame height). */
+export function fullView(S: number): View {
+  return { unit: S, ox: 0, oy: 0 };
+}
+
 /** Pixel position of keypoint k. */
-function at(sk: Skeleton, S: number, k: number): [number, number] {
-  return [sk.points[2 * k] * S, sk.points[2 * k + 1] * S];
+function at(sk: Skeleton, v: View, k: number): [number, number] {
+  return [sk.points[2 * k] * v.unit + v.ox, sk.points[2 * k + 1] * v.unit + v.oy];
+}
+
+/** One finger as drawn: its base and three joints in pixels, pinky first, thumb last. */
+export interface FingerChain {
+  points: [number, number][];
+  /** Radius at the base in px (tapering 7% per bone). */
+  radius: number;
+}
+
+/**
+ * One hand as it is drawn: where its wrist and axis are, and its finger chains. `handShape` gives the true hand;
+ * a drawing defect (world/defects.ts) returns another shape, so the frame shows a wrong hand while the pose map,
+ * masks and keypoints stay the truth.
+ */
+export interface HandShape {
+  /** Wrist in pixels. */
+  wrist: [number, number];
+  /** Hand axis direction (radians) and the thumb side's sign (`mirror(side)`). */
+  dir: number;
+  mirror: number;
+  /** Wrist to middle fingertip with the hand straight, px. */
+  length: number;
+  /** Pixels per 64th of the frame's length unit (outline widths scale with it). */
+  px: number;
+  /** Finger chains in drawing order: pinky, ring, middle, index (the index lies on top), then the thumb. */
+  fingers: FingerChain[];
+}
+
+/** The true shape of one hand of a skeleton under a camera. */
+export function handShape(sk: Skeleton, v: View, side: HandSide, L: number): HandShape {
+  const b = handStart(side);
+  const len = L * v.unit;
+  const rFinger = Math.max(0.5, 0.056 * len);
+  const rThumb = Math.max(0.55, 0.068 * len);
+  const fingers: FingerChain[] = [];
+  for (let f = 4; f >= 0; f--) {
+    const start = b + 1 + 4 * f;
+    fingers.push({ points: [0, 1, 2, 3].map((j) => at(sk, v, start + j)), radius: f === 0 ? rThumb : rFinger });
+  }
+  return { wrist: at(sk, v, b), dir: sk.handDir[side], mirror: mirror(side), length: len, px: v.unit / 64, fingers };
 }
 
 /** Draws one hand (palm, fingers with a darker rim, thumb) in skin or the override colour, owned by mask layer = side. */
-function drawHand(pt: Painter, sk: Skeleton, S: number, side: HandSide, L: number, skin: RGB, override: RGB | undefined): void {
-  const b = handStart(side);
+function drawHand(pt: Painter, h: HandShape, side: HandSide, skin: RGB, override: RGB | undefined): void {
   const g = HAND[side];
-  const m = mirror(side);
-  const dir = sk.handDir[side];
-  const ux = Math.cos(dir);
-  const uy = Math.sin(dir);
+  const m = h.mirror;
+  const ux = Math.cos(h.dir);
+  const uy = Math.sin(h.dir);
   const vx = -m * uy;
   const vy = m * ux;
-  const [wx, wy] = at(sk, S, b);
-  const len = L * S;
+  const [wx, wy] = h.wrist;
+  const len = h.length;
   const local = (u: number, v: number): [number, number] => [wx + len * (u * ux + v * vx), wy + len * (u * uy + v * vy)];
   const fill = override ?? skin;
   const edge = override ?? scale(skin, 0.7);
@@ -190,21 +250,15 @@ function drawHand(pt: Painter, sk: Skeleton, S: number, side: HandSide, L: numbe
     local(0.0, -0.12), local(0.03, 0.13), local(0.24, 0.2), local(0.46, 0.2), local(0.51, 0.06), local(0.48, -0.08), local(0.42, -0.18), local(0.18, -0.17),
   ].flat();
   pt.draw(new Polygon(palm), fill, g, side);
-  const px = S / 64;
-  const rFinger = Math.max(0.5, 0.056 * len);
-  const rThumb = Math.max(0.55, 0.068 * len);
-  const outline = 0.32 * px;
-  // Fingers from pinky to index (curling towards the thumb side, the index lies on top), the thumb last.
-  for (let f = 4; f >= 0; f--) {
-    const start = b + 1 + 4 * f;
-    const r0 = f === 0 ? rThumb : rFinger;
+  const outline = 0.32 * h.px;
+  for (const finger of h.fingers) {
     const segs: Shape[] = [];
     const edges: Shape[] = [];
     for (let j = 0; j < 3; j++) {
-      const [ax, ay] = at(sk, S, start + j);
-      const [bx, by] = at(sk, S, start + j + 1);
-      const ra = r0 * (1 - 0.07 * j);
-      const rb = r0 * (1 - 0.07 * (j + 1));
+      const [ax, ay] = finger.points[j];
+      const [bx, by] = finger.points[j + 1];
+      const ra = finger.radius * (1 - 0.07 * j);
+      const rb = finger.radius * (1 - 0.07 * (j + 1));
       edges.push(new Capsule(ax, ay, bx, by, ra + outline, rb + outline));
       segs.push(new Capsule(ax, ay, bx, by, ra, rb));
     }
@@ -214,13 +268,14 @@ function drawHand(pt: Painter, sk: Skeleton, S: number, side: HandSide, L: numbe
 }
 
 /** Draws one arm (upper arm, forearm) and its hand. */
-function drawArm(pt: Painter, sk: Skeleton, S: number, side: HandSide, id: Identity, override: RGB | undefined): void {
+function drawArm(pt: Painter, sk: Skeleton, v: View, side: HandSide, id: Identity, override: RGB | undefined, redraw: HandRedraw | undefined): void {
+  const S = v.unit;
   const app = id.appearance;
   const p = id.proportions;
   const [sh, el, wr] = side === RIGHT ? [2, 3, 4] : [5, 6, 7];
-  const [sx, sy] = at(sk, S, sh);
-  const [ex, ey] = at(sk, S, el);
-  const [wx, wy] = at(sk, S, wr);
+  const [sx, sy] = at(sk, v, sh);
+  const [ex, ey] = at(sk, v, el);
+  const [wx, wy] = at(sk, v, wr);
   const rUpper = 0.032 * S;
   const rFore = 0.026 * S;
   const rWrist = 0.02 * S;
@@ -232,15 +287,17 @@ function drawArm(pt: Painter, sk: Skeleton, S: number, side: HandSide, id: Ident
     const t = 0.86;
     pt.draw(new Capsule(ex + (wx - ex) * t, ey + (wy - ey) * t, wx, wy, rWrist * 1.15), scale(sleeve, 0.75), ARM[side]);
   }
-  drawHand(pt, sk, S, side, p.hand, app.skin, override);
+  const hand = handShape(sk, v, side, p.hand);
+  drawHand(pt, redraw ? redraw(hand) : hand, side, app.skin, override);
 }
 
 /** Draws the legs (thigh, shin, shoe) of one side. */
-function drawLeg(pt: Painter, sk: Skeleton, S: number, side: HandSide, app: Appearance): void {
+function drawLeg(pt: Painter, sk: Skeleton, v: View, side: HandSide, app: Appearance): void {
+  const S = v.unit;
   const [hip, knee, ankle] = side === RIGHT ? [8, 9, 10] : [11, 12, 13];
-  const [hx, hy] = at(sk, S, hip);
-  const [kx, ky] = at(sk, S, knee);
-  const [ax, ay] = at(sk, S, ankle);
+  const [hx, hy] = at(sk, v, hip);
+  const [kx, ky] = at(sk, v, knee);
+  const [ax, ay] = at(sk, v, ankle);
   const g = LEG[side];
   pt.draw(new Capsule(hx, hy, kx, ky, 0.042 * S, 0.034 * S), app.trousers, g);
   pt.draw(new Capsule(kx, ky, ax, ay, 0.032 * S, 0.026 * S), app.legwear === 'shorts' ? app.skin : app.trousers, g);
@@ -249,14 +306,15 @@ function drawLeg(pt: Painter, sk: Skeleton, S: number, side: HandSide, app: Appe
 }
 
 /** Draws the torso (shirt with pattern, waistband), neck and head (face, hair, eyes). */
-function drawTorsoHead(pt: Painter, sk: Skeleton, S: number, id: Identity): void {
+function drawTorsoHead(pt: Painter, sk: Skeleton, v: View, id: Identity): void {
+  const S = v.unit;
   const app = id.appearance;
   const p = id.proportions;
-  const [nx, ny] = at(sk, S, 1);
-  const [rsx, rsy] = at(sk, S, 2);
-  const [lsx, lsy] = at(sk, S, 5);
-  const [rhx, rhy] = at(sk, S, 8);
-  const [lhx, lhy] = at(sk, S, 11);
+  const [nx, ny] = at(sk, v, 1);
+  const [rsx, rsy] = at(sk, v, 2);
+  const [lsx, lsy] = at(sk, v, 5);
+  const [rhx, rhy] = at(sk, v, 8);
+  const [lhx, lhy] = at(sk, v, 11);
   const cs = Math.cos(sk.spine);
   const ss = Math.sin(sk.spine);
   // Right of the character: spine turned by -pi/2.
@@ -288,7 +346,7 @@ function drawTorsoHead(pt: Painter, sk: Skeleton, S: number, id: Identity): void
   // Head: hair behind and above the face, then the face, eyes.
   const hc = Math.cos(sk.head);
   const hs = Math.sin(sk.head);
-  const [nox, noy] = at(sk, S, 0);
+  const [nox, noy] = at(sk, v, 0);
   const hw = p.headHalfWidth * S;
   const hh = p.headHalfHeight * S;
   const cx = nox + hc * 0.2 * hh;
@@ -302,7 +360,7 @@ function drawTorsoHead(pt: Painter, sk: Skeleton, S: number, id: Identity): void
   pt.draw(new Ellipse(cx - hc * 0.08 * hh, cy - hs * 0.08 * hh, hh * 0.88, hw * 0.9, sk.head), app.skin, Group.Head);
   const eye = mixColour(app.hair, [20, 20, 30], 0.6);
   for (const k of [14, 15]) {
-    const [ex, ey] = at(sk, S, k);
+    const [ex, ey] = at(sk, v, k);
     pt.draw(new Capsule(ex, ey, ex, ey, 0.008 * S + 0.25), eye, Group.Head);
   }
 }
@@ -313,19 +371,20 @@ export function renderFrame(canvas: Canvas, id: Identity, pose: Pose, opts: Fram
   if (canvas.layers !== 2) throw new Error(`renderFrame needs a canvas with 2 mask layers, got ${canvas.layers}`);
   const sk = forwardKinematics(pose, id.proportions);
   const app = id.appearance;
+  const v = opts.view ?? fullView(S);
   canvas.fill(backgroundPaint(app, S));
   const pt = new Painter(canvas);
   const sides: HandSide[] = [LEFT, RIGHT];
   const behind = sides.filter((s) => pose.armDepth[s] < 0);
   const front = sides.filter((s) => pose.armDepth[s] >= 0).sort((a, b) => pose.armDepth[a] - pose.armDepth[b]);
-  for (const s of behind) drawArm(pt, sk, S, s, id, opts.handColours?.[s]);
-  drawLeg(pt, sk, S, RIGHT, app);
-  drawLeg(pt, sk, S, LEFT, app);
-  drawTorsoHead(pt, sk, S, id);
-  for (const s of front) drawArm(pt, sk, S, s, id, opts.handColours?.[s]);
+  for (const s of behind) drawArm(pt, sk, v, s, id, opts.handColours?.[s], opts.redraw?.[s]);
+  drawLeg(pt, sk, v, RIGHT, app);
+  drawLeg(pt, sk, v, LEFT, app);
+  drawTorsoHead(pt, sk, v, id);
+  for (const s of front) drawArm(pt, sk, v, s, id, opts.handColours?.[s], opts.redraw?.[s]);
   const keypoints = new Float32Array(NUM_KEYPOINTS * KEYPOINT_DIMS);
   for (let k = 0; k < NUM_KEYPOINTS; k++) {
-    const [x, y] = at(sk, S, k);
+    const [x, y] = at(sk, v, k);
     const inside = x >= 0 && y >= 0 && x < S && y < S;
     keypoints[3 * k] = x;
     keypoints[3 * k + 1] = y;

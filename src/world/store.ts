@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ArrayDType, bytesOf, manifestFolder, readJson, readTypedArray, recoverDir, sha256, writeDirAtomic } from '../core/files';
 import { DataError, UsageError } from '../core/errors';
-import { PLAIN_NAME, Shape, array, checkSeal, checkShape, count as countShape, number, object, oneOf, plainName, record, sealed, string } from '../core/json';
+import { PLAIN_NAME, Shape, array, checkSeal, checkShape, count as countShape, number, object, oneOf, optional, plainName, record, sealed, string } from '../core/json';
 import { SPLITS, SplitName, WorldConfig } from './config';
 import { CLIP_ARRAYS, Clip, ClipArray, hardShare, makeClip, validateWorld } from './clip';
 import { KEYPOINT_DIMS, NUM_KEYPOINTS } from './layout';
@@ -88,7 +88,7 @@ const MANIFEST_SHAPE: Shape = object({
   version: INTEGER,
   profile: string(),
   seed: countShape,
-  config: object({ size: countShape, frames: countShape, splits: record(countShape), hardShare: number({ min: 0, max: 1 }) }),
+  config: object({ size: countShape, frames: countShape, splits: record(countShape), hardShare: number({ min: 0, max: 1 }), framing: optional(object({ zoom: number(), aim: number() })) }),
   fps: number(),
   keypoints: object({ count: countShape, dims: countShape, layout: string() }),
   counts: record(countShape),
@@ -169,12 +169,12 @@ function fieldShapes(n: number, w: WorldConfig): Record<SplitField, number[]> {
 
 const count = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
 
-/** The config of the stored splits: the world config with defaults filled in, without the pretrain stream's defects. */
-export type StoredWorldConfig = Required<Omit<WorldConfig, 'pretrainDefects'>>;
+/** The config of the stored splits: the world config with defaults filled in, without the pretrain stream's defects (a full-body world has no `framing`). */
+export type StoredWorldConfig = Required<Omit<WorldConfig, 'pretrainDefects' | 'framing'>> & Pick<WorldConfig, 'framing'>;
 
 /** The stored splits' config with defaults filled in; the pretrain stream's defects are not part of it (never stored). */
 function fullConfig(w: WorldConfig): StoredWorldConfig {
-  return { size: w.size, frames: w.frames, splits: { ...w.splits }, hardShare: hardShare(w) };
+  return { size: w.size, frames: w.frames, splits: { ...w.splits }, hardShare: hardShare(w), ...(w.framing ? { framing: { zoom: w.framing.zoom, aim: w.framing.aim } } : {}) };
 }
 
 /** Empty SplitData for N clips (filled by putClip). */
