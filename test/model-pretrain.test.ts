@@ -82,7 +82,8 @@ describe('pretraining', () => {
     const onnx = await run('onnx');
     const again = await run('onnx');
     const resumed = await run('onnx', [1, 2]);
-    tfjs.loss.forEach((l, i) => assert.ok(Math.abs(l - onnx.loss[i]) <= 1e-5 * Math.abs(l), `step ${i + 1} loss: tfjs ${l}, onnx ${onnx.loss[i]}`));
+    // float32 means over ~10^5 elements summed in another order: 1.5e-5 relative measured on the close-up smoke clips.
+    tfjs.loss.forEach((l, i) => assert.ok(Math.abs(l - onnx.loss[i]) <= 5e-5 * Math.abs(l), `step ${i + 1} loss: tfjs ${l}, onnx ${onnx.loss[i]}`));
     for (const n of Object.keys(tfjs.weights)) {
       const a = tfjs.weights[n].data;
       const b = onnx.weights[n].data;

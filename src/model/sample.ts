@@ -19,6 +19,8 @@ export interface SampleJob {
   clip: Omit<ClipPixels, 'frames'> & { frames?: Uint8Array };
   /** Mode noise of a modeNoise U-Net's sample, set by a probe (default: the sample's own stream, `sampleMode(seed, key)`). */
   mode?: number;
+  /** The initial noise [F + 1, S, S, 3], set by a probe (default: `clipNoise(seed, key)`; each step's fresh noise stays the stream's). */
+  noise?: Float32Array;
 }
 
 export interface SampleOptions {
@@ -76,7 +78,10 @@ function batchTensors(c: ModelConfig, part: SampleJob[], opts: SampleOptions): B
     return tf.tensor(data, [B, ...shape]);
   };
   const noiseData = new Float32Array(B * clipSize);
-  part.forEach((j, b) => noiseData.set(clipNoise(opts.seed, j.key, shape, rho), b * clipSize));
+  part.forEach((j, b) => {
+    if (j.noise && j.noise.length !== clipSize) throw new Error(`sample job '${j.key}': its noise has ${j.noise.length} values, the model takes ${clipSize}`);
+    noiseData.set(j.noise ?? clipNoise(opts.seed, j.key, shape, rho), b * clipSize);
+  });
   const refData = new Float32Array(B * S * S * c.channels);
   part.forEach((j, b) => j.clip.ref.forEach((v, k) => (refData[b * S * S * c.channels + k] = toUnit(v))));
   const clips: ClipPixels[] = part.map((j) => ({ ...j.clip, frames: j.clip.frames ?? new Uint8Array(per) }));

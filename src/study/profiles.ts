@@ -395,6 +395,11 @@ PROFILES.closeup = {
   // The paper base's schedule (3,000 steps x 8 clips x 2-frame windows, ~26 min on the onnx engine) on the close-up
   // stream, without the mode input: the noise coupling decides each hand's defect.
   pretrain: { ...PROFILES.paper.pretrain, model: PAPER_MODEL, modeShare: undefined, noiseCoupling: CLOSEUP_COUPLING },
+  // Judge thresholds as `calibrateJudge` suggested for this base (`node research/kit/calibrate.js closeup`; notebook 03
+  // prints it): the keypoint limit at the 75th percentile of the 48 val generations' hand keypoint errors (3.88 px),
+  // then SSIM-Hand >= 0.34, which makes 10.4% of val videos good (5 of 48), the target. The paper base's thresholds
+  // (0.53, 13.95 px) would accept 4.2% here. Never set on the test splits.
+  selection: { ...PROFILES.paper.selection, judge: { minSsimHand: 0.34, maxKeypointErrorPx: 3.88 } },
   // Hands are 19 px long here (13 px full-body): 32 px hand crops.
   perception: { ...PROFILES.paper.perception, handCrop: 32 },
 };
