@@ -101,7 +101,7 @@ describe('ipa-kit run', () => {
     ['a timeout past what Node timers hold', ['run', fixture('outputs.ipynb'), '--timeout', '1e99'], {}, /--timeout must be a number in \[0, 2000000\], got 1e99/],
     ['a notebook written over itself', ['run', fixture('outputs.ipynb'), '--out', FIXTURES], {}, /would replace .*outputs\.ipynb itself/],
     ['a missing notebook', ['run', fixture('missing.ipynb')], {}, /^ipa-kit run: notebook not found: .*missing\.ipynb$/],
-    ['an unknown profile', ['run', fixture('outputs.ipynb'), '--profile', 'huge'], {}, /^ipa-kit run: unknown profile 'huge': valid profiles are smoke, paper, extended$/],
+    ['an unknown profile', ['run', fixture('outputs.ipynb'), '--profile', 'huge'], {}, /^ipa-kit run: unknown profile 'huge': valid profiles are smoke, paper, extended, closeup$/],
     ['an unknown profile from IPA_PROFILE', ['run', fixture('outputs.ipynb')], { IPA_PROFILE: 'huge' }, /unknown profile 'huge'/],
     ['an unknown backend', ['run', fixture('outputs.ipynb'), '--backend', 'tpu'], {}, /^ipa-kit run: unknown backend 'tpu'/],
     ['a notebook of another kernel', ['run', fixture('python.ipynb')], {}, /declares the kernel 'python3'/],
