@@ -10,7 +10,7 @@ import type { HandSide } from './layout';
 import type { HandPose, Pose } from './skeleton';
 import { forwardKinematics } from './skeleton';
 import { UsageError } from '../core/errors';
-import { makeIdentity } from './character';
+import { Identity, makeIdentity } from './character';
 import { KEYPOINT_DIMS, NUM_KEYPOINTS } from './layout';
 import { Difficulty, FPS, MotionFamily, makeMotion, poseAt } from './motion';
 import { Canvas } from './raster';
@@ -108,7 +108,7 @@ export function validateWorld(world: WorldConfig): void {
  * The still camera of a clip: the full-body shot, or with `world.framing` the frame centred on the mean of
  * neck + aim (pelvis - neck) over the reference and the generated frames, magnified by the zoom.
  */
-export function clipView(world: WorldConfig, poses: readonly Pose[], identity: ReturnType<typeof makeIdentity>): View {
+export function clipView(world: WorldConfig, poses: readonly Pose[], identity: Identity): View {
   const S = world.size;
   if (!world.framing) return fullView(S);
   const { zoom, aim } = world.framing;

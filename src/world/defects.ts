@@ -30,11 +30,11 @@ import { HAND_KEYPOINTS, HAND_SIDES, HandSide, KEYPOINT_DIMS, NUM_KEYPOINTS, han
 import type { HandDefects } from './config';
 import { Canvas } from './raster';
 import { FingerChain, HandRedraw, HandShape, renderPoseMap } from './render';
-import { HandPose, JOINT_LIMITS } from './skeleton';
+import { HandPose } from './skeleton';
 
 export type { HandDefects };
 
-/** Where a unit's draws come from: (world seed, clip index, hand side or null for the whole clip). */
+/** What a mode's function gets for one hand of one clip: where its draws come from, and the mode's settings. */
 export interface DefectUnit {
   worldSeed: number;
   index: number;
@@ -347,7 +347,7 @@ export function makePretrainClip(worldSeed: number, index: number, world: Parame
   const r = handDefects(d);
   const c = clipDefects(worldSeed, index, r, world.frames);
   if (!hasDefect(c)) return { clip: makeClip(worldSeed, 'pretrain', index, world), defects: c };
-  const unit = (m: DefectModeName, side: HandSide): DefectUnit => ({ worldSeed, index, side, settings: r.settings[m], pick: () => rng(worldSeed, 'hand-defect-pick', MODES[m].key, index, side) });
+  const unit = unitsOf(worldSeed, index, r);
   const on = (f: number, side: HandSide, stage: DefectMode['stage']): DefectModeName[] =>
     DEFECT_MODE_NAMES.filter((m, k) => MODES[m].stage === stage && (c.active[2 * f + side] & (1 << k)) !== 0);
   const hooks: FrameDefects = {
@@ -376,8 +376,13 @@ export function applyHandDefects(clip: Clip, worldSeed: number, d: HandDefects):
   if (split !== 'pretrain') throw new UsageError(`hand defects belong to the pretrain stream only, got a '${split}' clip`);
   const r = handDefects(d);
   const c = clipDefects(worldSeed, clip.index, r, clip.numFrames);
-  const unit = (m: DefectModeName, side: HandSide): DefectUnit => ({ worldSeed, index: clip.index, side, settings: r.settings[m], pick: () => rng(worldSeed, 'hand-defect-pick', MODES[m].key, clip.index, side) });
+  const unit = unitsOf(worldSeed, clip.index, r);
   return { clip: applyAfterRender(clip, c, unit), defects: c };
+}
+
+/** The DefectUnit of (mode, side) of clip `index`: its settings, and its pick stream ('hand-defect-pick', key, index, side). */
+function unitsOf(worldSeed: number, index: number, r: ResolvedDefects): (m: DefectModeName, side: HandSide) => DefectUnit {
+  return (m, side) => ({ worldSeed, index, side, settings: r.settings[m], pick: () => rng(worldSeed, 'hand-defect-pick', MODES[m].key, index, side) });
 }
 
 /** The pixel and pose-map stages of a clip's active modes, in table order, in place. */
@@ -507,10 +512,6 @@ function ghostHand(clip: Clip, f: number, side: HandSide, opacity: number): void
     }
   }
 }
-
-/** The joint limits a wrong gesture stays inside (every GESTURES entry is within them; a test checks it). */
-export const GESTURE_LIMITS = JOINT_LIMITS;
-export { GESTURES };
 
 function clamp255(v: number): number {
   return v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v);
