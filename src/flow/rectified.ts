@@ -49,10 +49,15 @@ export function sampleTimesteps(r: Rng, B: number, density: TimestepDensity = { 
  * on how the batch is split (e.g. across data-parallel workers). `indices` are the samples' places in the step.
  */
 export function batchNoise(seed: number, label: string, step: number, indices: readonly number[], sampleShape: number[]): tf.Tensor {
+  return tf.tensor(batchNoiseData(seed, label, step, indices, sampleShape), [indices.length, ...sampleShape]);
+}
+
+/** The values of `batchNoise`, sample-major, for a caller that changes them before they become a tensor. */
+export function batchNoiseData(seed: number, label: string, step: number, indices: readonly number[], sampleShape: number[]): Float32Array {
   const per = sampleShape.reduce((a, b) => a * b, 1);
   const data = new Float32Array(indices.length * per);
   indices.forEach((i, b) => data.set(rng(seed, label, step, i).normals(per), b * per));
-  return tf.tensor(data, [indices.length, ...sampleShape]);
+  return data;
 }
 
 /** Timesteps of a batch, one stream per sample (like `batchNoise`). */

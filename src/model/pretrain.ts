@@ -6,7 +6,7 @@
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { flowMatchingLoss } from '../flow/losses';
-import { TimestepDensity, batchNoise, batchTimesteps, noisy, velocityTarget } from '../flow/rectified';
+import { TimestepDensity, batchNoise, batchNoiseData, batchTimesteps, noisy, velocityTarget } from '../flow/rectified';
 import { TensorDict, saveCheckpoint, snapshot } from '../train/checkpoint';
 import { ModelCheckpointMeta, modelHead, paramsFromDict } from './checkpoint';
 import { ModelConfig, UnetConfig, validateModelConfig, windowedModel } from './config';
@@ -169,9 +169,8 @@ export function trainNoise(seed: number, step: number, idx: readonly number[], c
   if (!coupling) return batchNoise(seed, 'train-noise', step, idx, sampleShape);
   const [F1, S] = sampleShape;
   const per = sampleShape.reduce((a, b) => a * b, 1);
-  const data = new Float32Array(idx.length * per);
+  const data = batchNoiseData(seed, 'train-noise', step, idx, sampleShape);
   idx.forEach((i, b) => {
-    data.set(rng(seed, 'train-noise', step, i).normals(per), b * per);
     const clip = clips[b];
     if (!clip.handBoxes || !clip.defectModes) throw new Error('noise coupling: a training clip has no hand boxes or defect modes (pretrainSample gives both)');
     coupleNoise(data, b * per, S, F1 - 1, clip.handBoxes, clip.defectModes, coupling.shares, rng(seed, 'train-couple', step, i));
