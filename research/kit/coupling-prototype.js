@@ -19,8 +19,8 @@ const dist = (m) => require(path.join(__dirname, '..', '..', 'dist', m));
 const { pretrain, pretrainSample } = dist('model/pretrain');
 const { sampleMode, modeThreshold } = dist('model/mode');
 const { clipNoise } = dist('model/sample');
-const { noiseDraws, couplingBins } = dist('model/coupling');
-const { normalQuantile } = dist('model/mode');
+const { noiseDraws, decidedMode } = dist('model/coupling');
+const { defectShare } = dist('world/defects');
 const { sampleSplit, workPath, worldStage } = dist('study/pipeline');
 const { candidateEvidence } = dist('select/positives');
 const { calibrateJudge, judgeVideos } = dist('select/judge');
@@ -38,7 +38,7 @@ async function main() {
   const p = study.profile;
   const { world } = worldStage(study);
   const dir = workPath(study, 'coupling-prototype', variant);
-  const perClip = 1 - (1 - 0.4) ** 2;
+  const perClip = 1 - (1 - defectShare(p.world.pretrainDefects)) ** 2; // each hand draws its defect on its own
   const config = {
     ...p.pretrain, steps, checkpointEvery: Math.max(1, Math.round(steps / 4)), warmupSteps: Math.min(50, Math.round(steps / 10)),
     ...(variant === 'mode' ? { model: { ...p.pretrain.model, modeNoise: true }, modeShare: perClip, noiseCoupling: undefined } : {}),
@@ -64,22 +64,20 @@ async function main() {
   const S = p.world.size;
   const F = p.world.frames;
   const by = { defective: [], clean: [] };
-  const { q } = couplingBins(p.pretrain.noiseCoupling.shares);
-  const thrA = normalQuantile(1 - q);
+  const shares = p.pretrain.noiseCoupling.shares;
   for (const e of evidence) {
-    const [clipId, cand] = e.id.split('#');
+    const clipId = e.id.split('#')[0];
     const row = Number(clipId.split('-').pop());
     const clip = getClip(world.splits.train, row);
     let flags;
     if (variant === 'noise') {
       const eps = clipNoise(p.sampler.seed, e.id, [F + 1, S, S, 3], p.sampler.frameCorrelation);
-      flags = noiseDraws(eps, 0, S, F, clip.handBoxes).map((ab) => (ab === null ? null : ab[0] > thrA));
+      flags = noiseDraws(eps, 0, S, F, clip.handBoxes).map((ab) => (ab === null ? null : decidedMode(ab, shares) !== null));
     } else {
       const d = sampleMode(p.sampler.seed, e.id) > modeThreshold(perClip);
       flags = Array.from({ length: 2 * F }, () => d);
     }
     e.hands.forEach((hs, f) => hs.forEach((h, side) => { if (h && flags[2 * f + side] !== null) by[flags[2 * f + side] ? 'defective' : 'clean'].push(h.ssim); }));
-    void cand;
   }
   const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const sd = (xs) => Math.sqrt(mean(xs.map((x) => (x - mean(xs)) ** 2)));

@@ -21,6 +21,7 @@ const { getClip } = dist('world/store');
 const { saveComparisonGrid } = dist('report/grids');
 const { writeTable } = dist('report/tables');
 const { rng } = dist('core/seeds');
+const { bootstrapCI } = dist('eval/bootstrap');
 
 async function main() {
   const [profile = 'closeup', split = 'val', nArg = '48', resultsArg, baseArg] = process.argv.slice(2);
@@ -54,23 +55,13 @@ async function main() {
   await runner.release();
   const per = videos.clean.length / n;
   const scores = Object.fromEntries(settings.map((m) => [m, clips.map((c, i) => scoreClip(`${c.id}@${m}`, c.id, videos[m].subarray(i * per, (i + 1) * per), c, S).scores)]));
-  const boot = (d) => {
-    const r = rng(1, 'noise-probe-boot');
-    const means = [];
-    for (let k = 0; k < 2000; k++) {
-      let sum = 0;
-      for (let j = 0; j < d.length; j++) sum += d[Math.floor(r.uniform() * d.length)];
-      means.push(sum / d.length);
-    }
-    means.sort((a, b) => a - b);
-    return [means[Math.floor(0.025 * means.length)], means[Math.floor(0.975 * means.length)]];
-  };
   const rows = settings.map((m) => {
     const sc = scores[m];
     const pairs = sc.map((x, i) => [x.ssimHand, scores.clean[i].ssimHand]).filter(([a, b]) => a !== null && b !== null);
     const d = pairs.map(([a, b]) => a - b);
     const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
-    const [lo, hi] = m === 'clean' ? [0, 0] : boot(d);
+    const ci = m === 'clean' ? { low: 0, high: 0 } : bootstrapCI(d, { seed: 1, resamples: 2000 });
+    const [lo, hi] = [ci.low, ci.high];
     const gap = m === 'clean' ? 0 : mean(d);
     return {
       setting: m, inputs: pairs.length,
