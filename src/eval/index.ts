@@ -37,4 +37,5 @@ export {
   bodyKeypointMetrics,
   KEYPOINT_COUNT,
 } from './keypoints';
+export { type HandPoseScores, handPoseScores, turnDegrees, TIP_SEEN } from './handpose';
 export { type WinRate, type WinRateOptions, winRate } from './winrate';

@@ -4,3 +4,4 @@ export * from './selection';
 export * from './override';
 export * from './cases';
 export * from './premise';
+export * from './judge-fit';

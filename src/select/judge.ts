@@ -1,15 +1,20 @@
 /**
- * Frame-level hand judgments from ground truth, and the video verdicts built on them.
+ * Frame-level hand judgments, and the video verdicts built on them. Two judges (`Judge`):
+ * - the oracle, `JudgeThresholds`: ground truth. A visible hand passes every threshold it sets (SSIM-Hand >=
+ *   minSsimHand, PSNR-Hand >= minPsnrHand, mean keypoint error <= maxKeypointErrorPx, PCK >= minPck);
+ * - the learned judge, `KeypointJudge`: a logistic model over what a keypoint detector sees of the generated hand
+ *   against the input pose (`KEYPOINT_FEATURES`: keypoint error, missing fingertips, finger-bend error, detector
+ *   confidence), fit on val (select/judge-fit.ts); it never sees the ground-truth pixels. A visible hand passes when
+ *   its probability of being good is >= minProbability.
  *
- * A generated frame with at least one visible hand is judged: it is good when every visible hand passes every
- * threshold set in `JudgeThresholds` (SSIM-Hand >= minSsimHand, PSNR-Hand >= minPsnrHand, mean keypoint error
- * <= maxKeypointErrorPx, PCK >= minPck), bad otherwise. Frames without a visible hand are 'unjudged'. A
+ * A generated frame with at least one visible hand is judged: it is good when every visible hand passes, bad otherwise. Frames without a visible hand are 'unjudged'. A
  * keypoint threshold is skipped for a visible hand with no visible ground-truth keypoint (no error to test).
  * A video is good when it has at least one judged frame and every judged frame is good; bad when it has a
- * bad frame; 'unjudged' when no frame is judged. Its score, used to rank good videos, is the mean SSIM-Hand
+ * bad frame; 'unjudged' when no frame is judged. Its score, used to rank good videos, is the mean SSIM-Hand (the keypoint judge: mean p(good))
  * over its visible (frame, hand) instances (the clip SSIM-Hand of regions.ts).
  */
 import { checkRange } from '../eval/check';
+import type { HandPoseScores } from '../eval/handpose';
 import type { HandKeypointMetrics } from '../eval/keypoints';
 import type { ClipHandMetrics } from '../eval/regions';
 import { rng } from '../core/seeds';
@@ -37,6 +42,77 @@ export interface HandScores {
   keypointError?: number | null;
   /** PCK share; null / absent likewise. */
   pck?: number | null;
+  /** The detector's view of the hand against the input pose (eval/handpose.ts); absent when not measured. */
+  pose?: HandPoseScores;
+}
+
+/** A feature of one hand the learned judge reads: what it measures, and its value (null: not measured there). */
+export interface KeypointFeature {
+  doc: string;
+  of: (s: HandScores) => number | null;
+}
+
+/** The learned judge's features, by name (a new feature is one row). */
+export const KEYPOINT_FEATURES = {
+  keypointError: { doc: 'log(1 + mean px distance of the detected hand keypoints to the input pose)', of: (s) => (typeof s.keypointError === 'number' ? Math.log1p(s.keypointError) : null) },
+  missingFingers: { doc: "the input's visible fingertips the detector does not see (eval/handpose TIP_SEEN)", of: (s) => (s.pose ? s.pose.fingers - s.pose.fingersSeen : null) },
+  angleError: { doc: 'mean |finger bend (detected) - finger bend (input)|, degrees', of: (s) => s.pose?.angleError ?? null },
+  confidence: { doc: "the detector's mean keypoint visibility over the hand", of: (s) => s.pose?.confidence ?? null },
+} satisfies Record<string, KeypointFeature>;
+
+export type KeypointFeatureName = keyof typeof KEYPOINT_FEATURES;
+
+/**
+ * The learned judge (plain data; fit by select/judge-fit.ts `fitKeypointJudge`): p(good) = sigmoid(bias + sum_i
+ * weights[i] * (x_i - mean[i]) / std[i]) over `features`, a missing value taken at its mean; a hand passes at p >=
+ * minProbability.
+ */
+export interface KeypointJudge {
+  kind: 'keypoints';
+  features: KeypointFeatureName[];
+  mean: number[];
+  std: number[];
+  weights: number[];
+  bias: number;
+  minProbability: number;
+}
+
+/** A judge: the oracle's thresholds, or the learned keypoint judge. */
+export type Judge = JudgeThresholds | KeypointJudge;
+
+/** Whether a judge is the learned keypoint judge. */
+export function isKeypointJudge(j: Judge): j is KeypointJudge {
+  return (j as KeypointJudge).kind === 'keypoints';
+}
+
+/** The learned judge's p(good) of one hand. */
+export function keypointProbability(s: HandScores, j: KeypointJudge): number {
+  let z = j.bias;
+  j.features.forEach((name, i) => {
+    const x = KEYPOINT_FEATURES[name].of(s);
+    if (x !== null) z += (j.weights[i] * (x - j.mean[i])) / j.std[i];
+  });
+  return 1 / (1 + Math.exp(-z));
+}
+
+/** Check a learned judge: known features, equal lengths, finite numbers, std > 0, minProbability in [0, 1]. */
+export function checkKeypointJudge(j: KeypointJudge): void {
+  const n = j.features.length;
+  if (!n) throw new Error('keypoint judge has no features');
+  for (const f of j.features) if (!(f in KEYPOINT_FEATURES)) throw new Error(`keypoint judge feature '${f}' is unknown (known: ${Object.keys(KEYPOINT_FEATURES).join(', ')})`);
+  for (const k of ['mean', 'std', 'weights'] as const) {
+    if (!Array.isArray(j[k]) || j[k].length !== n || !j[k].every(Number.isFinite)) throw new Error(`keypoint judge ${k} must be ${n} finite numbers`);
+  }
+  if (!j.std.every((s) => s > 0)) throw new Error('keypoint judge std must be > 0');
+  if (!Number.isFinite(j.bias)) throw new Error('keypoint judge bias must be finite');
+  checkRange('keypoint judge minProbability', j.minProbability, 0, 1);
+}
+
+/** Check a judge of either kind. */
+export function checkJudge(j: Judge): void {
+  if (j === null || typeof j !== 'object') throw new Error('judge must be an object');
+  if (isKeypointJudge(j)) checkKeypointJudge(j);
+  else checkThresholds(j);
 }
 
 /** What the judge sees of one generated video. */
@@ -56,7 +132,10 @@ export interface VideoJudgment {
   verdict: Verdict;
   judgedFrames: number;
   goodFrames: number;
-  /** Mean SSIM-Hand over visible (frame, hand) instances; null when no hand is visible. Ranks good videos. */
+  /**
+   * Ranks good videos; null when no hand is visible. The oracle: mean SSIM-Hand over visible (frame, hand) instances;
+   * the keypoint judge: their mean p(good), so it never ranks by the ground truth.
+   */
   score: number | null;
 }
 
@@ -73,12 +152,13 @@ export function checkThresholds(t: JudgeThresholds): void {
 }
 
 /** Build the judge's evidence from clip metrics (regions.ts) and, optionally, hand keypoint metrics of the same clip. */
-export function handEvidence(id: string, inputId: string, metrics: ClipHandMetrics, keypoints?: HandKeypointMetrics): HandEvidence {
+export function handEvidence(id: string, inputId: string, metrics: ClipHandMetrics, keypoints?: HandKeypointMetrics, pose?: (HandPoseScores | null)[][]): HandEvidence {
   if (typeof id !== 'string' || id === '') throw new Error('id must be a non-empty string');
   if (typeof inputId !== 'string' || inputId === '') throw new Error('inputId must be a non-empty string');
   if (keypoints && keypoints.handError.length !== metrics.frames) {
     throw new Error(`keypoints cover ${keypoints.handError.length} frames but metrics cover ${metrics.frames}`);
   }
+  if (pose && pose.length !== metrics.frames) throw new Error(`pose scores cover ${pose.length} frames but metrics cover ${metrics.frames}`);
   const hands = metrics.hands.ssim.map((row, f) =>
     row.map((s, h): HandScores | null => {
       if (s === null) return null;
@@ -87,13 +167,20 @@ export function handEvidence(id: string, inputId: string, metrics: ClipHandMetri
         scores.keypointError = keypoints.handError[f][h];
         scores.pck = keypoints.handPck[f][h];
       }
+      const p = pose?.[f][h];
+      if (p) scores.pose = p;
       return scores;
     }),
   );
   return { id, inputId, hands };
 }
 
-function handPasses(s: HandScores, t: JudgeThresholds, where: string): boolean {
+/** Whether one visible hand passes the judge (`where` names it in errors). */
+export function handPasses(s: HandScores, j: Judge, where = 'hand'): boolean {
+  if (isKeypointJudge(j)) {
+    return keypointProbabilityChecked(s, j, where) >= j.minProbability;
+  }
+  const t = j;
   if (t.minSsimHand !== undefined && !(s.ssim >= t.minSsimHand)) return false;
   if (t.minPsnrHand !== undefined && !(s.psnr >= t.minPsnrHand)) return false;
   if (t.maxKeypointErrorPx !== undefined) {
@@ -123,9 +210,14 @@ function summarise(id: string, inputId: string, marks: FrameMark[], score: numbe
   return { id, inputId, marks, verdict: verdictOf(marks), judgedFrames, goodFrames, score };
 }
 
-/** Judge every frame of one video and give its verdict and score. */
-export function judgeVideo(evidence: HandEvidence, thresholds: JudgeThresholds): VideoJudgment {
-  checkThresholds(thresholds);
+function keypointProbabilityChecked(s: HandScores, j: KeypointJudge, where: string): number {
+  if (typeof s.keypointError === 'undefined' || !s.pose) throw new Error(`${where} has no keypoint or pose scores, which the keypoint judge reads (score with a detector)`);
+  return keypointProbability(s, j);
+}
+
+/** Judge every frame of one video and give its verdict and score (the oracle: mean SSIM-Hand; the keypoint judge: mean p(good)). */
+export function judgeVideo(evidence: HandEvidence, thresholds: Judge): VideoJudgment {
+  checkJudge(thresholds);
   if (evidence === null || typeof evidence !== 'object' || !Array.isArray(evidence.hands)) throw new Error('evidence must be { id, inputId, hands }');
   if (typeof evidence.id !== 'string' || evidence.id === '') throw new Error('evidence.id must be a non-empty string');
   if (typeof evidence.inputId !== 'string' || evidence.inputId === '') throw new Error('evidence.inputId must be a non-empty string');
@@ -143,7 +235,7 @@ export function judgeVideo(evidence: HandEvidence, thresholds: JudgeThresholds):
         throw new Error(`${where} must be null or { ssim, psnr, ... } with numbers`);
       }
       visible++;
-      ssimSum += s.ssim;
+      ssimSum += isKeypointJudge(thresholds) ? keypointProbabilityChecked(s, thresholds, where) : s.ssim;
       if (!handPasses(s, thresholds, where)) good = false;
     });
     visibleCount += visible;
@@ -153,7 +245,7 @@ export function judgeVideo(evidence: HandEvidence, thresholds: JudgeThresholds):
 }
 
 /** Judge many videos; ids must be unique. */
-export function judgeVideos(evidence: readonly HandEvidence[], thresholds: JudgeThresholds): VideoJudgment[] {
+export function judgeVideos(evidence: readonly HandEvidence[], thresholds: Judge): VideoJudgment[] {
   if (!Array.isArray(evidence)) throw new Error('evidence must be an array');
   const seen = new Set<string>();
   return evidence.map((e, i) => {
@@ -194,7 +286,7 @@ export function flipJudgments(judgments: readonly VideoJudgment[], share: number
 }
 
 /** Share of the videos with a judged frame that the judge calls good under `thresholds`, and how many were judged. */
-export function acceptanceOf(evidence: readonly HandEvidence[], thresholds: JudgeThresholds): { acceptance: number; judgedVideos: number } {
+export function acceptanceOf(evidence: readonly HandEvidence[], thresholds: Judge): { acceptance: number; judgedVideos: number } {
   const js = judgeVideos(evidence, thresholds).filter((j) => j.verdict !== 'unjudged');
   return { acceptance: js.length ? js.filter((j) => j.verdict === 'good').length / js.length : NaN, judgedVideos: js.length };
 }

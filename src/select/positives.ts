@@ -9,13 +9,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FrameDetector, scoreClip } from '../eval/evaluate';
+import { handPoseScores } from '../eval/handpose';
 import { Generations, videoAt } from '../model/generations';
 import { readJson, writeJsonAtomic } from '../core/files';
 import { DataError } from '../core/errors';
-import { Shape, anything, array, checkShape, count, nullable, number, object, oneOf, optional, readJsonShape, record, string } from '../core/json';
+import { Shape, anything, array, checkShape, count, either, nullable, number, object, oneOf, optional, readJsonShape, record, string } from '../core/json';
 import { SplitData, getClip } from '../world/store';
 import { CaseReport, StrictPair, caseAnalysis, relaxedPairs } from './cases';
-import { HandEvidence, JudgeThresholds, VideoJudgment, flipJudgments, handEvidence, judgeVideos } from './judge';
+import { HandEvidence, Judge, VideoJudgment, flipJudgments, handEvidence, judgeVideos } from './judge';
 import { SelectionOverride, applyOverride } from './override';
 import { Selection, selectPositives } from './selection';
 
@@ -29,12 +30,15 @@ export function candidateEvidence(gens: Generations, split: SplitData, detector?
     const truth = getClip(split, e.row);
     const detected = detector ? detector.detect(video, F).keypoints : undefined;
     const { metrics, keypoints } = scoreClip(e.id, e.clipId, video, truth, gens.manifest.size, detected);
-    return handEvidence(e.id, e.clipId, metrics, keypoints ?? undefined);
+    // The input pose: this world draws the pose map from the clip's keypoints, so they are what the video was asked for.
+    const pose = detected ? handPoseScores(detected, truth.keypoints, truth.handVisible, F) : undefined;
+    return handEvidence(e.id, e.clipId, metrics, keypoints ?? undefined, pose);
   });
 }
 
 const MAYBE_NUMBER = optional(nullable(number()));
-const HAND_SCORES: Shape = nullable(object({ ssim: number(), psnr: nullable(number()), keypointError: MAYBE_NUMBER, pck: MAYBE_NUMBER }));
+const POSE_SCORES: Shape = object({ fingers: count, fingersSeen: count, angleError: nullable(number()), confidence: nullable(number()) });
+const HAND_SCORES: Shape = nullable(object({ ssim: number(), psnr: nullable(number()), keypointError: MAYBE_NUMBER, pck: MAYBE_NUMBER, pose: optional(POSE_SCORES) }));
 
 /** The shape of evidence.json: per video, `[frame][hand]` scores of the visible hands. */
 const EVIDENCE_SHAPE: Shape = array(object({ id: string(), inputId: string(), hands: array(array(HAND_SCORES)) }));
@@ -52,11 +56,22 @@ const JUDGMENTS_SHAPE: Shape = array(
   }),
 );
 
+/** The shape of a learned keypoint judge (select/judge.ts KeypointJudge). */
+const JUDGE_SHAPE: Shape = object({
+  kind: oneOf('keypoints'),
+  features: array(string()),
+  mean: array(number()),
+  std: array(number()),
+  weights: array(number()),
+  bias: number(),
+  minProbability: number({ min: 0, max: 1 }),
+});
+
 /** The shape of positives.json. */
 const POSITIVES_SHAPE: Shape = object({
   format: string(),
   candidates: object({ dir: string(), sha256: string() }),
-  thresholds: record(number()),
+  thresholds: either(record(number()), JUDGE_SHAPE),
   annotationNoise: number({ min: 0, max: 1 }),
   maxPositives: count,
   candidatesCount: count,
@@ -83,7 +98,8 @@ export interface PositivesFile {
   format: string;
   /** Candidates folder (relative to this file's folder) and the SHA-256 of its frames. */
   candidates: { dir: string; sha256: string };
-  thresholds: JudgeThresholds;
+  /** The judge: the oracle's thresholds, or the learned keypoint judge. */
+  thresholds: Judge;
   /** Share of frame judgments flipped before selection (annotation-noise ablation; 0 normally). */
   annotationNoise: number;
   maxPositives: number;
@@ -104,7 +120,7 @@ export interface PositivesFile {
 
 export interface SelectArgs {
   evidence: HandEvidence[];
-  thresholds: JudgeThresholds;
+  thresholds: Judge;
   maxPositives: number;
   annotationNoise?: number;
   noiseSeed?: number;

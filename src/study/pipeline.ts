@@ -40,7 +40,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AlignJob, JOB_TASK, JobPaths, JobResult } from './job-run';
-import { bytesOf, sha256, writeFileAtomic, writeJsonAtomic } from '../core/files';
+import { bytesOf, readJson, sha256, writeFileAtomic, writeJsonAtomic } from '../core/files';
 import { parallelMap } from '../core/pool';
 import { FrameDetector } from '../eval/evaluate';
 import { ClipFeatureFn, ReferenceFeatures, featureStats } from '../eval/frechet';
@@ -55,7 +55,9 @@ import { trainPerception } from '../perception/train';
 import { ModeRegions, PremiseRow, premiseRows } from '../report/premise';
 import { ResultInputs } from '../report/results';
 import { writeTable } from '../report/tables';
-import { HandEvidence, JudgeCalibration, VideoJudgment, acceptanceOf, calibrateJudge } from '../select/judge';
+import { HandEvidence, Judge, JudgeCalibration, KeypointJudge, VideoJudgment, acceptanceOf, calibrateJudge, checkKeypointJudge, judgeVideos } from '../select/judge';
+import { JudgeAgreement, KeypointJudgeFit, fitKeypointJudge, judgeAgreement } from '../select/judge-fit';
+import { DataError } from '../core/errors';
 import { PremiseReport, premiseReport } from '../select/premise';
 import { SelectionOverride } from '../select/override';
 import { PositivesFile, candidateEvidence, readEvidence, readJudgmentsFile, readPositives, selectFromEvidence, writePositives } from '../select/positives';
@@ -140,6 +142,13 @@ export interface JudgeCalibrationInfo {
   suggested: JudgeCalibration;
   /** The profile's thresholds and the val acceptance they give. */
   profile: { thresholds: SelectionThresholds; acceptance: number };
+  /**
+   * The learned keypoint judge fit on the same val evidence against the profile's thresholds (also written to
+   * `<work>/selection/keypoint-judge.json`, which a 'keypoints' profile selects with); null when it cannot be fit
+   * (`learnedError` says why: e.g. the oracle passes every val hand).
+   */
+  learned: KeypointJudgeFit | null;
+  learnedError: string | null;
 }
 
 type SelectionThresholds = Study['profile']['selection']['judge'];
@@ -173,7 +182,49 @@ export async function judgeCalibration(study: Study, base: BaseInfo, detector: D
   const quantiles = [0.1, 0.25, 0.5, 0.75, 0.9].map((p) => ({ quantile: p, ssimHand: q(ssim, p), psnrHand: q(psnr, p), keypointErrorPx: q(kp, 1 - p) }));
   const sel = study.profile.selection;
   const { acceptance } = acceptanceOf(ev, sel.judge);
-  return { quantiles, suggested: calibrateJudge(ev, { targetAcceptance: sel.targetAcceptance }), profile: { thresholds: sel.judge, acceptance } };
+  // The learned judge needs hands the oracle passes and hands it fails; a profile that selects with it must get one.
+  let learned: KeypointJudgeFit | null = null;
+  let learnedError: string | null = null;
+  try {
+    learned = fitKeypointJudge(ev, sel.judge, { targetAcceptance: sel.targetAcceptance });
+  } catch (err) {
+    if (sel.judgeKind === 'keypoints') throw err;
+    learnedError = (err as Error).message;
+  }
+  if (learned) writeJsonAtomic(keypointJudgeFile(study), learned);
+  return { quantiles, suggested: calibrateJudge(ev, { targetAcceptance: sel.targetAcceptance }), profile: { thresholds: sel.judge, acceptance }, learned, learnedError };
+}
+
+function keypointJudgeFile(study: Study): string {
+  return path.join(workPath(study, 'selection'), 'keypoint-judge.json');
+}
+
+/** The judge the study selects with (SelectionProfile.judgeKind): the oracle's thresholds, or the learned judge fit by `judgeCalibration`. */
+export function studyJudge(study: Study): Judge {
+  const sel = study.profile.selection;
+  if ((sel.judgeKind ?? 'oracle') === 'oracle') return sel.judge;
+  const file = keypointJudgeFile(study);
+  if (!fs.existsSync(file)) throw new DataError(`profile '${study.profile.name}' selects with the keypoint judge, but ${file} is missing: run the judge calibration (notebook 03, judgeCalibration) first`);
+  const judge = readJson<KeypointJudgeFit>(file).judge;
+  try {
+    checkKeypointJudge(judge);
+  } catch (err) {
+    throw new DataError(`${file}: ${(err as Error).message}`);
+  }
+  return judge;
+}
+
+/** The learned keypoint judge's agreement with the oracle on the selection's candidates (the train split, held out from its val fit). */
+export function keypointJudgeAgreement(study: Study): { judge: KeypointJudge; agreement: JudgeAgreement; acceptance: { oracle: number; learned: number } } {
+  const file = keypointJudgeFile(study);
+  if (!fs.existsSync(file)) throw new DataError(`${file} is missing: run the judge calibration (notebook 03, judgeCalibration) with a detector first`);
+  const judge = readJson<KeypointJudgeFit>(file).judge;
+  checkKeypointJudge(judge);
+  const evidence = readEvidence(path.join(workPath(study, 'selection'), 'evidence.json'));
+  const oracle = judgeVideos(evidence, study.profile.selection.judge);
+  const learned = judgeVideos(evidence, judge);
+  const share = (js: VideoJudgment[]) => js.filter((j) => j.verdict === 'good').length / Math.max(1, js.filter((j) => j.verdict !== 'unjudged').length);
+  return { judge, agreement: judgeAgreement(oracle, learned), acceptance: { oracle: share(oracle), learned: share(learned) } };
 }
 
 /** The selection a study trains on: positives.json as read back, with the candidates' folder. */
@@ -193,7 +244,7 @@ export function selectionStage(
   const dir = workPath(study, 'selection');
   const evidence = cachedEvidence(dir, gens, world.splits.train, detector);
   const sel = study.profile.selection;
-  const args = { evidence, thresholds: sel.judge, maxPositives: sel.maxPositives, override: opts.override ?? null };
+  const args = { evidence, thresholds: studyJudge(study), maxPositives: sel.maxPositives, override: opts.override ?? null };
   const file = path.join(dir, 'positives.json');
   const r = selectFromEvidence(args);
   writeJsonAtomic(path.join(dir, 'judgments.json'), r.judgments);
@@ -208,7 +259,8 @@ export function selectionStage(
 export function cachedEvidence(dir: string, gens: Generations, split: SplitData, detector: { detector: FrameDetector; sha256: string } | null): HandEvidence[] {
   const evidenceFile = path.join(dir, 'evidence.json');
   const keyFile = path.join(dir, 'evidence.key');
-  const key = sha256(JSON.stringify({ gens: gens.manifest.files['frames.u8'].sha256, detector: detector?.sha256 ?? '' }));
+  // `evidence: 2`: evidence with the hand pose scores (eval/handpose.ts) the learned judge reads.
+  const key = sha256(JSON.stringify({ gens: gens.manifest.files['frames.u8'].sha256, detector: detector?.sha256 ?? '', evidence: 2 }));
   if (fs.existsSync(evidenceFile) && fs.existsSync(keyFile) && fs.readFileSync(keyFile, 'utf8') === key) return readEvidence(evidenceFile);
   const evidence = candidateEvidence(gens, split, detector?.detector);
   writeJsonAtomic(evidenceFile, evidence);

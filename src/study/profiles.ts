@@ -46,7 +46,18 @@ export interface SelectionProfile {
    * The thresholds in `judge` are what it suggested for the shipped base; `judgeCalibration` prints both.
    */
   targetAcceptance: number;
+  /**
+   * Which judge selects the positives (default 'oracle'): 'oracle' is `judge`, the ground-truth thresholds;
+   * 'keypoints' is the learned judge (select/judge-fit.ts), fit by the judge calibration (notebook 03) on the base's
+   * val generations against `judge` and aimed at `targetAcceptance`, which sees only the perception network's
+   * keypoints of the generated hands and the input pose. The premise sweep always uses the oracle (its bases differ).
+   */
+  judgeKind?: JudgeKind;
 }
+
+/** The judges a profile can select with (SelectionProfile.judgeKind). */
+export const JUDGE_KINDS = ['oracle', 'keypoints'] as const;
+export type JudgeKind = (typeof JUDGE_KINDS)[number];
 
 /**
  * The grid `ipa-kit tune` trains on `val` (first seed), the same for every method: each (method, learning rate) is
