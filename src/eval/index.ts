@@ -39,3 +39,4 @@ export {
 } from './keypoints';
 export { type HandPoseScores, handPoseScores, turnDegrees, TIP_SEEN } from './handpose';
 export { type WinRate, type WinRateOptions, winRate } from './winrate';
+export { videoDistance, inputDiversity, nearestDistance, handBoxMask } from './diversity';
