@@ -13,7 +13,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { batchNoise, batchTimesteps, noisy, TimestepDensity, velocityTarget } from '../flow/rectified';
 import { ModelConfig, windowedModel } from '../model/config';
-import { batchInputs, windowStart } from '../model/inputs';
+import { ClipPixels, batchInputs, windowStart } from '../model/inputs';
+import { rng } from '../core/seeds';
 import { freshModes } from '../model/mode';
 import { Params, condLayout, forward } from '../model/network';
 import { TensorDict } from '../train/checkpoint';
@@ -113,4 +114,84 @@ export function driftProbe(a: Omit<ProbeArgs, 'samples'> & { base: TensorDict; t
   const g = implicitReward({ ...rest, samples: good });
   const b = implicitReward({ ...rest, samples: bad });
   return { distance: weightDistance(base, tuned), good: g, bad: b, margin: g.gap - b.gap };
+}
+
+/** A held-out clip with its region masks on the generated frames: each `[F, S, S]` in [0, 1] (F = the clip's frames). */
+export interface RegionClip {
+  clip: ClipPixels;
+  /** Hand coverage. */
+  hands: Float32Array;
+  /** Character coverage (hands included); the body is figure - hands, the background 1 - figure. */
+  figure: Float32Array;
+}
+
+/** The held-out flow-matching error in one timestep band, overall and by region (null: the region has no pixel). */
+export interface HeldoutBand {
+  lo: number;
+  hi: number;
+  all: number;
+  hands: number | null;
+  body: number | null;
+  background: number | null;
+}
+
+/**
+ * The held-out flow-matching error of `params` on ground-truth clips (never trained on: `val`), per timestep band
+ * [bands[i], bands[i+1]): for every clip one draw of noise and of t uniform in the band, and the error in the x0
+ * scale, t^2 |v_pred - v|^2 = |x0_pred - x0|^2 per value (bounded where the v-error of an x-prediction network grows as
+ * 1/t^2), averaged over each region's pixels of the generated frames. The same seed gives the same noise and t for
+ * every model, so models compare pairwise.
+ */
+export function heldoutError(a: { model: ModelConfig; params: Params; clips: RegionClip[]; bands: readonly number[]; seed: number; batch: number }): HeldoutBand[] {
+  if (!a.clips.length) throw new Error('heldoutError: no clips');
+  if (a.bands.length < 2 || a.bands.some((b, i) => !(b >= 0 && b <= 1) || (i > 0 && !(b > a.bands[i - 1])))) throw new Error(`heldoutError: bands must be increasing edges in [0, 1], got ${a.bands.join(', ')}`);
+  if (!(Number.isInteger(a.batch) && a.batch >= 1)) throw new Error(`heldoutError: batch must be a positive integer, got ${a.batch}`);
+  const mc = a.model;
+  const F = mc.frames - 1;
+  const px = F * mc.height * mc.width;
+  for (const [i, c] of a.clips.entries()) {
+    if (c.hands.length !== px || c.figure.length !== px) throw new Error(`heldoutError: clip ${i} has masks of ${c.hands.length} and ${c.figure.length} values, expected [${F}, ${mc.height}, ${mc.width}] = ${px}`);
+  }
+  const out: HeldoutBand[] = [];
+  for (let band = 0; band + 1 < a.bands.length; band++) {
+    const [lo, hi] = [a.bands[band], a.bands[band + 1]];
+    const sums = { all: 0, hands: 0, body: 0, background: 0 };
+    const weights = { all: 0, hands: 0, body: 0, background: 0 };
+    for (let at = 0; at < a.clips.length; at += a.batch) {
+      const chunk = a.clips.slice(at, at + a.batch);
+      const slots = chunk.map((_, j) => at + j);
+      const t = slots.map((s) => lo + (hi - lo) * rng(a.seed, 'heldout-t', band, s).uniform());
+      // [B, F, S, S]: the squared x0-scale error per pixel, mean over channels
+      const err = tf.tidy(() => {
+        const { x0, cond } = batchInputs(chunk.map((c) => c.clip), mc.height, condLayout(mc));
+        const eps = batchNoise(a.seed, 'heldout-noise', band, slots, [mc.frames, mc.height, mc.width, mc.channels]);
+        const tt = tf.tensor1d(t);
+        const z = noisy(x0, eps, tt);
+        const mode = mc.kind === 'unet' && mc.modeNoise ? freshModes(a.seed, 'heldout-mode', band, slots) : undefined;
+        const pred = forward(mc, a.params, { video: z, cond, t: tt, mode });
+        const d = tf.sub(pred, velocityTarget(x0, eps)).slice([0, 1], [-1, -1]);
+        const t2 = tf.square(tt).reshape([-1, 1, 1, 1]);
+        return tf.mul(tf.mean(tf.square(d), 4), t2).dataSync() as Float32Array;
+      });
+      chunk.forEach((c, j) => {
+        for (let p = 0; p < px; p++) {
+          const e = err[j * px + p];
+          const h = c.hands[p];
+          const body = Math.max(0, c.figure[p] - h);
+          const bg = 1 - Math.min(1, c.figure[p]);
+          sums.all += e;
+          weights.all += 1;
+          sums.hands += e * h;
+          weights.hands += h;
+          sums.body += e * body;
+          weights.body += body;
+          sums.background += e * bg;
+          weights.background += bg;
+        }
+      });
+    }
+    const mean = (k: keyof typeof sums) => (weights[k] > 0 ? sums[k] / weights[k] : null);
+    out.push({ lo, hi, all: sums.all / weights.all, hands: mean('hands'), body: mean('body'), background: mean('background') });
+  }
+  return out;
 }

@@ -1,0 +1,76 @@
+// The held-out flow-matching error (issue 31, item 1, a first cut) of the close-up base and of its study's
+// post-trained models (seed 1 of each method): on the first N ground-truth val clips, never trained on, per timestep
+// band and by region (hands, body, background), in the x0 scale (align/drift heldoutError). The same noise and t for
+// every model, so the differences against the base are paired by clip (95% bootstrap intervals, 2,000 resamples).
+// Usage (after npm run build, after the study's notebook 04): node research/kit/heldout-probe.js [PROFILE=closeup] [N=24]
+const fs = require('fs');
+const path = require('path');
+const kit = require(path.join(__dirname, '..', '..', 'dist'));
+const { heldoutError } = require(path.join(__dirname, '..', '..', 'dist', 'align', 'drift'));
+
+const METHODS = ['sft', 'ipa', 'sft-halo', 'ipa-halo'];
+const BANDS = [0, 0.25, 0.5, 0.75, 1];
+
+async function main() {
+  const profile = process.argv[2] ?? 'closeup';
+  const n = Number(process.argv[3] ?? 24);
+  await kit.initBackend({});
+  const study = kit.openStudy({ profile });
+  const base = await kit.baseStage(study);
+  const val = kit.worldStage(study).world.splits.val;
+  const t0 = Date.now();
+  const clips = Array.from({ length: n }, (_, i) => {
+    const c = kit.getClip(val, i);
+    const px = c.figureMasks.length;
+    const hands = new Float32Array(px);
+    const figure = new Float32Array(px);
+    for (let p = 0; p < px; p++) {
+      hands[p] = Math.max(c.handMasks[2 * p], c.handMasks[2 * p + 1]) / 255;
+      figure[p] = Math.max(c.figureMasks[p] / 255, hands[p]);
+    }
+    return { clip: { ref: c.ref, refPose: c.refPose, frames: c.frames, poses: c.poses }, hands, figure };
+  });
+  const rows = [];
+  const models = [['base', undefined], ...METHODS.map((m) => [m, path.join(study.paths.work, 'jobs', `${m}.s1`, 'train', 'adapter')])];
+  for (const [name, adapter] of models) {
+    const m = kit.loadModel(base.dir, adapter);
+    // one clip per call, so each clip's value is its own (for paired intervals); same draws as a batched call
+    clips.forEach((c, i) => {
+      const bands = heldoutError({ model: m.config, params: m.params, clips: [c], bands: BANDS, seed: 1 + i, batch: 1 });
+      for (const b of bands) rows.push({ model: name, clip: i, band: `${b.lo}-${b.hi}`, all: b.all, hands: b.hands, body: b.body, background: b.background });
+    });
+    for (const v of Object.values(m.params)) v.dispose();
+    console.log(`${name}: done (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+  }
+  const out = path.join('research', `heldout-${profile}`);
+  const cols = ['model', 'clip', 'band', 'all', 'hands', 'body', 'background'];
+  fs.writeFileSync(out + '.csv', [cols.join(','), ...rows.map((r) => cols.map((c) => (r[c] === null ? '' : r[c])).join(','))].join('\n') + '\n');
+  const f = (x) => x.toFixed(4);
+  const cell = (name, band, region) => {
+    const pick = (m) => rows.filter((r) => r.model === m && r.band === band).map((r) => r[region]);
+    const a = pick(name);
+    const b = pick('base');
+    const keep = a.map((v, i) => v !== null && b[i] !== null);
+    const aa = a.filter((_, i) => keep[i]);
+    const bb = b.filter((_, i) => keep[i]);
+    const mean = aa.reduce((x, y) => x + y, 0) / aa.length;
+    if (name === 'base') return f(mean);
+    const ci = kit.pairedBootstrapCI(aa, bb, { resamples: 2000, seed: 1 });
+    return `${f(mean)} (${ci.mean >= 0 ? '+' : ''}${f(ci.mean)} [${f(ci.low)}, ${f(ci.high)}])`;
+  };
+  const lines = [
+    `# Held-out flow-matching error on the \`${profile}\` study (seed 1 of each method)`,
+    '',
+    `Made by \`node research/kit/heldout-probe.js ${profile} ${n}\` (${((Date.now() - t0) / 1000).toFixed(0)} s): the first ${n} ground-truth val clips, one draw of noise and t per clip`,
+    `and band, error |x0_pred - x0|^2 per value in [-1, 1] units; per-clip values in \`research/heldout-${profile}.csv\`. In brackets: the difference to the base, paired by clip, 95% bootstrap interval (lower is better).`,
+    '',
+  ];
+  for (const region of ['all', 'hands', 'body', 'background']) {
+    lines.push(`## ${region}`, '', `| model | ${BANDS.slice(0, -1).map((lo, i) => `t in [${lo}, ${BANDS[i + 1]})`).join(' | ')} |`, `|---|${BANDS.slice(0, -1).map(() => '---').join('|')}|`);
+    for (const [name] of models) lines.push(`| ${name} | ${BANDS.slice(0, -1).map((lo, i) => cell(name, `${lo}-${BANDS[i + 1]}`, region)).join(' | ')} |`);
+    lines.push('');
+  }
+  fs.writeFileSync(out + '.md', lines.join('\n'));
+  console.log(lines.join('\n'));
+}
+main().catch((e) => { console.error(e); process.exit(1); });
