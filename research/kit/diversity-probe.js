@@ -4,12 +4,22 @@
 // per input, the mean pairwise RMS distance of its samples over the whole frame and over the hand boxes; per sample,
 // the RMS distance to its nearest implicit positive (the study's 96, selected by the oracle). Paired differences
 // against the base by input, 95% bootstrap intervals (eval/bootstrap pairedBootstrapCI, 2,000 resamples).
-// Usage (after npm run build, after the study's notebook 04): node research/kit/diversity-probe.js [PROFILE=closeup] [N=12] [K=8]
+// Usage (after npm run build, after the study's notebook 04): node research/kit/diversity-probe.js [PROFILE=closeup] [N=12] [K=8] [MODELS=name=adapterDir,...] [TAG=PROFILE]
 const fs = require('fs');
 const path = require('path');
 const kit = require(path.join(__dirname, '..', '..', 'dist'));
 
 const METHODS = ['sft', 'ipa', 'sft-halo', 'ipa-halo'];
+
+/** Models to probe besides the base: `name=adapterDir,...` (argument 5), else seed 1 of each study method. */
+function modelsOf(study, arg) {
+  if (!arg) return METHODS.map((m) => [m, path.join(study.paths.work, 'jobs', `${m}.s1`, 'train', 'adapter')]);
+  return arg.split(',').map((kv) => {
+    const [name, dir] = kv.split('=');
+    if (!name || !dir) throw new Error(`models must be name=adapterDir,...; got '${kv}'`);
+    return [name, dir];
+  });
+}
 
 async function main() {
   const profile = process.argv[2] ?? 'closeup';
@@ -30,7 +40,8 @@ async function main() {
   const vsize = kit.videoAt(cands, 0).length;
   const positives = new Uint8Array(chosen.selection.positives.length * vsize);
   chosen.selection.positives.forEach((id, i) => positives.set(kit.videoAt(cands, index.get(id)), i * vsize));
-  const models = [['base', null], ...METHODS.map((m) => [m, path.join(study.paths.work, 'jobs', `${m}.s1`, 'train', 'adapter')])];
+  const models = [['base', null], ...modelsOf(study, process.argv[5])];
+  const tag = process.argv[6] ?? profile;
   const rows = [];
   for (const [name, adapterDir] of models) {
     if (adapterDir && !fs.existsSync(adapterDir)) throw new Error(`${adapterDir} is missing: run the study's notebook 04 first`);
@@ -55,7 +66,7 @@ async function main() {
     }
     console.log(`${name}: done (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
   }
-  const out = path.join('research', `diversity-${profile}`);
+  const out = path.join('research', `diversity-${tag}`);
   const cols = ['model', 'input', 'diversity', 'diversity_hands', 'nearest_positive'];
   fs.writeFileSync(out + '.csv', [cols.join(','), ...rows.map((r) => cols.map((c) => (r[c] === null ? '' : r[c])).join(','))].join('\n') + '\n');
   const of = (m, c) => rows.filter((r) => r.model === m).map((r) => r[c]);
@@ -63,7 +74,7 @@ async function main() {
   const lines = [
     `# Diversity and memorisation on the \`${profile}\` study (seed 1 of each method)`,
     '',
-    `Made by \`node research/kit/diversity-probe.js ${profile} ${n} ${k}\` (${((Date.now() - t0) / 1000).toFixed(0)} s): ${k} samples of each of the first ${n} val inputs per model;`,
+    `Made by \`node research/kit/diversity-probe.js ${process.argv.slice(2).join(' ')}\` (${((Date.now() - t0) / 1000).toFixed(0)} s): ${k} samples of each of the first ${n} val inputs per model;`,
     `per-input values in \`research/diversity-${profile}.csv\`. Distances are RMS pixel differences in [0, 1] units. Differences are paired by input against the base, 95% bootstrap intervals.`,
     '',
     '| model | diversity (frame) | vs base | diversity (hand boxes) | vs base | distance to nearest positive | vs base |',

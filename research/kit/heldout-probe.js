@@ -2,13 +2,23 @@
 // post-trained models (seed 1 of each method): on the first N ground-truth val clips, never trained on, per timestep
 // band and by region (hands, body, background), in the x0 scale (align/drift heldoutError). The same noise and t for
 // every model, so the differences against the base are paired by clip (95% bootstrap intervals, 2,000 resamples).
-// Usage (after npm run build, after the study's notebook 04): node research/kit/heldout-probe.js [PROFILE=closeup] [N=24]
+// Usage (after npm run build, after the study's notebook 04): node research/kit/heldout-probe.js [PROFILE=closeup] [N=24] [MODELS=name=adapterDir,...] [TAG=PROFILE]
 const fs = require('fs');
 const path = require('path');
 const kit = require(path.join(__dirname, '..', '..', 'dist'));
 const { heldoutError } = require(path.join(__dirname, '..', '..', 'dist', 'align', 'drift'));
 
 const METHODS = ['sft', 'ipa', 'sft-halo', 'ipa-halo'];
+
+/** Models to probe besides the base: `name=adapterDir,...` (argument 4), else seed 1 of each study method. */
+function modelsOf(study, arg) {
+  if (!arg) return METHODS.map((m) => [m, path.join(study.paths.work, 'jobs', `${m}.s1`, 'train', 'adapter')]);
+  return arg.split(',').map((kv) => {
+    const [name, dir] = kv.split('=');
+    if (!name || !dir) throw new Error(`models must be name=adapterDir,...; got '${kv}'`);
+    return [name, dir];
+  });
+}
 const BANDS = [0, 0.25, 0.5, 0.75, 1];
 
 async function main() {
@@ -31,7 +41,8 @@ async function main() {
     return { clip: { ref: c.ref, refPose: c.refPose, frames: c.frames, poses: c.poses }, hands, figure };
   });
   const rows = [];
-  const models = [['base', undefined], ...METHODS.map((m) => [m, path.join(study.paths.work, 'jobs', `${m}.s1`, 'train', 'adapter')])];
+  const models = [['base', undefined], ...modelsOf(study, process.argv[4])];
+  const tag = process.argv[5] ?? profile;
   for (const [name, adapter] of models) {
     const m = kit.loadModel(base.dir, adapter);
     // one clip per call, so each clip's value is its own (for paired intervals); same draws as a batched call
@@ -42,7 +53,7 @@ async function main() {
     for (const v of Object.values(m.params)) v.dispose();
     console.log(`${name}: done (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
   }
-  const out = path.join('research', `heldout-${profile}`);
+  const out = path.join('research', `heldout-${tag}`);
   const cols = ['model', 'clip', 'band', 'all', 'hands', 'body', 'background'];
   fs.writeFileSync(out + '.csv', [cols.join(','), ...rows.map((r) => cols.map((c) => (r[c] === null ? '' : r[c])).join(','))].join('\n') + '\n');
   const f = (x) => x.toFixed(4);
@@ -61,7 +72,7 @@ async function main() {
   const lines = [
     `# Held-out flow-matching error on the \`${profile}\` study (seed 1 of each method)`,
     '',
-    `Made by \`node research/kit/heldout-probe.js ${profile} ${n}\` (${((Date.now() - t0) / 1000).toFixed(0)} s): the first ${n} ground-truth val clips, one draw of noise and t per clip`,
+    `Made by \`node research/kit/heldout-probe.js ${process.argv.slice(2).join(' ')}\` (${((Date.now() - t0) / 1000).toFixed(0)} s): the first ${n} ground-truth val clips, one draw of noise and t per clip`,
     `and band, error |x0_pred - x0|^2 per value in [-1, 1] units; per-clip values in \`research/heldout-${profile}.csv\`. In brackets: the difference to the base, paired by clip, 95% bootstrap interval (lower is better).`,
     '',
   ];
