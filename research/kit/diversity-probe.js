@@ -9,17 +9,7 @@ const fs = require('fs');
 const path = require('path');
 const kit = require(path.join(__dirname, '..', '..', 'dist'));
 
-const METHODS = ['sft', 'ipa', 'sft-halo', 'ipa-halo'];
-
-/** Models to probe besides the base: `name=adapterDir,...` (argument 5), else seed 1 of each study method. */
-function modelsOf(study, arg) {
-  if (!arg) return METHODS.map((m) => [m, path.join(study.paths.work, 'jobs', `${m}.s1`, 'train', 'adapter')]);
-  return arg.split(',').map((kv) => {
-    const [name, dir] = kv.split('=');
-    if (!name || !dir) throw new Error(`models must be name=adapterDir,...; got '${kv}'`);
-    return [name, dir];
-  });
-}
+const { modelsOf, pairedVsBase } = require('./probe-models');
 
 async function main() {
   const profile = process.argv[2] ?? 'closeup';
@@ -83,15 +73,8 @@ async function main() {
   for (const [name] of models) {
     const cells = [];
     for (const c of ['diversity', 'diversity_hands', 'nearest_positive']) {
-      const keep = of('base', c).map((v, i) => v !== null && of(name, c)[i] !== null);
-      const a = of(name, c).filter((_, i) => keep[i]);
-      const b = of('base', c).filter((_, i) => keep[i]);
-      const mean = a.reduce((x, y) => x + y, 0) / a.length;
-      if (name === 'base') cells.push(f(mean), '');
-      else {
-        const ci = kit.pairedBootstrapCI(a, b, { resamples: 2000, seed: 1 });
-        cells.push(f(mean), `${ci.mean >= 0 ? '+' : ''}${f(ci.mean)} [${f(ci.low)}, ${f(ci.high)}]`);
-      }
+      const { mean, vs } = pairedVsBase(of(name, c), of('base', c), name === 'base', f);
+      cells.push(f(mean), vs ?? '');
     }
     lines.push(`| ${name} | ${cells.join(' | ')} |`);
   }

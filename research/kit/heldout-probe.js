@@ -8,17 +8,7 @@ const path = require('path');
 const kit = require(path.join(__dirname, '..', '..', 'dist'));
 const { heldoutError } = require(path.join(__dirname, '..', '..', 'dist', 'align', 'drift'));
 
-const METHODS = ['sft', 'ipa', 'sft-halo', 'ipa-halo'];
-
-/** Models to probe besides the base: `name=adapterDir,...` (argument 4), else seed 1 of each study method. */
-function modelsOf(study, arg) {
-  if (!arg) return METHODS.map((m) => [m, path.join(study.paths.work, 'jobs', `${m}.s1`, 'train', 'adapter')]);
-  return arg.split(',').map((kv) => {
-    const [name, dir] = kv.split('=');
-    if (!name || !dir) throw new Error(`models must be name=adapterDir,...; got '${kv}'`);
-    return [name, dir];
-  });
-}
+const { modelsOf, pairedVsBase } = require('./probe-models');
 const BANDS = [0, 0.25, 0.5, 0.75, 1];
 
 async function main() {
@@ -59,15 +49,8 @@ async function main() {
   const f = (x) => x.toFixed(4);
   const cell = (name, band, region) => {
     const pick = (m) => rows.filter((r) => r.model === m && r.band === band).map((r) => r[region]);
-    const a = pick(name);
-    const b = pick('base');
-    const keep = a.map((v, i) => v !== null && b[i] !== null);
-    const aa = a.filter((_, i) => keep[i]);
-    const bb = b.filter((_, i) => keep[i]);
-    const mean = aa.reduce((x, y) => x + y, 0) / aa.length;
-    if (name === 'base') return f(mean);
-    const ci = kit.pairedBootstrapCI(aa, bb, { resamples: 2000, seed: 1 });
-    return `${f(mean)} (${ci.mean >= 0 ? '+' : ''}${f(ci.mean)} [${f(ci.low)}, ${f(ci.high)}])`;
+    const { mean, vs } = pairedVsBase(pick(name), pick('base'), name === 'base', f);
+    return vs === null ? f(mean) : `${f(mean)} (${vs})`;
   };
   const lines = [
     `# Held-out flow-matching error on the \`${profile}\` study (seed 1 of each method)`,

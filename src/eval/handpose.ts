@@ -14,6 +14,7 @@
  */
 import { checkInt } from './check';
 import { handVisible, HANDS } from './boxes';
+import { checkKeypoints } from './keypoints';
 import { FINGER_NAMES, HAND_KEYPOINTS, NUM_KEYPOINTS, handStart, HandSide } from '../world/layout';
 
 /** A detected fingertip counts as seen at this visibility probability or more. */
@@ -27,11 +28,6 @@ export interface HandPoseScores {
   angleError: number | null;
   /** Mean detected visibility of the input's visible keypoints; null when it has none. */
   confidence: number | null;
-}
-
-function checkKeypoints(name: string, kp: ArrayLike<number>, frames: number): void {
-  if (kp === null || typeof kp !== 'object' || typeof kp.length !== 'number') throw new Error(`${name} must be an array [F, ${NUM_KEYPOINTS}, 3]`);
-  if (kp.length !== frames * NUM_KEYPOINTS * 3) throw new Error(`${name} has ${kp.length} values, expected [${frames}, ${NUM_KEYPOINTS}, 3] = ${frames * NUM_KEYPOINTS * 3}`);
 }
 
 /** Turn in degrees at b on the path a -> b -> c (0 when straight); 0 when a segment has no length. */

@@ -46,7 +46,8 @@ export interface BodyKeypointMetrics {
   pckFactor: number;
 }
 
-function checkKeypoints(name: string, kp: ArrayLike<number>, frames: number): void {
+/** Check that `kp` holds keypoints `[frames, 60, 3]`; an Error names it. */
+export function checkKeypoints(name: string, kp: ArrayLike<number>, frames: number): void {
   if (kp === null || typeof kp !== 'object' || typeof kp.length !== 'number') throw new Error(`${name} must be an array [F, ${KEYPOINT_COUNT}, 3]`);
   if (kp.length !== frames * KEYPOINT_COUNT * 3) {
     throw new Error(`${name} has ${kp.length} values, expected [${frames}, ${KEYPOINT_COUNT}, 3] = ${frames * KEYPOINT_COUNT * 3}`);

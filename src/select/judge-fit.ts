@@ -9,7 +9,7 @@
  * fit on a test split.
  */
 import { checkRange } from '../eval/check';
-import { HandEvidence, HandScores, JudgeThresholds, KEYPOINT_FEATURES, KeypointFeatureName, KeypointJudge, VideoJudgment, acceptanceOf, handPasses, keypointProbability } from './judge';
+import { HandEvidence, HandScores, JudgeThresholds, KEYPOINT_FEATURES, KeypointFeatureName, KeypointJudge, VideoJudgment, handPasses, keypointProbability, nearestAcceptance } from './judge';
 
 /** The learned judge fit on val, with what it gives there. */
 export interface KeypointJudgeFit {
@@ -109,13 +109,7 @@ export function fitKeypointJudge(
   const base: KeypointJudge = { kind: 'keypoints', features, mean, std, weights, bias, minProbability: 0.5 };
   const probs = hands.map((h) => keypointProbability(h, base));
   const grid = [...new Set(probs.map((p) => Math.floor(100 * p) / 100))].sort((a, b) => b - a); // strict first
-  let best: { judge: KeypointJudge; acceptance: number; judgedVideos: number } | null = null;
-  for (const minProbability of grid) {
-    const judge = { ...base, minProbability };
-    const { acceptance, judgedVideos } = acceptanceOf(evidence, judge);
-    if (!judgedVideos) break;
-    if (!best || Math.abs(acceptance - target) < Math.abs(best.acceptance - target)) best = { judge, acceptance, judgedVideos };
-  }
+  const best = nearestAcceptance(evidence, grid.map((minProbability): KeypointJudge => ({ ...base, minProbability })), target);
   if (!best) throw new Error('fitKeypointJudge: no video has a judged frame');
   const m = best.judge.minProbability;
   const agree = probs.filter((p, i) => (p >= m ? 1 : 0) === labels[i]).length / probs.length;

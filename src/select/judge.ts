@@ -287,8 +287,27 @@ export function flipJudgments(judgments: readonly VideoJudgment[], share: number
 
 /** Share of the videos with a judged frame that the judge calls good under `thresholds`, and how many were judged. */
 export function acceptanceOf(evidence: readonly HandEvidence[], thresholds: Judge): { acceptance: number; judgedVideos: number } {
-  const js = judgeVideos(evidence, thresholds).filter((j) => j.verdict !== 'unjudged');
+  return acceptanceOfJudgments(judgeVideos(evidence, thresholds));
+}
+
+/** Share of the judged videos (a judged frame) that are good, and how many were judged (NaN share when none). */
+export function acceptanceOfJudgments(judgments: readonly VideoJudgment[]): { acceptance: number; judgedVideos: number } {
+  const js = judgments.filter((j) => j.verdict !== 'unjudged');
   return { acceptance: js.length ? js.filter((j) => j.verdict === 'good').length / js.length : NaN, judgedVideos: js.length };
+}
+
+/**
+ * Of `judges` (strictest first), the one whose acceptance on `evidence` is nearest `target` (ties: the earlier, i.e.
+ * stricter), scanning until one judges no video; null when the first already judges none.
+ */
+export function nearestAcceptance<J extends Judge>(evidence: readonly HandEvidence[], judges: Iterable<J>, target: number): { judge: J; acceptance: number; judgedVideos: number } | null {
+  let best: { judge: J; acceptance: number; judgedVideos: number } | null = null;
+  for (const judge of judges) {
+    const { acceptance, judgedVideos } = acceptanceOf(evidence, judge);
+    if (!judgedVideos) break;
+    if (!best || Math.abs(acceptance - target) < Math.abs(best.acceptance - target)) best = { judge, acceptance, judgedVideos };
+  }
+  return best;
 }
 
 /** The judge thresholds chosen on val by `calibrateJudge`, with what they give there. */
@@ -316,13 +335,7 @@ export function calibrateJudge(evidence: readonly HandEvidence[], opts: { target
   const errors = hands.map((h) => h.keypointError).filter((x): x is number => typeof x === 'number').sort((a, b) => a - b);
   const base: JudgeThresholds = errors.length ? { maxKeypointErrorPx: Math.round(100 * errors[Math.floor(kq * (errors.length - 1))]) / 100 } : {};
   const grid = [...new Set(hands.map((h) => Math.round(100 * h.ssim) / 100))].sort((a, b) => b - a); // strict first
-  let best: JudgeCalibration | null = null;
-  for (const minSsimHand of grid) {
-    const thresholds = { minSsimHand, ...base };
-    const { acceptance, judgedVideos } = acceptanceOf(evidence, thresholds);
-    if (!judgedVideos) break;
-    if (!best || Math.abs(acceptance - target) < Math.abs(best.acceptance - target)) best = { thresholds, acceptance, judgedVideos };
-  }
+  const best = nearestAcceptance(evidence, grid.map((minSsimHand): JudgeThresholds => ({ minSsimHand, ...base })), target);
   if (!best) throw new Error('calibrateJudge: no video has a judged frame (no visible hand)');
-  return best;
+  return { thresholds: best.judge, acceptance: best.acceptance, judgedVideos: best.judgedVideos };
 }

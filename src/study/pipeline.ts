@@ -55,7 +55,7 @@ import { trainPerception } from '../perception/train';
 import { ModeRegions, PremiseRow, premiseRows } from '../report/premise';
 import { ResultInputs } from '../report/results';
 import { writeTable } from '../report/tables';
-import { HandEvidence, Judge, JudgeCalibration, KeypointJudge, VideoJudgment, acceptanceOf, calibrateJudge, checkKeypointJudge, judgeVideos } from '../select/judge';
+import { HandEvidence, Judge, JudgeCalibration, KeypointJudge, VideoJudgment, acceptanceOf, acceptanceOfJudgments, calibrateJudge, checkKeypointJudge, judgeVideos } from '../select/judge';
 import { JudgeAgreement, KeypointJudgeFit, fitKeypointJudge, judgeAgreement } from '../select/judge-fit';
 import { DataError } from '../core/errors';
 import { PremiseReport, premiseReport } from '../select/premise';
@@ -199,12 +199,10 @@ function keypointJudgeFile(study: Study): string {
   return path.join(workPath(study, 'selection'), 'keypoint-judge.json');
 }
 
-/** The judge the study selects with (SelectionProfile.judgeKind): the oracle's thresholds, or the learned judge fit by `judgeCalibration`. */
-export function studyJudge(study: Study): Judge {
-  const sel = study.profile.selection;
-  if ((sel.judgeKind ?? 'oracle') === 'oracle') return sel.judge;
+/** The learned judge `judgeCalibration` wrote, checked; `missing` is the start of the error when the file is absent. */
+function readKeypointJudge(study: Study, missing: string): KeypointJudge {
   const file = keypointJudgeFile(study);
-  if (!fs.existsSync(file)) throw new DataError(`profile '${study.profile.name}' selects with the keypoint judge, but ${file} is missing: run the judge calibration (notebook 03, judgeCalibration) first`);
+  if (!fs.existsSync(file)) throw new DataError(`${missing}${file} is missing: run the judge calibration (notebook 03, judgeCalibration) first`);
   const judge = readJson<KeypointJudgeFit>(file).judge;
   try {
     checkKeypointJudge(judge);
@@ -214,16 +212,24 @@ export function studyJudge(study: Study): Judge {
   return judge;
 }
 
+/** The judge the study selects with (SelectionProfile.judgeKind): the oracle's thresholds, or the learned judge fit by `judgeCalibration`. */
+export function studyJudge(study: Study): Judge {
+  const sel = study.profile.selection;
+  if ((sel.judgeKind ?? 'oracle') === 'oracle') return sel.judge;
+  return readKeypointJudge(study, `profile '${study.profile.name}' selects with the keypoint judge, but `);
+}
+
 /** The learned keypoint judge's agreement with the oracle on the selection's candidates (the train split, held out from its val fit). */
 export function keypointJudgeAgreement(study: Study): { judge: KeypointJudge; agreement: JudgeAgreement; acceptance: { oracle: number; learned: number } } {
-  const file = keypointJudgeFile(study);
-  if (!fs.existsSync(file)) throw new DataError(`${file} is missing: run the judge calibration (notebook 03, judgeCalibration) with a detector first`);
-  const judge = readJson<KeypointJudgeFit>(file).judge;
-  checkKeypointJudge(judge);
+  const judge = readKeypointJudge(study, '');
   const evidence = readEvidence(path.join(workPath(study, 'selection'), 'evidence.json'));
   const oracle = judgeVideos(evidence, study.profile.selection.judge);
   const learned = judgeVideos(evidence, judge);
-  const share = (js: VideoJudgment[]) => js.filter((j) => j.verdict === 'good').length / Math.max(1, js.filter((j) => j.verdict !== 'unjudged').length);
+  // 0 where no video was judged
+  const share = (js: VideoJudgment[]) => {
+    const a = acceptanceOfJudgments(js);
+    return a.judgedVideos ? a.acceptance : 0;
+  };
   return { judge, agreement: judgeAgreement(oracle, learned), acceptance: { oracle: share(oracle), learned: share(learned) } };
 }
 
