@@ -22,7 +22,7 @@ import { Diff, TuningResult, chooseTuned, tuningVerdicts } from '../report/tunin
 import type { ScoredSplit } from '../eval/score';
 import { tableToMarkdown, writeTable } from '../report/tables';
 import { tuningJobs } from '../study/jobs';
-import { BATCH, BETA, CLIP_FRAMES, HAND_WEIGHT, LEARNING_RATE, LORA_RANK, SEED, TRAIN_STEPS, rangeText } from '../core/ranges';
+import { BATCH, BETA, CLIP_FRAMES, CLIP_NORM, HAND_WEIGHT, LEARNING_RATE, LORA_RANK, SEED, TRAIN_STEPS, rangeText } from '../core/ranges';
 
 export const alignCommand: Command = {
   summary: 'post-train from a base checkpoint on a positives file (sft, sft-halo, ipa, ipa-halo, flow-dpo)',
@@ -39,6 +39,7 @@ export const alignCommand: Command = {
     `  --lr LR           learning rate, ${rangeText(LEARNING_RATE)}`,
     `  --beta BETA       Flow-IPA / Flow-DPO temperature, ${rangeText(BETA)}`,
     `  --hand-weight L   HALO hand weight (the -halo methods), ${rangeText(HAND_WEIGHT)}`,
+    `  --clip-norm C     clip the global gradient norm at C (0 = no clipping; default the profile's), ${rangeText(CLIP_NORM)}`,
     `  --rank R          LoRA rank (0 = full fine-tuning), ${rangeText(LORA_RANK)}`,
     '  --clip-frames N   train on N-frame windows of each video (a U-Net base; default: the profile\'s, else whole clips)',
     `  --seed S          training seed (default 1), ${rangeText(SEED)}`,
@@ -46,7 +47,7 @@ export const alignCommand: Command = {
     '                    a run folder that holds files of anything else is never written into)',
   ].join('\n'),
   async run(argv) {
-    const args = parseArgs(argv, ['profile', 'backend', 'method', 'positives', 'base', 'out', 'steps', 'batch', 'lr', 'beta', 'hand-weight', 'rank', 'clip-frames', 'seed', 'resume'], ['resume']);
+    const args = parseArgs(argv, ['profile', 'backend', 'method', 'positives', 'base', 'out', 'steps', 'batch', 'lr', 'beta', 'hand-weight', 'clip-norm', 'rank', 'clip-frames', 'seed', 'resume'], ['resume']);
     const method = str(args, 'method') as AlignMethod | undefined;
     if (!method || !(ALIGN_METHODS as readonly string[]).includes(method)) throw new UsageError(`--method must be one of ${ALIGN_METHODS.join(', ')}`);
     const posFile = str(args, 'positives');
@@ -65,6 +66,7 @@ export const alignCommand: Command = {
       lr: num(args, 'lr', d.lr, LEARNING_RATE),
       beta: num(args, 'beta', d.beta, BETA),
       handWeight: num(args, 'hand-weight', d.handWeight, HAND_WEIGHT),
+      clipNorm: num(args, 'clip-norm', d.clipNorm, CLIP_NORM),
       lora: rank === 0 ? null : { rank, alpha: d.lora ? (d.lora.alpha / d.lora.rank) * rank : rank },
     };
     // Without --clip-frames the profile's windows (in `d`) stay.

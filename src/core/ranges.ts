@@ -29,6 +29,8 @@ export const LORA_RANK: Range = { min: 0, max: 1024, integer: true };
 export const LEARNING_RATE: Range = { min: 1e-12, max: 1 };
 /** Flow-IPA / Flow-DPO temperature beta (the paper sweeps 200-1000). */
 export const BETA: Range = { min: 1e-12, max: 1e6 };
+/** Global gradient-norm clip of post-training (0: none). */
+export const CLIP_NORM: Range = { min: 0, max: 1e6 };
 /** HALO hand weight lambda (the paper sweeps 0.1-100). */
 export const HAND_WEIGHT: Range = { min: 1e-12, max: 1e4 };
 /**
