@@ -67,6 +67,7 @@ export * from './report/curves';
 export * from './report/diagnostics';
 export * from './report/tuning';
 export * from './study/curves';
+export * from './study/drift-measures';
 export * from './study/premise-figures';
 export * from './study/world-figures';
 export * from './report/media';

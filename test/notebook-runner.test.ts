@@ -101,7 +101,7 @@ describe('ipa-kit run', () => {
     ['a timeout past what Node timers hold', ['run', fixture('outputs.ipynb'), '--timeout', '1e99'], {}, /--timeout must be a number in \[0, 2000000\], got 1e99/],
     ['a notebook written over itself', ['run', fixture('outputs.ipynb'), '--out', FIXTURES], {}, /would replace .*outputs\.ipynb itself/],
     ['a missing notebook', ['run', fixture('missing.ipynb')], {}, /^ipa-kit run: notebook not found: .*missing\.ipynb$/],
-    ['an unknown profile', ['run', fixture('outputs.ipynb'), '--profile', 'huge'], {}, /^ipa-kit run: unknown profile 'huge': valid profiles are smoke, paper, extended, closeup$/],
+    ['an unknown profile', ['run', fixture('outputs.ipynb'), '--profile', 'huge'], {}, /^ipa-kit run: unknown profile 'huge': valid profiles are smoke, paper, extended, fullbody$/],
     ['an unknown profile from IPA_PROFILE', ['run', fixture('outputs.ipynb')], { IPA_PROFILE: 'huge' }, /unknown profile 'huge'/],
     ['an unknown backend', ['run', fixture('outputs.ipynb'), '--backend', 'tpu'], {}, /^ipa-kit run: unknown backend 'tpu'/],
     ['a notebook of another kernel', ['run', fixture('python.ipynb')], {}, /declares the kernel 'python3'/],
@@ -135,7 +135,23 @@ describe('ipa-kit reproduce', () => {
     assert.equal(fs.readFileSync(path.join(specDir, 'kernel.json'), 'utf8'), otherSpec, 'the stale kernelspec is left as it was');
     assert.match(r.stderr, /kernelspec 'ipa-kit' at .* starts the checkout \/other\/checkout with \/usr\/bin\/node, not this checkout: left as it is/);
     // --results DIR: tables, figures and the summary go there too, not to the study's folder in the checkout.
-    for (const f of ['tables/main.csv', 'tables/cases.csv', 'tables/steps.csv', 'tables/premise-sweep.csv', 'tables/claims.tex', 'tables/drift-steps.csv', 'tables/drift-probe.csv', 'tables/annotation-cost.csv', 'summary.md', 'figures/world-gallery.png', 'figures/premise-sweep.png', 'figures/drift-probe-distance.png', 'figures/annotation-cost.png']) assert.ok(fs.existsSync(path.join(results, f)), `${f} in --results`);
+    for (const f of ['tables/main.csv', 'tables/cases.csv', 'tables/steps.csv', 'tables/premise-sweep.csv', 'tables/claims.tex', 'tables/drift-steps.csv', 'tables/drift-probe.csv', 'tables/annotation-cost.csv', 'tables/drift-measures.csv', 'tables/drift-measure-contrasts.csv', 'summary.md', 'figures/world-gallery.png', 'figures/premise-sweep.png', 'figures/drift-probe-distance.png', 'figures/drift-measure-diversity.png', 'figures/annotation-cost.png']) assert.ok(fs.existsSync(path.join(results, f)), `${f} in --results`);
+    // The drift measures: step 0 (the base), the snapshot and the end of every measured run, both regime seeds.
+    const [head, ...lines] = fs.readFileSync(path.join(results, 'tables', 'drift-measures.csv'), 'utf8').trim().split('\n');
+    const cols = head.split(',');
+    for (const c of ['run', 'seed', 'step', 'diversity', 'heldout_error', 'nearest_positive']) assert.ok(cols.includes(c), `drift-measures.csv has ${c}`);
+    // each row as [run, 'seed step']; a label with a comma is quoted
+    const rows = lines.map((l) => {
+      const run = l.startsWith('"') ? l.slice(1, l.indexOf('"', 1)) : l.slice(0, l.indexOf(','));
+      const rest = l.slice(l.startsWith('"') ? run.length + 3 : run.length + 1).split(',');
+      return [run, `${rest[0]} ${rest[1]}`];
+    });
+    const at = (run: string) => rows.filter((r) => r[0] === run).map((r) => r[1]);
+    assert.deepEqual(at('regime: sft (beta 600, no clip, LoRA 8)'), ['1 0', '1 2', '1 4', '2 0', '2 2', '2 4']);
+    assert.deepEqual(at('regime: ipa (beta 6000, no clip, LoRA 8)'), ['1 0', '1 2', '1 4', '2 0', '2 2', '2 4']);
+    assert.deepEqual(at('sft (beta 600)'), ['1 0', '1 2', '1 4']);
+    const contrasts = fs.readFileSync(path.join(results, 'tables', 'drift-measure-contrasts.csv'), 'utf8');
+    assert.match(contrasts, /^diversity,"regime: ipa \(beta 6000, no clip, LoRA 8\)","regime: sft \(beta 600, no clip, LoRA 8\)",4,2,/m);
     const own = path.join(ROOT, 'results', 'smoke-seed9');
     const touched = fs.existsSync(own) ? (fs.readdirSync(own, { recursive: true }) as string[]).filter((f) => fs.statSync(path.join(own, f)).mtimeMs >= started) : [];
     assert.deepEqual(touched, [], 'nothing written to the study\'s own results folder');

@@ -8,7 +8,8 @@ import { SCORES_FORMAT, ScoredSplit } from '../src/eval/score';
 import { openStudy } from '../src/study/study';
 import { baseOnlyInputs } from '../src/study/results';
 import { ResultInputs, handShareTable } from '../src/report/results';
-import { costChart, costTable, driftChart, driftRows } from '../src/report/curves';
+import { MeasureRun, costChart, costTable, driftChart, driftRows, measureChart, measureContrasts, measureRows } from '../src/report/curves';
+import type { DriftMeasures } from '../src/align/drift';
 import { handShareChart } from '../src/report/charts';
 import { renderVegaLite } from '../src/report/figures';
 import { rng } from '../src/core/seeds';
@@ -39,6 +40,40 @@ describe('curves', () => {
     assert.ok(Math.abs(rows[1].errorGood - 0.29) < 1e-12);
     assert.deepEqual(driftRows([{ label: 'x', points: [] }]), []);
     assert.match((await renderVegaLite(driftChart(rows, 'distance', 'distance'))).svg, /post-training steps/);
+  });
+
+  it('measureRows: the means of each step (nulls left out); measureContrasts: paired by input, pooled over seeds, against step 0 or another run', async () => {
+    // 3 inputs, 2 held-out clips; the second input has no visible hand
+    const m = (d: number[], held: number[], hands: (number | null)[] = [0.2, null, 0.4]): DriftMeasures => ({
+      diversity: d, diversityHands: hands, nearestPositive: d.map((x) => 2 * x),
+      heldout: { all: held, hands: held.map((x) => x + 1), body: held, background: [null, held[1]] },
+    });
+    const runs: MeasureRun[] = [
+      { label: 'sft', seed: 1, points: [{ step: 4, measures: m([0.1, 0.2, 0.3], [0.02, 0.04]) }, { step: 0, measures: m([0.3, 0.3, 0.3], [0.01, 0.01]) }] },
+      { label: 'sft', seed: 2, points: [{ step: 0, measures: m([0.3, 0.3, 0.3], [0.01, 0.01]) }, { step: 4, measures: m([0.2, 0.2, 0.2], [0.03, 0.03]) }] },
+      { label: 'ipa', seed: 1, points: [{ step: 0, measures: m([0.3, 0.3, 0.3], [0.01, 0.01]) }, { step: 4, measures: m([0.2, 0.3, 0.4], [0.01, 0.02]) }] },
+    ];
+    const rows = measureRows(runs);
+    assert.deepEqual(rows.map((r) => [r.run, r.seed, r.step]), [['sft', 1, 0], ['sft', 1, 4], ['sft', 2, 0], ['sft', 2, 4], ['ipa', 1, 0], ['ipa', 1, 4]]);
+    const r1 = rows[1];
+    assert.ok(Math.abs(r1.diversity - 0.2) < 1e-12 && Math.abs(r1.nearest_positive - 0.4) < 1e-12);
+    assert.ok(Math.abs((r1.diversity_hands as number) - 0.3) < 1e-12, 'the input without a hand is left out: (0.2 + 0.4) / 2');
+    assert.ok(Math.abs(r1.heldout_error - 0.03) < 1e-12 && Math.abs((r1.heldout_hands as number) - 1.03) < 1e-12 && r1.heldout_background === 0.04);
+    // sft vs its base at step 4: seed 1 diffs -0.2, -0.1, 0; seed 2 -0.1 x 3: grand mean -0.1
+    const vsBase = measureContrasts(runs, [{ a: 'sft', b: 'base' }], 4, ['diversity', 'heldout_error']);
+    assert.deepEqual(vsBase.map((c) => [c.measure, c.seeds]), [['diversity', 2], ['heldout_error', 2]]);
+    assert.ok(Math.abs(vsBase[0].diff + 0.1) < 1e-12 && vsBase[0].low <= -0.1 && vsBase[0].high >= -0.1);
+    assert.ok(Math.abs(vsBase[1].diff - 0.02) < 1e-12, '(0.01 + 0.03) / 2 on seed 1, 0.02 on seed 2');
+    // ipa - sft at step 4: only seed 1 ran both: +0.1, +0.1, +0.1 -> exactly +0.1, a zero-width interval
+    const [d] = measureContrasts(runs, [{ a: 'ipa', b: 'sft' }], 4, ['diversity']);
+    assert.equal(d.seeds, 1);
+    assert.ok(Math.abs(d.diff - 0.1) < 1e-12 && Math.abs(d.low - 0.1) < 1e-12 && Math.abs(d.high - 0.1) < 1e-12);
+    // hands: the null input is left out on both sides
+    const [h] = measureContrasts(runs, [{ a: 'ipa', b: 'sft' }], 4, ['diversity_hands']);
+    assert.equal(h.diff, 0);
+    assert.deepEqual(measureContrasts(runs, [{ a: 'ipa', b: 'sft' }], 60, ['diversity']), [], 'no run has step 60');
+    assert.deepEqual(measureContrasts(runs, [{ a: 'dpo', b: 'base' }], 4, ['diversity']), []);
+    assert.match((await renderVegaLite(measureChart(rows, 'diversity', 'diversity'))).svg, /post-training steps/);
   });
 
   it('costTable: the paired gain over the base of each budget, in budget order; the chart renders', async () => {

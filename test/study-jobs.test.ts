@@ -1,7 +1,8 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { costPoints, curveJobs, ipaSharesHaloSettings, mainJobName, shardJobs, studyJobs, sweepPoints } from '../src/study/jobs';
+import { checkMeasureSettings } from '../src/study/drift-measures';
+import { costPoints, curveJobs, ipaSharesHaloSettings, mainJobName, regimeJobName, shardJobs, studyJobs, sweepPoints } from '../src/study/jobs';
 import { getProfile, methodConfig } from '../src/study/profiles';
 import { notebooksFor } from '../src/study/reproduce';
 import * as fs from 'node:fs';
@@ -86,7 +87,8 @@ describe('study jobs', () => {
       assert.deepEqual(j?.probe, c.drift.probe);
       assert.equal(j?.config.lr, methodConfig(x.align, m).lr);
     }
-    assert.equal(cj.find((k) => k.name === 'drift-ipa-halo-beta6000.s1')?.config.beta, 6000);
+    const withBeta = curveJobs({ ...c, drift: { ...c.drift, betas: [6000] } }, x.align, x.ablations, x.eval, x.world.splits.train);
+    assert.equal(withBeta.find((k) => k.name === 'drift-ipa-halo-beta6000.s1')?.config.beta, 6000, "a further beta is IPA+HALO's long run at it");
     const cost = cj.find((k) => k.name === 'cost-ipa-halo-32.s1');
     assert.deepEqual(cost?.selection, { maxPositives: null, annotationNoise: 0, judgedInputs: 32 });
     // The full budget is the main table's run: the same name and the same job, so a study that ran it reuses it.
@@ -99,12 +101,51 @@ describe('study jobs', () => {
     assert.throws(() => costPoints({ ...c, annotation: { ...c.annotation, judgedInputs: [300] } }, 1, 256), /300 judged inputs/);
   });
 
-  it('a profile that shares the paper data builds the shared world under the paper name, so the paper runs stay valid', () => {
+  it('lists the regime jobs first, each run on every seed with its overrides, on the best positives only, measured at its snapshots', () => {
+    const x = getProfile('extended');
+    const c = x.curves;
+    assert.ok(c?.regime);
+    const r = c.regime;
+    const cj = curveJobs(c, x.align, x.ablations, x.eval, x.world.splits.train);
+    const regime = cj.filter((j) => j.group === 'regime');
+    assert.equal(regime.length, r.runs.length * r.seeds.length);
+    assert.deepEqual(cj.slice(0, regime.length), regime, 'the regime comes first');
+    assert.equal(regimeJobName({ method: 'ipa', beta: 6000, clipNorm: 0, loraRank: 8, lr: 6e-3 }, 2), 'regime-ipa-beta6000-clip0-lora8-lr0.006.s2');
+    const unclipped = cj.find((j) => j.name === 'regime-ipa-beta6000-clip0.s2');
+    assert.equal(unclipped?.seed, 2);
+    assert.equal(unclipped?.config.beta, 6000);
+    assert.equal(unclipped?.config.clipNorm, 0);
+    assert.equal(unclipped?.config.steps, r.steps);
+    assert.equal(unclipped?.config.lr, methodConfig(x.align, 'ipa').lr, "the method's own lr when the run sets none");
+    assert.deepEqual(unclipped?.selection, { maxPositives: r.positives, annotationNoise: 0 });
+    assert.deepEqual(unclipped?.snapshots, r.snapshots);
+    assert.deepEqual(unclipped?.snapshotSplits, [], 'no test scores at the snapshots');
+    assert.ok(unclipped?.probe?.measures, 'measured');
+    const lora = cj.find((j) => j.name === 'regime-sft-lora8-lr0.006.s1');
+    assert.deepEqual(lora?.config.lora, { rank: 8, alpha: 8 });
+    assert.equal(lora?.config.lr, 6e-3);
+    assert.equal(cj.find((j) => j.name === 'regime-sft.s1')?.config.clipNorm, x.align.defaults.clipNorm);
+    assert.throws(() => curveJobs({ ...c, regime: { ...r, runs: [{ method: 'flow-dpo' }] } }, x.align, x.ablations, x.eval, 256), /'flow-dpo' trains on pairs/);
+    assert.throws(() => curveJobs({ ...c, regime: { ...r, snapshots: [r.steps] } }, x.align, x.ablations, x.eval, 256), /snapshot 480 is not a step in 1\.\.479/);
+    assert.throws(() => curveJobs({ ...c, regime: { ...r, positives: 0 } }, x.align, x.ablations, x.eval, 256), /positives must be a positive integer/);
+  });
+
+  it('checkMeasureSettings: inputs and held-out clips within val, at least 2 draws an input', () => {
+    checkMeasureSettings({ inputs: 8, samples: 8, heldoutClips: 16 }, 48);
+    assert.throws(() => checkMeasureSettings({ inputs: 49, samples: 8, heldoutClips: 16 }, 48), /inputs must be an integer in 1\.\.48, got 49/);
+    assert.throws(() => checkMeasureSettings({ inputs: 8, samples: 1, heldoutClips: 16 }, 48), /samples must be an integer in 2\.\.64, got 1/);
+    assert.throws(() => checkMeasureSettings({ inputs: 8, samples: 8, heldoutClips: 0.5 }, 48), /heldoutClips must be an integer/);
+  });
+
+  it('profiles that share the close-up data build the shared world under its name, so each other\'s runs stay valid', () => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ipa-dataof-'));
     const x = openStudy({ profile: 'extended', root });
     const w = worldStage(x);
-    assert.equal(w.world.manifest.profile, 'paper');
+    assert.equal(w.world.manifest.profile, 'closeup');
     assert.equal(worldStage(openStudy({ profile: 'paper', root })).built, false, 'the paper profile finds its world as built');
+    assert.equal(openStudy({ profile: 'paper', root }).paths.work, x.paths.work);
+    assert.equal(openStudy({ profile: 'extended', root }).paths.results, path.join(root, 'results', 'extended'));
+    assert.equal(openStudy({ profile: 'paper', root }).paths.results, path.join(root, 'results'));
     fs.rmSync(root, { recursive: true, force: true });
   });
 });

@@ -34,7 +34,7 @@ async function main() {
   const steps = Number(stepsArg);
   const N = Number(nArg);
   await kit.initBackend({});
-  const study = kit.openStudy({ profile: 'closeup' });
+  const study = kit.openStudy({ profile: 'paper' });
   const p = study.profile;
   const { world } = worldStage(study);
   const dir = workPath(study, 'coupling-prototype', variant);

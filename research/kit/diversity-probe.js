@@ -4,7 +4,7 @@
 // per input, the mean pairwise RMS distance of its samples over the whole frame and over the hand boxes; per sample,
 // the RMS distance to its nearest implicit positive (the study's 96, selected by the oracle). Paired differences
 // against the base by input, 95% bootstrap intervals (eval/bootstrap pairedBootstrapCI, 2,000 resamples).
-// Usage (after npm run build, after the study's notebook 04): node research/kit/diversity-probe.js [PROFILE=closeup] [N=12] [K=8] [MODELS=name=adapterDir,...] [TAG=PROFILE]
+// Usage (after npm run build, after the study's notebook 04): node research/kit/diversity-probe.js [PROFILE=paper] [N=12] [K=8] [MODELS=name=adapterDir,...] [TAG=PROFILE]
 const fs = require('fs');
 const path = require('path');
 const kit = require(path.join(__dirname, '..', '..', 'dist'));
@@ -12,7 +12,7 @@ const kit = require(path.join(__dirname, '..', '..', 'dist'));
 const { modelsOf, pairedVsBase } = require('./probe-models');
 
 async function main() {
-  const profile = process.argv[2] ?? 'closeup';
+  const profile = process.argv[2] ?? 'paper';
   const n = Number(process.argv[3] ?? 12);
   const k = Number(process.argv[4] ?? 8);
   await kit.initBackend({});
@@ -65,7 +65,7 @@ async function main() {
     `# Diversity and memorisation on the \`${profile}\` study (seed 1 of each method)`,
     '',
     `Made by \`node research/kit/diversity-probe.js ${process.argv.slice(2).join(' ')}\` (${((Date.now() - t0) / 1000).toFixed(0)} s): ${k} samples of each of the first ${n} val inputs per model;`,
-    `per-input values in \`research/diversity-${profile}.csv\`. Distances are RMS pixel differences in [0, 1] units. Differences are paired by input against the base, 95% bootstrap intervals.`,
+    `per-input values in \`research/diversity-${tag}.csv\`. Distances are RMS pixel differences in [0, 1] units. Differences are paired by input against the base, 95% bootstrap intervals.`,
     '',
     '| model | diversity (frame) | vs base | diversity (hand boxes) | vs base | distance to nearest positive | vs base |',
     '|---|---|---|---|---|---|---|',

@@ -2,7 +2,7 @@
 // post-trained models (seed 1 of each method): on the first N ground-truth val clips, never trained on, per timestep
 // band and by region (hands, body, background), in the x0 scale (align/drift heldoutError). The same noise and t for
 // every model, so the differences against the base are paired by clip (95% bootstrap intervals, 2,000 resamples).
-// Usage (after npm run build, after the study's notebook 04): node research/kit/heldout-probe.js [PROFILE=closeup] [N=24] [MODELS=name=adapterDir,...] [TAG=PROFILE]
+// Usage (after npm run build, after the study's notebook 04): node research/kit/heldout-probe.js [PROFILE=paper] [N=24] [MODELS=name=adapterDir,...] [TAG=PROFILE]
 const fs = require('fs');
 const path = require('path');
 const kit = require(path.join(__dirname, '..', '..', 'dist'));
@@ -12,7 +12,7 @@ const { modelsOf, pairedVsBase } = require('./probe-models');
 const BANDS = [0, 0.25, 0.5, 0.75, 1];
 
 async function main() {
-  const profile = process.argv[2] ?? 'closeup';
+  const profile = process.argv[2] ?? 'paper';
   const n = Number(process.argv[3] ?? 24);
   await kit.initBackend({});
   const study = kit.openStudy({ profile });
@@ -56,7 +56,7 @@ async function main() {
     `# Held-out flow-matching error on the \`${profile}\` study (seed 1 of each method)`,
     '',
     `Made by \`node research/kit/heldout-probe.js ${process.argv.slice(2).join(' ')}\` (${((Date.now() - t0) / 1000).toFixed(0)} s): the first ${n} ground-truth val clips, one draw of noise and t per clip`,
-    `and band, error |x0_pred - x0|^2 per value in [-1, 1] units; per-clip values in \`research/heldout-${profile}.csv\`. In brackets: the difference to the base, paired by clip, 95% bootstrap interval (lower is better).`,
+    `and band, error |x0_pred - x0|^2 per value in [-1, 1] units; per-clip values in \`research/heldout-${tag}.csv\`. In brackets: the difference to the base, paired by clip, 95% bootstrap interval (lower is better).`,
     '',
   ];
   for (const region of ['all', 'hands', 'body', 'background']) {

@@ -2,7 +2,7 @@
 // calibration (pipeline stage 5, `fitKeypointJudge`), then both judges on the train candidates (held out from the
 // fit): frame and video agreement, Cohen's kappa, precision and recall of the learned judge's good videos, and the
 // premise each judge's selection gives (acceptance, strict and mixed pairs, positives in a strict pair).
-// Usage (after npm run build): node research/kit/learned-judge.js [PROFILE=closeup] [OUT=research/learned-judge]
+// Usage (after npm run build): node research/kit/learned-judge.js [PROFILE=paper] [OUT=research/learned-judge]
 const fs = require('fs');
 const path = require('path');
 const kit = require(path.join(__dirname, '..', '..', 'dist'));
@@ -25,7 +25,7 @@ function premiseOf(evidence, judge, maxPositives) {
 }
 
 async function main() {
-  const profile = process.argv[2] ?? 'closeup';
+  const profile = process.argv[2] ?? 'paper';
   const out = process.argv[3] ?? path.join('research', 'learned-judge');
   await kit.initBackend({});
   const study = kit.openStudy({ profile });

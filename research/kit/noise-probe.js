@@ -7,7 +7,7 @@
 // over inputs, against the smallest meaningful difference of the claims (0.01). Writes
 // <results>/tables/noise-probe.{md,csv}, <results>/figures/noise-probe.{svg,png} (input 0: the truth, then clean and
 // each mode, hands zoomed) and research/noise-probe-<profile>.json.
-// Usage (after npm run build): node research/kit/noise-probe.js [PROFILE=closeup] [SPLIT=val] [N=48] [RESULTS_DIR] [BASE_DIR]
+// Usage (after npm run build): node research/kit/noise-probe.js [PROFILE=paper] [SPLIT=val] [N=48] [RESULTS_DIR] [BASE_DIR]
 const fs = require('fs');
 const path = require('path');
 const kit = require(path.join(__dirname, '..', '..', 'dist'));
@@ -24,7 +24,7 @@ const { rng } = dist('core/seeds');
 const { bootstrapCI } = dist('eval/bootstrap');
 
 async function main() {
-  const [profile = 'closeup', split = 'val', nArg = '48', resultsArg, baseArg] = process.argv.slice(2);
+  const [profile = 'paper', split = 'val', nArg = '48', resultsArg, baseArg] = process.argv.slice(2);
   const N = Number(nArg);
   await kit.initBackend({});
   const study = kit.openStudy({ profile, ...(resultsArg ? { resultsDir: resultsArg } : {}) });

@@ -195,3 +195,45 @@ export function heldoutError(a: { model: ModelConfig; params: Params; clips: Reg
   }
   return out;
 }
+
+/** The drift measures of one model, per val input (or clip) so that two models pair. */
+export interface DriftMeasures {
+  /** Per input: the mean pairwise RMS pixel distance (in [0, 1]) among its draws, over the whole frame. */
+  diversity: number[];
+  /** The same over the input's ground-truth hand boxes (null: no hand visible in the clip). */
+  diversityHands: (number | null)[];
+  /** Per input: the mean over its draws of the RMS distance to the nearest training positive. */
+  nearestPositive: number[];
+  /** Per held-out clip: the x0-scale error |x0_pred - x0|^2, mean over the bands, overall and by region. */
+  heldout: { all: number[]; hands: (number | null)[]; body: (number | null)[]; background: (number | null)[] };
+}
+
+/** The mean of the non-null values (null when there are none). */
+export function meanOf(v: readonly (number | null)[]): number | null {
+  const x = v.filter((y): y is number => y !== null);
+  return x.length ? x.reduce((a, b) => a + b, 0) / x.length : null;
+}
+
+/** A model's measures as means over inputs (diversity, memorisation) and clips (held-out error). */
+export interface MeasureSummary {
+  diversity: number;
+  diversityHands: number | null;
+  nearestPositive: number;
+  heldoutError: number;
+  heldoutHands: number | null;
+  heldoutBody: number | null;
+  heldoutBackground: number | null;
+}
+
+/** The means of one model's measures. */
+export function summarizeMeasures(m: DriftMeasures): MeasureSummary {
+  return {
+    diversity: meanOf(m.diversity) as number,
+    diversityHands: meanOf(m.diversityHands),
+    nearestPositive: meanOf(m.nearestPositive) as number,
+    heldoutError: meanOf(m.heldout.all) as number,
+    heldoutHands: meanOf(m.heldout.hands),
+    heldoutBody: meanOf(m.heldout.body),
+    heldoutBackground: meanOf(m.heldout.background),
+  };
+}

@@ -3,7 +3,8 @@
  * post-training (the drift probe of align/drift.ts next to the hand metrics of report/results.ts `stepTable`),
  * and the hand gain against the annotations a method needed. Pure functions of stored results.
  */
-import type { DriftPoint } from '../align/drift';
+import { DriftMeasures, DriftPoint, summarizeMeasures } from '../align/drift';
+import { meanCI } from '../eval/bootstrap';
 import type { ScoredSplit } from '../eval/score';
 import type { VegaLiteSpec } from './figures';
 import { ResultInputs, pairedVsBase } from './results';
@@ -61,6 +62,125 @@ export function driftChart(rows: readonly DriftRow[], field: 'distance' | 'gapGo
     ],
     ...FONT,
   };
+}
+
+/** One run's drift measures by step (step 0: its base), on one training seed. */
+export interface MeasureRun {
+  /** The curve's label, the same for every seed of a setting (`regime: sft (beta 600)`). */
+  label: string;
+  seed: number;
+  points: { step: number; measures: DriftMeasures }[];
+}
+
+/** One row of the drift-measures table (`results/extended/tables/drift-measures.csv`): a run's means after `step` steps. */
+export interface MeasureRow {
+  run: string;
+  seed: number;
+  step: number;
+  /** Mean pairwise RMS distance among an input's draws, over the frame and over its hand boxes. */
+  diversity: number;
+  diversity_hands: number | null;
+  /** Mean RMS distance of a draw to its nearest training positive. */
+  nearest_positive: number;
+  /** Held-out x0-scale flow-matching error on ground-truth val clips, overall and by region. */
+  heldout_error: number;
+  heldout_hands: number | null;
+  heldout_body: number | null;
+  heldout_background: number | null;
+}
+
+/** The measures as rows, by run, seed and step. */
+export function measureRows(runs: readonly MeasureRun[]): MeasureRow[] {
+  const rows: MeasureRow[] = [];
+  for (const r of runs) {
+    for (const p of [...r.points].sort((a, b) => a.step - b.step)) {
+      const m = summarizeMeasures(p.measures);
+      rows.push({
+        run: r.label, seed: r.seed, step: p.step, diversity: m.diversity, diversity_hands: m.diversityHands, nearest_positive: m.nearestPositive,
+        heldout_error: m.heldoutError, heldout_hands: m.heldoutHands, heldout_body: m.heldoutBody, heldout_background: m.heldoutBackground,
+      });
+    }
+  }
+  return rows;
+}
+
+/** The numeric columns of MeasureRow. */
+export type MeasureField = Exclude<keyof MeasureRow, 'run' | 'seed' | 'step'>;
+
+/** A drift measure over post-training steps, one line per run and seed (seeds dashed apart), from step 0 (the base). */
+export function measureChart(rows: readonly MeasureRow[], field: MeasureField, title: string): VegaLiteSpec {
+  const values = rows.filter((r) => r[field] !== null).map((r) => ({ ...r, line: `${r.run} s${r.seed}` }));
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title,
+    width: 320,
+    height: 200,
+    data: { values },
+    mark: { type: 'line', point: true },
+    encoding: {
+      x: { field: 'step', type: 'quantitative', title: 'post-training steps' },
+      y: { field, type: 'quantitative', title, scale: { zero: false } },
+      color: { field: 'run', type: 'nominal', title: null },
+      strokeDash: { field: 'seed', type: 'nominal', title: 'seed' },
+      detail: { field: 'line', type: 'nominal' },
+    },
+    ...FONT,
+  };
+}
+
+/** Per-input values of a measure (inputs for diversity and memorisation, clips for the held-out error). */
+function valuesOf(m: DriftMeasures, field: MeasureField): (number | null)[] {
+  switch (field) {
+    case 'diversity': return m.diversity;
+    case 'diversity_hands': return m.diversityHands;
+    case 'nearest_positive': return m.nearestPositive;
+    case 'heldout_error': return m.heldout.all;
+    case 'heldout_hands': return m.heldout.hands;
+    case 'heldout_body': return m.heldout.body;
+    case 'heldout_background': return m.heldout.background;
+  }
+}
+
+/** A paired difference of a measure between two settings at one step, pooled over the seeds both ran. */
+export interface MeasureContrast {
+  measure: MeasureField;
+  /** `a - b`; b = 'base' compares a run with its own step 0. */
+  a: string;
+  b: string;
+  step: number;
+  seeds: number;
+  diff: number;
+  low: number;
+  high: number;
+}
+
+/**
+ * Paired differences `a - b` of each measure at `step`: per seed, input by input (the same inputs, noise and t for
+ * every model), then the two-way (inputs x seeds) bootstrap of eval/bootstrap `meanCI`, 95%. `b` = 'base': each of
+ * a's seeds against its own step 0. Inputs null on either side (no hand) are left out; a pair no seed of both ran is
+ * skipped.
+ */
+export function measureContrasts(runs: readonly MeasureRun[], pairs: readonly { a: string; b: string }[], step: number, fields: readonly MeasureField[], seed = 1): MeasureContrast[] {
+  const at = (label: string, s: number, st: number) => runs.find((r) => r.label === label && r.seed === s)?.points.find((p) => p.step === st)?.measures;
+  const out: MeasureContrast[] = [];
+  for (const { a, b } of pairs) {
+    const seeds = [...new Set(runs.filter((r) => r.label === a).map((r) => r.seed))].filter((s) => at(a, s, step) && (b === 'base' ? at(a, s, 0) : at(b, s, step)));
+    if (!seeds.length) continue;
+    for (const field of fields) {
+      const diffs = seeds.map((s) => {
+        const x = valuesOf(at(a, s, step) as DriftMeasures, field);
+        const y = valuesOf((b === 'base' ? at(a, s, 0) : at(b, s, step)) as DriftMeasures, field);
+        return x.map((v, i) => (v === null || y[i] === null ? null : v - (y[i] as number)));
+      });
+      // keep the inputs defined on every seed, so that each seed's row has the same inputs
+      const keep = diffs[0].map((_, i) => diffs.every((d) => d[i] !== null));
+      if (!keep.some(Boolean)) continue;
+      const rows = diffs.map((d) => d.filter((_, i) => keep[i]) as number[]);
+      const ci = meanCI(rows, { seed, resamples: 2000 });
+      out.push({ measure: field, a, b, step, seeds: seeds.length, diff: ci.mean, low: ci.low, high: ci.high });
+    }
+  }
+  return out;
 }
 
 /** One annotation-cost point: a method trained on what a budget of judged inputs yields, and its scores. */

@@ -9,10 +9,11 @@ import { JobResult, pairsOf, readJobResult } from './job-run';
 import { OBJECTIVES } from '../align/objectives';
 import { DataError } from '../core/errors';
 import { ScoredSplit } from '../eval/score';
-import { CostScores, DriftRun } from '../report/curves';
+import { CostScores, DriftRun, MeasureRun } from '../report/curves';
 import { ResultInputs, StepScores } from '../report/results';
 import { readPositives } from '../select/positives';
-import { costPoints, curveJobs, driftJobName } from './jobs';
+import { costPoints, curveJobs, driftJobName, regimeConfig, regimeJobName } from './jobs';
+import type { RegimeRun } from './profiles';
 import { methodConfig, CurvesProfile } from './profiles';
 import { jobScores } from './results';
 import { Study } from './study';
@@ -36,6 +37,8 @@ export interface CurveResults {
   /** inputs.steps holds every drift run's snapshots, labelled like the DriftRun. */
   inputs: ResultInputs;
   drift: DriftRun[];
+  /** The drift measures of the drift runs (seed 1) and of every regime run and seed. */
+  measures: MeasureRun[];
   costs: CostScores[];
   /** Curve jobs not finished (or skipped), by name, with why. */
   missing: { job: string; why: string }[];
@@ -56,6 +59,40 @@ function pairAnnotations(study: Study, job: JobResult, method: keyof typeof OBJE
   return new Set(pairsOf(pos, o.pairing).map((q) => q.inputId)).size * study.profile.selection.candidatesPerInput;
 }
 
+/** A regime run's label, the same for its seeds: `regime: ipa (beta 6000, no clip)`. */
+export function regimeLabel(study: Study, run: RegimeRun): string {
+  const c = regimeConfig(study.profile.align, run, 1);
+  const tags = [
+    `beta ${c.beta}`,
+    ...(c.clipNorm === 0 ? ['no clip'] : run.clipNorm !== undefined ? [`clip ${c.clipNorm}`] : []),
+    ...(c.lora ? [`LoRA ${c.lora.rank}`] : []),
+    ...(run.lr !== undefined ? [`lr ${c.lr}`] : []),
+  ];
+  return `regime: ${run.method} (${tags.join(', ')})`;
+}
+
+/**
+ * The comparisons of the drift measures a study reports: every measured run against its base (step 0), and each
+ * regime run of IPA against the regime's SFT run (IPA+HALO against SFT+HALO) of the same clipping and adapter:
+ * whether the reference term holds what plain likelihood loses.
+ */
+export function measurePairs(study: Study): { a: string; b: string }[] {
+  const c = curvesOf(study);
+  const p = study.profile;
+  const labels = [
+    ...[...c.drift.methods.map((m) => ({ m, b: undefined as number | undefined })), ...c.drift.betas.map((b) => ({ m: 'ipa-halo' as const, b }))].map((r) => `${r.m} (beta ${r.b ?? methodConfig(p.align, r.m).beta})`),
+    ...(c.regime?.runs ?? []).map((r) => regimeLabel(study, r)),
+  ];
+  const pairs = labels.map((a) => ({ a, b: 'base' }));
+  for (const run of c.regime?.runs ?? []) {
+    const o = OBJECTIVES[run.method];
+    if (!o.reference) continue;
+    const sft = (c.regime?.runs ?? []).find((q) => !OBJECTIVES[q.method].reference && OBJECTIVES[q.method].halo === o.halo && q.clipNorm === run.clipNorm && q.loraRank === run.loraRank && q.lr === run.lr);
+    if (sft) pairs.push({ a: regimeLabel(study, run), b: regimeLabel(study, sft) });
+  }
+  return pairs;
+}
+
 /** Gather the curves from the study's folders; `inputs` carries the base's scores and the report settings. */
 export function curveResults(study: Study, inputs: ResultInputs): CurveResults {
   const c = curvesOf(study);
@@ -67,6 +104,7 @@ export function curveResults(study: Study, inputs: ResultInputs): CurveResults {
 
   const steps: StepScores[] = [];
   const drift: DriftRun[] = [];
+  const measures: MeasureRun[] = [];
   const runs = [...c.drift.methods.map((m) => ({ method: m, beta: undefined as number | undefined })), ...c.drift.betas.map((b) => ({ method: 'ipa-halo' as const, beta: b }))];
   for (const r of runs) {
     const name = driftJobName(r.method, seed, r.beta);
@@ -80,6 +118,22 @@ export function curveResults(study: Study, inputs: ResultInputs): CurveResults {
     for (const [step, rel] of Object.entries(job.snapshotScores ?? {})) steps.push({ method: label, step: Number(step), runs: scoresAt(job, rel) });
     steps.push({ method: label, step: c.drift.steps, runs: scoresAt(job, job.scores) });
     if (job.drift) drift.push({ label, points: Object.entries(job.drift).map(([step, probe]) => ({ step: Number(step), probe })) });
+    if (job.measures) measures.push({ label, seed, points: Object.entries(job.measures).map(([step, m]) => ({ step: Number(step), measures: m })) });
+  }
+  const r = c.regime;
+  for (const s of r?.seeds ?? []) {
+    for (const run of r?.runs ?? []) {
+      const name = regimeJobName(run, s);
+      const job = done(study, name);
+      if (!job || job.skipped) {
+        missing.push({ job: name, why: job?.skipped ?? 'not run yet' });
+        continue;
+      }
+      const label = regimeLabel(study, run);
+      steps.push({ method: `${label} s${s}`, step: (r as NonNullable<typeof r>).steps, runs: scoresAt(job, job.scores) });
+      if (job.drift) drift.push({ label: `${label} s${s}`, points: Object.entries(job.drift).map(([step, probe]) => ({ step: Number(step), probe })) });
+      if (job.measures) measures.push({ label, seed: s, points: Object.entries(job.measures).map(([step, m]) => ({ step: Number(step), measures: m })) });
+    }
   }
 
   const costs: CostScores[] = [];
@@ -104,5 +158,5 @@ export function curveResults(study: Study, inputs: ResultInputs): CurveResults {
       runs,
     });
   }
-  return { inputs: { ...inputs, steps }, drift, costs, missing };
+  return { inputs: { ...inputs, steps }, drift, measures, costs, missing };
 }

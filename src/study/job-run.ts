@@ -16,7 +16,8 @@ import { loadBase, loadModel } from '../model/load';
 import { paramsFromDict } from '../model/checkpoint';
 import { TensorDict, snapshot } from '../train/checkpoint';
 import * as tf from '@tensorflow/tfjs';
-import { DriftPoint, driftProbe } from '../align/drift';
+import { DriftMeasures, DriftPoint, driftProbe } from '../align/drift';
+import { DRIFT_MEASURES_SHAPE, MeasureSettings, measureModel } from './drift-measures';
 import { sha256, writeJsonAtomic } from '../core/files';
 import { DataError } from '../core/errors';
 import { checkSeal, count, number, object, optional, readJsonShape, record, sealed, string } from '../core/json';
@@ -29,7 +30,7 @@ import { AlignMethod, OBJECTIVES } from '../align/objectives';
 import { AlignConfig, AlignPair, AlignSample, alignTrain } from '../align/trainer';
 import { SplitName } from '../world/config';
 
-export type JobGroup = 'main' | 'beta' | 'hand-weight' | 'positives' | 'noise' | 'tune' | 'premise' | 'drift' | 'annotation';
+export type JobGroup = 'main' | 'beta' | 'hand-weight' | 'positives' | 'noise' | 'tune' | 'premise' | 'drift' | 'regime' | 'annotation';
 
 /** One post-training job: a method and seed with its settings, the selection variant it trains on, and the
  * splits it is evaluated on (the study lists its jobs in study/jobs.ts). */
@@ -51,9 +52,10 @@ export interface AlignJob {
   snapshotSplits?: SplitName[];
   /**
    * The drift probe (drift.ts) at every snapshot and at the end: `samples` implicit positives and as many
-   * candidates judged bad (the losers of the relaxed pairs), `draws` noise draws each. Absent: no probe.
+   * candidates judged bad (the losers of the relaxed pairs), `draws` noise draws each; with `measures`, also the
+   * drift measures (study/drift-measures.ts) of the base (step 0), every snapshot and the end. Absent: no probe.
    */
-  probe?: { samples: number; draws: number };
+  probe?: { samples: number; draws: number; measures?: MeasureSettings };
 }
 
 /** Everything a job reads, as paths (plain data: jobs run on worker threads). */
@@ -84,6 +86,8 @@ export interface JobResult {
   snapshotScores?: Record<string, Record<string, string>>;
   /** The drift probe per step (jobs with `probe`; the last step is the finished run). */
   drift?: Record<string, DriftPoint>;
+  /** The drift measures per step, step 0 the base (jobs whose probe has `measures`). */
+  measures?: Record<string, DriftMeasures>;
   dependsOn: string;
   /** Why the job trained nothing (no positives, or no strict pairs for Flow-DPO); absent when it ran. */
   skipped?: string;
@@ -105,6 +109,7 @@ const JOB_RESULT_SHAPE = object({
   scores: record(string()),
   snapshotScores: optional(record(record(string()))),
   drift: optional(record(object({ distance: number(), good: REWARD_GAP, bad: REWARD_GAP, margin: number() }))),
+  measures: optional(record(DRIFT_MEASURES_SHAPE)),
   dependsOn: string(),
   skipped: optional(string()),
   sha256: optional(string()),
@@ -282,7 +287,9 @@ export async function runJob(job: AlignJob, p: JobPaths, ctx?: TaskContext): Pro
   const scores = await evaluate(res.adapterDir, path.join(dir, 'eval'), job.evalSplits);
   const snapshotScores: Record<string, Record<string, string>> = {};
   for (const [step, snap] of Object.entries(res.snapshots)) snapshotScores[step] = await evaluate(snap, path.join(dir, `eval-step-${step}`), job.snapshotSplits ?? job.evalSplits);
-  const drift = job.probe ? probeJob(job, p, pos, weights, { ...res.snapshots, [job.config.steps]: res.adapterDir }) : null;
+  const adapters = { ...res.snapshots, [job.config.steps]: res.adapterDir };
+  const drift = job.probe ? probeJob(job, p, pos, weights, adapters) : null;
+  const measures = job.probe?.measures ? await measureJob(job, job.probe.measures, p, positives, dir, adapters) : null;
   const result: JobResult = {
     name: job.name,
     dir: path.relative(p.jobsDir, dir),
@@ -294,6 +301,7 @@ export async function runJob(job: AlignJob, p: JobPaths, ctx?: TaskContext): Pro
     scores,
     ...(job.snapshots?.length ? { snapshotScores } : {}),
     ...(drift ? { drift } : {}),
+    ...(measures ? { measures } : {}),
     dependsOn,
   };
   writeJobResult(doneFile, result);
@@ -323,6 +331,20 @@ function probeJob(job: AlignJob, p: JobPaths, pos: PositivesFile & { candidatesD
     }
   } finally {
     tf.dispose(Object.values(reference));
+  }
+  return out;
+}
+
+/** The drift measures of a job's base (step 0) and adapters by step, each kept in `<dir>/measures-step-<S>/`. */
+async function measureJob(job: AlignJob, settings: MeasureSettings, p: JobPaths, positives: AlignSample[], dir: string, adapters: Record<string, string>): Promise<Record<string, DriftMeasures>> {
+  if (!positives.length) throw new DataError(`job ${job.name}: the drift measures need the job's positives (memorisation is the distance to them)`);
+  const size = positives[0].clip.frames.length;
+  const videos = new Uint8Array(positives.length * size);
+  positives.forEach((s, i) => videos.set(s.clip.frames, i * size));
+  const out: Record<string, DriftMeasures> = {};
+  for (const [step, adapterDir] of [['0', null] as const, ...Object.entries(adapters)]) {
+    // the same draws for every job and step (the sampler's seed, a fixed held-out seed), so runs pair input by input
+    out[step] = await measureModel({ worldDir: p.worldDir, baseDir: p.baseDir, adapterDir, settings, sampler: p.sampler, engine: p.engine, positives: videos, outDir: path.join(dir, `measures-step-${step}`), seed: 1 });
   }
   return out;
 }

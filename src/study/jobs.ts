@@ -7,10 +7,10 @@
  * the same way on every machine.
  */
 import { UsageError } from '../core/errors';
-import { AblationProfile, AlignProfile, CurvesProfile, EvalProfile, methodConfig } from './profiles';
+import { AblationProfile, AlignProfile, CurvesProfile, EvalProfile, RegimeRun, methodConfig } from './profiles';
 import { AlignJob, JobGroup } from './job-run';
 import { AlignConfig } from '../align/trainer';
-import { AlignMethod } from '../align/objectives';
+import { AlignMethod, OBJECTIVES } from '../align/objectives';
 
 /** Where a sweep point reads its result: its own job, or the main run it coincides with. */
 export interface SweepPoint {
@@ -104,6 +104,30 @@ export function driftJobName(method: AlignMethod, seed: number, beta?: number): 
   return `drift-${method}${beta === undefined ? '' : `-beta${valueTag(beta)}`}.s${seed}`;
 }
 
+/** A regime run's name: `regime-sft.s1`, with its overrides `regime-ipa-beta6000-clip0-lora8-lr0.006.s2`. */
+export function regimeJobName(run: RegimeRun, seed: number): string {
+  const tags = [
+    run.beta === undefined ? '' : `-beta${valueTag(run.beta)}`,
+    run.clipNorm === undefined ? '' : `-clip${valueTag(run.clipNorm)}`,
+    run.loraRank === undefined ? '' : `-lora${run.loraRank}`,
+    run.lr === undefined ? '' : `-lr${valueTag(run.lr)}`,
+  ];
+  return `regime-${run.method}${tags.join('')}.s${seed}`;
+}
+
+/** A regime run's settings: the method's, with the run's overrides (a LoRA rank r gets alpha r, the kit's scale 1). */
+export function regimeConfig(align: AlignProfile, run: RegimeRun, steps: number): AlignConfig {
+  const c = methodConfig(align, run.method);
+  return {
+    ...c,
+    steps,
+    ...(run.beta === undefined ? {} : { beta: run.beta }),
+    ...(run.clipNorm === undefined ? {} : { clipNorm: run.clipNorm }),
+    ...(run.lr === undefined ? {} : { lr: run.lr }),
+    ...(run.loraRank === undefined ? {} : { lora: run.loraRank === 0 ? null : { rank: run.loraRank, alpha: run.loraRank } }),
+  };
+}
+
 /** An annotation-cost run's name: `cost-ipa-halo-64.s1` (64 judged train inputs). */
 export function costJobName(method: AlignMethod, judgedInputs: number, seed: number): string {
   return `cost-${method}-${judgedInputs}.s${seed}`;
@@ -126,9 +150,9 @@ export function costPoints(curves: CurvesProfile, seed: number, trainInputs: num
 }
 
 /**
- * The jobs of the curves (CurvesProfile), first seed: each drift run (steps, snapshots and the probe), each
- * annotation budget below all, and the main runs the full budgets read (the same jobs as the main table's, so a
- * study that ran them reuses them).
+ * The jobs of the curves (CurvesProfile): the regime's runs on every seed (first: they answer the central question),
+ * each drift run (first seed: steps, snapshots and the probe), each annotation budget below all, and the main runs the
+ * full budgets read (the same jobs as the main table's, so a study that ran them reuses them).
  */
 export function curveJobs(curves: CurvesProfile, align: AlignProfile, ablations: AblationProfile, evalProfile: EvalProfile, trainInputs: number): AlignJob[] {
   const seed = align.seeds[0];
@@ -148,6 +172,28 @@ export function curveJobs(curves: CurvesProfile, align: AlignProfile, ablations:
       snapshotSplits: d.snapshotSplits,
       probe: d.probe,
     });
+  const r = curves.regime;
+  if (r) {
+    if (!(Number.isInteger(r.positives) && r.positives >= 1)) throw new UsageError(`curves.regime: positives must be a positive integer, got ${r.positives}`);
+    for (const s of r.snapshots) if (!(Number.isInteger(s) && s >= 1 && s < r.steps)) throw new UsageError(`curves.regime: snapshot ${s} is not a step in 1..${r.steps - 1}`);
+    for (const s of r.seeds) {
+      for (const run of r.runs) {
+        if (OBJECTIVES[run.method].data === 'pairs') throw new UsageError(`curves.regime: '${run.method}' trains on pairs; the regime's runs train on positives`);
+        jobs.push({
+          name: regimeJobName(run, s),
+          group: 'regime',
+          method: run.method,
+          seed: s,
+          config: regimeConfig(align, run, r.steps),
+          selection: { maxPositives: r.positives, annotationNoise: 0 },
+          evalSplits: r.splits,
+          snapshots: r.snapshots,
+          snapshotSplits: [],
+          probe: d.probe,
+        });
+      }
+    }
+  }
   for (const method of d.methods) drift(method);
   for (const beta of d.betas) drift('ipa-halo', beta);
   for (const pt of costPoints(curves, seed, trainInputs)) {

@@ -33,8 +33,8 @@ export const NOTEBOOKS: readonly NotebookStep[] = [
   { notebook: 'notebooks/01_pretrain.ipynb' },
   { notebook: 'notebooks/02_baseline.ipynb' },
   { notebook: 'notebooks/03_positives.ipynb' },
-  { notebook: 'notebooks/04_alignment.ipynb', profiles: ['smoke', 'paper', 'closeup'] },
-  { notebook: 'notebooks/05_results_ablations.ipynb', profiles: ['smoke', 'paper', 'closeup'] },
+  { notebook: 'notebooks/04_alignment.ipynb', profiles: ['smoke', 'paper', 'fullbody'] },
+  { notebook: 'notebooks/05_results_ablations.ipynb', profiles: ['smoke', 'paper', 'fullbody'] },
   { notebook: 'notebooks/06_premise_sweep.ipynb', profiles: ['smoke', 'extended'] },
   { notebook: 'notebooks/07_curves.ipynb', profiles: ['smoke', 'extended'] },
 ];

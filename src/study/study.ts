@@ -5,11 +5,13 @@
  *
  * Paths (relative to the checkout):
  * - `data/worlds/<profile>-<seed>/`      the world (rebuilt on demand in seconds; not committed)
- * - `data/base/<profile>-<seed>/`        the shipped base model and perception network (committed for paper-1)
+ * - `data/base/<profile>-<seed>/`        the shipped base model and perception network (committed: closeup-1, paper-1)
  * - `data/runs/<profile>-<seed>/`        everything else the study makes: generations, judgments, adapters,
  *                                        evaluations (not committed; stages skip what is already there)
- * - `results/` for the paper profile on its default seed (committed), `results/extended/` for the extended
- *   profile (which shares the paper's data, Profile.dataOf), else `results/<profile>-seed<seed>/`
+ * - `results/` for the paper profile on its default seed (committed), `results/<profile>/` for a profile that
+ *   shares data (Profile.dataOf: extended, fullbody), else `results/<profile>-seed<seed>/`
+ * `<profile>` in the data paths is the name the data was first made under: Profile.dataOf where it is set (the paper
+ * and extended profiles: `closeup`; the full-body profile: `paper`).
  */
 import * as path from 'node:path';
 import { ParsedArgs, num, str } from '../core/args';
@@ -46,8 +48,8 @@ export function studyPaths(root: string, profileName: string, worldSeed: number)
   const profile = getProfile(profileName);
   // A profile that shares another's data (Profile.dataOf) reads and writes that one's world, base and runs.
   const tag = `${profile.dataOf ?? profileName}-${worldSeed}`;
-  const committed = worldSeed === profile.seed && (profileName === 'paper' || profile.dataOf === 'paper');
-  // The paper profile's committed results are results/; a profile sharing its data on its seed, results/<profile>.
+  const committed = worldSeed === profile.seed && (profileName === 'paper' || profile.dataOf !== undefined);
+  // The paper profile's committed results are results/; a profile sharing data on its seed, results/<profile>.
   const results = !committed ? path.join(root, 'results', `${profileName}-seed${worldSeed}`) : profileName === 'paper' ? path.join(root, 'results') : path.join(root, 'results', profileName);
   return {
     root,
