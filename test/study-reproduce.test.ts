@@ -22,7 +22,7 @@ describe('committed results', () => {
   });
 
   it('a results folder is recognised by its entries (notebooks, runs, tables, figures, ... and other studies\' folders)', () => {
-    for (const n of ['notebooks', 'runs', 'tables', 'figures', 'media', 'supplementary', 'summary.md', 'environment.md', 'smoke-seed9']) assert.ok(isResultsEntry(n), n);
-    for (const n of ['thesis.tex', 'notes', '.git']) assert.ok(!isResultsEntry(n), n);
+    for (const n of ['notebooks', 'runs', 'tables', 'figures', 'media', 'supplementary', 'summary.md', 'environment.md', 'smoke-seed9', 'extended', 'fullbody', 'base', 'engine-onnx']) assert.ok(isResultsEntry(n), n);
+    for (const n of ['thesis.tex', 'notes', '.git', 'paper', 'constructor']) assert.ok(!isResultsEntry(n), n);
   });
 });

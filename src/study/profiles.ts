@@ -405,7 +405,7 @@ export const PROFILES: Record<string, Profile> = {
 // The paper profile (the documented reproduction, issue 31): the full-body profile's protocol on the close-up world
 // (issue 30), a medium close-up in which fingers are 2.2 px wide, six defect modes of single hands (some on some frames
 // only) decided inside the noise rather than by a mode input (model/coupling.ts). Its world, base and runs are under
-// the name they were first made with (data/*/closeup-1: `dataOf`); its base card is results/base-closeup.
+// the name they were first made with (data/*/closeup-1: `dataOf`); its base card is results/base (the full-body base's: results/fullbody/base).
 PROFILES.paper = {
   ...FULLBODY,
   name: 'paper',

@@ -18,7 +18,7 @@ import { kitRoot } from '../core/kit';
 import { KernelTarget, installKernelSpec, kernelSpecMessage } from '../notebook/kernelspec';
 import { ManifestBase, writeRunManifest } from './manifest';
 import { CellTiming, NotebookRunError, displayPath, loadRunnableNotebook, runNotebook } from '../notebook/runner';
-import { Profile, getProfile } from './profiles';
+import { PROFILES, Profile, getProfile } from './profiles';
 import { studyPaths } from './study';
 
 /** One notebook of the pipeline; `profiles` limits it to some profiles (default: all). */
@@ -109,12 +109,17 @@ export interface ReproduceResult {
  * notebooks 01-03 run on it with IPA_RESULTS_DIR=results/base), the extended profile's results (`extended`), and
  * other studies' folders.
  */
-const RESULTS_ENTRIES = new Set(['notebooks', 'runs', 'tables', 'figures', 'media', 'supplementary', 'base', 'extended', 'summary.md', 'environment.md', 'README.md']);
+// `closeup`: the close-up study's first run (issue 30), before it became the paper profile; `engine-onnx`: the engine's
+// benchmark rows.
+const RESULTS_ENTRIES = new Set(['notebooks', 'runs', 'tables', 'figures', 'media', 'supplementary', 'base', 'closeup', 'engine-onnx', 'summary.md', 'environment.md', 'README.md']);
 
-/** Whether a name belongs in a results folder (see RESULTS_ENTRIES; `<profile>-seed<N>` folders of other studies, their locks). */
+/**
+ * Whether a name belongs in a results folder (see RESULTS_ENTRIES; the committed results of a profile that shares
+ * data, `results/<profile>`; `<profile>-seed<N>` folders of other studies; their locks).
+ */
 export function isResultsEntry(name: string): boolean {
   // `.<name>.ipa-lock`: the lock of a results folder nested here (core/lock.ts), e.g. results/extended's.
-  return RESULTS_ENTRIES.has(name) || /^[A-Za-z0-9_]+-seed\d+$/.test(name) || /^\.[A-Za-z0-9_-]+\.ipa-lock$/.test(name);
+  return RESULTS_ENTRIES.has(name) || (name !== 'paper' && PROFILES[name]?.dataOf !== undefined) || /^[A-Za-z0-9_]+-seed\d+$/.test(name) || /^\.[A-Za-z0-9_-]+\.ipa-lock$/.test(name);
 }
 
 /** A path relative to the checkout when it lies inside it, else absolute. */
