@@ -6,7 +6,7 @@ import { PROFILES } from '../src/study/profiles';
 import { makeClip, validateWorld } from '../src/world/clip';
 import { WorldConfig } from '../src/world/config';
 
-const FULL: WorldConfig = { ...PROFILES.paper.world, splits: { train: 8, val: 1, 'test-general': 1, 'test-hands': 1 } };
+const FULL: WorldConfig = { ...PROFILES.fullbody.world, splits: { train: 8, val: 1, 'test-general': 1, 'test-hands': 1 } };
 const CLOSE: WorldConfig = { ...FULL, framing: { zoom: 1.5, aim: 0.3 } };
 
 /** Mean hand-box side over the visible hands of the first n train clips. */

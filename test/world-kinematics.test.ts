@@ -8,7 +8,7 @@ import {
   RIGHT_HAND_RANGE, HAND_GEOMETRY, handStart, makeClip, mirror, skeletonBones, wrapAngle,
 } from '../src/world';
 
-const WORLD: WorldConfig = PROFILES.paper.world;
+const WORLD: WorldConfig = PROFILES.fullbody.world;
 const K3 = NUM_KEYPOINTS * KEYPOINT_DIMS;
 const EPS = 2e-3;
 

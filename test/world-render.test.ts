@@ -9,7 +9,7 @@ import {
 } from '../src/world';
 import { clipStrip } from '../src/report/strip';
 
-const WORLD: WorldConfig = PROFILES.paper.world;
+const WORLD: WorldConfig = PROFILES.fullbody.world;
 const S = WORLD.size;
 
 /** Clips whose families include hands crossing and hands behind the body (occlusion), plus ordinary ones. */
