@@ -19,17 +19,7 @@ async function main() {
   const base = await kit.baseStage(study);
   const val = kit.worldStage(study).world.splits.val;
   const t0 = Date.now();
-  const clips = Array.from({ length: n }, (_, i) => {
-    const c = kit.getClip(val, i);
-    const px = c.figureMasks.length;
-    const hands = new Float32Array(px);
-    const figure = new Float32Array(px);
-    for (let p = 0; p < px; p++) {
-      hands[p] = Math.max(c.handMasks[2 * p], c.handMasks[2 * p + 1]) / 255;
-      figure[p] = Math.max(c.figureMasks[p] / 255, hands[p]);
-    }
-    return { clip: { ref: c.ref, refPose: c.refPose, frames: c.frames, poses: c.poses }, hands, figure };
-  });
+  const clips = Array.from({ length: n }, (_, i) => kit.regionClip(val, i));
   const rows = [];
   const models = [['base', undefined], ...modelsOf(study, process.argv[4])];
   const tag = process.argv[5] ?? profile;

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { JobResult, pairsOf, readJobResult } from './job-run';
-import { OBJECTIVES } from '../align/objectives';
+import { AlignMethod, OBJECTIVES } from '../align/objectives';
 import { DataError } from '../core/errors';
 import { ScoredSplit } from '../eval/score';
 import { CostScores, DriftRun, MeasureRun } from '../report/curves';
@@ -59,6 +59,17 @@ function pairAnnotations(study: Study, job: JobResult, method: keyof typeof OBJE
   return new Set(pairsOf(pos, o.pairing).map((q) => q.inputId)).size * study.profile.selection.candidatesPerInput;
 }
 
+/** The drift runs of a study (each method, then IPA+HALO at each further beta) with their labels: `sft (beta 600)`. */
+function driftRuns(study: Study): { method: AlignMethod; beta: number | undefined; label: string }[] {
+  const c = curvesOf(study);
+  const runs = [...c.drift.methods.map((m) => ({ method: m, beta: undefined as number | undefined })), ...c.drift.betas.map((b) => ({ method: 'ipa-halo' as const, beta: b }))];
+  return runs.map((r) => ({ ...r, label: `${r.method} (beta ${r.beta ?? methodConfig(study.profile.align, r.method).beta})` }));
+}
+
+/** A job's drift probe, and its drift measures, as points by step (done.json keys them by step). */
+const probePoints = (rec: NonNullable<JobResult['drift']>): DriftRun['points'] => Object.entries(rec).map(([step, probe]) => ({ step: Number(step), probe }));
+const measurePoints = (rec: NonNullable<JobResult['measures']>): MeasureRun['points'] => Object.entries(rec).map(([step, measures]) => ({ step: Number(step), measures }));
+
 /** A regime run's label, the same for its seeds: `regime: ipa (beta 6000, no clip)`. */
 export function regimeLabel(study: Study, run: RegimeRun): string {
   const c = regimeConfig(study.profile.align, run, 1);
@@ -78,11 +89,7 @@ export function regimeLabel(study: Study, run: RegimeRun): string {
  */
 export function measurePairs(study: Study): { a: string; b: string }[] {
   const c = curvesOf(study);
-  const p = study.profile;
-  const labels = [
-    ...[...c.drift.methods.map((m) => ({ m, b: undefined as number | undefined })), ...c.drift.betas.map((b) => ({ m: 'ipa-halo' as const, b }))].map((r) => `${r.m} (beta ${r.b ?? methodConfig(p.align, r.m).beta})`),
-    ...(c.regime?.runs ?? []).map((r) => regimeLabel(study, r)),
-  ];
+  const labels = [...driftRuns(study).map((r) => r.label), ...(c.regime?.runs ?? []).map((r) => regimeLabel(study, r))];
   const pairs = labels.map((a) => ({ a, b: 'base' }));
   for (const run of c.regime?.runs ?? []) {
     const o = OBJECTIVES[run.method];
@@ -105,20 +112,18 @@ export function curveResults(study: Study, inputs: ResultInputs): CurveResults {
   const steps: StepScores[] = [];
   const drift: DriftRun[] = [];
   const measures: MeasureRun[] = [];
-  const runs = [...c.drift.methods.map((m) => ({ method: m, beta: undefined as number | undefined })), ...c.drift.betas.map((b) => ({ method: 'ipa-halo' as const, beta: b }))];
-  for (const r of runs) {
+  for (const r of driftRuns(study)) {
     const name = driftJobName(r.method, seed, r.beta);
     const job = done(study, name);
     if (!job || job.skipped) {
       missing.push({ job: name, why: job?.skipped ?? 'not run yet' });
       continue;
     }
-    const beta = r.beta ?? methodConfig(p.align, r.method).beta;
-    const label = `${r.method} (beta ${beta})`;
+    const label = r.label;
     for (const [step, rel] of Object.entries(job.snapshotScores ?? {})) steps.push({ method: label, step: Number(step), runs: scoresAt(job, rel) });
     steps.push({ method: label, step: c.drift.steps, runs: scoresAt(job, job.scores) });
-    if (job.drift) drift.push({ label, points: Object.entries(job.drift).map(([step, probe]) => ({ step: Number(step), probe })) });
-    if (job.measures) measures.push({ label, seed, points: Object.entries(job.measures).map(([step, m]) => ({ step: Number(step), measures: m })) });
+    if (job.drift) drift.push({ label, points: probePoints(job.drift) });
+    if (job.measures) measures.push({ label, seed, points: measurePoints(job.measures) });
   }
   const r = c.regime;
   for (const s of r?.seeds ?? []) {
@@ -131,8 +136,8 @@ export function curveResults(study: Study, inputs: ResultInputs): CurveResults {
       }
       const label = regimeLabel(study, run);
       steps.push({ method: `${label} s${s}`, step: (r as NonNullable<typeof r>).steps, runs: scoresAt(job, job.scores) });
-      if (job.drift) drift.push({ label: `${label} s${s}`, points: Object.entries(job.drift).map(([step, probe]) => ({ step: Number(step), probe })) });
-      if (job.measures) measures.push({ label, seed: s, points: Object.entries(job.measures).map(([step, m]) => ({ step: Number(step), measures: m })) });
+      if (job.drift) drift.push({ label: `${label} s${s}`, points: probePoints(job.drift) });
+      if (job.measures) measures.push({ label, seed: s, points: measurePoints(job.measures) });
     }
   }
 

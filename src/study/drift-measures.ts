@@ -13,6 +13,7 @@ import { array, nullable, number, object, readJsonShape, string } from '../core/
 import { handBoxMask, inputDiversity, nearestDistance } from '../eval/diversity';
 import { EngineName } from '../model/engine';
 import { videoAt } from '../model/generations';
+import { readModelCheckpointMeta } from '../model/checkpoint';
 import { loadModel } from '../model/load';
 import { generateSplit } from '../model/sample-split';
 import { SplitData, getClip, loadWorldCached } from '../world/store';
@@ -66,8 +67,8 @@ export function checkMeasureSettings(s: MeasureSettings, val: number): void {
   }
 }
 
-/** A val clip with its region masks on the generated frames (hands, and the figure with its hands). */
-function regionClip(val: SplitData, row: number): RegionClip {
+/** A clip of a split with its region masks on the generated frames (hands, and the figure with its hands). */
+export function regionClip(val: SplitData, row: number): RegionClip {
   const c = getClip(val, row);
   const px = c.figureMasks.length;
   const hands = new Float32Array(px);
@@ -93,8 +94,9 @@ export async function measureModel(a: MeasureArgs): Promise<DriftMeasures> {
   const world = loadWorldCached(a.worldDir);
   const val = world.splits.val as SplitData;
   checkMeasureSettings(a.settings, val.count);
-  const adapterSha = a.adapterDir ? sha256(fs.readFileSync(path.join(a.adapterDir, 'weights.bin'))) : '';
-  const key = sha256(JSON.stringify({ base: a.baseDir, adapterSha, settings: a.settings, sampler: a.sampler, engine: a.engine, positives: sha256(Buffer.from(a.positives.buffer, a.positives.byteOffset, a.positives.byteLength)), seed: a.seed }));
+  // the models by their weights' hashes (as recorded in their checkpoints), not by folder: a retrained base is measured again
+  const weightsSha = (dir: string) => readModelCheckpointMeta(dir).files['weights.bin'].sha256;
+  const key = sha256(JSON.stringify({ base: weightsSha(a.baseDir), adapter: a.adapterDir ? weightsSha(a.adapterDir) : '', settings: a.settings, sampler: a.sampler, engine: a.engine, positives: sha256(Buffer.from(a.positives.buffer, a.positives.byteOffset, a.positives.byteLength)), seed: a.seed }));
   const file = path.join(a.outDir, 'measures.json');
   if (fs.existsSync(file)) {
     const kept = readJsonShape<DriftMeasures & { key: string }>(file, MEASURES_FILE_SHAPE);
