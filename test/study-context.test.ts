@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { notebookContext } from '../src/study/context';
-import { notebooksFor } from '../src/study/reproduce';
+import { notebooksFor, selectNotebooks } from '../src/study/reproduce';
 import { ROOT } from './kernel-helpers';
 
 describe('profiles reach notebooks through the environment', () => {
@@ -25,5 +25,16 @@ describe('profiles reach notebooks through the environment', () => {
     assert.deepEqual(notebooksFor('smoke').map((n) => n.split('/').pop()), ['00_world.ipynb', '01_pretrain.ipynb', '02_baseline.ipynb', '03_positives.ipynb', '04_alignment.ipynb', '05_results_ablations.ipynb', '06_premise_sweep.ipynb', '07_curves.ipynb']);
     assert.deepEqual(notebooksFor('paper', [{ notebook: 'a' }, { notebook: 'b', profiles: ['smoke'] }]), ['a']);
     assert.throws(() => notebooksFor('huge'), /unknown profile/);
+  });
+
+  it('runs part of a profile: --from through --to, both included, by base name or path', () => {
+    const nbs = ['notebooks/00_a.ipynb', 'notebooks/01_b.ipynb', 'notebooks/02_c.ipynb', 'notebooks/03_d.ipynb'];
+    assert.deepEqual(selectNotebooks(nbs, undefined, undefined), nbs);
+    assert.deepEqual(selectNotebooks(nbs, '01_b', undefined), nbs.slice(1));
+    assert.deepEqual(selectNotebooks(nbs, undefined, '02_c.ipynb'), nbs.slice(0, 3));
+    assert.deepEqual(selectNotebooks(nbs, '02_c', 'notebooks/02_c.ipynb'), [nbs[2]]);
+    assert.throws(() => selectNotebooks(nbs, '02_c', '01_b'), /--to '01_b' comes before --from '02_c'/);
+    assert.throws(() => selectNotebooks(nbs, undefined, '09_z'), /--to '09_z' is not a notebook of this profile \(00_a, 01_b, 02_c, 03_d\)/);
+    assert.throws(() => selectNotebooks(nbs, undefined, ' '), /--to needs a notebook of this profile/);
   });
 });

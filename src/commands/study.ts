@@ -89,8 +89,8 @@ export const runCommand: Command = {
 export const reproduceCommand: Command = {
   summary: "the main job: run the profile's notebooks in order, write the run manifest and the environment",
   help: [
-    'usage: ipa-kit reproduce [--profile P] [--pretrain] [--world-seed N] [--from NOTEBOOK] [--timeout S] [--backend B]',
-    '                         [--engine E] [--results DIR] [--install-kernel]',
+    'usage: ipa-kit reproduce [--profile P] [--pretrain] [--world-seed N] [--from NOTEBOOK] [--to NOTEBOOK] [--timeout S]',
+    '                         [--backend B] [--engine E] [--results DIR] [--install-kernel]',
     '',
     "Installs the kernelspec (user folder) if it is missing, runs the profile's notebooks in order (executed",
     'notebooks in results/notebooks/), writes a manifest to results/runs/ and regenerates the marked section of',
@@ -99,6 +99,7 @@ export const reproduceCommand: Command = {
     '  --pretrain       retrain the base model instead of using the shipped checkpoint (IPA_PRETRAIN=1)',
     "  --world-seed N   world seed (IPA_WORLD_SEED; default the profile's seed), 0..4294967295",
     '  --from NOTEBOOK  start at this notebook (e.g. 02_baseline), using what earlier ones wrote',
+    '  --to NOTEBOOK    stop after this notebook (e.g. 06_premise_sweep); the manifest lists only the notebooks run',
     `  --timeout S      seconds one cell may run (default 0: no limit), ${rangeText(TIMEOUT_S)}`,
     '  --engine E       compute engine for the whole run, training and sampling (IPA_ENGINE): auto (ONNX Runtime when it loads), onnx, onnx:webgpu, onnx:cuda, tfjs',
     '  --results DIR    everything the run writes (notebooks, tables, figures, media, summary, runs/, environment.md)',
@@ -106,7 +107,7 @@ export const reproduceCommand: Command = {
     '  --install-kernel also refresh a kernelspec that starts another checkout or Node (default: leave it, and say so)',
   ].join('\n'),
   async run(argv) {
-    const args = parseArgs(argv, ['profile', 'pretrain', 'world-seed', 'from', 'timeout', 'backend', 'engine', 'results', 'install-kernel'], ['pretrain', 'install-kernel']);
+    const args = parseArgs(argv, ['profile', 'pretrain', 'world-seed', 'from', 'to', 'timeout', 'backend', 'engine', 'results', 'install-kernel'], ['pretrain', 'install-kernel']);
     if (args.positional.length) throw new UsageError(`unexpected argument '${args.positional[0]}'`);
     const seed = str(args, 'world-seed');
     const { error } = await reproduce({
@@ -114,6 +115,7 @@ export const reproduceCommand: Command = {
       pretrain: bool(args, 'pretrain'),
       worldSeed: seed === undefined ? undefined : parseWorldSeed(seed, '--world-seed'),
       from: str(args, 'from'),
+      to: str(args, 'to'),
       timeoutS: num(args, 'timeout', 0, TIMEOUT_S),
       backend: str(args, 'backend'),
       engine: str(args, 'engine'),

@@ -52,6 +52,8 @@ export interface ReproduceOptions {
   worldSeed?: number;
   /** Start at this notebook (a path or a base name such as `02_baseline`). */
   from?: string;
+  /** Stop after this notebook (same forms as `from`): a run of part of a profile, e.g. one notebook with `from` = `to`. */
+  to?: string;
   /** Seconds one cell may run (0: no limit). */
   timeoutS?: number;
   backend?: string;
@@ -128,13 +130,22 @@ function rootRelative(root: string, p: string): string {
   return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : p;
 }
 
-function selectFrom(notebooks: string[], from: string | undefined): string[] {
-  if (from === undefined) return notebooks;
-  if (from.trim() === '') throw new UsageError(`--from needs a notebook of this profile (${notebooks.map((n) => path.basename(n, '.ipynb')).join(', ')}), got ''`);
-  const key = path.basename(from, '.ipynb');
+/** Where a `--from`/`--to` notebook sits in the profile's list (a usage error naming the list when it is not there). */
+function notebookIndex(notebooks: string[], flag: string, name: string): number {
+  const list = notebooks.map((n) => path.basename(n, '.ipynb')).join(', ');
+  if (name.trim() === '') throw new UsageError(`${flag} needs a notebook of this profile (${list}), got ''`);
+  const key = path.basename(name, '.ipynb');
   const at = notebooks.findIndex((n) => path.basename(n, '.ipynb') === key);
-  if (at < 0) throw new UsageError(`--from '${from}' is not a notebook of this profile (${notebooks.map((n) => path.basename(n, '.ipynb')).join(', ')})`);
-  return notebooks.slice(at);
+  if (at < 0) throw new UsageError(`${flag} '${name}' is not a notebook of this profile (${list})`);
+  return at;
+}
+
+/** The notebooks from `from` through `to` (both included; each defaults to the list's end). */
+export function selectNotebooks(notebooks: string[], from: string | undefined, to: string | undefined): string[] {
+  const first = from === undefined ? 0 : notebookIndex(notebooks, '--from', from);
+  const last = to === undefined ? notebooks.length - 1 : notebookIndex(notebooks, '--to', to);
+  if (last < first) throw new UsageError(`--to '${to}' comes before --from '${from}' in this profile's notebooks`);
+  return notebooks.slice(first, last + 1);
 }
 
 /** Run the main job; notebook failures are reported in the result (and the manifest), bad input throws. */
@@ -144,7 +155,7 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
   const root = kitRoot();
   const backend = opts.backend === undefined ? undefined : parseBackendChoice(opts.backend);
   const worldSeed = opts.worldSeed ?? profile.seed;
-  const notebooks = selectFrom(notebooksFor(profile.name), opts.from);
+  const notebooks = selectNotebooks(notebooksFor(profile.name), opts.from, opts.to);
   for (const nb of notebooks) loadRunnableNotebook(path.join(root, nb)); // bad notebooks: exit 2 before any work
   const committed = path.join(root, 'results');
   const resultsDir = path.resolve(opts.resultsDir ?? studyPaths(root, profile.name, worldSeed).results);
