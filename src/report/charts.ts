@@ -224,3 +224,22 @@ export function selectionBiasChart(rows: readonly { attribute: string; standardi
     ...FONT,
   };
 }
+
+/** Iterated self-improvement: each chain's paired SSIM-Hand gain over the base after each round, with 95% intervals. */
+export function iterateChart(rows: readonly { run: string; round: number; gainSsimHand: number | null; gainLow: number | null; gainHigh: number | null }[], split = 'test-hands'): VegaLiteSpec {
+  const values = rows.filter((r) => r.gainSsimHand !== null);
+  const x = { field: 'round', type: 'ordinal', title: 'round of generate, select, train' };
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: `Iterated self-improvement: SSIM-Hand gain over the base on ${split}`,
+    width: 300,
+    height: 200,
+    data: { values },
+    layer: [
+      { mark: { type: 'rule', strokeDash: [4, 3], color: '#888' }, encoding: { y: { datum: 0 } } },
+      { mark: { type: 'errorbar' }, encoding: { x, y: { field: 'gainLow', type: 'quantitative', title: 'SSIM-Hand gain (paired, 95% CI)' }, y2: { field: 'gainHigh' }, color: { field: 'run', type: 'nominal' } } },
+      { mark: { type: 'line', point: true }, encoding: { x, y: { field: 'gainSsimHand', type: 'quantitative' }, color: { field: 'run', type: 'nominal', title: null } } },
+    ],
+    ...FONT,
+  };
+}
