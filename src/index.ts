@@ -82,3 +82,4 @@ export { RgbImage, StripOptions, clipStrip, overlayHands } from './report/strip'
 export { worldCommand } from './commands/world';
 export { perceptionCommand, defaultPerceptionDir, accuracyRows } from './commands/perception';
 export { PERCEPTION_BENCHES } from './study/bench-perception';
+export * from './study/iterate';

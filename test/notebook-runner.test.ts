@@ -135,7 +135,7 @@ describe('ipa-kit reproduce', () => {
     assert.equal(fs.readFileSync(path.join(specDir, 'kernel.json'), 'utf8'), otherSpec, 'the stale kernelspec is left as it was');
     assert.match(r.stderr, /kernelspec 'ipa-kit' at .* starts the checkout \/other\/checkout with \/usr\/bin\/node, not this checkout: left as it is/);
     // --results DIR: tables, figures and the summary go there too, not to the study's folder in the checkout.
-    for (const f of ['tables/main.csv', 'tables/cases.csv', 'tables/steps.csv', 'tables/premise-sweep.csv', 'tables/claims.tex', 'tables/drift-steps.csv', 'tables/drift-probe.csv', 'tables/annotation-cost.csv', 'tables/drift-measures.csv', 'tables/drift-measure-contrasts.csv', 'summary.md', 'figures/world-gallery.png', 'figures/premise-sweep.png', 'figures/drift-probe-distance.png', 'figures/drift-measure-diversity.png', 'figures/annotation-cost.png']) assert.ok(fs.existsSync(path.join(results, f)), `${f} in --results`);
+    for (const f of ['tables/main.csv', 'tables/cases.csv', 'tables/steps.csv', 'tables/premise-sweep.csv', 'tables/claims.tex', 'tables/drift-steps.csv', 'tables/drift-probe.csv', 'tables/annotation-cost.csv', 'tables/drift-measures.csv', 'tables/drift-measure-contrasts.csv', 'tables/selection-bias.csv', 'tables/iterate.csv', 'tables/iterate-measures.csv', 'tables/iterate-contrasts.csv', 'summary.md', 'figures/world-gallery.png', 'figures/premise-sweep.png', 'figures/drift-probe-distance.png', 'figures/drift-measure-diversity.png', 'figures/annotation-cost.png', 'figures/selection-bias.png', 'figures/iterate-gain.png', 'figures/iterate-diversity.png']) assert.ok(fs.existsSync(path.join(results, f)), `${f} in --results`);
     // The drift measures: step 0 (the base), the snapshot and the end of every measured run, both regime seeds.
     const [head, ...lines] = fs.readFileSync(path.join(results, 'tables', 'drift-measures.csv'), 'utf8').trim().split('\n');
     const cols = head.split(',');
@@ -152,6 +152,12 @@ describe('ipa-kit reproduce', () => {
     assert.deepEqual(at('sft (beta 600)'), ['1 0', '1 2', '1 4']);
     const contrasts = fs.readFileSync(path.join(results, 'tables', 'drift-measure-contrasts.csv'), 'utf8');
     assert.match(contrasts, /^diversity,"regime: ipa \(beta 6000, no clip, LoRA 8\)","regime: sft \(beta 600, no clip, LoRA 8\)",4,2,/m);
+    // Iterated self-improvement: both chains trained in both rounds, measured at the base and after each round.
+    const iterate = fs.readFileSync(path.join(results, 'tables', 'iterate.csv'), 'utf8').trim().split('\n').slice(1);
+    assert.deepEqual(iterate.map((l) => l.split(',').slice(-10, -9)[0]), ['1', '1', '2', '2'], 'one row per chain and round');
+    const iterMeasures = fs.readFileSync(path.join(results, 'tables', 'iterate-measures.csv'), 'utf8');
+    assert.match(iterMeasures, /^"iterate: ipa \(beta 6000, no clip, LoRA 8\)",1,4,/m);
+    assert.match(fs.readFileSync(path.join(results, 'tables', 'iterate-contrasts.csv'), 'utf8'), /^diversity,"iterate: ipa \(beta 6000, no clip, LoRA 8\)","iterate: sft \(beta 600, no clip, LoRA 8\)",4,1,/m);
     const own = path.join(ROOT, 'results', 'smoke-seed9');
     const touched = fs.existsSync(own) ? (fs.readdirSync(own, { recursive: true }) as string[]).filter((f) => fs.statSync(path.join(own, f)).mtimeMs >= started) : [];
     assert.deepEqual(touched, [], 'nothing written to the study\'s own results folder');

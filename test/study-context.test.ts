@@ -22,7 +22,7 @@ describe('profiles reach notebooks through the environment', () => {
   });
 
   it('lists the notebooks of a profile from plain data', () => {
-    assert.deepEqual(notebooksFor('smoke').map((n) => n.split('/').pop()), ['00_world.ipynb', '01_pretrain.ipynb', '02_baseline.ipynb', '03_positives.ipynb', '04_alignment.ipynb', '05_results_ablations.ipynb', '06_premise_sweep.ipynb', '07_curves.ipynb']);
+    assert.deepEqual(notebooksFor('smoke').map((n) => n.split('/').pop()), ['00_world.ipynb', '01_pretrain.ipynb', '02_baseline.ipynb', '03_positives.ipynb', '04_alignment.ipynb', '05_results_ablations.ipynb', '06_premise_sweep.ipynb', '07_curves.ipynb', '08_iterate.ipynb']);
     assert.deepEqual(notebooksFor('paper', [{ notebook: 'a' }, { notebook: 'b', profiles: ['smoke'] }]), ['a']);
     assert.throws(() => notebooksFor('huge'), /unknown profile/);
   });

@@ -69,8 +69,8 @@ describe('study jobs', () => {
     assert.equal(studyPaths('/r', 'extended', 4).results, path.join('/r', 'results', 'extended-seed4'));
     const names = (profile: string) => notebooksFor(profile).map((n) => path.basename(n, '.ipynb'));
     assert.deepEqual(names('paper'), ['00_world', '01_pretrain', '02_baseline', '03_positives', '04_alignment', '05_results_ablations']);
-    assert.deepEqual(names('extended'), ['00_world', '01_pretrain', '02_baseline', '03_positives', '06_premise_sweep', '07_curves']);
-    assert.equal(names('smoke').length, 8);
+    assert.deepEqual(names('extended'), ['00_world', '01_pretrain', '02_baseline', '03_positives', '06_premise_sweep', '07_curves', '08_iterate']);
+    assert.equal(names('smoke').length, 9);
   });
 
   it('lists the curve jobs: long drift runs with snapshots and probe, annotation budgets, and the main runs of the full budget', () => {

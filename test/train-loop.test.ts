@@ -85,6 +85,12 @@ if (process.env.IPA_LOOP_CHILD) {
     }
     assert.deepEqual(readStepLog(dirB).map((r) => r.step), [1, 2, 3, 4, 5, 6, 7]);
     assert.deepEqual(readStepLog(dirB).map((r) => r.loss), readStepLog(dirA).map((r) => r.loss));
+    // Resumed with nothing left: no step here, yet the timing and the last record come from the log.
+    const after = await runLoop(toySpec(dirB, freshVars(), 7, true));
+    assert.deepEqual([after.steps, after.resumedFrom], [7, 7]);
+    const log = readStepLog(dirB);
+    assert.deepEqual(after.lastRecord, log[6]);
+    assert.ok(Math.abs(after.secondsPerStep - log.reduce((a, r) => a + r.seconds, 0) / 7) < 1e-12);
   });
 
   it('an existing checkpoint without resume is an error; the loss falls on the toy problem', async () => {

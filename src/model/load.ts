@@ -6,8 +6,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { variableFrom } from '../gpu';
 import { DataError } from '../core/errors';
-import { TensorDict, assignInto, readTensorFile } from '../train/checkpoint';
-import { ModelCheckpointMeta, assertSameConfig, paramsFromDict, readModelCheckpointMeta } from './checkpoint';
+import { TensorDict, assignInto, readTensorFile, saveCheckpoint, snapshot } from '../train/checkpoint';
+import { ModelCheckpointMeta, assertSameConfig, modelHead, paramsFromDict, readModelCheckpointMeta } from './checkpoint';
 import { ModelConfig } from './config';
 import { LoraSet, Params } from './types';
 import { mergeLora } from './lora';
@@ -63,4 +63,27 @@ export function loadModel(baseDir: string, adapterDir?: string, expected?: Model
     assignInto(params, dict, adapterDir);
   }
   return { config: meta.model, params, base: meta, adapter: ad, baseWeightsSha256 };
+}
+
+/**
+ * Write base + adapter as a new base checkpoint in `outDir` (atomically): the model a later round of training starts
+ * from and samples with. Its info is the base's with `mergedFrom` (both weight hashes); its step, the base's plus the
+ * adapter's. Returns the new checkpoint's metadata.
+ */
+export function saveMergedBase(baseDir: string, adapterDir: string, outDir: string): ModelCheckpointMeta {
+  const m = loadModel(baseDir, adapterDir);
+  try {
+    const ad = m.adapter as ModelCheckpointMeta;
+    return saveCheckpoint(outDir, {
+      head: modelHead('base', m.config),
+      step: m.base.step + ad.step,
+      seed: ad.seed,
+      worldHash: m.base.worldHash,
+      metrics: {},
+      info: { ...m.base.info, mergedFrom: { baseWeightsSha256: m.baseWeightsSha256, adapterWeightsSha256: ad.files['weights.bin'].sha256 } },
+      files: { weights: snapshot(m.params) },
+    });
+  } finally {
+    tf.dispose(Object.values(m.params));
+  }
 }

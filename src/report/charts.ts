@@ -205,3 +205,41 @@ export function handShareChart(rows: readonly { split: string; shareMean: number
     ...FONT,
   };
 }
+
+/** Selection bias: per input attribute, kept minus rejected candidates in standard deviations, with 95% intervals. */
+export function selectionBiasChart(rows: readonly { attribute: string; standardized: number; standardizedLow: number; standardizedHigh: number }[], title = 'What the selection keeps: positives - rejected candidates'): VegaLiteSpec {
+  const y = { field: 'attribute', type: 'nominal', title: null, sort: null };
+  const x = { field: 'standardized', type: 'quantitative', title: "kept - rejected (SDs of the candidates' inputs, 95% CI)" };
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title,
+    width: 320,
+    height: 20 * rows.length,
+    data: { values: rows.map((r) => ({ ...r })) },
+    layer: [
+      { mark: { type: 'rule', strokeDash: [4, 3], color: '#888' }, encoding: { x: { datum: 0 } } },
+      { mark: 'rule', encoding: { y, x: { field: 'standardizedLow', type: 'quantitative', title: x.title }, x2: { field: 'standardizedHigh' } } },
+      { mark: { type: 'point', filled: true, size: 60 }, encoding: { y, x } },
+    ],
+    ...FONT,
+  };
+}
+
+/** Iterated self-improvement: each chain's paired SSIM-Hand gain over the base after each round, with 95% intervals. */
+export function iterateChart(rows: readonly { run: string; round: number; gainSsimHand: number | null; gainLow: number | null; gainHigh: number | null }[], split = 'test-hands'): VegaLiteSpec {
+  const values = rows.filter((r) => r.gainSsimHand !== null);
+  const x = { field: 'round', type: 'ordinal', title: 'round of generate, select, train' };
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: `Iterated self-improvement: SSIM-Hand gain over the base on ${split}`,
+    width: 300,
+    height: 200,
+    data: { values },
+    layer: [
+      { mark: { type: 'rule', strokeDash: [4, 3], color: '#888' }, encoding: { y: { datum: 0 } } },
+      { mark: { type: 'errorbar' }, encoding: { x, y: { field: 'gainLow', type: 'quantitative', title: 'SSIM-Hand gain (paired, 95% CI)' }, y2: { field: 'gainHigh' }, color: { field: 'run', type: 'nominal' } } },
+      { mark: { type: 'line', point: true }, encoding: { x, y: { field: 'gainSsimHand', type: 'quantitative' }, color: { field: 'run', type: 'nominal', title: null } } },
+    ],
+    ...FONT,
+  };
+}

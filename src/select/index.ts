@@ -5,3 +5,4 @@ export * from './override';
 export * from './cases';
 export * from './premise';
 export * from './judge-fit';
+export * from './bias';

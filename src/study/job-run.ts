@@ -30,7 +30,7 @@ import { AlignMethod, OBJECTIVES } from '../align/objectives';
 import { AlignConfig, AlignPair, AlignSample, alignTrain } from '../align/trainer';
 import { SplitName } from '../world/config';
 
-export type JobGroup = 'main' | 'beta' | 'hand-weight' | 'positives' | 'noise' | 'tune' | 'premise' | 'drift' | 'regime' | 'annotation';
+export type JobGroup = 'main' | 'beta' | 'hand-weight' | 'positives' | 'noise' | 'tune' | 'premise' | 'drift' | 'regime' | 'annotation' | 'iterate';
 
 /** One post-training job: a method and seed with its settings, the selection variant it trains on, and the
  * splits it is evaluated on (the study lists its jobs in study/jobs.ts). */

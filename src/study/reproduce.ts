@@ -37,6 +37,7 @@ export const NOTEBOOKS: readonly NotebookStep[] = [
   { notebook: 'notebooks/05_results_ablations.ipynb', profiles: ['smoke', 'paper', 'fullbody'] },
   { notebook: 'notebooks/06_premise_sweep.ipynb', profiles: ['smoke', 'extended'] },
   { notebook: 'notebooks/07_curves.ipynb', profiles: ['smoke', 'extended'] },
+  { notebook: 'notebooks/08_iterate.ipynb', profiles: ['smoke', 'extended'] },
 ];
 
 /** The notebooks a profile runs, in order. */

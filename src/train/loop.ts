@@ -87,9 +87,11 @@ export interface LoopResult {
   /** Steps completed (totalSteps unless stopAfter cut the run short). */
   steps: number;
   resumedFrom: number;
+  /** The log's last step record (from an earlier session when this one trained no step). */
   lastRecord: StepRecord | null;
   /** EMA weights when EMA is on (else null); the trainable variables hold the raw weights. */
   ema: TensorDict | null;
+  /** Mean wall time of a step over the whole log (every session's steps, so also after a resume with nothing left). */
   secondsPerStep: number;
 }
 
@@ -253,13 +255,17 @@ export async function runLoop<P extends object = Record<string, tf.Tensor>>(spec
       if ((step + 1) % spec.checkpointEvery === 0 || step + 1 === end) save(step + 1, last);
     }
     bar.finish();
+    // Timings and the last record come from the log, which holds every session's steps: a run resumed after its
+    // last step (0 steps here) still reports how fast it trained and where it ended.
+    const records = readStepLog(spec.outDir);
+    const timed = records.filter((r) => typeof r.seconds === 'number');
     const done = end - start;
     return {
       steps: end,
       resumedFrom: start,
-      lastRecord: last,
+      lastRecord: last ?? records[records.length - 1] ?? null,
       ema: ema ? snapshot(ema.shadow) : null,
-      secondsPerStep: done > 0 ? (Date.now() - t0) / 1000 / done : 0,
+      secondsPerStep: timed.length ? timed.reduce((a, r) => a + r.seconds, 0) / timed.length : done > 0 ? (Date.now() - t0) / 1000 / done : 0,
     };
   } finally {
     if (logFd !== null) fs.closeSync(logFd);

@@ -1,0 +1,200 @@
+/**
+ * Iterated self-improvement (issue 31, notebook 08): rounds of generate, select and train, each round starting from
+ * the last round's model (IterateProfile). Self-consuming training with quality-biased selection is where plain
+ * likelihood on one's own samples is known to lose variety; each run is its own chain, so SFT's and IPA's chains
+ * can be compared round by round on the drift measures and on the eval split.
+ *
+ * Round r of a run: candidates of the first `inputs` train inputs from the run's model M_{r-1} (M_0: the base;
+ * every chain shares round 1's candidates), the profile's judge, the best `maxPositives` kept, then the run trained
+ * `steps` steps from M_{r-1} with M_{r-1} as IPA's reference, probed and measured at its start and end and evaluated
+ * on `evalSplit`. M_r is M_{r-1} + the trained weights, written as a base checkpoint.
+ *
+ * Folders: `<work>/iterate/models/<sha12>/{candidates,selection}` per model (keyed by its weights, so a shared model
+ * is sampled once), `<work>/iterate/<run>/round-<r>/{jobs,model}`. Every step is cached like the main stages.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { OBJECTIVES } from '../align/objectives';
+import { DriftMeasures } from '../align/drift';
+import { UsageError } from '../core/errors';
+import { writeJsonAtomic } from '../core/files';
+import { parallelMap } from '../core/pool';
+import { loadScores } from '../eval/score';
+import { backendSetup } from '../gpu/workers';
+import { readModelCheckpointMeta } from '../model/checkpoint';
+import { saveMergedBase } from '../model/load';
+import { MeasureRun } from '../report/curves';
+import { pairedVsBase } from '../report/results';
+import { selectFromEvidence, writePositives } from '../select/positives';
+import { premiseReport } from '../select/premise';
+import { BaseInfo } from './base';
+import { regimeLabel } from './curves';
+import { checkMeasureSettings } from './drift-measures';
+import { AlignJob, JOB_TASK, JobPaths, JobResult } from './job-run';
+import { regimeConfig, regimeJobName } from './jobs';
+import { DetectorInfo, cachedEvidence, evaluateStage, sampleSplit, studyEngine, workPath, worldStage } from './pipeline';
+import { IterateProfile, RegimeRun } from './profiles';
+import { baseOnlyInputs } from './results';
+import { Study } from './study';
+
+/** The profile's iterate settings, checked (a usage error naming the profile and the setting). */
+export function iterateProfile(study: Study): IterateProfile {
+  const it = study.profile.iterate;
+  const where = `profile '${study.profileName}' iterate`;
+  if (!it) throw new UsageError(`profile '${study.profileName}' has no iterate settings`);
+  const train = study.profile.world.splits.train;
+  const positiveInt = (name: string, v: number, max = Infinity) => {
+    if (!(Number.isInteger(v) && v >= 1 && v <= max)) throw new UsageError(`${where}: ${name} must be an integer from 1 to ${max}, got ${v}`);
+  };
+  positiveInt('rounds', it.rounds);
+  positiveInt('inputs', it.inputs, train);
+  positiveInt('maxPositives', it.maxPositives);
+  positiveInt('steps', it.steps);
+  if (!it.runs.length) throw new UsageError(`${where}: runs must name at least one run`);
+  for (const run of it.runs) if (OBJECTIVES[run.method].data === 'pairs') throw new UsageError(`${where}: '${run.method}' trains on pairs; the rounds train on positives`);
+  checkMeasureSettings(it.measures, study.profile.world.splits.val);
+  return it;
+}
+
+/** A chain's label, the same in every table and figure: `iterate: ipa-halo (beta 6000, no clip)`. */
+export function iterateLabel(study: Study, run: RegimeRun): string {
+  return regimeLabel(study, run).replace(/^regime:/, 'iterate:');
+}
+
+/** One round of one chain: its selection, and its model's measures and eval scores. */
+export interface IterateRow {
+  run: string;
+  round: number;
+  /** Candidates judged, judged good (acceptance) and kept. */
+  candidates: number;
+  acceptance: number | null;
+  positives: number;
+  /** The round's end model on `split`: SSIM-Hand, and its paired gain over the base with the 95% interval. */
+  split: string;
+  ssimHand: number | null;
+  gainSsimHand: number | null;
+  gainLow: number | null;
+  gainHigh: number | null;
+  /** Full-frame SSIM's paired gain over the base. */
+  gainSsim: number | null;
+  /** Why the round did not train (no positives), else absent. */
+  skipped?: string;
+}
+
+/** What the stage returns: a row per chain and round, and each chain's measures over cumulative steps. */
+export interface IterateResults {
+  rows: IterateRow[];
+  /** Per chain: the measures at step 0 (the base) and after each round (step = rounds so far x steps). */
+  measures: MeasureRun[];
+  /** Pairs to contrast: every chain against the base, and each chain with a reference against its SFT twin. */
+  pairs: { a: string; b: string }[];
+}
+
+/** Candidates, judgments and positives of one model (cached by its weights). */
+async function roundSelection(study: Study, it: IterateProfile, modelDir: string, detector: DetectorInfo) {
+  const { world } = worldStage(study);
+  const sha = readModelCheckpointMeta(modelDir).files['weights.bin'].sha256;
+  const dir = workPath(study, 'iterate', 'models', sha.slice(0, 12));
+  const candidatesDir = path.join(dir, 'candidates');
+  const gens = await sampleSplit(study, { baseDir: modelDir }, 'train', candidatesDir, {
+    candidates: study.profile.selection.candidatesPerInput,
+    rows: it.inputs,
+    label: `candidates (model ${sha.slice(0, 8)})`,
+  });
+  const selDir = path.join(dir, 'selection');
+  const evidence = cachedEvidence(selDir, gens, world.splits.train, detector);
+  const args = { evidence, thresholds: study.profile.selection.judge, maxPositives: it.maxPositives, override: null };
+  const r = selectFromEvidence(args);
+  const positivesFile = path.join(selDir, 'positives.json');
+  writePositives(positivesFile, candidatesDir, gens, args, r);
+  return { positivesFile, candidates: gens.manifest.count, acceptance: premiseReport(r.judgments).acceptance, positives: r.selection.positives.length };
+}
+
+/** The job of one chain's round: the run's settings for `steps` steps, probed and measured, evaluated on the split. */
+export function iterateJob(study: Study, it: IterateProfile, run: RegimeRun, round: number): AlignJob {
+  return {
+    name: regimeJobName(run, it.seed).replace(/^regime-/, `iterate-r${round}-`),
+    group: 'iterate',
+    method: run.method,
+    seed: it.seed,
+    config: regimeConfig(study.profile.align, run, it.steps),
+    selection: { maxPositives: null, annotationNoise: 0 },
+    evalSplits: [it.evalSplit],
+    probe: { samples: Math.min(8, it.maxPositives), draws: 1, measures: it.measures },
+  };
+}
+
+/**
+ * The whole stage: for each round, every chain's selection on its current model (one after another, each using
+ * every worker), then the chains' training jobs side by side, then each chain's next model. Returns the rows and
+ * measures, and writes them to `<work>/iterate/rows.json`.
+ */
+export async function iterateStage(study: Study, base: BaseInfo, detector: DetectorInfo): Promise<IterateResults> {
+  const it = iterateProfile(study);
+  const p = study.profile;
+  const baseScores = await evaluateStage(study, { label: 'base', baseDir: base.dir }, [it.evalSplit], detector);
+  const inp = baseOnlyInputs(study, baseScores);
+  const chains = it.runs.map((run) => ({ run, label: iterateLabel(study, run), model: base.dir, points: [] as { step: number; measures: DriftMeasures }[] }));
+  const rows: IterateRow[] = [];
+  let active = chains;
+  for (let round = 1; round <= it.rounds; round++) {
+    const sel: Awaited<ReturnType<typeof roundSelection>>[] = [];
+    for (const c of active) sel.push(await roundSelection(study, it, c.model, detector));
+    const roundDir = (c: (typeof chains)[number]) => workPath(study, 'iterate', regimeJobName(c.run, it.seed).replace(/^regime-/, '').replace(/\.s\d+$/, ''), `round-${round}`);
+    const results: JobResult[] = await parallelMap(
+      JOB_TASK,
+      active.map((c, i) => ({
+        job: iterateJob(study, it, c.run, round),
+        paths: {
+          worldDir: study.paths.world,
+          baseDir: c.model,
+          positivesFile: sel[i].positivesFile,
+          jobsDir: path.join(roundDir(c), 'jobs'),
+          sampler: p.sampler,
+          engine: studyEngine(study).engine,
+          detector: { dir: detector.dir },
+        } satisfies JobPaths,
+      })),
+      { workers: p.jobs, setup: backendSetup(), label: `iterate: round ${round} of ${it.rounds}`, unit: 'job' },
+    );
+    for (const [i, c] of active.entries()) {
+      const job = results[i];
+      const row: IterateRow = { run: c.label, round, candidates: sel[i].candidates, acceptance: sel[i].acceptance, positives: sel[i].positives, split: it.evalSplit, ssimHand: null, gainSsimHand: null, gainLow: null, gainHigh: null, gainSsim: null };
+      if (job.skipped || !job.measures) {
+        rows.push({ ...row, skipped: job.skipped ?? 'no measures' });
+        continue;
+      }
+      if (round === 1) c.points.push({ step: 0, measures: job.measures['0'] });
+      c.points.push({ step: round * it.steps, measures: job.measures[String(it.steps)] });
+      const scores = loadScores(path.join(roundDir(c), 'jobs', job.scores[it.evalSplit]));
+      const g = scores ? pairedVsBase(inp, scores, it.evalSplit, 'ssimHand') : null;
+      const gs = scores ? pairedVsBase(inp, scores, it.evalSplit, 'ssim') : null;
+      rows.push({ ...row, ssimHand: g?.meanA ?? null, gainSsimHand: g?.mean ?? null, gainLow: g?.low ?? null, gainHigh: g?.high ?? null, gainSsim: gs?.mean ?? null });
+      // The next round's model: this round's start model with the trained weights (cached).
+      const next = path.join(roundDir(c), 'model');
+      if (!fs.existsSync(path.join(next, 'checkpoint.json'))) saveMergedBase(c.model, path.join(roundDir(c), 'jobs', job.adapterDir), next);
+      c.model = next;
+    }
+    // A chain that could not train this round stops: its model did not change, so later rounds would repeat it.
+    active = active.filter((_, i) => !results[i].skipped && results[i].measures);
+    if (!active.length) break;
+  }
+  writeJsonAtomic(workPath(study, 'iterate', 'rows.json'), { rows });
+  return {
+    rows,
+    measures: chains.map((c) => ({ label: c.label, seed: it.seed, points: c.points })),
+    pairs: iteratePairs(study, it),
+  };
+}
+
+/** Every chain against the base, and each chain with a reference against the chain without one of the same HALO and overrides. */
+export function iteratePairs(study: Study, it: IterateProfile): { a: string; b: string }[] {
+  const pairs = it.runs.map((r) => ({ a: iterateLabel(study, r), b: 'base' }));
+  for (const run of it.runs) {
+    const o = OBJECTIVES[run.method];
+    if (!o.reference) continue;
+    const sft = it.runs.find((q) => !OBJECTIVES[q.method].reference && OBJECTIVES[q.method].halo === o.halo && q.clipNorm === run.clipNorm && q.loraRank === run.loraRank && q.lr === run.lr);
+    if (sft) pairs.push({ a: iterateLabel(study, run), b: iterateLabel(study, sft) });
+  }
+  return pairs;
+}
