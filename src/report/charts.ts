@@ -238,7 +238,7 @@ export function iterateChart(rows: readonly { run: string; round: number; gainSs
     layer: [
       { mark: { type: 'rule', strokeDash: [4, 3], color: '#888' }, encoding: { y: { datum: 0 } } },
       { mark: { type: 'errorbar' }, encoding: { x, y: { field: 'gainLow', type: 'quantitative', title: 'SSIM-Hand gain (paired, 95% CI)' }, y2: { field: 'gainHigh' }, color: { field: 'run', type: 'nominal' } } },
-      { mark: { type: 'line', point: true }, encoding: { x, y: { field: 'gainSsimHand', type: 'quantitative' }, color: { field: 'run', type: 'nominal', title: null } } },
+      { mark: { type: 'line', point: true }, encoding: { x, y: { field: 'gainSsimHand', type: 'quantitative' }, color: { field: 'run', type: 'nominal', title: null, legend: { labelLimit: 400 } } } },
     ],
     ...FONT,
   };

@@ -120,7 +120,8 @@ export function measureChart(rows: readonly MeasureRow[], field: MeasureField, t
     encoding: {
       x: { field: 'step', type: 'quantitative', title: 'post-training steps' },
       y: { field, type: 'quantitative', title, scale: { zero: false } },
-      color: { field: 'run', type: 'nominal', title: null },
+      // labels such as 'regime: ipa-halo (beta 6000, no clip)' whole, not cut at vega's 160 px
+      color: { field: 'run', type: 'nominal', title: null, legend: { labelLimit: 400 } },
       strokeDash: { field: 'seed', type: 'nominal', title: 'seed' },
       detail: { field: 'line', type: 'nominal' },
     },
