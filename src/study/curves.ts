@@ -90,12 +90,20 @@ export function regimeLabel(study: Study, run: RegimeRun): string {
 export function measurePairs(study: Study): { a: string; b: string }[] {
   const c = curvesOf(study);
   const labels = [...driftRuns(study).map((r) => r.label), ...(c.regime?.runs ?? []).map((r) => regimeLabel(study, r))];
-  const pairs = labels.map((a) => ({ a, b: 'base' }));
-  for (const run of c.regime?.runs ?? []) {
+  return [...labels.map((a) => ({ a, b: 'base' })), ...referencePairs(c.regime?.runs ?? [], (r) => regimeLabel(study, r))];
+}
+
+/**
+ * Each run with a reference term against its twin without one: the same HALO, clipping, adapter and lr (IPA+HALO
+ * against SFT+HALO, IPA without the clip against SFT without it).
+ */
+export function referencePairs(runs: readonly RegimeRun[], label: (run: RegimeRun) => string): { a: string; b: string }[] {
+  const pairs: { a: string; b: string }[] = [];
+  for (const run of runs) {
     const o = OBJECTIVES[run.method];
     if (!o.reference) continue;
-    const sft = (c.regime?.runs ?? []).find((q) => !OBJECTIVES[q.method].reference && OBJECTIVES[q.method].halo === o.halo && q.clipNorm === run.clipNorm && q.loraRank === run.loraRank && q.lr === run.lr);
-    if (sft) pairs.push({ a: regimeLabel(study, run), b: regimeLabel(study, sft) });
+    const sft = runs.find((q) => !OBJECTIVES[q.method].reference && OBJECTIVES[q.method].halo === o.halo && q.clipNorm === run.clipNorm && q.loraRank === run.loraRank && q.lr === run.lr);
+    if (sft) pairs.push({ a: label(run), b: label(sft) });
   }
   return pairs;
 }

@@ -28,7 +28,7 @@ import { pairedVsBase } from '../report/results';
 import { selectFromEvidence, writePositives } from '../select/positives';
 import { premiseReport } from '../select/premise';
 import { BaseInfo } from './base';
-import { regimeLabel } from './curves';
+import { referencePairs, regimeLabel } from './curves';
 import { checkMeasureSettings } from './drift-measures';
 import { AlignJob, JOB_TASK, JobPaths, JobResult } from './job-run';
 import { regimeConfig, regimeJobName } from './jobs';
@@ -170,9 +170,13 @@ export async function iterateStage(study: Study, base: BaseInfo, detector: Detec
       const g = scores ? pairedVsBase(inp, scores, it.evalSplit, 'ssimHand') : null;
       const gs = scores ? pairedVsBase(inp, scores, it.evalSplit, 'ssim') : null;
       rows.push({ ...row, ssimHand: g?.meanA ?? null, gainSsimHand: g?.mean ?? null, gainLow: g?.low ?? null, gainHigh: g?.high ?? null, gainSsim: gs?.mean ?? null });
-      // The next round's model: this round's start model with the trained weights (cached).
+      // The next round's model: this round's start model with the trained weights (reused while it was merged from
+      // this very adapter; a job that trained again is merged again).
       const next = path.join(roundDir(c), 'model');
-      if (!fs.existsSync(path.join(next, 'checkpoint.json'))) saveMergedBase(c.model, path.join(roundDir(c), 'jobs', job.adapterDir), next);
+      const adapterDir = path.join(roundDir(c), 'jobs', job.adapterDir);
+      const adapterSha = readModelCheckpointMeta(adapterDir).files['weights.bin'].sha256;
+      const merged = fs.existsSync(path.join(next, 'checkpoint.json')) ? (readModelCheckpointMeta(next).info.mergedFrom as { adapterWeightsSha256?: string } | undefined) : undefined;
+      if (merged?.adapterWeightsSha256 !== adapterSha) saveMergedBase(c.model, adapterDir, next);
       c.model = next;
     }
     // A chain that could not train this round stops: its model did not change, so later rounds would repeat it.
@@ -187,14 +191,8 @@ export async function iterateStage(study: Study, base: BaseInfo, detector: Detec
   };
 }
 
-/** Every chain against the base, and each chain with a reference against the chain without one of the same HALO and overrides. */
+/** Every chain against the base, and each chain with a reference against its twin without one (study/curves referencePairs). */
 export function iteratePairs(study: Study, it: IterateProfile): { a: string; b: string }[] {
-  const pairs = it.runs.map((r) => ({ a: iterateLabel(study, r), b: 'base' }));
-  for (const run of it.runs) {
-    const o = OBJECTIVES[run.method];
-    if (!o.reference) continue;
-    const sft = it.runs.find((q) => !OBJECTIVES[q.method].reference && OBJECTIVES[q.method].halo === o.halo && q.clipNorm === run.clipNorm && q.loraRank === run.loraRank && q.lr === run.lr);
-    if (sft) pairs.push({ a: iterateLabel(study, run), b: iterateLabel(study, sft) });
-  }
-  return pairs;
+  const label = (r: RegimeRun) => iterateLabel(study, r);
+  return [...it.runs.map((r) => ({ a: label(r), b: 'base' })), ...referencePairs(it.runs, label)];
 }
