@@ -2,7 +2,8 @@
 // the committed tables"): prints Markdown for the main table (main-wide.csv, a subset of its columns), the paper's
 // orderings and every SSIM-Hand comparison (claims.csv), and, for an extended run, the drift measures at each run's
 // last step against its base and the regime's IPA-vs-SFT contrasts (drift-measures.csv, drift-measure-contrasts.csv).
-// Usage: node research/kit/readme-tables.js main RESULTS_DIR [OLD_RESULTS_DIR]   (OLD: a second claims column)
+// Usage: node research/kit/readme-tables.js main RESULTS_DIR [OLD_RESULTS_DIR [OLD_LABEL]]   (OLD: a second claims
+//        column, headed OLD_LABEL, default 'the full-body base')
 //        node research/kit/readme-tables.js extended RESULTS_DIR
 const fs = require('fs');
 const path = require('path');
@@ -31,7 +32,7 @@ function readCsv(file) {
 const sign = (x, d = 3) => `${x >= 0 ? '+' : ''}${x.toFixed(d)}`;
 const ci = (r, d = 3) => `${sign(Number(r.difference), d)} [${Number(r.ci_low).toFixed(d)}, ${Number(r.ci_high).toFixed(d)}]`;
 
-function mainTables(dir, oldDir) {
+function mainTables(dir, oldDir, oldLabel = 'the full-body base') {
   const wide = readCsv(path.join(dir, 'tables', 'main-wide.csv'));
   const cols = ['SSIM', 'SSIM-Hand', 'PSNR-Hand', 'Hand kp error (px)', 'FD-frame (FID-VID stand-in)', 'Win rate vs base (hands)'];
   const out = [`| method | split | seeds | ${cols.join(' | ')} |`, `|---|---|---|${cols.map(() => '---').join('|')}|`];
@@ -51,7 +52,7 @@ function mainTables(dir, oldDir) {
     ['ipa-halo', 'flow-dpo-const', 'IPA+HALO > Flow-DPO (constant beta)'],
     ['ipa', 'ipa-const', 'IPA > IPA-const ((1 - t)^2 against a constant beta)'],
   ];
-  out.push(`| ordering (SSIM-Hand) | \`test-hands\` | \`test-general\` |${old ? ' the full-body base, `test-hands` |' : ''}`);
+  out.push(`| ordering (SSIM-Hand) | \`test-hands\` | \`test-general\` |${old ? ` ${oldLabel}, \`test-hands\` |` : ''}`);
   out.push(`|---|---|---|${old ? '---|' : ''}`);
   for (const [a, b, label] of orderings) {
     const cell = (rows, split) => {
@@ -107,9 +108,9 @@ function extendedTables(dir) {
   return out.join('\n');
 }
 
-const [kind, dir, oldDir] = process.argv.slice(2);
+const [kind, dir, oldDir, oldLabel] = process.argv.slice(2);
 if (!dir || !['main', 'extended'].includes(kind)) {
   console.error('usage: readme-tables.js main|extended RESULTS_DIR [OLD_RESULTS_DIR]');
   process.exit(2);
 }
-process.stdout.write(`${kind === 'main' ? mainTables(dir, oldDir) : extendedTables(dir)}\n`);
+process.stdout.write(`${kind === 'main' ? mainTables(dir, oldDir, oldLabel) : extendedTables(dir)}\n`);
