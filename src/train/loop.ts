@@ -204,7 +204,6 @@ export async function runLoop<P extends object = Record<string, tf.Tensor>>(spec
     const bar = new Progress({ total: spec.totalSteps, label: spec.label, unit: 'step' });
     if (start > 0) bar.resumeAt(start);
     let last: StepRecord | null = null;
-    const t0 = Date.now();
     const end = Math.min(spec.totalSteps, spec.stopAfter ?? spec.totalSteps);
     for (let step = start; step < end; step++) {
       const ts = Date.now();
@@ -258,14 +257,12 @@ export async function runLoop<P extends object = Record<string, tf.Tensor>>(spec
     // Timings and the last record come from the log, which holds every session's steps: a run resumed after its
     // last step (0 steps here) still reports how fast it trained and where it ended.
     const records = readStepLog(spec.outDir);
-    const timed = records.filter((r) => typeof r.seconds === 'number');
-    const done = end - start;
     return {
       steps: end,
       resumedFrom: start,
       lastRecord: last ?? records[records.length - 1] ?? null,
       ema: ema ? snapshot(ema.shadow) : null,
-      secondsPerStep: timed.length ? timed.reduce((a, r) => a + r.seconds, 0) / timed.length : done > 0 ? (Date.now() - t0) / 1000 / done : 0,
+      secondsPerStep: records.length ? records.reduce((a, r) => a + r.seconds, 0) / records.length : 0,
     };
   } finally {
     if (logFd !== null) fs.closeSync(logFd);
