@@ -110,10 +110,15 @@ async function roundSelection(study: Study, it: IterateProfile, modelDir: string
   return { positivesFile, candidates: gens.manifest.count, acceptance: premiseReport(r.judgments).acceptance, positives: r.selection.positives.length };
 }
 
+/** A chain's name in folders and job names: `ipa-halo-beta6000-clip0` (its regime job name without prefix and seed). */
+function chainName(run: RegimeRun, seed: number): string {
+  return regimeJobName(run, seed).replace(/^regime-/, '').replace(/\.s\d+$/, '');
+}
+
 /** The job of one chain's round: the run's settings for `steps` steps, probed and measured, evaluated on the split. */
 export function iterateJob(study: Study, it: IterateProfile, run: RegimeRun, round: number): AlignJob {
   return {
-    name: regimeJobName(run, it.seed).replace(/^regime-/, `iterate-r${round}-`),
+    name: `iterate-r${round}-${chainName(run, it.seed)}.s${it.seed}`,
     group: 'iterate',
     method: run.method,
     seed: it.seed,
@@ -140,7 +145,7 @@ export async function iterateStage(study: Study, base: BaseInfo, detector: Detec
   for (let round = 1; round <= it.rounds; round++) {
     const sel: Awaited<ReturnType<typeof roundSelection>>[] = [];
     for (const c of active) sel.push(await roundSelection(study, it, c.model, detector));
-    const roundDir = (c: (typeof chains)[number]) => workPath(study, 'iterate', regimeJobName(c.run, it.seed).replace(/^regime-/, '').replace(/\.s\d+$/, ''), `round-${round}`);
+    const roundDir = (c: (typeof chains)[number]) => workPath(study, 'iterate', chainName(c.run, it.seed), `round-${round}`);
     const results: JobResult[] = await parallelMap(
       JOB_TASK,
       active.map((c, i) => ({
