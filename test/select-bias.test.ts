@@ -38,7 +38,7 @@ describe('clusterBootstrap', () => {
 describe('selectionBias', () => {
   // Clips a (speed 1) and b (speed 3); two candidates each. The judge keeps a#0 and a#1 and b#0.
   const table = [attrs('a', 1), attrs('b', 3)];
-  const candidates = ['a#0', 'a#1', 'b#0', 'b#1'];
+  const candidates = ['a#0', 'a#1', 'b#0', 'b#1'].map((id) => ({ id, clipId: id.split('#')[0] }));
 
   it('compares kept with rejected candidates, one value per candidate from its input clip', () => {
     const rows = selectionBias(table, candidates, ['a#0', 'b#0', 'a#1'], { seed: 1 });
@@ -58,8 +58,8 @@ describe('selectionBias', () => {
 
   it('rejects kept ids outside the candidates, unknown clips and one-sided selections', () => {
     assert.throws(() => selectionBias(table, candidates, ['c#0'], { seed: 1 }), /kept id 'c#0' is not among the candidates/);
-    assert.throws(() => selectionBias(table, [...candidates, 'z#0'], ['a#0'], { seed: 1 }), /candidate 'z#0' names clip 'z'/);
-    assert.throws(() => selectionBias(table, candidates, candidates, { seed: 1 }), /needs kept and rejected candidates \(got 4 kept, 0 rejected\)/);
+    assert.throws(() => selectionBias(table, [...candidates, { id: 'z#0', clipId: 'z' }], ['a#0'], { seed: 1 }), /candidate 'z#0' names clip 'z'/);
+    assert.throws(() => selectionBias(table, candidates, candidates.map((e) => e.id), { seed: 1 }), /needs kept and rejected candidates \(got 4 kept, 0 rejected\)/);
   });
 });
 

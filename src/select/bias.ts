@@ -10,6 +10,7 @@ import { rng } from '../core/seeds';
 import { SplitName } from '../world/config';
 import { handBoxStats, handShareStats, motionSpeedStats } from '../world/stats';
 import { World } from '../world/store';
+import type { GenerationEntry } from '../model/generations';
 
 /** The input attributes compared, in table order, with what each measures. */
 export const BIAS_ATTRIBUTES = {
@@ -121,21 +122,20 @@ export function clusterBootstrap(value: readonly number[], kept: readonly number
 }
 
 /**
- * Per attribute, the kept candidates against the rejected ones. `candidates` are generation ids
- * (`<clip>#<k>`, model/generations.ts); `kept` is a subset of them (the positives).
+ * Per attribute, the kept candidates against the rejected ones. `candidates`: the generations' entries (their id and
+ * input clip, model/generations.ts); `kept`: ids among them (the positives).
  */
-export function selectionBias(attrs: readonly InputAttributes[], candidates: readonly string[], kept: readonly string[], opts: { seed: number }): SelectionBiasRow[] {
+export function selectionBias(attrs: readonly InputAttributes[], candidates: readonly Pick<GenerationEntry, 'id' | 'clipId'>[], kept: readonly string[], opts: { seed: number }): SelectionBiasRow[] {
   const byClip = new Map(attrs.map((a, i) => [a.clip, i]));
   const keptSet = new Set(kept);
-  const all = new Set(candidates);
+  const all = new Set(candidates.map((e) => e.id));
   for (const id of keptSet) if (!all.has(id)) throw new Error(`selectionBias: kept id '${id}' is not among the candidates`);
   // Per clip: how many of its candidates were kept and rejected.
   const keptN = attrs.map(() => 0);
   const rejectedN = attrs.map(() => 0);
-  for (const id of candidates) {
-    const clip = id.slice(0, id.lastIndexOf('#') < 0 ? id.length : id.lastIndexOf('#'));
-    const c = byClip.get(clip);
-    if (c === undefined) throw new Error(`selectionBias: candidate '${id}' names clip '${clip}', which has no attributes`);
+  for (const { id, clipId } of candidates) {
+    const c = byClip.get(clipId);
+    if (c === undefined) throw new Error(`selectionBias: candidate '${id}' names clip '${clipId}', which has no attributes`);
     if (keptSet.has(id)) keptN[c]++;
     else rejectedN[c]++;
   }
