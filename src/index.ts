@@ -83,3 +83,4 @@ export { worldCommand } from './commands/world';
 export { perceptionCommand, defaultPerceptionDir, accuracyRows } from './commands/perception';
 export { PERCEPTION_BENCHES } from './study/bench-perception';
 export * from './study/iterate';
+export * from './study/shifted';

@@ -135,26 +135,34 @@ describe('ipa-kit reproduce', () => {
     assert.equal(fs.readFileSync(path.join(specDir, 'kernel.json'), 'utf8'), otherSpec, 'the stale kernelspec is left as it was');
     assert.match(r.stderr, /kernelspec 'ipa-kit' at .* starts the checkout \/other\/checkout with \/usr\/bin\/node, not this checkout: left as it is/);
     // --results DIR: tables, figures and the summary go there too, not to the study's folder in the checkout.
-    for (const f of ['tables/main.csv', 'tables/cases.csv', 'tables/steps.csv', 'tables/premise-sweep.csv', 'tables/claims.tex', 'tables/drift-steps.csv', 'tables/drift-probe.csv', 'tables/annotation-cost.csv', 'tables/drift-measures.csv', 'tables/drift-measure-contrasts.csv', 'tables/selection-bias.csv', 'tables/iterate.csv', 'tables/iterate-measures.csv', 'tables/iterate-contrasts.csv', 'summary.md', 'figures/world-gallery.png', 'figures/premise-sweep.png', 'figures/drift-probe-distance.png', 'figures/drift-measure-diversity.png', 'figures/annotation-cost.png', 'figures/selection-bias.png', 'figures/iterate-gain.png', 'figures/iterate-diversity.png']) assert.ok(fs.existsSync(path.join(results, f)), `${f} in --results`);
+    for (const f of ['tables/main.csv', 'tables/cases.csv', 'tables/steps.csv', 'tables/premise-sweep.csv', 'tables/claims.tex', 'tables/drift-steps.csv', 'tables/drift-probe.csv', 'tables/annotation-cost.csv', 'tables/drift-measures.csv', 'tables/drift-measure-contrasts.csv', 'tables/selection-bias.csv', 'tables/iterate.csv', 'tables/iterate-measures.csv', 'tables/iterate-contrasts.csv', 'summary.md', 'figures/world-gallery.png', 'figures/premise-sweep.png', 'figures/drift-probe-distance.png', 'figures/drift-measure-diversity.png', 'figures/annotation-cost.png', 'figures/selection-bias.png', 'figures/iterate-gain.png', 'figures/iterate-gain-world-3.png', 'figures/iterate-gain-zoom-2.png', 'figures/iterate-diversity.png', 'tables/iterate-quality.csv']) assert.ok(fs.existsSync(path.join(results, f)), `${f} in --results`);
     // The drift measures: step 0 (the base), the snapshot and the end of every measured run, both regime seeds.
     const [head, ...lines] = fs.readFileSync(path.join(results, 'tables', 'drift-measures.csv'), 'utf8').trim().split('\n');
     const cols = head.split(',');
     for (const c of ['run', 'seed', 'step', 'diversity', 'heldout_error', 'nearest_positive']) assert.ok(cols.includes(c), `drift-measures.csv has ${c}`);
-    // each row as [run, 'seed step']; a label with a comma is quoted
-    const rows = lines.map((l) => {
+    // a row as its first column (a run label, quoted when it has a comma) and the other columns
+    const labelled = (l: string): [string, string[]] => {
       const run = l.startsWith('"') ? l.slice(1, l.indexOf('"', 1)) : l.slice(0, l.indexOf(','));
-      const rest = l.slice(l.startsWith('"') ? run.length + 3 : run.length + 1).split(',');
-      return [run, `${rest[0]} ${rest[1]}`];
-    });
+      return [run, l.slice(l.startsWith('"') ? run.length + 3 : run.length + 1).split(',')];
+    };
+    const rows = lines.map(labelled).map(([run, rest]) => [run, `${rest[0]} ${rest[1]}`]);
     const at = (run: string) => rows.filter((r) => r[0] === run).map((r) => r[1]);
     assert.deepEqual(at('regime: sft (beta 600, no clip, LoRA 8)'), ['1 0', '1 2', '1 4', '2 0', '2 2', '2 4']);
     assert.deepEqual(at('regime: ipa (beta 6000, no clip, LoRA 8)'), ['1 0', '1 2', '1 4', '2 0', '2 2', '2 4']);
     assert.deepEqual(at('sft (beta 600)'), ['1 0', '1 2', '1 4']);
     const contrasts = fs.readFileSync(path.join(results, 'tables', 'drift-measure-contrasts.csv'), 'utf8');
     assert.match(contrasts, /^diversity,"regime: ipa \(beta 6000, no clip, LoRA 8\)","regime: sft \(beta 600, no clip, LoRA 8\)",4,2,/m);
-    // Iterated self-improvement: both chains trained in both rounds, measured at the base and after each round.
-    const iterate = fs.readFileSync(path.join(results, 'tables', 'iterate.csv'), 'utf8').trim().split('\n').slice(1);
-    assert.deepEqual(iterate.map((l) => l.split(',').slice(-10, -9)[0]), ['1', '1', '2', '2'], 'one row per chain and round');
+    // Iterated self-improvement: both chains trained in both rounds, scored on the eval split and both shifted
+    // splits after each round (columns after the label: seed, round, candidates, acceptance, positives, split,
+    // ssimHand, gainSsimHand), measured at the base and after each round.
+    const iterate = fs.readFileSync(path.join(results, 'tables', 'iterate.csv'), 'utf8').trim().split('\n').slice(1).map(labelled);
+    for (const run of ['iterate: sft (beta 600, no clip, LoRA 8)', 'iterate: ipa (beta 6000, no clip, LoRA 8)']) {
+      const mine = iterate.filter(([r]) => r === run).map(([, c]) => c);
+      assert.deepEqual(mine.map((c) => `${c[0]} ${c[1]} ${c[5]}`), ['1 1 test-hands', '1 1 world 3', '1 1 zoom 2', '1 2 test-hands', '1 2 world 3', '1 2 zoom 2'], `${run}: one row per seed, round and split`);
+      for (const c of mine) assert.ok(Number.isFinite(Number.parseFloat(c[7])), `${run} round ${c[1]} on ${c[5]} has a gain over the base`);
+    }
+    const quality = fs.readFileSync(path.join(results, 'tables', 'iterate-quality.csv'), 'utf8');
+    for (const split of ['test-hands', 'world 3', 'zoom 2']) assert.match(quality, new RegExp(`^${split},ssimHand,"iterate: ipa \\(beta 6000, no clip, LoRA 8\\)","iterate: sft \\(beta 600, no clip, LoRA 8\\)",1,\\d+,`, 'm'), `the last round's ipa - sft on ${split}`);
     const iterMeasures = fs.readFileSync(path.join(results, 'tables', 'iterate-measures.csv'), 'utf8');
     assert.match(iterMeasures, /^"iterate: ipa \(beta 6000, no clip, LoRA 8\)",1,4,/m);
     assert.match(fs.readFileSync(path.join(results, 'tables', 'iterate-contrasts.csv'), 'utf8'), /^diversity,"iterate: ipa \(beta 6000, no clip, LoRA 8\)","iterate: sft \(beta 600, no clip, LoRA 8\)",4,1,/m);

@@ -8,7 +8,7 @@ import { SCORES_FORMAT, ScoredSplit } from '../src/eval/score';
 import { openStudy } from '../src/study/study';
 import { baseOnlyInputs } from '../src/study/results';
 import { ResultInputs, handShareTable } from '../src/report/results';
-import { MeasureRun, costChart, costTable, driftChart, driftRows, measureChart, measureContrasts, measureRows } from '../src/report/curves';
+import { MeasureRun, ScoreRun, costChart, costTable, driftChart, driftRows, measureChart, measureContrasts, measureRows, scoreContrasts } from '../src/report/curves';
 import type { DriftMeasures } from '../src/align/drift';
 import { handShareChart } from '../src/report/charts';
 import { renderVegaLite } from '../src/report/figures';
@@ -74,6 +74,35 @@ describe('curves', () => {
     assert.deepEqual(measureContrasts(runs, [{ a: 'ipa', b: 'sft' }], 60, ['diversity']), [], 'no run has step 60');
     assert.deepEqual(measureContrasts(runs, [{ a: 'dpo', b: 'base' }], 4, ['diversity']), []);
     assert.match((await renderVegaLite(measureChart(rows, 'diversity', 'diversity'))).svg, /post-training steps/);
+  });
+
+  it('scoreContrasts: paired by clip, pooled over seeds, against the base or another run, per split; only clips scored everywhere', () => {
+    // 4 clips; the base scores 0.5 + i/10 on both splits
+    const at = (split: string, v: (i: number) => number, n = 4) => scores(split, v, n);
+    const base = { home: at('home', (i) => 0.5 + i / 10), away: at('away', (i) => 0.5 + i / 10) };
+    const runs: ScoreRun[] = [
+      // ipa: +0.04 on every clip at home under both seeds; away +0.02 (seed 1) and 0 (seed 2)
+      { label: 'ipa', seed: 1, split: 'home', scores: at('home', (i) => 0.54 + i / 10) },
+      { label: 'ipa', seed: 2, split: 'home', scores: at('home', (i) => 0.54 + i / 10) },
+      { label: 'ipa', seed: 1, split: 'away', scores: at('away', (i) => 0.52 + i / 10) },
+      { label: 'ipa', seed: 2, split: 'away', scores: at('away', (i) => 0.5 + i / 10) },
+      // sft: home +0.01 under seed 1 only; seed 2 lost its last clip (3 clips scored)
+      { label: 'sft', seed: 1, split: 'home', scores: at('home', (i) => 0.51 + i / 10) },
+      { label: 'sft', seed: 2, split: 'home', scores: at('home', (i) => 0.51 + i / 10, 3) },
+    ];
+    const near = (x: number, y: number) => Math.abs(x - y) < 1e-9;
+    const vsBase = scoreContrasts(runs, base, [{ a: 'ipa', b: 'base' }], 'ssimHand', { seed: 1, resamples: 1000 });
+    assert.deepEqual(vsBase.map((c) => [c.split, c.a, c.b, c.seeds, c.clips]), [['home', 'ipa', 'base', 2, 4], ['away', 'ipa', 'base', 2, 4]]);
+    assert.ok(near(vsBase[0].diff, 0.04) && near(vsBase[0].low, 0.04) && near(vsBase[0].high, 0.04), 'a constant +0.04: a zero-width interval');
+    // away: the seed means 0.02 and 0 pool to 0.01; resampling seeds spans [0, 0.02]
+    assert.ok(near(vsBase[1].diff, 0.01) && vsBase[1].low >= -1e-9 && vsBase[1].high <= 0.02 + 1e-9 && vsBase[1].low < vsBase[1].high);
+    // ipa - sft at home: both seeds, only the 3 clips sft's seed 2 scored; +0.03 on each
+    const [d] = scoreContrasts(runs, base, [{ a: 'ipa', b: 'sft' }], 'ssimHand', { seed: 1, resamples: 1000 });
+    assert.deepEqual([d.split, d.seeds, d.clips, d.metric], ['home', 2, 3, 'ssimHand']);
+    assert.ok(near(d.diff, 0.03));
+    // away has no sft run; an unknown label has no row
+    assert.deepEqual(scoreContrasts(runs, base, [{ a: 'dpo', b: 'base' }]), []);
+    assert.deepEqual(scoreContrasts(runs, {}, [{ a: 'ipa', b: 'base' }]), [], 'no base scores: nothing to pair');
   });
 
   it('costTable: the paired gain over the base of each budget, in budget order; the chart renders', async () => {

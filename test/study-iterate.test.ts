@@ -10,7 +10,8 @@ import { modelHead, readModelCheckpointMeta } from '../src/model/checkpoint';
 import { loadBase, loadModel, saveMergedBase } from '../src/model/load';
 import { saveCheckpoint, snapshot } from '../src/train/checkpoint';
 import { rng } from '../src/core/seeds';
-import { PROFILES, Profile } from '../src/study/profiles';
+import { PROFILES, Profile, ShiftedSplit } from '../src/study/profiles';
+import { shiftedSlug } from '../src/study/shifted';
 import { iterateJob, iterateLabel, iteratePairs, iterateProfile } from '../src/study/iterate';
 import { openStudy } from '../src/study/study';
 import { useWasm } from './helpers';
@@ -55,6 +56,20 @@ describe('iterate settings', () => {
     assert.throws(() => iterateProfile(withIterate({ inputs: 10_000 })), /iterate: inputs must be an integer from 1 to 8, got 10000/);
     assert.throws(() => iterateProfile(withIterate({ runs: [{ method: 'flow-dpo' }] })), /'flow-dpo' trains on pairs/);
     assert.throws(() => iterateProfile(withIterate({ runs: [] })), /runs must name at least one run/);
+    assert.throws(() => iterateProfile(withIterate({ seeds: [] })), /seeds must be distinct positive integers, at least one, got \[\]/);
+    assert.throws(() => iterateProfile(withIterate({ seeds: [1, 1] })), /seeds must be distinct/);
+    assert.throws(() => iterateProfile(withIterate({ seeds: [0] })), /seeds must be distinct positive integers/);
+    const shifted = (s: Partial<ShiftedSplit>) => withIterate({ shifted: [{ name: 'w', worldSeed: 3, split: 'test-hands', clips: 2, ...s }] });
+    assert.throws(() => iterateProfile(shifted({ worldSeed: undefined })), /shifted 'w': set worldSeed or zoom/);
+    assert.throws(() => iterateProfile(shifted({ zoom: 5 })), /shifted 'w': zoom must be in 1\.\.4, got 5/);
+    assert.throws(() => iterateProfile(shifted({ split: 'nope' as ShiftedSplit['split'] })), /shifted 'w': no split 'nope'/);
+    assert.throws(() => iterateProfile(shifted({ clips: 1 })), /shifted 'w': clips must be an integer from 2 to \d+, got 1/);
+    assert.throws(() => iterateProfile(shifted({ name: 'a/b' })), /shifted 'a\/b': name must be letters/);
+    assert.throws(
+      () => iterateProfile(withIterate({ shifted: [{ name: 'Zoom 2', zoom: 2, split: 'test-hands', clips: 2 }, { name: 'zoom  2', zoom: 3, split: 'test-hands', clips: 2 }] })),
+      /shifted 'zoom {2}2': another shifted split has this name/,
+    );
+    assert.equal(shiftedSlug({ name: ' Zoom  2 ' }), 'zoom-2');
     assert.equal(iterateProfile(withIterate({})).rounds, 2);
   });
 
@@ -62,8 +77,10 @@ describe('iterate settings', () => {
     const study = openStudy({ profile: 'smoke' });
     const it = iterateProfile(study);
     const [sft, ipa] = it.runs;
-    const job = iterateJob(study, it, ipa, 2);
+    const job = iterateJob(study, it, ipa, 2, 1);
     assert.equal(job.name, 'iterate-r2-ipa-beta6000-clip0.s1');
+    const other = iterateJob(study, it, ipa, 2, 3);
+    assert.deepEqual([other.name, other.seed], ['iterate-r2-ipa-beta6000-clip0.s3', 3], 'each seed its own chain of jobs');
     assert.deepEqual([job.config.steps, job.config.beta, job.config.clipNorm, job.group, job.evalSplits], [it.steps, 6000, 0, 'iterate', ['test-hands']]);
     assert.deepEqual(job.probe?.measures, it.measures);
     assert.deepEqual(iteratePairs(study, it), [

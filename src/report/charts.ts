@@ -225,10 +225,16 @@ export function selectionBiasChart(rows: readonly { attribute: string; standardi
   };
 }
 
-/** Iterated self-improvement: each chain's paired SSIM-Hand gain over the base after each round, with 95% intervals. */
-export function iterateChart(rows: readonly { run: string; round: number; gainSsimHand: number | null; gainLow: number | null; gainHigh: number | null }[], split = 'test-hands'): VegaLiteSpec {
-  const values = rows.filter((r) => r.gainSsimHand !== null);
-  const x = { field: 'round', type: 'ordinal', title: 'round of generate, select, train' };
+/** Iterated self-improvement: each chain's paired SSIM-Hand gain over the base on one split after each round, with 95% intervals, one line per seed. */
+export function iterateChart(rows: readonly { run: string; seed: number; round: number; split: string; gainSsimHand: number | null; gainLow: number | null; gainHigh: number | null }[], split: string): VegaLiteSpec {
+  const kept = rows.filter((r) => r.split === split && r.gainSsimHand !== null);
+  // seeds side by side at each round (0.1 apart), so that their intervals do not hide each other
+  const seeds = [...new Set(kept.map((r) => r.seed))].sort((a, b) => a - b);
+  const values = kept.map((r) => ({ ...r, line: `${r.run} s${r.seed}`, at: r.round + 0.1 * (seeds.indexOf(r.seed) - (seeds.length - 1) / 2) }));
+  const rounds = kept.map((r) => r.round);
+  const domain = rounds.length ? [Math.min(...rounds) - 0.3, Math.max(...rounds) + 0.3] : [0.5, 1.5];
+  const x = { field: 'at', type: 'quantitative', title: 'round of generate, select, train', axis: { tickMinStep: 1, format: 'd' }, scale: { domain, nice: false } };
+  const color = { field: 'run', type: 'nominal', title: null, legend: { labelLimit: 400 } };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: `Iterated self-improvement: SSIM-Hand gain over the base on ${split}`,
@@ -237,8 +243,8 @@ export function iterateChart(rows: readonly { run: string; round: number; gainSs
     data: { values },
     layer: [
       { mark: { type: 'rule', strokeDash: [4, 3], color: '#888' }, encoding: { y: { datum: 0 } } },
-      { mark: { type: 'errorbar' }, encoding: { x, y: { field: 'gainLow', type: 'quantitative', title: 'SSIM-Hand gain (paired, 95% CI)' }, y2: { field: 'gainHigh' }, color: { field: 'run', type: 'nominal' } } },
-      { mark: { type: 'line', point: true }, encoding: { x, y: { field: 'gainSsimHand', type: 'quantitative' }, color: { field: 'run', type: 'nominal', title: null, legend: { labelLimit: 400 } } } },
+      { mark: { type: 'errorbar' }, encoding: { x, y: { field: 'gainLow', type: 'quantitative', title: 'SSIM-Hand gain (paired, 95% CI)' }, y2: { field: 'gainHigh' }, color, detail: { field: 'line', type: 'nominal' } } },
+      { mark: { type: 'line', point: true }, encoding: { x, y: { field: 'gainSsimHand', type: 'quantitative' }, color, strokeDash: { field: 'seed', type: 'nominal', title: 'seed' }, detail: { field: 'line', type: 'nominal' } } },
     ],
     ...FONT,
   };

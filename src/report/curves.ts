@@ -7,7 +7,7 @@ import { DriftMeasures, DriftPoint, summarizeMeasures } from '../align/drift';
 import { meanCI } from '../eval/bootstrap';
 import type { ScoredSplit } from '../eval/score';
 import type { VegaLiteSpec } from './figures';
-import { ResultInputs, pairedVsBase } from './results';
+import { ResultInputs, clipValues, pairedVsBase } from './results';
 
 const FONT = { config: { font: 'Helvetica, Arial, sans-serif', view: { stroke: null }, axis: { labelFontSize: 11, titleFontSize: 12 } } };
 
@@ -179,6 +179,62 @@ export function measureContrasts(runs: readonly MeasureRun[], pairs: readonly { 
       const rows = diffs.map((d) => d.filter((_, i) => keep[i]) as number[]);
       const ci = meanCI(rows, { seed, resamples: 2000 });
       out.push({ measure: field, a, b, step, seeds: seeds.length, diff: ci.mean, low: ci.low, high: ci.high });
+    }
+  }
+  return out;
+}
+
+/** One model's scores on one split, a chain's or run's under one training seed. */
+export interface ScoreRun {
+  label: string;
+  seed: number;
+  split: string;
+  scores: ScoredSplit;
+}
+
+/** A paired difference `a - b` of a per-clip metric on one split, seeds pooled (95%). */
+export interface ScoreContrast {
+  split: string;
+  metric: string;
+  a: string;
+  b: string;
+  seeds: number;
+  clips: number;
+  diff: number;
+  low: number;
+  high: number;
+}
+
+/**
+ * Paired differences `a - b` of a per-clip score (default SSIM-Hand) on every split both sides have: per seed, clip
+ * by clip (every model samples a clip from the same noise), then the two-way (clips x seeds) bootstrap of
+ * eval/bootstrap `meanCI`. `b` = 'base': each of a's seeds against `base[split]`. Only the clips scored in every
+ * seed on both sides are kept; a pair with no shared seed or fewer than 2 clips is skipped.
+ */
+export function scoreContrasts(
+  runs: readonly ScoreRun[],
+  base: Readonly<Record<string, ScoredSplit>>,
+  pairs: readonly { a: string; b: string }[],
+  metric = 'ssimHand',
+  opts: { seed: number; resamples: number } = { seed: 1, resamples: 2000 },
+): ScoreContrast[] {
+  const find = (label: string, seed: number, split: string) => runs.find((r) => r.label === label && r.seed === seed && r.split === split)?.scores;
+  const splits = [...new Set(runs.map((r) => r.split))];
+  const out: ScoreContrast[] = [];
+  for (const { a, b } of pairs) {
+    for (const split of splits) {
+      const seeds = [...new Set(runs.filter((r) => r.label === a && r.split === split).map((r) => r.seed))]
+        .sort((x, y) => x - y)
+        .filter((s) => (b === 'base' ? base[split] : find(b, s, split)));
+      if (!seeds.length) continue;
+      const sides = seeds.map((s) => [clipValues((find(a, s, split) as ScoredSplit).scores, metric), clipValues((b === 'base' ? base[split] : (find(b, s, split) as ScoredSplit)).scores, metric)]);
+      const ids = [...sides[0][0].keys()].filter((id) => sides.every(([x, y]) => x.has(id) && y.has(id))).sort();
+      if (ids.length < 2) continue;
+      const ci = meanCI(
+        sides.map(([x, y]) => ids.map((id) => (x.get(id) as number) - (y.get(id) as number))),
+        opts,
+      );
+      out.push({ split, metric, a, b, seeds: seeds.length, clips: ids.length, diff: ci.mean, low: ci.low, high: ci.high });
     }
   }
   return out;

@@ -7,10 +7,11 @@
  * Round r of a run: candidates of the first `inputs` train inputs from the run's model M_{r-1} (M_0: the base;
  * every chain shares round 1's candidates), the profile's judge, the best `maxPositives` kept, then the run trained
  * `steps` steps from M_{r-1} with M_{r-1} as IPA's reference, probed and measured at its start and end and evaluated
- * on `evalSplit`. M_r is M_{r-1} + the trained weights, written as a base checkpoint.
+ * on `evalSplit` and on the shifted splits (study/shifted.ts: inputs unlike the positives). M_r is M_{r-1} + the
+ * trained weights, written as a base checkpoint. Each run is a chain per training seed.
  *
  * Folders: `<work>/iterate/models/<sha12>/{candidates,selection}` per model (keyed by its weights, so a shared model
- * is sampled once), `<work>/iterate/<run>/round-<r>/{jobs,model}`. Every step is cached like the main stages.
+ * is sampled once), `<work>/iterate/<run>.s<seed>/round-<r>/{jobs,model}`. Every step is cached like the main stages.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -19,12 +20,12 @@ import { DriftMeasures } from '../align/drift';
 import { UsageError } from '../core/errors';
 import { writeJsonAtomic } from '../core/files';
 import { parallelMap } from '../core/pool';
-import { loadScores } from '../eval/score';
+import { ScoredSplit, loadScores } from '../eval/score';
 import { backendSetup } from '../gpu/workers';
 import { readModelCheckpointMeta } from '../model/checkpoint';
 import { saveMergedBase } from '../model/load';
-import { MeasureRun } from '../report/curves';
-import { pairedVsBase } from '../report/results';
+import { MeasureRun, ScoreContrast, ScoreRun, scoreContrasts } from '../report/curves';
+import { ResultInputs, pairedVsBase } from '../report/results';
 import { selectFromEvidence, writePositives } from '../select/positives';
 import { premiseReport } from '../select/premise';
 import { BaseInfo } from './base';
@@ -35,6 +36,7 @@ import { regimeConfig, regimeJobName } from './jobs';
 import { DetectorInfo, cachedEvidence, evaluateStage, sampleSplit, studyEngine, workPath, worldStage } from './pipeline';
 import { IterateProfile, RegimeRun } from './profiles';
 import { baseOnlyInputs } from './results';
+import { checkShifted, evaluateShifted } from './shifted';
 import { Study } from './study';
 
 /** The profile's iterate settings, checked (a usage error naming the profile and the setting). */
@@ -51,6 +53,8 @@ export function iterateProfile(study: Study): IterateProfile {
   positiveInt('maxPositives', it.maxPositives);
   positiveInt('steps', it.steps);
   if (!it.runs.length) throw new UsageError(`${where}: runs must name at least one run`);
+  if (!it.seeds.length || new Set(it.seeds).size !== it.seeds.length || !it.seeds.every((x) => Number.isInteger(x) && x >= 1)) throw new UsageError(`${where}: seeds must be distinct positive integers, at least one, got [${it.seeds.join(', ')}]`);
+  checkShifted(study, it.shifted, where);
   for (const run of it.runs) if (OBJECTIVES[run.method].data === 'pairs') throw new UsageError(`${where}: '${run.method}' trains on pairs; the rounds train on positives`);
   checkMeasureSettings(it.measures, study.profile.world.splits.val);
   return it;
@@ -61,15 +65,16 @@ export function iterateLabel(study: Study, run: RegimeRun): string {
   return regimeLabel(study, run).replace(/^regime:/, 'iterate:');
 }
 
-/** One round of one chain: its selection, and its model's measures and eval scores. */
+/** One round of one chain on one split: its selection, and its end model's scores there against the base's. */
 export interface IterateRow {
   run: string;
+  seed: number;
   round: number;
   /** Candidates judged, judged good (acceptance) and kept. */
   candidates: number;
   acceptance: number | null;
   positives: number;
-  /** The round's end model on `split`: SSIM-Hand, and its paired gain over the base with the 95% interval. */
+  /** The round's end model on `split` (the eval split, or a shifted split's name): SSIM-Hand, and its paired gain over the base with the 95% interval. */
   split: string;
   ssimHand: number | null;
   gainSsimHand: number | null;
@@ -81,13 +86,15 @@ export interface IterateRow {
   skipped?: string;
 }
 
-/** What the stage returns: a row per chain and round, and each chain's measures over cumulative steps. */
+/** What the stage returns: a row per chain, round and split, each chain's measures over cumulative steps, and the last round's quality contrasts. */
 export interface IterateResults {
   rows: IterateRow[];
   /** Per chain: the measures at step 0 (the base) and after each round (step = rounds so far x steps). */
   measures: MeasureRun[];
   /** Pairs to contrast: every chain against the base, and each chain with a reference against its SFT twin. */
   pairs: { a: string; b: string }[];
+  /** SSIM-Hand at each chain's last round, per split (eval and shifted), for every pair: paired by clip, seeds pooled. */
+  quality: ScoreContrast[];
 }
 
 /** Candidates, judgments and positives of one model (cached by its weights). */
@@ -110,18 +117,18 @@ async function roundSelection(study: Study, it: IterateProfile, modelDir: string
   return { positivesFile, candidates: gens.manifest.count, acceptance: premiseReport(r.judgments).acceptance, positives: r.selection.positives.length };
 }
 
-/** A chain's name in folders and job names: `ipa-halo-beta6000-clip0` (its regime job name without prefix and seed). */
+/** A chain's name in folders and job names: `ipa-halo-beta6000-clip0.s2` (its regime job name without prefix). */
 function chainName(run: RegimeRun, seed: number): string {
-  return regimeJobName(run, seed).replace(/^regime-/, '').replace(/\.s\d+$/, '');
+  return regimeJobName(run, seed).replace(/^regime-/, '');
 }
 
 /** The job of one chain's round: the run's settings for `steps` steps, probed and measured, evaluated on the split. */
-export function iterateJob(study: Study, it: IterateProfile, run: RegimeRun, round: number): AlignJob {
+export function iterateJob(study: Study, it: IterateProfile, run: RegimeRun, round: number, seed: number): AlignJob {
   return {
-    name: `iterate-r${round}-${chainName(run, it.seed)}.s${it.seed}`,
+    name: `iterate-r${round}-${chainName(run, seed)}`,
     group: 'iterate',
     method: run.method,
-    seed: it.seed,
+    seed,
     config: regimeConfig(study.profile.align, run, it.steps),
     selection: { maxPositives: null, annotationNoise: 0 },
     evalSplits: [it.evalSplit],
@@ -131,25 +138,30 @@ export function iterateJob(study: Study, it: IterateProfile, run: RegimeRun, rou
 
 /**
  * The whole stage: for each round, every chain's selection on its current model (one after another, each using
- * every worker), then the chains' training jobs side by side, then each chain's next model. Returns the rows and
- * measures, and writes them to `<work>/iterate/rows.json`.
+ * every worker), then the chains' training jobs side by side, then each chain's next model, scored on the eval split
+ * and the shifted splits. Returns the rows, measures and quality contrasts, and writes the rows to
+ * `<work>/iterate/rows.json`.
  */
 export async function iterateStage(study: Study, base: BaseInfo, detector: DetectorInfo): Promise<IterateResults> {
   const it = iterateProfile(study);
   const p = study.profile;
-  const baseScores = await evaluateStage(study, { label: 'base', baseDir: base.dir }, [it.evalSplit], detector);
-  const inp = baseOnlyInputs(study, baseScores);
-  const chains = it.runs.map((run) => ({ run, label: iterateLabel(study, run), model: base.dir, points: [] as { step: number; measures: DriftMeasures }[] }));
+  // The base on every split each round is scored on: the eval split and the shifted ones, keyed by the rows' split names.
+  const baseScores: Record<string, ScoredSplit> = { ...(await evaluateStage(study, { label: 'base', baseDir: base.dir }, [it.evalSplit], detector)) };
+  for (const s of it.shifted) baseScores[s.name] = await evaluateShifted(study, { label: 'base', baseDir: base.dir }, s);
+  const inp: ResultInputs = { ...baseOnlyInputs(study, {}), base: baseScores };
+  const chains = it.runs.flatMap((run) =>
+    it.seeds.map((seed) => ({ run, seed, label: iterateLabel(study, run), model: base.dir, points: [] as { step: number; measures: DriftMeasures }[], last: new Map<string, ScoredSplit>() })),
+  );
   const rows: IterateRow[] = [];
   let active = chains;
   for (let round = 1; round <= it.rounds; round++) {
     const sel: Awaited<ReturnType<typeof roundSelection>>[] = [];
     for (const c of active) sel.push(await roundSelection(study, it, c.model, detector));
-    const roundDir = (c: (typeof chains)[number]) => workPath(study, 'iterate', chainName(c.run, it.seed), `round-${round}`);
+    const roundDir = (c: (typeof chains)[number]) => workPath(study, 'iterate', chainName(c.run, c.seed), `round-${round}`);
     const results: JobResult[] = await parallelMap(
       JOB_TASK,
       active.map((c, i) => ({
-        job: iterateJob(study, it, c.run, round),
+        job: iterateJob(study, it, c.run, round, c.seed),
         paths: {
           worldDir: study.paths.world,
           baseDir: c.model,
@@ -164,17 +176,14 @@ export async function iterateStage(study: Study, base: BaseInfo, detector: Detec
     );
     for (const [i, c] of active.entries()) {
       const job = results[i];
-      const row: IterateRow = { run: c.label, round, candidates: sel[i].candidates, acceptance: sel[i].acceptance, positives: sel[i].positives, split: it.evalSplit, ssimHand: null, gainSsimHand: null, gainLow: null, gainHigh: null, gainSsim: null };
+      const row = { run: c.label, seed: c.seed, round, candidates: sel[i].candidates, acceptance: sel[i].acceptance, positives: sel[i].positives };
+      const blank = { ssimHand: null, gainSsimHand: null, gainLow: null, gainHigh: null, gainSsim: null };
       if (job.skipped || !job.measures) {
-        rows.push({ ...row, skipped: job.skipped ?? 'no measures' });
+        rows.push({ ...row, split: it.evalSplit, ...blank, skipped: job.skipped ?? 'no measures' });
         continue;
       }
       if (round === 1) c.points.push({ step: 0, measures: job.measures['0'] });
       c.points.push({ step: round * it.steps, measures: job.measures[String(it.steps)] });
-      const scores = loadScores(path.join(roundDir(c), 'jobs', job.scores[it.evalSplit]));
-      const g = scores ? pairedVsBase(inp, scores, it.evalSplit, 'ssimHand') : null;
-      const gs = scores ? pairedVsBase(inp, scores, it.evalSplit, 'ssim') : null;
-      rows.push({ ...row, ssimHand: g?.meanA ?? null, gainSsimHand: g?.mean ?? null, gainLow: g?.low ?? null, gainHigh: g?.high ?? null, gainSsim: gs?.mean ?? null });
       // The next round's model: this round's start model with the trained weights (reused while it was merged from
       // this very adapter; a job that trained again is merged again).
       const next = path.join(roundDir(c), 'model');
@@ -183,16 +192,30 @@ export async function iterateStage(study: Study, base: BaseInfo, detector: Detec
       const merged = fs.existsSync(path.join(next, 'checkpoint.json')) ? (readModelCheckpointMeta(next).info.mergedFrom as { adapterWeightsSha256?: string } | undefined) : undefined;
       if (merged?.adapterWeightsSha256 !== adapterSha) saveMergedBase(c.model, adapterDir, next);
       c.model = next;
+      // Its scores: the job's own evaluation on the eval split, and the merged model's on each shifted split.
+      const own = loadScores(path.join(roundDir(c), 'jobs', job.scores[it.evalSplit]));
+      const scored: [string, ScoredSplit | null][] = [[it.evalSplit, own]];
+      for (const s of it.shifted) scored.push([s.name, await evaluateShifted(study, { label: `${chainName(c.run, c.seed)}.r${round}`, baseDir: next }, s)]);
+      for (const [split, scores] of scored) {
+        const g = scores ? pairedVsBase(inp, scores, split, 'ssimHand') : null;
+        const gs = scores ? pairedVsBase(inp, scores, split, 'ssim') : null;
+        if (scores) c.last.set(split, scores);
+        rows.push({ ...row, split, ssimHand: g?.meanA ?? null, gainSsimHand: g?.mean ?? null, gainLow: g?.low ?? null, gainHigh: g?.high ?? null, gainSsim: gs?.mean ?? null });
+      }
     }
     // A chain that could not train this round stops: its model did not change, so later rounds would repeat it.
     active = active.filter((_, i) => !results[i].skipped && results[i].measures);
     if (!active.length) break;
   }
   writeJsonAtomic(workPath(study, 'iterate', 'rows.json'), { rows });
+  const pairs = iteratePairs(study, it);
+  const last: ScoreRun[] = chains.flatMap((c) => [...c.last].map(([split, scores]) => ({ label: c.label, seed: c.seed, split, scores })));
+  const ev = inp.settings.bootstrap;
   return {
     rows,
-    measures: chains.map((c) => ({ label: c.label, seed: it.seed, points: c.points })),
-    pairs: iteratePairs(study, it),
+    measures: chains.map((c) => ({ label: c.label, seed: c.seed, points: c.points })),
+    pairs,
+    quality: scoreContrasts(last, baseScores, pairs, 'ssimHand', { seed: ev.seed, resamples: ev.resamples }),
   };
 }
 
