@@ -534,7 +534,8 @@ PROFILES.extended = {
   // current model (~3 min on two workers; round 1's shared by both chains), the best 20 kept, 240 steps x batch 4 =
   // 48 passes over them (144 over the three rounds), measured like the regime (8 val inputs x 8 draws, 16 held-out
   // clips) and evaluated on test-hands (~6 min a job on a worker). The regime's HALO pair without the clip, where its
-  // reference held (results/extended: IPA+HALO - SFT+HALO held-out error -0.0016 [-0.0024, -0.0010]). ~35 min in all.
+  // reference held (results/extended: IPA+HALO - SFT+HALO held-out error -0.0016 [-0.0024, -0.0010]). One seed took
+  // 31 min with another run sharing the machine; two seeds (4 chains) and the shifted splits about twice that.
   iterate: {
     rounds: 3,
     runs: [{ method: 'sft-halo', clipNorm: 0 }, { method: 'ipa-halo', beta: 6000, clipNorm: 0 }],
