@@ -5,6 +5,8 @@
 // Usage: node research/kit/readme-tables.js main RESULTS_DIR [OLD_RESULTS_DIR [OLD_LABEL]]   (OLD: a second claims
 //        column, headed OLD_LABEL, default 'the full-body base')
 //        node research/kit/readme-tables.js extended RESULTS_DIR
+//        node research/kit/readme-tables.js iterate RESULTS_DIR   (iterate.csv, iterate-measures.csv,
+//        iterate-contrasts.csv, iterate-quality.csv: per round and seed, and the last round's pooled contrasts)
 const fs = require('fs');
 const path = require('path');
 
@@ -108,9 +110,55 @@ function extendedTables(dir) {
   return out.join('\n');
 }
 
+function iterateTables(dir) {
+  const rows = readCsv(path.join(dir, 'tables', 'iterate.csv'));
+  const measures = readCsv(path.join(dir, 'tables', 'iterate-measures.csv'));
+  const con = readCsv(path.join(dir, 'tables', 'iterate-contrasts.csv'));
+  const quality = readCsv(path.join(dir, 'tables', 'iterate-quality.csv'));
+  const pct = (x) => (x === '' ? '—' : `${(100 * Number(x)).toFixed(1)}%`);
+  const g = (r) => (r && r.gainSsimHand !== '' ? `${sign(Number(r.gainSsimHand))} [${Number(r.gainLow).toFixed(3)}, ${Number(r.gainHigh).toFixed(3)}]` : '—');
+  const c4 = (r, d = 4) => (r ? `${sign(Number(r.diff), d)} [${Number(r.low).toFixed(d)}, ${Number(r.high).toFixed(d)}]` : '—');
+  const runs = [...new Set(rows.map((r) => r.run))];
+  const seeds = [...new Set(rows.map((r) => r.seed))];
+  const splits = [...new Set(rows.map((r) => r.split))];
+  const rounds = [...new Set(rows.map((r) => r.round))];
+  const out = [];
+  // per run, seed and round: acceptance, and the gain over the base on every split
+  out.push(`| run | seed | round | acceptance | ${splits.map((s) => `SSIM-Hand gain, ${s}`).join(' | ')} | held-out error | diversity |`);
+  out.push(`|---|---|---|---|${splits.map(() => '---').join('|')}|---|---|`);
+  for (const run of runs) {
+    for (const seed of seeds) {
+      const m0 = measures.find((m) => m.run === run && m.seed === seed && m.step === '0');
+      if (m0) out.push(`| ${run} | ${seed} | 0 (base) | | ${splits.map(() => '').join(' | ')} | ${Number(m0.heldout_error).toFixed(4)} | ${Number(m0.diversity).toFixed(4)} |`);
+      for (const round of rounds) {
+        const at = rows.filter((r) => r.run === run && r.seed === seed && r.round === round);
+        if (!at.length) continue;
+        const steps = measures.filter((m) => m.run === run && m.seed === seed).map((m) => Number(m.step)).filter((x) => x > 0).sort((a, b) => a - b);
+        const m = measures.find((x) => x.run === run && x.seed === seed && Number(x.step) === steps[Number(round) - 1]);
+        out.push(`| ${run} | ${seed} | ${round} | ${pct(at[0].acceptance)} | ${splits.map((s) => g(at.find((r) => r.split === s))).join(' | ')} | ${m ? Number(m.heldout_error).toFixed(4) : '—'} | ${m ? Number(m.diversity).toFixed(4) : '—'} |`);
+      }
+    }
+  }
+  out.push('');
+  // the last round's pairs, seeds pooled: drift measures (by input) and SSIM-Hand per split (by clip)
+  const fields = ['diversity', 'diversity_hands', 'nearest_positive', 'heldout_error', 'heldout_hands'];
+  const pairs = [...new Set([...con, ...quality].map((r) => `${r.a}\t${r.b}`))];
+  out.push(`| a | b | seeds | ${fields.join(' | ')} | ${splits.map((s) => `SSIM-Hand, ${s}`).join(' | ')} |`);
+  out.push(`|---|---|---|${fields.map(() => '---').join('|')}|${splits.map(() => '---').join('|')}|`);
+  for (const k of pairs) {
+    const [a, b] = k.split('\t');
+    const of = (f) => con.find((r) => r.a === a && r.b === b && r.measure === f);
+    const q = (s) => quality.find((r) => r.a === a && r.b === b && r.split === s);
+    const n = (of('diversity') ?? q(splits[0]))?.seeds ?? '';
+    out.push(`| ${a} | ${b} | ${n} | ${fields.map((f) => c4(of(f))).join(' | ')} | ${splits.map((s) => c4(q(s), 3)).join(' | ')} |`);
+  }
+  return out.join('\n');
+}
+
+const TABLES = { main: () => mainTables(dir, oldDir, oldLabel), extended: () => extendedTables(dir), iterate: () => iterateTables(dir) };
 const [kind, dir, oldDir, oldLabel] = process.argv.slice(2);
-if (!dir || !['main', 'extended'].includes(kind)) {
-  console.error('usage: readme-tables.js main|extended RESULTS_DIR [OLD_RESULTS_DIR]');
+if (!dir || !(kind in TABLES)) {
+  console.error('usage: readme-tables.js main|extended|iterate RESULTS_DIR [OLD_RESULTS_DIR [OLD_LABEL]]');
   process.exit(2);
 }
-process.stdout.write(`${kind === 'main' ? mainTables(dir, oldDir, oldLabel) : extendedTables(dir)}\n`);
+process.stdout.write(`${TABLES[kind]()}\n`);
