@@ -38,6 +38,11 @@ export interface EnvironmentReport {
   npm: string | null;
   os: string;
   cpu: string;
+  /**
+   * The CPU's vector extensions that decide which kernels ONNX Runtime (MLAS) and the wasm backend run, from
+   * /proc/cpuinfo (null where there is none): runs on CPUs with different sets agree to float rounding, not to the bit.
+   */
+  simd: string[] | null;
   memoryGiB: number;
   device: DeviceReport | null;
   packages: Record<string, string>;
@@ -102,6 +107,25 @@ export function findFfmpeg(): string | null {
   return null;
 }
 
+/** The vector extensions that matter for the kernels, in this order, that a cpuinfo text's first `flags` line lists. */
+export const SIMD_FLAGS = ['avx512f', 'avx512bw', 'avx512vnni', 'avx2', 'fma', 'avx', 'sse4_2', 'asimd', 'sve'] as const;
+
+/** The SIMD_FLAGS a /proc/cpuinfo text reports (x86 `flags`, arm `Features`), or null when it has no such line. */
+export function cpuSimd(cpuinfo: string): string[] | null {
+  const line = cpuinfo.split('\n').find((l) => /^(flags|Features)\s*:/.test(l));
+  if (!line) return null;
+  const have = new Set(line.slice(line.indexOf(':') + 1).trim().split(/\s+/));
+  return SIMD_FLAGS.filter((f) => have.has(f));
+}
+
+function readCpuinfo(): string {
+  try {
+    return fs.readFileSync('/proc/cpuinfo', 'utf8');
+  } catch {
+    return '';
+  }
+}
+
 /** Capture the environment; pass the device report of the active backend when there is one. */
 export function captureEnvironment(device: DeviceReport | null = null): EnvironmentReport {
   const packages: Record<string, string> = {};
@@ -122,6 +146,7 @@ export function captureEnvironment(device: DeviceReport | null = null): Environm
     npm: ua ?? run('npm', ['--version']),
     os: `${os.type()} ${os.release()} (${process.platform}-${process.arch})`,
     cpu: `${cpus[0]?.model.trim() ?? 'unknown'} x ${cpus.length} cores`,
+    simd: cpuSimd(readCpuinfo()),
     memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
     device,
     packages,
@@ -139,7 +164,7 @@ export function formatEnvironmentMarkdown(r: EnvironmentReport): string {
     `- ipa-kit: ${r.kitVersion}, commit ${commit}`,
     `- node: ${r.node}, npm: ${r.npm ?? 'not found'}`,
     `- os: ${r.os}`,
-    `- cpu: ${r.cpu}, memory ${r.memoryGiB} GiB`,
+    `- cpu: ${r.cpu}${r.simd ? ` (${r.simd.length ? r.simd.join(', ') : 'no vector extension listed'})` : ''}, memory ${r.memoryGiB} GiB`,
     d
       ? `- backend: ${d.backend} (${d.backendPackage}, ${d.threads} thread${d.threads === 1 ? '' : 's'}, chosen by ${d.chosenBy}), gpu adapter: ${d.gpuAdapter ?? 'none'}`
       : '- backend: not initialised',
