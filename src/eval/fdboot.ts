@@ -101,8 +101,9 @@ function fdOf(st: ClipStats, idx: Int32Array, ref: FeatureStats, refTrace: numbe
   const M = new Float64Array(d * d);
   for (const i of idx) {
     if (st.q) {
+      // the upper triangle only: Q_i is stored upper (its lower half is zero) and M's lower half is set from it below
       const q = st.q[i];
-      for (let t = 0; t < d * d; t++) M[t] += q[t];
+      for (let a = 0; a < d; a++) for (let t = a * d + a, end = (a + 1) * d; t < end; t++) M[t] += q[t];
     } else {
       const y = (st.y as Float64Array[])[i];
       for (let a = 0; a < d; a++) {
