@@ -138,7 +138,6 @@ export function clipScoreRows(inp: ResultInputs, seeds: readonly number[]): Reco
 }
 
 /** Per-clip values of a metric, keyed by clip id (nulls dropped). */
-/** A per-clip metric by clip id (clips without a finite value left out). */
 export function clipValues(s: SplitScores, key: string): Map<string, number> {
   const m = new Map<string, number>();
   for (const c of s.clips) {

@@ -25,7 +25,7 @@ import { backendSetup } from '../gpu/workers';
 import { readModelCheckpointMeta } from '../model/checkpoint';
 import { saveMergedBase } from '../model/load';
 import { MeasureRun, ScoreContrast, ScoreRun, scoreContrasts } from '../report/curves';
-import { ResultInputs, pairedVsBase } from '../report/results';
+import { pairedVsBase } from '../report/results';
 import { selectFromEvidence, writePositives } from '../select/positives';
 import { premiseReport } from '../select/premise';
 import { BaseInfo } from './base';
@@ -148,7 +148,7 @@ export async function iterateStage(study: Study, base: BaseInfo, detector: Detec
   // The base on every split each round is scored on: the eval split and the shifted ones, keyed by the rows' split names.
   const baseScores: Record<string, ScoredSplit> = { ...(await evaluateStage(study, { label: 'base', baseDir: base.dir }, [it.evalSplit], detector)) };
   for (const s of it.shifted) baseScores[s.name] = await evaluateShifted(study, { label: 'base', baseDir: base.dir }, s);
-  const inp: ResultInputs = { ...baseOnlyInputs(study, {}), base: baseScores };
+  const inp = baseOnlyInputs(study, baseScores);
   const chains = it.runs.flatMap((run) =>
     it.seeds.map((seed) => ({ run, seed, label: iterateLabel(study, run), model: base.dir, points: [] as { step: number; measures: DriftMeasures }[], last: new Map<string, ScoredSplit>() })),
   );

@@ -439,21 +439,22 @@ export async function curvesStage(study: Study, base: BaseInfo, detector: Detect
 export const workPath = (study: Study, ...parts: string[]) => path.join(study.paths.work, ...parts);
 
 /**
- * Videos of a model (the base, or base + adapter) for every clip of a split with the profile's sampler, in
- * `outDir`; stored videos of the same weights, world and settings are reused.
+ * Videos of a model (the base, or base + adapter) for every clip of a split (or its first `rows`) with the profile's
+ * sampler, in `outDir`; stored videos of the same weights, world and settings are reused.
  */
 export function sampleSplit(
   study: Study,
   model: { baseDir: string; adapterDir?: string | null },
   split: SplitName,
   outDir: string,
-  opts: { candidates?: number; rows?: number; label?: string; workers?: number } = {},
+  opts: { candidates?: number; rows?: number; label?: string; workers?: number; world?: { world: World; dir: string } } = {},
 ): Promise<Generations> {
-  const { world } = worldStage(study);
+  // the study's world unless another is given (study/shifted.ts: a shifted world's test split)
+  const { world, dir } = opts.world ?? { world: worldStage(study).world, dir: study.paths.world };
   const s = study.profile.sampler;
   return generateSplit({
     world,
-    worldDir: study.paths.world,
+    worldDir: dir,
     split,
     baseDir: model.baseDir,
     adapterDir: model.adapterDir ?? null,

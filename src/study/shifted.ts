@@ -10,10 +10,9 @@
 import * as path from 'node:path';
 import { UsageError } from '../core/errors';
 import { ScoredSplit, scoreGenerations } from '../eval/score';
-import { generateSplit } from '../model/sample-split';
 import { buildWorld, loadWorldCached, World } from '../world/store';
 import { ShiftedSplit } from './profiles';
-import { studyEngine, workPath } from './pipeline';
+import { sampleSplit, workPath } from './pipeline';
 import { Study } from './study';
 
 /** A shifted split's folder name: `zoom 2` -> `zoom-2`. */
@@ -53,26 +52,8 @@ export function shiftedWorld(study: Study, s: ShiftedSplit): { world: World; dir
  * study's world, so only the ground-truth metrics (SSIM, PSNR, SSIM-Hand) are scored.
  */
 export async function evaluateShifted(study: Study, model: { label: string; baseDir: string; adapterDir?: string | null }, s: ShiftedSplit): Promise<ScoredSplit> {
-  const { world, dir: worldDir } = shiftedWorld(study, s);
+  const shifted = shiftedWorld(study, s);
   const dir = workPath(study, 'shifted', shiftedSlug(s), 'models', model.label);
-  const sp = study.profile.sampler;
-  const gens = await generateSplit({
-    world,
-    worldDir,
-    split: s.split,
-    baseDir: model.baseDir,
-    adapterDir: model.adapterDir ?? null,
-    candidates: 1,
-    rows: s.clips,
-    steps: sp.steps,
-    eta: sp.eta,
-    frameCorrelation: sp.frameCorrelation,
-    seed: sp.seed,
-    batch: sp.batch,
-    outDir: path.join(dir, 'gen'),
-    label: `${model.label} on ${s.name}`,
-    workers: study.profile.jobs,
-    engine: studyEngine(study).engine,
-  });
-  return scoreGenerations({ gens, split: world.splits[s.split], outDir: path.join(dir, 'scores') });
+  const gens = await sampleSplit(study, model, s.split, path.join(dir, 'gen'), { rows: s.clips, label: `${model.label} on ${s.name}`, world: shifted });
+  return scoreGenerations({ gens, split: shifted.world.splits[s.split], outDir: path.join(dir, 'scores') });
 }
